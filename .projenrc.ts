@@ -1,0 +1,106 @@
+import { awscdk, javascript } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+/** sharp is both a test dependency and what the shipped layers contain: one version for both. */
+const SHARP_VERSION = '0.35.5';
+/** moto in server mode stands in for S3, SQS and SNS locally and in tests. */
+const MOTO_VERSION = '5.2.5';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-image-resize-pipeline',
+  description: 'One construct for a serverless image pipeline: upload API, S3, SQS, a sharp resize Lambda and SNS notifications.',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'image', 'resize', 'thumbnail', 'sharp', 'lambda', 's3', 'sqs', 'sns', 'api-gateway'],
+  author: 'cdk-image-resize-pipeline maintainers',
+  authorAddress: 'maintainers@cdk-image-resize-pipeline.dev',
+  repositoryUrl: 'https://github.com/cdk-image-resize-pipeline/cdk-image-resize-pipeline.git',
+  defaultReleaseBranch: 'main',
+  license: 'Apache-2.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  jsiiVersion: '~6.0.0',
+  cdkVersion: '2.275.0',
+  constructsVersion: '10.5.1',
+  minNodeVersion: '20.16.0',
+  tsconfigDevFile: 'tsconfig.dev.json',
+
+  publishToPypi: {
+    distName: 'cdk-image-resize-pipeline',
+    module: 'cdk_image_resize_pipeline',
+  },
+
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    bundlingOptions: {
+      // sharp comes from the layer; the two SDK clients from the Lambda runtime itself.
+      externals: ['sharp', '@aws-sdk/client-s3', '@aws-sdk/client-sns'],
+      sourcemap: false,
+    },
+  },
+
+  devDeps: [
+    `sharp@${SHARP_VERSION}`,
+    '@aws-sdk/client-s3',
+    '@aws-sdk/client-sns',
+    '@aws-sdk/client-sqs',
+    '@aws-sdk/s3-request-presigner',
+    '@aws-lambda-powertools/batch',
+    '@aws-lambda-powertools/logger',
+    '@types/aws-lambda',
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    'esbuild',
+  ],
+
+  jestOptions: {
+    updateSnapshot: UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 120_000,
+      globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+      snapshotSerializers: ['<rootDir>/test/setup/asset-hash-serializer.ts'],
+    },
+    extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
+  },
+
+  gitignore: ['/.local/', '/bench/out/'],
+});
+
+for (const pattern of ['/local/', '/bench/', '/samples/', '/.ci/', '/.local/', '/tsconfig.dev.json', '/consumers/']) {
+  project.addPackageIgnore(pattern);
+}
+
+project.gitattributes.addAttributes('*.jpg', 'binary');
+project.gitattributes.addAttributes('*.png', 'binary');
+project.gitattributes.addAttributes('*.webp', 'binary');
+project.gitattributes.addAttributes('*.gif', 'binary');
+
+project.tsconfigDev.addInclude('local/**/*.ts');
+project.tsconfigDev.addInclude('bench/**/*.ts');
+
+/**
+ * Both sharp layers are built at package time from sharp's prebuilt npm binaries, so no user needs Docker or a
+ * native toolchain. The stamp makes repeated compiles skip the download.
+ */
+const sharpLayers = project.addTask('sharp-layers', {
+  description: 'Build the sharp Lambda layers (linux arm64 and x64) into assets/',
+  env: { SHARP_VERSION },
+  exec: 'bash projenrc/build-sharp-layers.sh',
+});
+project.preCompileTask.spawn(sharpLayers);
+
+project.addTask('local', {
+  description: 'Run the example pipeline on this machine against moto (no AWS account)',
+  env: { MOTO_VERSION },
+  exec: 'ts-node --project tsconfig.dev.json local/main.ts',
+  receiveArgs: true,
+});
+
+project.addTask('demo', {
+  description: 'Start the local pipeline, push sample images through it and print what came back',
+  env: { MOTO_VERSION },
+  exec: 'ts-node --project tsconfig.dev.json local/demo.ts',
+  receiveArgs: true,
+});
+
+project.testTask.env('MOTO_VERSION', MOTO_VERSION);
+
+project.synth();
