@@ -1,0 +1,2 @@
+/** Where global-setup leaves the moto it started for global-teardown; jest runs both in the same process. */
+export const MOTO_HANDLE = Symbol.for('cdk-image-resize-pipeline.moto');
