@@ -3,8 +3,6 @@ import { UpdateSnapshot } from 'projen/lib/javascript';
 
 /** sharp is both a test dependency and what the shipped layers contain: one version for both. */
 const SHARP_VERSION = '0.35.5';
-/** moto in server mode stands in for S3, SQS and SNS locally and in tests. */
-const MOTO_VERSION = '5.2.5';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-image-resize-pipeline',
@@ -57,6 +55,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
       snapshotSerializers: ['<rootDir>/test/setup/asset-hash-serializer.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumers/'],
     },
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
   },
@@ -89,18 +88,29 @@ project.preCompileTask.spawn(sharpLayers);
 
 project.addTask('local', {
   description: 'Run the example pipeline on this machine against moto (no AWS account)',
-  env: { MOTO_VERSION },
   exec: 'ts-node --project tsconfig.dev.json local/main.ts',
   receiveArgs: true,
 });
 
 project.addTask('demo', {
   description: 'Start the local pipeline, push sample images through it and print what came back',
-  env: { MOTO_VERSION },
   exec: 'ts-node --project tsconfig.dev.json local/demo.ts',
   receiveArgs: true,
 });
 
-project.testTask.env('MOTO_VERSION', MOTO_VERSION);
+// The end-to-end tests run the built handler bundle and layers, so a plain `projen test` builds them first
+// (both steps are quick when nothing changed).
+project.testTask.prependSpawn(project.preCompileTask);
+
+/**
+ * Consumer tests install the packaged library the way users do, so they run after packaging, as the last
+ * step of a build, with their own jest results beside the main suite's.
+ */
+const consumerTests = project.addTask('test:consumers', {
+  description: 'Install the built packages into consumer apps and synthesize the pipeline',
+  exec: 'jest --ci --coverage=false --testPathIgnorePatterns=/node_modules/ --json --outputFile=test-reports/jest-consumers.json test/consumers',
+  receiveArgs: true,
+});
+project.packageTask.spawn(consumerTests);
 
 project.synth();

@@ -1,5 +1,4 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './image-resize-pipeline';
+export * from './image-size';
+export * from './sharp-layer';
+export * from './api/api-authorization';

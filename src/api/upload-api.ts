@@ -1,0 +1,194 @@
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ApiAuthorization } from './api-authorization';
+import { EMAIL_PATTERN, ENDPOINT_PATTERN, MAX_EMAIL_LENGTH } from './subscribe-request';
+
+/**
+ * Content types API Gateway passes through as raw bytes. The seed's `curl --data-binary @photo.jpg` sends
+ * `application/x-www-form-urlencoded`, which would otherwise be read as text and mangled. `application/json`
+ * stays text, so the subscribe route's mapping template and model still apply.
+ */
+export const BINARY_MEDIA_TYPES = ['image/*', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data'];
+
+/** API Gateway's own hard limit on a request body; above it the gateway answers 413 before any integration. */
+export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export interface UploadApiProps {
+  readonly uploadBucket: s3.IBucket;
+  readonly topic: sns.ITopic;
+  readonly authorization: ApiAuthorization;
+  readonly throttlingRateLimit: number;
+  readonly throttlingBurstLimit: number;
+  readonly subscribeRateLimit: number;
+  readonly subscribeBurstLimit: number;
+  readonly accessLogRetention: logs.RetentionDays;
+  readonly cloudWatchRole: boolean;
+}
+
+/**
+ * The seed's two routes as direct AWS service integrations: no Lambda sits between the caller and S3 or SNS,
+ * so there is nothing to cold-start and nothing to patch. The integration role is what keeps each route to
+ * its own bucket and topic.
+ */
+export class UploadApi extends Construct {
+  public readonly api: apigw.RestApi;
+  public readonly accessLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: UploadApiProps) {
+    super(scope, id);
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention });
+
+    this.api = new apigw.RestApi(this, 'Api', {
+      description: 'Image upload and notification subscription for an ImageResizePipeline',
+      binaryMediaTypes: BINARY_MEDIA_TYPES,
+      cloudWatchRole: props.cloudWatchRole,
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      deployOptions: {
+        throttlingRateLimit: props.throttlingRateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: props.cloudWatchRole ? apigw.MethodLoggingLevel.ERROR : apigw.MethodLoggingLevel.OFF,
+        methodOptions: {
+          '/subscribe/POST': {
+            throttlingRateLimit: props.subscribeRateLimit,
+            throttlingBurstLimit: props.subscribeBurstLimit,
+          },
+        },
+      },
+    });
+
+    this.api.addGatewayResponse('BodyTooLarge', {
+      type: apigw.ResponseType.REQUEST_TOO_LARGE,
+      statusCode: '413',
+      templates: {
+        'application/json': JSON.stringify({
+          message: `The body is over API Gateway's ${API_GATEWAY_MAX_PAYLOAD_BYTES / 1024 / 1024} MB limit. Upload larger images straight to the upload bucket.`,
+        }),
+      },
+    });
+    this.api.addGatewayResponse('BadBody', {
+      type: apigw.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: {
+        'application/json': '{"message": "Invalid request body: $util.escapeJavaScript($context.error.validationErrorString)"}',
+      },
+    });
+
+    const methodOptions = props.authorization.bind(this);
+    this.addUploadRoute(props.uploadBucket, methodOptions);
+    this.addSubscribeRoute(props.topic, methodOptions);
+  }
+
+  private addUploadRoute(bucket: s3.IBucket, methodOptions: apigw.MethodOptions) {
+    const role = new iam.Role(this, 'UploadRole', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
+    // Only PutObject, only into this bucket: a PUT that names any other bucket is refused by S3 with 403.
+    bucket.grantPut(role);
+
+    const jsonMessage = (message: string) => ({ 'application/json': JSON.stringify({ message }) });
+    const integration = new apigw.AwsIntegration({
+      service: 's3',
+      integrationHttpMethod: 'PUT',
+      path: '{bucket}/{key}',
+      options: {
+        credentialsRole: role,
+        passthroughBehavior: apigw.PassthroughBehavior.WHEN_NO_TEMPLATES,
+        requestParameters: {
+          'integration.request.path.bucket': 'method.request.path.bucket',
+          'integration.request.path.key': 'method.request.path.filename',
+          'integration.request.header.Content-Type': 'method.request.header.Content-Type',
+        },
+        integrationResponses: [
+          {
+            statusCode: '200',
+            responseTemplates: {
+              'application/json': '{"bucket": "$util.escapeJavaScript($input.params(\'bucket\'))", "key": "$util.escapeJavaScript($input.params(\'filename\'))"}',
+            },
+          },
+          { statusCode: '403', selectionPattern: '403', responseTemplates: jsonMessage('Uploads may only go to this pipeline\'s upload bucket') },
+          { statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: jsonMessage('The upload was refused by S3') },
+          { statusCode: '502', selectionPattern: '5\\d{2}', responseTemplates: jsonMessage('S3 failed to store the upload; try again') },
+        ],
+      },
+    });
+
+    this.api.root
+      .addResource('upload-image')
+      .addResource('{bucket}')
+      .addResource('{filename}')
+      .addMethod('PUT', integration, {
+        ...methodOptions,
+        requestParameters: {
+          'method.request.path.bucket': true,
+          'method.request.path.filename': true,
+          'method.request.header.Content-Type': false,
+        },
+        methodResponses: ['200', '400', '403', '502'].map((statusCode) => ({ statusCode })),
+      });
+  }
+
+  private addSubscribeRoute(topic: sns.ITopic, methodOptions: apigw.MethodOptions) {
+    const role = new iam.Role(this, 'SubscribeRole', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['sns:Subscribe'], resources: [topic.topicArn] }));
+
+    const model = this.api.addModel('SubscribeRequest', {
+      contentType: 'application/json',
+      modelName: 'SubscribeRequest',
+      schema: {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        title: 'SubscribeRequest',
+        type: apigw.JsonSchemaType.OBJECT,
+        additionalProperties: false,
+        properties: {
+          email: { type: apigw.JsonSchemaType.STRING, pattern: EMAIL_PATTERN, maxLength: MAX_EMAIL_LENGTH },
+          endpoint: { type: apigw.JsonSchemaType.STRING, pattern: ENDPOINT_PATTERN },
+        },
+        oneOf: [{ required: ['email'] }, { required: ['endpoint'] }],
+      },
+    });
+
+    // The protocol follows from the validated body, so no caller can choose sqs, lambda or sms.
+    const subscribeForm = [
+      '#set($email = $input.path(\'$.email\'))',
+      '#set($endpoint = $input.path(\'$.endpoint\'))',
+      `Action=Subscribe&TopicArn=$util.urlEncode('${topic.topicArn}')`,
+      '#if("$!email" != "")&Protocol=email&Endpoint=$util.urlEncode($email)',
+      '#elseif($endpoint.startsWith("https://"))&Protocol=https&Endpoint=$util.urlEncode($endpoint)',
+      '#else&Protocol=http&Endpoint=$util.urlEncode($endpoint)#end',
+    ].join('\n');
+
+    const integration = new apigw.AwsIntegration({
+      service: 'sns',
+      integrationHttpMethod: 'POST',
+      path: '/',
+      options: {
+        credentialsRole: role,
+        passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+        requestParameters: { 'integration.request.header.Content-Type': '\'application/x-www-form-urlencoded\'' },
+        requestTemplates: { 'application/json': subscribeForm },
+        integrationResponses: [
+          {
+            statusCode: '200',
+            responseTemplates: {
+              'application/json': JSON.stringify({ message: 'Subscribed. Email addresses receive a confirmation message first.' }),
+            },
+          },
+          { statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: { 'application/json': JSON.stringify({ message: 'SNS refused the subscription' }) } },
+          { statusCode: '502', selectionPattern: '5\\d{2}', responseTemplates: { 'application/json': JSON.stringify({ message: 'SNS failed; try again' }) } },
+        ],
+      },
+    });
+
+    this.api.root.addResource('subscribe').addMethod('POST', integration, {
+      ...methodOptions,
+      requestModels: { 'application/json': model },
+      requestValidatorOptions: { requestValidatorName: 'subscribe-body', validateRequestBody: true },
+      methodResponses: ['200', '400', '502'].map((statusCode) => ({ statusCode })),
+    });
+  }
+}

@@ -1,0 +1,382 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ApiAuthorization } from './api/api-authorization';
+import { UploadApi } from './api/upload-api';
+import { ENV, SizeSpec } from './handler/config';
+import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
+import { ResizeFunction } from './resize-function';
+import { SharpLayer } from './sharp-layer';
+import { PropsProblems } from './validate-props';
+
+/** AWS's advice for an SQS event source: a visibility timeout of six times the function's timeout. */
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+/** SQS's own ceiling on a visibility timeout. */
+const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+
+export interface ImageResizePipelineProps {
+  /**
+   * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
+   *
+   * @default - `thumbnail` 150x150 cover, `medium` 800 wide, `large` 1600 wide
+   */
+  readonly sizes?: ImageSize[];
+
+  /**
+   * The encoding of every output.
+   *
+   * @default OutputFormat.JPEG
+   */
+  readonly outputFormat?: OutputFormat;
+
+  /**
+   * Encoder quality for JPEG, WebP and AVIF outputs, from 1 to 100.
+   *
+   * @default 80
+   */
+  readonly quality?: number;
+
+  /**
+   * Inputs with more pixels than this are refused from their header, before any decoding, so a small file
+   * that declares huge dimensions (a pixel bomb) cannot exhaust the function's memory. Raise it together
+   * with `memorySize`.
+   *
+   * @default 40_000_000 (40 megapixels)
+   */
+  readonly maxInputPixels?: number;
+
+  /**
+   * The processor the resize function runs on. Graviton (ARM_64) costs less per GB-second.
+   *
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+
+  /**
+   * Memory of the resize function in MB; Lambda gives CPU in proportion to it.
+   *
+   * @default 1024
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Timeout of one invocation, which handles a whole batch.
+   *
+   * @default Duration.seconds(60)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * How many upload events one invocation handles, from 1 to 10.
+   *
+   * @default 5
+   */
+  readonly batchSize?: number;
+
+  /**
+   * How long the event source waits to fill a batch.
+   *
+   * @default - no wait: each batch starts as soon as messages arrive
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * How many invocations may run at once, from 2 to 1000 (the SQS event source's bounds). Caps the cost of a
+   * burst and leaves account concurrency for other functions.
+   *
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+
+  /**
+   * How long a received upload event stays hidden from other invocations. It must cover the timeout plus the
+   * batching window, or SQS would hand a batch to a second invocation while the first still works on it.
+   *
+   * @default - six times `timeout` plus `maxBatchingWindow`, as AWS advises for SQS event sources
+   */
+  readonly queueVisibilityTimeout?: Duration;
+
+  /**
+   * How many times an upload event is received before it moves to the dead-letter queue.
+   *
+   * @default 3
+   */
+  readonly maxReceiveCount?: number;
+
+  /**
+   * How long the presigned links in a notification stay valid, at most 7 days. A link also stops working
+   * when the function's session credentials that signed it expire, whichever comes first.
+   *
+   * @default Duration.hours(6)
+   */
+  readonly linkExpiry?: Duration;
+
+  /**
+   * What happens to the buckets, queues, topic and logs when the stack is deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Empty the created buckets when the stack is deleted, so they can be removed. Requires
+   * `removalPolicy: RemovalPolicy.DESTROY`.
+   *
+   * @default false
+   */
+  readonly autoDeleteObjects?: boolean;
+
+  /**
+   * Keep earlier versions of overwritten objects in the created buckets.
+   *
+   * @default false
+   */
+  readonly versioned?: boolean;
+
+  /**
+   * Receive uploads in a bucket you already have instead of a new one. The pipeline adds an ObjectCreated
+   * notification to it and reads from it; it does not change its other settings.
+   *
+   * @default - a new private bucket
+   */
+  readonly uploadBucket?: s3.IBucket;
+
+  /**
+   * Who may call the upload and subscribe routes.
+   *
+   * @default ApiAuthorization.iam()
+   */
+  readonly apiAuthorization?: ApiAuthorization;
+
+  /**
+   * Steady-state requests per second across the API.
+   *
+   * @default 20
+   */
+  readonly apiRateLimit?: number;
+
+  /**
+   * Burst of requests across the API.
+   *
+   * @default 40
+   */
+  readonly apiBurstLimit?: number;
+
+  /**
+   * Create the account-level role API Gateway needs to write execution logs. Turn it off when the account
+   * and region already have one (it is a per-region setting, and the last stack to set it wins).
+   *
+   * @default true
+   */
+  readonly apiCloudWatchRole?: boolean;
+
+  /**
+   * How long the function's logs and the API's access logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * A serverless image pipeline in one construct: uploads through an API or straight into a bucket are resized
+ * to every configured size by a sharp Lambda behind an SQS queue, and subscribers are told by SNS with a link
+ * to each size.
+ */
+export class ImageResizePipeline extends Construct {
+  /** Where originals arrive. */
+  public readonly uploadBucket: s3.IBucket;
+  /** Where every size of every original is written, at `{size name}/{original key}`. */
+  public readonly resizedBucket: s3.Bucket;
+  /** Upload events waiting for the resize function. */
+  public readonly queue: sqs.Queue;
+  /** Upload events that failed `maxReceiveCount` times. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** One message per processed upload: its links, or why it failed. */
+  public readonly topic: sns.Topic;
+  /** The upload and subscribe API. */
+  public readonly api: apigw.RestApi;
+  /** The resize function. */
+  public readonly resizeFunction: lambda.Function;
+  /** The sharp layer attached to the resize function. */
+  public readonly sharpLayer: SharpLayer;
+
+  constructor(scope: Construct, id: string, props: ImageResizePipelineProps = {}) {
+    super(scope, id);
+
+    const settings = resolveSettings(props);
+    validate(props, settings, this.node.path);
+
+    const bucketProps: s3.BucketProps = {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: props.versioned ?? false,
+      removalPolicy: settings.removalPolicy,
+      autoDeleteObjects: props.autoDeleteObjects ?? false,
+    };
+    this.uploadBucket = props.uploadBucket ?? new s3.Bucket(this, 'UploadBucket', bucketProps);
+    this.resizedBucket = new s3.Bucket(this, 'ResizedBucket', bucketProps);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: settings.removalPolicy,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: settings.visibilityTimeout,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
+      removalPolicy: settings.removalPolicy,
+    });
+    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue));
+
+    this.topic = new sns.Topic(this, 'Topic', { displayName: 'Resized images', enforceSSL: true });
+    this.topic.applyRemovalPolicy(settings.removalPolicy);
+
+    this.sharpLayer = new SharpLayer(this, 'SharpLayer', { architecture: settings.architecture });
+    this.resizeFunction = new ResizeFunction(this, 'ResizeFunction', {
+      description: 'Resizes each uploaded image to every configured size and notifies subscribers',
+      architecture: settings.architecture,
+      memorySize: settings.memorySize,
+      timeout: settings.timeout,
+      layers: [this.sharpLayer],
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup: new logs.LogGroup(this, 'ResizeFunctionLogs', {
+        retention: settings.logRetention,
+        removalPolicy: settings.removalPolicy,
+      }),
+      environment: {
+        [ENV.resizedBucket]: this.resizedBucket.bucketName,
+        [ENV.topicArn]: this.topic.topicArn,
+        [ENV.sizes]: JSON.stringify(settings.sizes),
+        [ENV.format]: settings.outputFormat,
+        [ENV.quality]: String(settings.quality),
+        [ENV.maxInputPixels]: String(settings.maxInputPixels),
+        [ENV.linkExpirySeconds]: String(settings.linkExpiry.toSeconds()),
+        POWERTOOLS_SERVICE_NAME: 'image-resize-pipeline',
+      },
+    });
+    this.uploadBucket.grantRead(this.resizeFunction);
+    // Read as well as write: the notification's presigned links are signed with the function's own role.
+    this.resizedBucket.grantReadWrite(this.resizeFunction);
+    this.topic.grantPublish(this.resizeFunction);
+    this.resizeFunction.addEventSource(new SqsEventSource(this.queue, {
+      batchSize: settings.batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      maxConcurrency: settings.maxConcurrency,
+      reportBatchItemFailures: true,
+    }));
+
+    const uploadApi = new UploadApi(this, 'Api', {
+      uploadBucket: this.uploadBucket,
+      topic: this.topic,
+      authorization: props.apiAuthorization ?? ApiAuthorization.iam(),
+      throttlingRateLimit: props.apiRateLimit ?? 20,
+      throttlingBurstLimit: props.apiBurstLimit ?? 40,
+      subscribeRateLimit: 1,
+      subscribeBurstLimit: 2,
+      accessLogRetention: settings.logRetention,
+      cloudWatchRole: props.apiCloudWatchRole ?? true,
+    });
+    uploadApi.accessLogGroup.applyRemovalPolicy(settings.removalPolicy);
+    this.api = uploadApi.api;
+  }
+
+  /** Lets `grantee` read every resized image, e.g. a CDN origin or a web app's role. */
+  public grantReadResized(grantee: iam.IGrantable): iam.Grant {
+    return this.resizedBucket.grantRead(grantee);
+  }
+}
+
+interface Settings {
+  readonly sizes: SizeSpec[];
+  readonly outputFormat: OutputFormat;
+  readonly quality: number;
+  readonly maxInputPixels: number;
+  readonly architecture: lambda.Architecture;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly visibilityTimeout: Duration;
+  readonly batchSize: number;
+  readonly maxConcurrency: number;
+  readonly maxReceiveCount: number;
+  readonly linkExpiry: Duration;
+  readonly removalPolicy: RemovalPolicy;
+  readonly logRetention: logs.RetentionDays;
+}
+
+function resolveSettings(props: ImageResizePipelineProps): Settings {
+  const timeout = props.timeout ?? Duration.seconds(60);
+  const batchingWindowSeconds = props.maxBatchingWindow?.toSeconds() ?? 0;
+  return {
+    sizes: (props.sizes ?? DEFAULT_SIZES).map((size) => ({
+      name: size.name,
+      width: size.width,
+      height: size.height,
+      fit: size.fit ?? ImageFit.INSIDE,
+    })),
+    outputFormat: props.outputFormat ?? OutputFormat.JPEG,
+    quality: props.quality ?? 80,
+    maxInputPixels: props.maxInputPixels ?? 40_000_000,
+    architecture: props.architecture ?? lambda.Architecture.ARM_64,
+    memorySize: props.memorySize ?? 1024,
+    timeout,
+    visibilityTimeout: props.queueVisibilityTimeout
+      ?? Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds() + batchingWindowSeconds),
+    batchSize: props.batchSize ?? 5,
+    maxConcurrency: props.maxConcurrency ?? 10,
+    maxReceiveCount: props.maxReceiveCount ?? 3,
+    linkExpiry: props.linkExpiry ?? Duration.hours(6),
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+  };
+}
+
+function validate(props: ImageResizePipelineProps, settings: Settings, path: string) {
+  const problems = new PropsProblems();
+  problems.sizes(props.sizes ?? DEFAULT_SIZES);
+  if (props.outputFormat !== undefined && !Object.values(OutputFormat).includes(props.outputFormat)) {
+    problems.add('outputFormat', `"${props.outputFormat}" is not one of ${Object.values(OutputFormat).join(', ')}`);
+  }
+  problems.integerIn('quality', props.quality, 1, 100);
+  problems.integerIn('maxInputPixels', props.maxInputPixels, 1, Number.MAX_SAFE_INTEGER);
+  problems.integerIn('memorySize', props.memorySize, 128, 10240);
+  problems.durationIn('timeout', props.timeout, Duration.seconds(1), Duration.minutes(15));
+  problems.integerIn('batchSize', props.batchSize, 1, 10);
+  problems.durationIn('maxBatchingWindow', props.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5));
+  problems.integerIn('maxConcurrency', props.maxConcurrency, 2, 1000);
+  problems.integerIn('maxReceiveCount', props.maxReceiveCount, 1, 1000);
+  problems.durationIn('linkExpiry', props.linkExpiry, Duration.seconds(1), Duration.days(7));
+  problems.integerIn('apiRateLimit', props.apiRateLimit, 1, 10000);
+  problems.integerIn('apiBurstLimit', props.apiBurstLimit, 1, 5000);
+  problems.durationIn('queueVisibilityTimeout', props.queueVisibilityTimeout, Duration.seconds(0), MAX_VISIBILITY_TIMEOUT);
+  const needed = settings.timeout.toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 0);
+  if (props.queueVisibilityTimeout !== undefined && !props.queueVisibilityTimeout.isUnresolved()
+    && props.queueVisibilityTimeout.toSeconds() < needed) {
+    problems.add('queueVisibilityTimeout', `${props.queueVisibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
+  }
+  if (props.autoDeleteObjects && settings.removalPolicy !== RemovalPolicy.DESTROY) {
+    problems.add('autoDeleteObjects', 'requires removalPolicy: RemovalPolicy.DESTROY (a retained bucket is never deleted, so emptying it would only lose data)');
+  }
+  if (props.autoDeleteObjects && props.uploadBucket !== undefined) {
+    problems.add('autoDeleteObjects', 'applies only to buckets the pipeline creates; it would not empty the uploadBucket you passed');
+  }
+  const architecture = props.architecture;
+  if (architecture !== undefined && !Token.isUnresolved(architecture.name)
+    && ![lambda.Architecture.ARM_64.name, lambda.Architecture.X86_64.name].includes(architecture.name)) {
+    problems.add('architecture', `must be ARM_64 or X86_64, got ${architecture.name}`);
+  }
+  problems.throwIfAny(path);
+}

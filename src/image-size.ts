@@ -1,0 +1,64 @@
+/**
+ * How an image is fitted into a size's box. These are sharp's own fit modes, so sharp's documentation
+ * describes them exactly.
+ *
+ * @see https://sharp.pixelplumbing.com/api-resize
+ */
+export enum ImageFit {
+  /** Crop to fill the box exactly, keeping the aspect ratio. */
+  COVER = 'cover',
+  /** Letterbox inside the box, keeping the aspect ratio. */
+  CONTAIN = 'contain',
+  /** Stretch to the box, ignoring the aspect ratio. */
+  FILL = 'fill',
+  /** As large as possible while both sides stay within the box, keeping the aspect ratio. */
+  INSIDE = 'inside',
+  /** As small as possible while both sides cover the box, keeping the aspect ratio. */
+  OUTSIDE = 'outside',
+}
+
+/** One output of the pipeline: every upload is written once per size. */
+export interface ImageSize {
+  /**
+   * Names the size in notifications and is the key prefix of its outputs (`{name}/{original key}`), so it
+   * must be a safe S3 key segment: letters, digits, `-` and `_`, at most 64 characters.
+   */
+  readonly name: string;
+  /**
+   * Largest width in pixels. Images are never enlarged.
+   *
+   * @default - no width limit; `height` alone decides
+   */
+  readonly width?: number;
+  /**
+   * Largest height in pixels. Images are never enlarged.
+   *
+   * @default - no height limit; `width` alone decides
+   */
+  readonly height?: number;
+  /**
+   * How the image is fitted when both `width` and `height` are given.
+   *
+   * @default ImageFit.INSIDE
+   */
+  readonly fit?: ImageFit;
+}
+
+/** The encoding of every resized output. */
+export enum OutputFormat {
+  /** Baseline JPEG: smallest decode cost for viewers, no transparency (alpha is flattened onto white). */
+  JPEG = 'jpeg',
+  /** WebP: smaller than JPEG at the same quality, keeps transparency. */
+  WEBP = 'webp',
+  /** AVIF: smallest files, slowest to encode, keeps transparency. */
+  AVIF = 'avif',
+  /** The input's own format where it is JPEG, PNG, WebP, AVIF or GIF; JPEG otherwise. */
+  SAME_AS_INPUT = 'same-as-input',
+}
+
+/** The three sizes a pipeline makes when none are given. */
+export const DEFAULT_SIZES: ImageSize[] = [
+  { name: 'thumbnail', width: 150, height: 150, fit: ImageFit.COVER },
+  { name: 'medium', width: 800 },
+  { name: 'large', width: 1600 },
+];

@@ -1,0 +1,34 @@
+import * as path from 'path';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+
+export interface SharpLayerProps {
+  /**
+   * The processor the layer's native binaries are built for; it must match the function's.
+   *
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+}
+
+/**
+ * sharp and libvips as a Lambda layer, from sharp's prebuilt Linux (glibc) binaries that ship inside this
+ * package: no Docker and no native build on the user's machine, in any CDK language.
+ */
+export class SharpLayer extends lambda.LayerVersion {
+  /** The architecture the layer's binaries run on. */
+  public readonly architecture: lambda.Architecture;
+
+  constructor(scope: Construct, id: string, props: SharpLayerProps = {}) {
+    const architecture = props.architecture ?? lambda.Architecture.ARM_64;
+    const directory = architecture.name === lambda.Architecture.X86_64.name ? 'x64' : 'arm64';
+    super(scope, id, {
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'sharp-layer', directory)),
+      compatibleArchitectures: [architecture],
+      compatibleRuntimes: [lambda.Runtime.NODEJS_22_X, lambda.Runtime.NODEJS_24_X],
+      description: `sharp (libvips) for Node.js on Linux ${architecture.name}`,
+      license: 'Apache-2.0 (sharp), LGPL-3.0-or-later (libvips)',
+    });
+    this.architecture = architecture;
+  }
+}

@@ -1,0 +1,33 @@
+import { App, CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ImageResizePipeline, ImageResizePipelineProps } from '../src';
+
+export const EXAMPLE_STACK_NAME = 'ImageResizePipelineExample';
+
+/**
+ * The example the README, the integration test, the cdk-nag test and the local pipeline all use, so what runs
+ * locally is what deploys. It tears down cleanly: a demo should not leave buckets behind.
+ */
+export class ExampleStack extends Stack {
+  public readonly pipeline: ImageResizePipeline;
+
+  constructor(scope: Construct, id: string, props: StackProps & { pipeline?: ImageResizePipelineProps } = {}) {
+    super(scope, id, props);
+    this.pipeline = new ImageResizePipeline(this, 'Images', {
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+      ...props.pipeline,
+    });
+    new CfnOutput(this, 'ApiUrl', { value: this.pipeline.api.url });
+    new CfnOutput(this, 'UploadBucketName', { value: this.pipeline.uploadBucket.bucketName });
+    new CfnOutput(this, 'ResizedBucketName', { value: this.pipeline.resizedBucket.bucketName });
+    new CfnOutput(this, 'TopicArn', { value: this.pipeline.topic.topicArn });
+  }
+}
+
+/** The example stack in a fresh app, synthesized as `cdk synth` would. */
+export function synthesizeExample(): { app: App; stack: ExampleStack } {
+  const app = new App();
+  const stack = new ExampleStack(app, EXAMPLE_STACK_NAME);
+  return { app, stack };
+}

@@ -1,0 +1,322 @@
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, OutputFormat } from '../src';
+
+function synth(props?: ImageResizePipelineProps, configure?: (stack: Stack) => Partial<ImageResizePipelineProps>) {
+  const stack = new Stack(new App(), 'Test');
+  const pipeline = new ImageResizePipeline(stack, 'Images', { ...props, ...configure?.(stack) });
+  return { stack, pipeline, template: Template.fromStack(stack) };
+}
+
+function resizeFunctionEnv(template: Template): Record<string, string> {
+  const functions = template.findResources('AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: { SIZES: Match.anyValue() } } },
+  });
+  const [fn] = Object.values(functions);
+  return fn.Properties.Environment.Variables;
+}
+
+describe('defaults', () => {
+  const { template } = synth();
+
+  test('two private, encrypted, TLS-only buckets that are retained', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 2);
+    template.allResourcesProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+      },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+    template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.resourcePropertiesCountIs('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        })]),
+      },
+    }, 2);
+  });
+
+  test('uploads notify the queue, which has a dead-letter queue after three receives', () => {
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: {
+        QueueConfigurations: [{ Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } }],
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 360,
+      RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] } },
+      SqsManagedSseEnabled: true,
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
+  });
+
+  test('the resize function: Node.js 22 on arm64 with the arm64 sharp layer', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 1024,
+      Timeout: 60,
+      Layers: [{ Ref: Match.stringLikeRegexp('SharpLayer') }],
+      LoggingConfig: { LogFormat: 'JSON' },
+    });
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'] });
+  });
+
+  test('the function is configured with the three default sizes, JPEG at 80 and six-hour links', () => {
+    const env = resizeFunctionEnv(template);
+    expect(JSON.parse(env.SIZES)).toEqual([
+      { name: 'thumbnail', width: 150, height: 150, fit: 'cover' },
+      { name: 'medium', width: 800, fit: 'inside' },
+      { name: 'large', width: 1600, fit: 'inside' },
+    ]);
+    expect(env).toMatchObject({ OUTPUT_FORMAT: 'jpeg', QUALITY: '80', LINK_EXPIRY_SECONDS: '21600', MAX_INPUT_PIXELS: '40000000' });
+  });
+
+  test('the queue triggers the function with partial batch responses', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 10 },
+      MaximumBatchingWindowInSeconds: Match.absent(),
+    });
+  });
+
+  test('an encrypted-in-transit topic', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('the API: both routes IAM-authorized, binary uploads, throttled, access-logged', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      BinaryMediaTypes: Match.arrayWith(['image/*', 'application/x-www-form-urlencoded', 'application/octet-stream']),
+    });
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' }, 2);
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
+        Match.objectLike({ HttpMethod: 'POST', ResourcePath: '/~1subscribe', ThrottlingRateLimit: 1, ThrottlingBurstLimit: 2 }),
+      ]),
+    });
+  });
+});
+
+describe('the API integrations', () => {
+  const { template } = synth();
+
+  test('PUT /upload-image/{bucket}/{filename} is an S3 PutObject with the bucket and key from the path', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'PUT',
+      Integration: {
+        Type: 'AWS',
+        IntegrationHttpMethod: 'PUT',
+        Uri: { 'Fn::Join': ['', Match.arrayWith([':s3:path/{bucket}/{key}'])] },
+        RequestParameters: {
+          'integration.request.path.bucket': 'method.request.path.bucket',
+          'integration.request.path.key': 'method.request.path.filename',
+        },
+        IntegrationResponses: Match.arrayWith([Match.objectLike({ StatusCode: '403', SelectionPattern: '403' })]),
+      },
+    });
+  });
+
+  test('the upload role may only put objects into the upload bucket', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('UploadRole') }],
+      PolicyDocument: {
+        Statement: [{
+          Effect: 'Allow',
+          Action: Match.arrayWith(['s3:PutObject']),
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('UploadBucket'), 'Arn'] }, '/*']] },
+        }],
+      },
+    });
+  });
+
+  test('POST /subscribe validates its body against a model and calls SNS Subscribe', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      ContentType: 'application/json',
+      Schema: Match.objectLike({ oneOf: [{ required: ['email'] }, { required: ['endpoint'] }], additionalProperties: false }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      RequestModels: { 'application/json': { Ref: Match.stringLikeRegexp('SubscribeRequest') } },
+      Integration: {
+        PassthroughBehavior: 'NEVER',
+        RequestTemplates: { 'application/json': { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('Action=Subscribe')])] } },
+      },
+    });
+  });
+
+  test('the subscribe role may only subscribe to the topic', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('SubscribeRole') }],
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sns:Subscribe', Resource: { Ref: Match.stringLikeRegexp('Topic') } }] },
+    });
+  });
+
+  test('bodies over the payload limit and bad subscribe bodies get JSON messages', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'REQUEST_TOO_LARGE', StatusCode: '413' });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      StatusCode: '400',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('validationErrorString') },
+    });
+  });
+});
+
+describe('props', () => {
+  test('sizes, format and quality reach the function', () => {
+    const { template } = synth({
+      sizes: [{ name: 'square', width: 300, height: 300, fit: ImageFit.CONTAIN }, { name: 'tall', height: 1000 }],
+      outputFormat: OutputFormat.WEBP,
+      quality: 65,
+      maxInputPixels: 25_000_000,
+      linkExpiry: Duration.minutes(30),
+    });
+    const env = resizeFunctionEnv(template);
+    expect(JSON.parse(env.SIZES)).toEqual([
+      { name: 'square', width: 300, height: 300, fit: 'contain' },
+      { name: 'tall', height: 1000, fit: 'inside' },
+    ]);
+    expect(env).toMatchObject({ OUTPUT_FORMAT: 'webp', QUALITY: '65', MAX_INPUT_PIXELS: '25000000', LINK_EXPIRY_SECONDS: '1800' });
+  });
+
+  test('X86_64 gets the x86_64 function and the x64 layer', () => {
+    const { template, pipeline } = synth({ architecture: lambda.Architecture.X86_64 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'], Layers: Match.anyValue() });
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['x86_64'] });
+    expect(pipeline.sharpLayer.architecture).toBe(lambda.Architecture.X86_64);
+  });
+
+  test('memory, timeout, batching and concurrency shape the function, queue and event source', () => {
+    const { template } = synth({
+      memorySize: 2048,
+      timeout: Duration.seconds(100),
+      batchSize: 10,
+      maxBatchingWindow: Duration.seconds(20),
+      maxConcurrency: 50,
+      maxReceiveCount: 7,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 2048, Timeout: 100, Layers: Match.anyValue() });
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 620, RedrivePolicy: { maxReceiveCount: 7 } });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10, MaximumBatchingWindowInSeconds: 20, ScalingConfig: { MaximumConcurrency: 50 },
+    });
+  });
+
+  test('DESTROY with autoDeleteObjects lets the buckets go with the stack', () => {
+    const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+    template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+    template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
+  });
+
+  test('versioned buckets', () => {
+    const { template } = synth({ versioned: true });
+    template.allResourcesProperties('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
+  });
+
+  test('an existing upload bucket is used, not created', () => {
+    const { template, pipeline } = synth({}, (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Existing', 'my-photos') }));
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    expect(pipeline.uploadBucket.bucketName).toBe('my-photos');
+    template.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'my-photos', Managed: false });
+  });
+
+  test('no authorization is an explicit choice', () => {
+    const { template } = synth({ apiAuthorization: ApiAuthorization.none() });
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' }, 2);
+  });
+
+  test('a Cognito user pool authorizes both routes', () => {
+    const { template } = synth({}, (stack) => ({ apiAuthorization: ApiAuthorization.cognito(new cognito.UserPool(stack, 'Users')) }));
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'COGNITO_USER_POOLS' }, 2);
+  });
+
+  test('API throttling limits', () => {
+    const { template } = synth({ apiRateLimit: 5, apiBurstLimit: 7 });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ResourcePath: '/*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 7 })]),
+    });
+  });
+
+  test('the account CloudWatch role can be left to an existing one', () => {
+    synth().template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    synth({ apiCloudWatchRole: false }).template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+});
+
+describe('grants', () => {
+  test('grantReadResized gives read access to the resized bucket only', () => {
+    const stack = new Stack(new App(), 'Test');
+    const pipeline = new ImageResizePipeline(stack, 'Images');
+    const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+
+    pipeline.grantReadResized(role);
+
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('Reader') }],
+      PolicyDocument: {
+        Statement: [{
+          Effect: 'Allow',
+          Action: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'],
+          Resource: [
+            { 'Fn::GetAtt': [Match.stringLikeRegexp('ResizedBucket'), 'Arn'] },
+            { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('ResizedBucket'), 'Arn'] }, '/*']] },
+          ],
+        }],
+      },
+    });
+  });
+});
+
+describe('validation', () => {
+  const expectInvalid = (props: ImageResizePipelineProps, message: RegExp) =>
+    expect(() => synth(props)).toThrow(message);
+
+  test.each<[string, ImageResizePipelineProps, RegExp]>([
+    ['no sizes', { sizes: [] }, /sizes: at least one size is required/],
+    ['a name with a slash', { sizes: [{ name: 'a/b', width: 10 }] }, /sizes\[0\]\.name: "a\/b" must be 1 to 64 letters/],
+    ['a duplicate name', { sizes: [{ name: 'x', width: 10 }, { name: 'x', width: 20 }] }, /sizes\[1\]\.name: "x" is used by more than one size/],
+    ['neither width nor height', { sizes: [{ name: 'x' }] }, /sizes\[0\]: "x" needs a width, a height or both/],
+    ['a zero width', { sizes: [{ name: 'x', width: 0 }] }, /sizes\[0\]\.width: must be an integer from 1/],
+    ['a fractional height', { sizes: [{ name: 'x', height: 10.5 }] }, /sizes\[0\]\.height: must be an integer/],
+    ['an unknown fit', { sizes: [{ name: 'x', width: 10, fit: 'squash' as ImageFit }] }, /sizes\[0\]\.fit: "squash" is not one of/],
+    ['an unknown format', { outputFormat: 'bmp' as OutputFormat }, /outputFormat: "bmp" is not one of/],
+    ['quality 0', { quality: 0 }, /quality: must be an integer from 1 to 100, got 0/],
+    ['quality 101', { quality: 101 }, /quality: must be an integer from 1 to 100, got 101/],
+    ['batch size 11', { batchSize: 11 }, /batchSize: must be an integer from 1 to 10/],
+    ['concurrency 1', { maxConcurrency: 1 }, /maxConcurrency: must be an integer from 2 to 1000/],
+    ['links for 8 days', { linkExpiry: Duration.days(8) }, /linkExpiry: must be from/],
+    ['a 16-minute timeout', { timeout: Duration.minutes(16) }, /timeout: must be from/],
+    ['memory below Lambda\'s minimum', { memorySize: 64 }, /memorySize: must be an integer from 128 to 10240/],
+    ['autoDeleteObjects on retained buckets', { autoDeleteObjects: true }, /autoDeleteObjects: requires removalPolicy: RemovalPolicy.DESTROY/],
+  ])('refuses %s', (_name, props, message) => {
+    expectInvalid(props, message);
+  });
+
+  test('a visibility timeout that does not cover the timeout and batching window is refused', () => {
+    expect(() => synth({ timeout: Duration.seconds(60), maxBatchingWindow: Duration.seconds(10), queueVisibilityTimeout: Duration.seconds(65) }))
+      .toThrow(/queueVisibilityTimeout: 1 minute 5 seconds does not cover the timeout plus maxBatchingWindow \(70 seconds\)/);
+  });
+
+  test('a visibility timeout that covers them is used as given', () => {
+    const { template } = synth({ timeout: Duration.seconds(60), queueVisibilityTimeout: Duration.seconds(90) });
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 90, RedrivePolicy: Match.anyValue() });
+  });
+
+  test('every problem is reported at once, naming the construct', () => {
+    expect(() => synth({ sizes: [{ name: 'bad name' }], quality: 0, batchSize: 0 }))
+      .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sizes\[0\]\.name: .*\n {2}- sizes\[0\]: .*\n {2}- quality: .*\n {2}- batchSize: /);
+  });
+});
