@@ -19,5 +19,8 @@ export default async function globalSetup(): Promise<void> {
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The SDK warns once per module instance that its 2027 releases need Node 22; every test file and every
+    // jest.isolateModules load is a new instance, so the one warning would be printed dozens of times.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
 }

@@ -1,0 +1,157 @@
+/**
+ * What subscribers are told about each upload. One SNS message carries two renderings: people (email, and
+ * protocols without their own entry) get readable text, programs (http/https, SQS, Lambda) get a JSON document
+ * they can parse without scraping text.
+ */
+import type { RejectReason } from './image-rejected-error';
+
+/** A resized copy as the notification describes it. */
+export interface PublishedSize {
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: number;
+  readonly bucket: string;
+  readonly key: string;
+  /** Presigned GET URL. */
+  readonly url: string;
+  readonly contentType: string;
+}
+
+export interface ResizedUpload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly input: { readonly format: string; readonly width: number; readonly height: number };
+  readonly sizes: PublishedSize[];
+  /** How long the links were signed for, and so when they stop working. */
+  readonly linkExpirySeconds: number;
+  readonly linksExpireAt: Date;
+}
+
+export interface FailedUpload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly reason: RejectReason;
+  /** Written for the person who uploaded the file. */
+  readonly message: string;
+}
+
+/** What http/https, SQS and Lambda subscribers receive, as JSON, when the copies are ready. */
+export interface ResizedDocument {
+  readonly status: 'resized';
+  readonly bucket: string;
+  readonly key: string;
+  readonly input: { readonly format: string; readonly width: number; readonly height: number };
+  readonly sizes: PublishedSize[];
+  /** ISO 8601. */
+  readonly linksExpireAt: string;
+}
+
+/** What they receive when the upload was rejected. */
+export interface FailedDocument {
+  readonly status: 'failed';
+  readonly bucket: string;
+  readonly key: string;
+  readonly reason: RejectReason;
+  readonly message: string;
+}
+
+export type NotificationDocument = ResizedDocument | FailedDocument;
+
+/** The parts of an SNS Publish request that depend on the upload; spread it into one with the topic. */
+export interface SnsNotification {
+  readonly Subject: string;
+  readonly Message: string;
+  readonly MessageStructure: 'json';
+  readonly MessageAttributes: { readonly status: { readonly DataType: 'String'; readonly StringValue: Status } };
+}
+
+type Status = NotificationDocument['status'];
+
+/** SNS rejects subjects of 100 characters or more, and line breaks or control characters in them. */
+const MAX_SUBJECT_LENGTH = 99;
+
+const REASON_TEXT: Record<RejectReason, string> = {
+  'empty': 'the file is empty',
+  'not-an-image': 'the file is not an image',
+  'unsupported-format': 'the image format is not supported',
+  'too-many-pixels': 'the image has more pixels than this pipeline accepts',
+  'corrupt': 'the image is damaged or incomplete',
+};
+
+export function resizedNotification(upload: ResizedUpload): SnsNotification {
+  const linksExpireAt = upload.linksExpireAt.toISOString();
+  const document: ResizedDocument = {
+    status: 'resized',
+    bucket: upload.bucket,
+    key: upload.key,
+    input: { format: upload.input.format, width: upload.input.width, height: upload.input.height },
+    sizes: upload.sizes.map((size) => ({
+      name: size.name,
+      width: size.width,
+      height: size.height,
+      bytes: size.bytes,
+      bucket: size.bucket,
+      key: size.key,
+      url: size.url,
+      contentType: size.contentType,
+    })),
+    linksExpireAt,
+  };
+  const text = [
+    `${upload.key} in bucket ${upload.bucket} was resized ` +
+      `(original: ${upload.input.format}, ${upload.input.width}x${upload.input.height}).`,
+    ...upload.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, ${size.contentType}\n${size.url}`),
+    `The links stay valid for ${duration(upload.linkExpirySeconds)}, until ${linksExpireAt}.`,
+  ].join('\n\n');
+  return notification(`Resized: ${fileName(upload.key)}`, text, document);
+}
+
+export function failedNotification(upload: FailedUpload): SnsNotification {
+  const document: FailedDocument = {
+    status: 'failed',
+    bucket: upload.bucket,
+    key: upload.key,
+    reason: upload.reason,
+    message: upload.message,
+  };
+  const text = [
+    `${upload.key} in bucket ${upload.bucket} could not be resized: ${REASON_TEXT[upload.reason]}.`,
+    upload.message,
+  ].join('\n\n');
+  return notification(`Could not resize: ${fileName(upload.key)}`, text, document);
+}
+
+function notification(subject: string, text: string, document: NotificationDocument): SnsNotification {
+  const json = JSON.stringify(document);
+  return {
+    Subject: subjectLine(subject),
+    Message: JSON.stringify({ default: text, email: text, http: json, https: json, sqs: json, lambda: json }),
+    MessageStructure: 'json',
+    MessageAttributes: { status: { DataType: 'String', StringValue: document.status } },
+  };
+}
+
+function fileName(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1) || key;
+}
+
+/**
+ * Accents are dropped and other non-ASCII characters become `?`: SNS's documentation has asked for ASCII
+ * subjects, and some receivers still replace a subject that is not.
+ */
+function subjectLine(subject: string): string {
+  const ascii = subject
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/\s+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length <= MAX_SUBJECT_LENGTH ? ascii : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
+}
+
+function duration(seconds: number): string {
+  const units: Array<[string, number]> = [['day', 86_400], ['hour', 3_600], ['minute', 60], ['second', 1]];
+  const [unit, size] = units.find(([, length]) => seconds % length === 0)!;
+  const count = seconds / size;
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}

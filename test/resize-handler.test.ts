@@ -1,0 +1,248 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import {
+  NotificationTopic,
+  UploadBucket,
+  createBucket,
+  listKeys,
+  readObject,
+  sqsEvent,
+} from './support/moto-aws';
+import { SIZES, lambdaContext, loadHandler } from './support/resize-handler';
+import { resizedKey } from '../src/handler/keys';
+import { FailedDocument, NotificationDocument, ResizedDocument } from '../src/handler/notification';
+
+const CORPUS = path.join(__dirname, '..', '..', 'shared', 'corpus');
+
+let upload: UploadBucket;
+let resizedBucket: string;
+let topic: NotificationTopic;
+let handler: ReturnType<typeof loadHandler>;
+let logged: { error: jest.SpyInstance; warn: jest.SpyInstance };
+
+beforeEach(async () => {
+  upload = await UploadBucket.create();
+  resizedBucket = await createBucket('resized');
+  topic = await NotificationTopic.create();
+  handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  jest.spyOn(console, 'info').mockImplementation(() => undefined);
+  logged = {
+    error: jest.spyOn(console, 'error').mockImplementation(() => undefined),
+    warn: jest.spyOn(console, 'warn').mockImplementation(() => undefined),
+  };
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+function generatedImage(format: 'jpeg' | 'png', width = 400, height = 300): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } })
+    .toFormat(format)
+    .toBuffer();
+}
+
+function ladybird(): Promise<Buffer> {
+  return fs.readFile(path.join(CORPUS, 'LadyBird.jpg'));
+}
+
+function copiesOf(originalKey: string, extension: string): string[] {
+  return SIZES.map((size) => resizedKey(size.name, originalKey, extension));
+}
+
+function resized(documents: Array<{ document: NotificationDocument }>, key: string): ResizedDocument {
+  const found = documents.find(({ document }) => document.key === key && document.status === 'resized');
+  if (!found) {
+    throw new Error(`no "resized" notification for ${key} in ${JSON.stringify(documents)}`);
+  }
+  return found.document as ResizedDocument;
+}
+
+function failed(documents: Array<{ document: NotificationDocument }>, key: string): FailedDocument {
+  const found = documents.find(({ document }) => document.key === key && document.status === 'failed');
+  if (!found) {
+    throw new Error(`no "failed" notification for ${key} in ${JSON.stringify(documents)}`);
+  }
+  return found.document as FailedDocument;
+}
+
+test('keys with spaces, +, % and non-ASCII characters are decoded, and their copies land under the same names', async () => {
+  // GIVEN
+  const keys = ['holiday photos/beach day.jpg', 'a+b=c.jpg', '100% real.jpg', 'café/写真 ünï.jpg'];
+  const image = await generatedImage('jpeg');
+  for (const key of keys) {
+    await upload.upload(key, image);
+  }
+  const records = await upload.uploadNotifications(keys.length);
+
+  // WHEN
+  const response = await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  const eventKeys = records.map((record) => JSON.parse(record.body).Records[0].s3.object.key);
+  expect(eventKeys).toEqual(expect.arrayContaining([expect.stringContaining('beach+day'), expect.stringContaining('a%2Bb')]));
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual(keys.flatMap((key) => copiesOf(key, 'jpg')).sort());
+  for (const key of keys) {
+    const copy = await readObject(resizedBucket, resizedKey('thumb', key, 'jpg'));
+    expect(copy.metadata['source-key']).toBe(encodeURIComponent(key));
+    expect(copy.contentType).toBe('image/jpeg');
+  }
+  const documents = await topic.received(keys.length);
+  expect(documents.map(({ document }) => document.key).sort()).toEqual([...keys].sort());
+});
+
+test('the s3:TestEvent sent when the notification is configured is skipped', async () => {
+  // GIVEN
+  const records = await upload.notifications(1);
+  expect(JSON.parse(records[0].body).Event).toBe('s3:TestEvent');
+
+  // WHEN
+  const response = await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual([]);
+  expect(await topic.receivedNothing()).toBe(true);
+});
+
+test('in a batch of a non-image and a photograph, the photograph is resized, the non-image reported, neither retried', async () => {
+  // GIVEN
+  await upload.upload('notes.jpg', 'this is a text file with an image name');
+  await upload.upload('garden/LadyBird.jpg', await ladybird());
+  const records = await upload.uploadNotifications(2);
+
+  // WHEN
+  const response = await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual(copiesOf('garden/LadyBird.jpg', 'jpg').sort());
+  const notifications = await topic.received(2);
+  expect(notifications.map(({ status }) => status).sort()).toEqual(['failed', 'resized']);
+  expect(resized(notifications, 'garden/LadyBird.jpg')).toMatchObject({
+    bucket: upload.bucket,
+    input: { format: 'jpeg' },
+    sizes: [
+      { name: 'thumb', width: 160, height: 160, bucket: resizedBucket, key: 'thumb/garden/LadyBird.jpg' },
+      { name: 'medium', width: 640, bucket: resizedBucket, key: 'medium/garden/LadyBird.jpg' },
+    ],
+  });
+  expect(failed(notifications, 'notes.jpg')).toEqual({
+    status: 'failed',
+    bucket: upload.bucket,
+    key: 'notes.jpg',
+    reason: 'not-an-image',
+    message: expect.any(String),
+  });
+});
+
+test('the links in the notification download the copies, at the dimensions it states', async () => {
+  // GIVEN
+  const original = await ladybird();
+  const { width, height } = await sharp(original).metadata();
+  await upload.upload('LadyBird.jpg', original);
+  const records = await upload.uploadNotifications(1);
+
+  // WHEN
+  await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  const document = resized(await topic.received(1), 'LadyBird.jpg');
+  expect(document.input).toEqual({ format: 'jpeg', width, height });
+  expect(Date.parse(document.linksExpireAt) - Date.now()).toBeGreaterThan(3_500_000);
+  expect(document.sizes).toHaveLength(SIZES.length);
+  for (const size of document.sizes) {
+    const response = await fetch(size.url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/jpeg');
+    const data = Buffer.from(await response.arrayBuffer());
+    expect(data.length).toBe(size.bytes);
+    expect(await sharp(data).metadata()).toMatchObject({ format: 'jpeg', width: size.width, height: size.height });
+  }
+  const medium = document.sizes.find((size) => size.name === 'medium')!;
+  expect(medium.height).toBeCloseTo((640 * height!) / width!, 0);
+});
+
+test('a record whose original cannot be read is retried, and the rest of the batch still completes', async () => {
+  // GIVEN
+  const vanishing = await UploadBucket.sharingQueueWith(upload);
+  await upload.upload('kept.png', await generatedImage('png'));
+  await vanishing.upload('lost.png', await generatedImage('png'));
+  const records = await upload.uploadNotifications(3);
+  const lost = records.find((record) => record.body.includes(vanishing.bucket))!;
+  await vanishing.removeBucket();
+
+  // WHEN
+  const response = await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([{ itemIdentifier: lost.messageId }]);
+  expect(await listKeys(resizedBucket)).toEqual(copiesOf('kept.png', 'png').sort());
+  const notifications = await topic.received(1);
+  expect(notifications).toEqual([{ status: 'resized', document: expect.objectContaining({ key: 'kept.png' }) }]);
+});
+
+test('when every record fails transiently the handler answers with all of them instead of throwing', async () => {
+  // GIVEN
+  const misconfigured = loadHandler({ resizedBucket: `${resizedBucket}-missing`, topicArn: topic.arn });
+  await upload.upload('one.jpg', await generatedImage('jpeg'));
+  await upload.upload('two.jpg', await generatedImage('jpeg'));
+  const records = await upload.uploadNotifications(2);
+
+  // WHEN
+  const response = await misconfigured(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort())
+    .toEqual(records.map((record) => record.messageId).sort());
+  expect(await topic.receivedNothing()).toBe(true);
+});
+
+test('an original deleted before it is processed is skipped: nothing written, nothing published, nothing retried', async () => {
+  // GIVEN
+  await upload.upload('short-lived.jpg', await generatedImage('jpeg'));
+  const records = await upload.uploadNotifications(1);
+  await upload.remove('short-lived.jpg');
+
+  // WHEN
+  const response = await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual([]);
+  expect(await topic.receivedNothing()).toBe(true);
+  expect(logged.warn).toHaveBeenCalledWith(expect.stringContaining('Original no longer exists'));
+});
+
+test('an original replaced by a file that is rejected takes its earlier copies with it, and only its own', async () => {
+  // GIVEN
+  await upload.upload('cat.jpg', await generatedImage('jpeg'));
+  await upload.upload('cat.png', await generatedImage('png'));
+  await handler(sqsEvent(...await upload.uploadNotifications(2)), lambdaContext);
+  await topic.received(2);
+  await upload.upload('cat.jpg', Buffer.alloc(0));
+  const replaced = await upload.notifications(1);
+
+  // WHEN
+  const response = await handler(sqsEvent(...replaced), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual(copiesOf('cat.png', 'png').sort());
+  expect(failed(await topic.received(1), 'cat.jpg')).toMatchObject({ reason: 'empty' });
+});
+
+test('a message that is not an S3 notification is logged as an error and not retried', async () => {
+  // GIVEN
+  const foreign = await upload.sendForeignMessage('{"hello": "world"}');
+
+  // WHEN
+  const response = await handler(sqsEvent(foreign), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(logged.error).toHaveBeenCalledWith(expect.stringContaining('not an S3 event notification'));
+  expect(await topic.receivedNothing()).toBe(true);
+});

@@ -1,0 +1,61 @@
+import { UnparseableMessageError, uploadedObjects } from '../src/handler/s3-event';
+
+function notification(...records: Array<{ bucket: string; key: string; eventName?: string; size?: number }>): string {
+  return JSON.stringify({
+    Records: records.map(({ bucket, key, eventName = 'ObjectCreated:Put', size }) => ({
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      eventName,
+      s3: { bucket: { name: bucket }, object: size === undefined ? { key } : { key, size } },
+    })),
+  });
+}
+
+test('every record of a notification is reported, with its key decoded', () => {
+  // GIVEN
+  const body = notification(
+    { bucket: 'uploads', key: 'holiday+photos/beach+day%21.jpg', size: 1234 },
+    { bucket: 'uploads', key: 'caf%C3%A9%2F100%25+real%2Bfake.png', eventName: 'ObjectCreated:CompleteMultipartUpload', size: 5 },
+  );
+
+  // WHEN
+  const objects = uploadedObjects(body);
+
+  // THEN
+  expect(objects).toEqual([
+    { bucket: 'uploads', key: 'holiday photos/beach day!.jpg', eventName: 'ObjectCreated:Put', size: 1234 },
+    { bucket: 'uploads', key: 'café/100% real+fake.png', eventName: 'ObjectCreated:CompleteMultipartUpload', size: 5 },
+  ]);
+});
+
+test('a record without a size (as S3 sends for deletions) has none', () => {
+  // WHEN
+  const [object] = uploadedObjects(notification({ bucket: 'uploads', key: 'gone.jpg', eventName: 'ObjectRemoved:Delete' }));
+
+  // THEN
+  expect(object).toEqual({ bucket: 'uploads', key: 'gone.jpg', eventName: 'ObjectRemoved:Delete', size: undefined });
+});
+
+test('the s3:TestEvent names no object, so there is nothing to do', () => {
+  // GIVEN
+  const body = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2024-01-01T00:00:00.000Z', Bucket: 'uploads' });
+
+  // THEN
+  expect(uploadedObjects(body)).toEqual([]);
+});
+
+test.each([
+  ['not JSON', 'hello', /the body is not JSON/],
+  ['a JSON array', '[]', /not a JSON object/],
+  ['JSON without Records', '{"hello":"world"}', /no Records array/],
+  ['a record without a bucket', JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { object: { key: 'a.jpg' } } }] }), /Records\[0\] lacks/],
+  ['a record without an event name', JSON.stringify({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'a.jpg' } } }] }), /Records\[0\] lacks/],
+  ['a key that is not URL-encoded', notification({ bucket: 'uploads', key: '100%.jpg' }), /not URL-encoded: 100%\.jpg/],
+])('a body that is %s is reported as unparseable', (_description, body, message) => {
+  // WHEN
+  const parse = () => uploadedObjects(body);
+
+  // THEN
+  expect(parse).toThrow(UnparseableMessageError);
+  expect(parse).toThrow(message);
+});
