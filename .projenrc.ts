@@ -46,6 +46,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda',
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     'esbuild',
+    'cdk-nag@^3',
+    'jimp',
   ],
 
   jestOptions: {

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +9,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledge, acknowledgeWildcardResources } from './acknowledge';
 import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
 import { ENV, SizeSpec } from './handler/config';
@@ -127,8 +128,8 @@ export interface ImageResizePipelineProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Empty the created buckets when the stack is deleted, so they can be removed. Requires
-   * `removalPolicy: RemovalPolicy.DESTROY`.
+   * Empty the buckets the pipeline creates when the stack is deleted, so they can be removed. Requires
+   * `removalPolicy: RemovalPolicy.DESTROY`. A bucket passed as `uploadBucket` is never emptied.
    *
    * @default false
    */
@@ -148,6 +149,13 @@ export interface ImageResizePipelineProps {
    * @default - a new private bucket
    */
   readonly uploadBucket?: s3.IBucket;
+
+  /**
+   * Where the buckets' server access logs go.
+   *
+   * @default - a new private bucket that keeps them for 90 days
+   */
+  readonly serverAccessLogsBucket?: s3.IBucket;
 
   /**
    * Who may call the upload and subscribe routes.
@@ -172,7 +180,8 @@ export interface ImageResizePipelineProps {
 
   /**
    * Create the account-level role API Gateway needs to write execution logs. Turn it off when the account
-   * and region already have one (it is a per-region setting, and the last stack to set it wins).
+   * and region already have one (it is a per-region setting, and the last stack to set it wins); the API logs
+   * errors either way, so without any role in the region the deployment fails.
    *
    * @default true
    */
@@ -208,6 +217,8 @@ export class ImageResizePipeline extends Construct {
   public readonly resizeFunction: lambda.Function;
   /** The sharp layer attached to the resize function. */
   public readonly sharpLayer: SharpLayer;
+  /** Where the buckets' server access logs go. */
+  public readonly serverAccessLogsBucket: s3.IBucket;
 
   constructor(scope: Construct, id: string, props: ImageResizePipelineProps = {}) {
     super(scope, id);
@@ -215,17 +226,22 @@ export class ImageResizePipeline extends Construct {
     const settings = resolveSettings(props);
     validate(props, settings, this.node.path);
 
-    const bucketProps: s3.BucketProps = {
+    const privateBucket: s3.BucketProps = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: props.versioned ?? false,
       removalPolicy: settings.removalPolicy,
       autoDeleteObjects: props.autoDeleteObjects ?? false,
     };
-    this.uploadBucket = props.uploadBucket ?? new s3.Bucket(this, 'UploadBucket', bucketProps);
-    this.resizedBucket = new s3.Bucket(this, 'ResizedBucket', bucketProps);
+    this.serverAccessLogsBucket = props.serverAccessLogsBucket ?? this.createAccessLogsBucket(privateBucket);
+    const imageBucket: s3.BucketProps = {
+      ...privateBucket,
+      versioned: props.versioned ?? false,
+      serverAccessLogsBucket: this.serverAccessLogsBucket,
+    };
+    this.uploadBucket = props.uploadBucket ?? new s3.Bucket(this, 'UploadBucket', { ...imageBucket, serverAccessLogsPrefix: 'upload/' });
+    this.resizedBucket = new s3.Bucket(this, 'ResizedBucket', { ...imageBucket, serverAccessLogsPrefix: 'resized/' });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -233,6 +249,7 @@ export class ImageResizePipeline extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy: settings.removalPolicy,
     });
+    acknowledge(this.deadLetterQueue, 'AwsSolutions-SQS3', 'This is the dead-letter queue of the upload queue; it holds what failed, for redrive.');
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -241,22 +258,34 @@ export class ImageResizePipeline extends Construct {
       removalPolicy: settings.removalPolicy,
     });
     this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue));
+    acknowledgeNotificationsHandler(this);
 
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Resized images', enforceSSL: true });
     this.topic.applyRemovalPolicy(settings.removalPolicy);
 
     this.sharpLayer = new SharpLayer(this, 'SharpLayer', { architecture: settings.architecture });
+    const functionLogs = new logs.LogGroup(this, 'ResizeFunctionLogs', {
+      retention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
+    // An own role rather than Lambda's default, which attaches the account-wide AWSLambdaBasicExecutionRole.
+    const functionRole = new iam.Role(this, 'ResizeFunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Resize function of an ImageResizePipeline',
+    });
+    functionRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [functionLogs.logGroupArn],
+    }));
     this.resizeFunction = new ResizeFunction(this, 'ResizeFunction', {
+      role: functionRole,
       description: 'Resizes each uploaded image to every configured size and notifies subscribers',
       architecture: settings.architecture,
       memorySize: settings.memorySize,
       timeout: settings.timeout,
       layers: [this.sharpLayer],
       loggingFormat: lambda.LoggingFormat.JSON,
-      logGroup: new logs.LogGroup(this, 'ResizeFunctionLogs', {
-        retention: settings.logRetention,
-        removalPolicy: settings.removalPolicy,
-      }),
+      logGroup: functionLogs,
       environment: {
         [ENV.resizedBucket]: this.resizedBucket.bucketName,
         [ENV.topicArn]: this.topic.topicArn,
@@ -268,10 +297,20 @@ export class ImageResizePipeline extends Construct {
         POWERTOOLS_SERVICE_NAME: 'image-resize-pipeline',
       },
     });
-    this.uploadBucket.grantRead(this.resizeFunction);
-    // Read as well as write: the notification's presigned links are signed with the function's own role.
-    this.resizedBucket.grantReadWrite(this.resizeFunction);
-    this.topic.grantPublish(this.resizeFunction);
+    acknowledge(this.resizeFunction, 'AwsSolutions-L1',
+      'Pinned to Node.js 22, the runtime the handler bundle and the sharp layer are built and tested for; it is in AWS support.');
+    functionRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [this.uploadBucket.arnForObjects('*')],
+    }));
+    // GetObject as well as Put and Delete: the notification's presigned links are signed with this role.
+    functionRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      resources: [this.resizedBucket.arnForObjects('*')],
+    }));
+    this.topic.grantPublish(functionRole);
+    acknowledgeWildcardResources(functionRole, [this.uploadBucket.arnForObjects('*'), this.resizedBucket.arnForObjects('*')],
+      'Object actions on any key of the pipeline\'s own upload and resized buckets (bucket/*): every upload has its own key.');
     this.resizeFunction.addEventSource(new SqsEventSource(this.queue, {
       batchSize: settings.batchSize,
       maxBatchingWindow: props.maxBatchingWindow,
@@ -294,11 +333,35 @@ export class ImageResizePipeline extends Construct {
     this.api = uploadApi.api;
   }
 
+  private createAccessLogsBucket(privateBucket: s3.BucketProps): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogsBucket', {
+      ...privateBucket,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+    });
+    acknowledge(bucket, 'AwsSolutions-S1', 'This is the server access log bucket; logging its own access would log without end.');
+    return bucket;
+  }
+
   /** Lets `grantee` read every resized image, e.g. a CDN origin or a web app's role. */
   public grantReadResized(grantee: iam.IGrantable): iam.Grant {
     return this.resizedBucket.grantRead(grantee);
   }
 }
+
+/**
+ * CDK adds one stack-wide function that writes bucket notification settings at deploy time; it uses Lambda's
+ * basic execution policy for its own logs and nothing else of ours.
+ */
+function acknowledgeNotificationsHandler(scope: Construct) {
+  const handler = Stack.of(scope).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+  if (handler) {
+    acknowledge(handler, `AwsSolutions-IAM4[Policy::${BASIC_EXECUTION_POLICY}]`,
+      'CDK\'s own BucketNotificationsHandler writes the upload bucket\'s notification setting at deploy time; AWSLambdaBasicExecutionRole only lets it write its logs.');
+  }
+}
+
+const BASIC_EXECUTION_POLICY = 'arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
 
 interface Settings {
   readonly sizes: SizeSpec[];
@@ -369,9 +432,6 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   }
   if (props.autoDeleteObjects && settings.removalPolicy !== RemovalPolicy.DESTROY) {
     problems.add('autoDeleteObjects', 'requires removalPolicy: RemovalPolicy.DESTROY (a retained bucket is never deleted, so emptying it would only lose data)');
-  }
-  if (props.autoDeleteObjects && props.uploadBucket !== undefined) {
-    problems.add('autoDeleteObjects', 'applies only to buckets the pipeline creates; it would not empty the uploadBucket you passed');
   }
   const architecture = props.architecture;
   if (architecture !== undefined && !Token.isUnresolved(architecture.name)

@@ -13,7 +13,9 @@ export interface SharpLayerProps {
 
 /**
  * sharp and libvips as a Lambda layer, from sharp's prebuilt Linux (glibc) binaries that ship inside this
- * package: no Docker and no native build on the user's machine, in any CDK language.
+ * package: no Docker and no native build on the user's machine, in any CDK language. It suits every Node.js
+ * runtime sharp supports (22 and later on Lambda); it names no runtimes, because Lambda's check compares runtime
+ * objects, not versions.
  */
 export class SharpLayer extends lambda.LayerVersion {
   /** The architecture the layer's binaries run on. */
@@ -25,7 +27,6 @@ export class SharpLayer extends lambda.LayerVersion {
     super(scope, id, {
       code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'sharp-layer', directory)),
       compatibleArchitectures: [architecture],
-      compatibleRuntimes: [lambda.Runtime.NODEJS_22_X, lambda.Runtime.NODEJS_24_X],
       description: `sharp (libvips) for Node.js on Linux ${architecture.name}`,
       license: 'Apache-2.0 (sharp), LGPL-3.0-or-later (libvips)',
     });

@@ -23,8 +23,8 @@ function resizeFunctionEnv(template: Template): Record<string, string> {
 describe('defaults', () => {
   const { template } = synth();
 
-  test('two private, encrypted, TLS-only buckets that are retained', () => {
-    template.resourceCountIs('AWS::S3::Bucket', 2);
+  test('private, encrypted, TLS-only, retained buckets: upload, resized and their access logs', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 3);
     template.allResourcesProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
@@ -38,7 +38,19 @@ describe('defaults', () => {
           Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } },
         })]),
       },
-    }, 2);
+    }, 3);
+  });
+
+  test('the upload and resized buckets log access to the access-log bucket, which expires logs', () => {
+    for (const prefix of ['upload/', 'resized/']) {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('AccessLogsBucket') }, LogFilePrefix: prefix },
+      });
+    }
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: [{ ExpirationInDays: 90, Status: 'Enabled' }] },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] },
+    });
   });
 
   test('uploads notify the queue, which has a dead-letter queue after three receives', () => {
@@ -95,7 +107,7 @@ describe('defaults', () => {
 
   test('the API: both routes IAM-authorized, binary uploads, throttled, access-logged', () => {
     template.hasResourceProperties('AWS::ApiGateway::RestApi', {
-      BinaryMediaTypes: Match.arrayWith(['image/*', 'application/x-www-form-urlencoded', 'application/octet-stream']),
+      BinaryMediaTypes: Match.arrayWith(['image/*', 'application/octet-stream', 'application/x-www-form-urlencoded']),
     });
     template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' }, 2);
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
@@ -133,7 +145,7 @@ describe('the API integrations', () => {
       PolicyDocument: {
         Statement: [{
           Effect: 'Allow',
-          Action: Match.arrayWith(['s3:PutObject']),
+          Action: 's3:PutObject',
           Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('UploadBucket'), 'Arn'] }, '/*']] },
         }],
       },
@@ -216,18 +228,19 @@ describe('props', () => {
   test('DESTROY with autoDeleteObjects lets the buckets go with the stack', () => {
     const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
     template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
-    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 3);
     template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
   });
 
   test('versioned buckets', () => {
     const { template } = synth({ versioned: true });
-    template.allResourcesProperties('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
+    template.resourcePropertiesCountIs('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } }, 2);
   });
 
   test('an existing upload bucket is used, not created', () => {
     const { template, pipeline } = synth({}, (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Existing', 'my-photos') }));
-    template.resourceCountIs('AWS::S3::Bucket', 1);
+    template.resourceCountIs('AWS::S3::Bucket', 2);
+    template.resourcePropertiesCountIs('AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'upload/' } }, 0);
     expect(pipeline.uploadBucket.bucketName).toBe('my-photos');
     template.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'my-photos', Managed: false });
   });
@@ -318,5 +331,52 @@ describe('validation', () => {
   test('every problem is reported at once, naming the construct', () => {
     expect(() => synth({ sizes: [{ name: 'bad name' }], quality: 0, batchSize: 0 }))
       .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sizes\[0\]\.name: .*\n {2}- sizes\[0\]: .*\n {2}- quality: .*\n {2}- batchSize: /);
+  });
+});
+
+describe('least privilege', () => {
+  const { template } = synth();
+
+  test('the resize function reads uploads, writes the resized bucket, publishes to the topic and consumes its queue', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('ResizeFunctionRole') }] },
+    })).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    const objectsOf = (bucket: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp(bucket), 'Arn'] }, '/*']] });
+
+    expect(statements).toHaveLength(5);
+    expect(statements).toEqual(expect.arrayContaining([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/ResizeFunctionLogs/), 'Arn'] } },
+      { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/Topic/) } },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/ImagesQueue/), 'Arn'] },
+      },
+    ]));
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: 's3:GetObject', Resource: objectsOf('UploadBucket') }]) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objectsOf('ResizedBucket') }]),
+      },
+    });
+  });
+
+  test('the function uses its own role, with no AWS managed policy', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
+      ManagedPolicyArns: Match.absent(),
+      Description: Match.stringLikeRegexp('Resize function'),
+    });
+  });
+
+  test('no policy grants an S3, SNS or SQS action on every resource', () => {
+    const broad = Object.entries(template.findResources('AWS::IAM::Policy')).flatMap(([id, policy]) =>
+      (policy.Properties.PolicyDocument.Statement as any[])
+        .filter((statement) => [statement.Action].flat().some((action: string) => /^(s3|sns|sqs):/.test(action)))
+        .filter((statement) => [statement.Resource].flat().includes('*'))
+        .map((statement) => `${id}: ${JSON.stringify(statement.Action)}`));
+    expect(broad).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { acknowledge } from '../acknowledge';
 
 /**
  * Who may call the pipeline's API. The API writes into your bucket and subscribes addresses to your topic,
@@ -30,11 +31,19 @@ export abstract class ApiAuthorization {
 
   /** The method options every route of the API gets. */
   public abstract bind(scope: Construct): apigw.MethodOptions;
+
+  /** Records, on the method, why a security check's finding does not apply to this choice. */
+  public abstract acknowledgeFindings(method: apigw.Method): void;
 }
 
 class IamAuthorization extends ApiAuthorization {
   public bind(): apigw.MethodOptions {
     return { authorizationType: apigw.AuthorizationType.IAM };
+  }
+
+  public acknowledgeFindings(method: apigw.Method) {
+    acknowledge(method, 'AwsSolutions-COG4',
+      'The method is authorized with IAM (SigV4), the default; a Cognito authorizer is available through ApiAuthorization.cognito().');
   }
 }
 
@@ -47,10 +56,20 @@ class CognitoAuthorization extends ApiAuthorization {
     const authorizer = new apigw.CognitoUserPoolsAuthorizer(scope, 'Authorizer', { cognitoUserPools: [this.userPool] });
     return { authorizationType: apigw.AuthorizationType.COGNITO, authorizer };
   }
+
+  public acknowledgeFindings() {
+    // Cognito satisfies every authorization check: nothing to acknowledge.
+  }
 }
 
 class NoAuthorization extends ApiAuthorization {
   public bind(): apigw.MethodOptions {
     return { authorizationType: apigw.AuthorizationType.NONE };
+  }
+
+  public acknowledgeFindings(method: apigw.Method) {
+    const reason = 'The construct\'s user chose ApiAuthorization.none() explicitly; the default is IAM authorization.';
+    acknowledge(method, 'AwsSolutions-APIG4', reason);
+    acknowledge(method, 'AwsSolutions-COG4', reason);
   }
 }

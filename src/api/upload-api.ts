@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
+import { acknowledge, acknowledgeWildcardResources } from '../acknowledge';
 import { EMAIL_PATTERN, ENDPOINT_PATTERN, MAX_EMAIL_LENGTH } from './subscribe-request';
 
 /**
@@ -37,6 +38,8 @@ export interface UploadApiProps {
 export class UploadApi extends Construct {
   public readonly api: apigw.RestApi;
   public readonly accessLogGroup: logs.LogGroup;
+  private readonly validator: apigw.RequestValidator;
+  private readonly authorization: ApiAuthorization;
 
   constructor(scope: Construct, id: string, props: UploadApiProps) {
     super(scope, id);
@@ -53,7 +56,7 @@ export class UploadApi extends Construct {
         throttlingBurstLimit: props.throttlingBurstLimit,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
-        loggingLevel: props.cloudWatchRole ? apigw.MethodLoggingLevel.ERROR : apigw.MethodLoggingLevel.OFF,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
         methodOptions: {
           '/subscribe/POST': {
             throttlingRateLimit: props.subscribeRateLimit,
@@ -80,7 +83,16 @@ export class UploadApi extends Construct {
       },
     });
 
-    const methodOptions = props.authorization.bind(this);
+    if (props.cloudWatchRole) {
+      acknowledge(this.api.node.findChild('CloudWatchRole'), 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'API Gateway\'s account-level logging role needs AmazonAPIGatewayPushToCloudWatchLogs, the policy AWS maintains for exactly this role.');
+    }
+    acknowledge(this.api.deploymentStage, 'AwsSolutions-APIG3',
+      'A web ACL sets rules and a monthly cost that only the account owner can choose; the stage is throttled and authorized by default, and a WAFv2 ACL can be associated with api.deploymentStage.');
+
+    this.validator = this.api.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
+    const methodOptions = { ...props.authorization.bind(this), requestValidator: this.validator };
+    this.authorization = props.authorization;
     this.addUploadRoute(props.uploadBucket, methodOptions);
     this.addSubscribeRoute(props.topic, methodOptions);
   }
@@ -88,7 +100,9 @@ export class UploadApi extends Construct {
   private addUploadRoute(bucket: s3.IBucket, methodOptions: apigw.MethodOptions) {
     const role = new iam.Role(this, 'UploadRole', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
     // Only PutObject, only into this bucket: a PUT that names any other bucket is refused by S3 with 403.
-    bucket.grantPut(role);
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
+    acknowledgeWildcardResources(role, [bucket.arnForObjects('*')],
+      'The route writes uploads under any key the caller names, so s3:PutObject covers the upload bucket\'s objects (bucket/*) and nothing else.');
 
     const jsonMessage = (message: string) => ({ 'application/json': JSON.stringify({ message }) });
     const integration = new apigw.AwsIntegration({
@@ -117,7 +131,7 @@ export class UploadApi extends Construct {
       },
     });
 
-    this.api.root
+    const method = this.api.root
       .addResource('upload-image')
       .addResource('{bucket}')
       .addResource('{filename}')
@@ -130,6 +144,7 @@ export class UploadApi extends Construct {
         },
         methodResponses: ['200', '400', '403', '502'].map((statusCode) => ({ statusCode })),
       });
+    this.authorization.acknowledgeFindings(method);
   }
 
   private addSubscribeRoute(topic: sns.ITopic, methodOptions: apigw.MethodOptions) {
@@ -184,11 +199,11 @@ export class UploadApi extends Construct {
       },
     });
 
-    this.api.root.addResource('subscribe').addMethod('POST', integration, {
+    const method = this.api.root.addResource('subscribe').addMethod('POST', integration, {
       ...methodOptions,
       requestModels: { 'application/json': model },
-      requestValidatorOptions: { requestValidatorName: 'subscribe-body', validateRequestBody: true },
       methodResponses: ['200', '400', '502'].map((statusCode) => ({ statusCode })),
     });
+    this.authorization.acknowledgeFindings(method);
   }
 }

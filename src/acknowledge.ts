@@ -1,0 +1,44 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/**
+ * Records why a security check's finding does not apply to one construct (and its children), using CDK's own
+ * validation acknowledgements, so cdk-nag and other policy plugins honour it without this library depending on
+ * any of them.
+ */
+export function acknowledge(scope: IConstruct, ruleId: string, reason: string) {
+  Validations.of(scope).acknowledge({ id: ruleId, reason });
+}
+
+/**
+ * Acknowledges the wildcard-resource finding (AwsSolutions-IAM5) for exactly these resources and no others.
+ * cdk-nag names each such finding by the resource as it appears in the template, so the name is derived the
+ * same way: `Fn::GetAtt` as `<Id.Attr>`, `Ref` as `<Id>`, `Fn::Join` joined.
+ */
+export function acknowledgeWildcardResources(scope: IConstruct, resources: string[], reason: string) {
+  const stack = Stack.of(scope);
+  for (const resource of resources) {
+    acknowledge(scope, `AwsSolutions-IAM5[Resource::${renderReference(stack.resolve(resource))}]`, reason);
+  }
+}
+
+function renderReference(node: unknown): string {
+  if (typeof node === 'string') {
+    return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  }
+  if (node !== null && typeof node === 'object') {
+    const intrinsic = node as Record<string, unknown>;
+    if (Array.isArray(intrinsic['Fn::Join'])) {
+      const [delimiter, items] = intrinsic['Fn::Join'] as [string, unknown[]];
+      return items.map(renderReference).join(delimiter);
+    }
+    if (Array.isArray(intrinsic['Fn::GetAtt'])) {
+      const [resource, attribute] = intrinsic['Fn::GetAtt'] as unknown[];
+      return `<${renderReference(resource)}.${renderReference(attribute)}>`;
+    }
+    if (intrinsic.Ref !== undefined) {
+      return `<${renderReference(intrinsic.Ref)}>`;
+    }
+  }
+  return JSON.stringify(node);
+}

@@ -1,0 +1,64 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ExampleStack } from './example-stack';
+import { ApiAuthorization, ImageResizePipelineProps } from '../src';
+
+interface Finding { readonly rule: string; readonly path: string }
+
+/** Synthesizes with cdk-nag's AwsSolutions pack and returns every unacknowledged finding, errors and warnings. */
+function awsSolutionsFindings(configure: (stack: Stack) => ImageResizePipelineProps = () => ({})): Finding[] {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-'));
+  const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true } });
+  const scratch = new Stack(app, 'Dependencies');
+  new ExampleStack(app, 'Example', { pipeline: configure(scratch) });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  try {
+    app.synth();
+    return [];
+  } catch (error) {
+    const reportFile = path.join(outdir, 'validation-report.json');
+    if (!fs.existsSync(reportFile)) throw error;
+    const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+    return report.pluginReports.filter((plugin: any) => plugin.pluginName === 'AwsSolutions').flatMap((plugin: any) => plugin.violations.flatMap((violation: any) =>
+      violation.violatingConstructs.map((construct: any) => ({ rule: violation.ruleName, path: construct.constructPath }))));
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+describe('cdk-nag AwsSolutions checks', () => {
+  test('the example stack has no unacknowledged finding', () => {
+    expect(awsSolutionsFindings()).toEqual([]);
+  });
+
+  test.each<[string, (stack: Stack) => ImageResizePipelineProps]>([
+    ['x86_64', () => ({ architecture: lambda.Architecture.X86_64 })],
+    ['Cognito authorization', (stack) => ({
+      apiAuthorization: ApiAuthorization.cognito(cognito.UserPool.fromUserPoolId(stack, 'Users', 'us-east-1_example')),
+    })],
+    ['no authorization, chosen explicitly', () => ({ apiAuthorization: ApiAuthorization.none() })],
+    ['an existing upload bucket', (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', 'my-photos') })],
+    ['no API CloudWatch role', () => ({ apiCloudWatchRole: false })],
+  ])('with %s there is no unacknowledged finding', (_name, configure) => {
+    expect(awsSolutionsFindings(configure)).toEqual([]);
+  });
+
+  test('a finding the construct does not acknowledge is reported', () => {
+    // GIVEN a stack with an unrelated bucket that breaks AwsSolutions-S1 (no access logs) and S10 (no TLS policy)
+    const findings = awsSolutionsFindings((stack) => {
+      new s3.Bucket(stack, 'Unlogged');
+      return {};
+    });
+    // THEN the checks see it, so an empty result above means the pipeline is clean, not that nothing ran
+    expect(findings).toEqual(expect.arrayContaining([
+      { rule: 'AwsSolutions-S1', path: 'Dependencies/Unlogged/Resource' },
+      { rule: 'AwsSolutions-S10', path: 'Dependencies/Unlogged/Resource' },
+    ]));
+  });
+});
