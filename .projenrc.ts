@@ -74,6 +74,9 @@ project.gitattributes.addAttributes('*.png', 'binary');
 project.gitattributes.addAttributes('*.webp', 'binary');
 project.gitattributes.addAttributes('*.gif', 'binary');
 
+// The handler's modules are bundled into the Lambda asset; their packages are build-time dependencies.
+project.eslint?.allowDevDeps('src/handler/**');
+
 project.tsconfigDev.addInclude('local/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');
 
