@@ -18,6 +18,7 @@ for arch in arm64 x64; do
     --os=linux --cpu="$arch" --libc=glibc "sharp@$SHARP_VERSION" >/dev/null
   test -d "$dir/node_modules/@img/sharp-linux-$arch" || { echo "sharp-layers: @img/sharp-linux-$arch missing" >&2; exit 1; }
   test -d "$dir/node_modules/@img/sharp-libvips-linux-$arch" || { echo "sharp-layers: libvips for $arch missing" >&2; exit 1; }
-  rm -f "$dir/package.json"
+  # Only the modules go in the layer: npm's own bookkeeping would change the asset hash between npm versions.
+  rm -f "$dir/package.json" "$dir/node_modules/.package-lock.json"
   echo "$SHARP_VERSION-linux-$arch-glibc" > "$stamp"
 done
