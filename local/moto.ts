@@ -156,7 +156,7 @@ function ignoreCode(...codes: string[]): (error: NodeJS.ErrnoException) => void 
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-    child.once('error', reject);
+    child.once('error', (error) => reject(new Error(`moto: could not run ${command} (${error.message})`)));
     child.once('exit', (code, signal) => {
       if (code === 0) {
         resolve();
