@@ -14,6 +14,7 @@ import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
 import { ENV, SizeSpec } from './handler/config';
 import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
+import { NotificationScope } from './notification-scope';
 import { ResizeFunction } from './resize-function';
 import { SharpLayer } from './sharp-layer';
 import { PropsProblems } from './validate-props';
@@ -165,6 +166,13 @@ export interface ImageResizePipelineProps {
   readonly apiAuthorization?: ApiAuthorization;
 
   /**
+   * Who receives each notification. Private by default: a subscriber sees only their own uploads.
+   *
+   * @default NotificationScope.UPLOADER
+   */
+  readonly notificationScope?: NotificationScope;
+
+  /**
    * Steady-state requests per second across the API.
    *
    * @default 20
@@ -258,7 +266,7 @@ export class ImageResizePipeline extends Construct {
       removalPolicy: settings.removalPolicy,
     });
     this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue));
-    acknowledgeNotificationsHandler(this);
+    acknowledgeNotificationsHandler(this.uploadBucket);
 
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Resized images', enforceSSL: true });
     this.topic.applyRemovalPolicy(settings.removalPolicy);
@@ -321,7 +329,8 @@ export class ImageResizePipeline extends Construct {
     const uploadApi = new UploadApi(this, 'Api', {
       uploadBucket: this.uploadBucket,
       topic: this.topic,
-      authorization: props.apiAuthorization ?? ApiAuthorization.iam(),
+      authorization: settings.apiAuthorization,
+      privateNotifications: settings.notificationScope === NotificationScope.UPLOADER,
       throttlingRateLimit: props.apiRateLimit ?? 20,
       throttlingBurstLimit: props.apiBurstLimit ?? 40,
       subscribeRateLimit: 1,
@@ -353,8 +362,8 @@ export class ImageResizePipeline extends Construct {
  * CDK adds one stack-wide function that writes bucket notification settings at deploy time; it uses Lambda's
  * basic execution policy for its own logs and nothing else of ours.
  */
-function acknowledgeNotificationsHandler(scope: Construct) {
-  const handler = Stack.of(scope).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+function acknowledgeNotificationsHandler(bucket: s3.IBucket) {
+  const handler = Stack.of(bucket).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
   if (handler) {
     acknowledge(handler, `AwsSolutions-IAM4[Policy::${BASIC_EXECUTION_POLICY}]`,
       'CDK\'s own BucketNotificationsHandler writes the upload bucket\'s notification setting at deploy time; AWSLambdaBasicExecutionRole only lets it write its logs.');
@@ -378,6 +387,8 @@ interface Settings {
   readonly linkExpiry: Duration;
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: logs.RetentionDays;
+  readonly apiAuthorization: ApiAuthorization;
+  readonly notificationScope: NotificationScope;
 }
 
 function resolveSettings(props: ImageResizePipelineProps): Settings {
@@ -404,6 +415,8 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
     linkExpiry: props.linkExpiry ?? Duration.hours(6),
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    apiAuthorization: props.apiAuthorization ?? ApiAuthorization.iam(),
+    notificationScope: props.notificationScope ?? NotificationScope.UPLOADER,
   };
 }
 
@@ -432,6 +445,9 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   }
   if (props.autoDeleteObjects && settings.removalPolicy !== RemovalPolicy.DESTROY) {
     problems.add('autoDeleteObjects', 'requires removalPolicy: RemovalPolicy.DESTROY (a retained bucket is never deleted, so emptying it would only lose data)');
+  }
+  if (settings.notificationScope === NotificationScope.UPLOADER && settings.apiAuthorization.callerIdentity === undefined) {
+    problems.add('notificationScope', 'private notifications (the default) need an API that knows its caller; with ApiAuthorization.none() choose NotificationScope.BROADCAST explicitly');
   }
   const architecture = props.architecture;
   if (architecture !== undefined && !Token.isUnresolved(architecture.name)

@@ -2,3 +2,4 @@ export * from './image-resize-pipeline';
 export * from './image-size';
 export * from './sharp-layer';
 export * from './api/api-authorization';
+export * from './notification-scope';

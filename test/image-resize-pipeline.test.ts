@@ -4,7 +4,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, OutputFormat } from '../src';
+import { ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, OutputFormat } from '../src';
 
 function synth(props?: ImageResizePipelineProps, configure?: (stack: Stack) => Partial<ImageResizePipelineProps>) {
   const stack = new Stack(new App(), 'Test');
@@ -246,7 +246,7 @@ describe('props', () => {
   });
 
   test('no authorization is an explicit choice', () => {
-    const { template } = synth({ apiAuthorization: ApiAuthorization.none() });
+    const { template } = synth({ apiAuthorization: ApiAuthorization.none(), notificationScope: NotificationScope.BROADCAST });
     template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' }, 2);
   });
 
@@ -266,6 +266,45 @@ describe('props', () => {
   test('the account CloudWatch role can be left to an existing one', () => {
     synth().template.resourceCountIs('AWS::ApiGateway::Account', 1);
     synth({ apiCloudWatchRole: false }).template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+});
+
+describe('notification scope', () => {
+  const uploadMethod = (template: Template) => Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'PUT' } }))[0];
+  const subscribeTemplate = (template: Template): string => {
+    const method = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'POST' } }))[0];
+    const join = method.Properties.Integration.RequestTemplates['application/json']['Fn::Join'][1] as unknown[];
+    return join.map((part) => (typeof part === 'string' ? part : '<token>')).join('');
+  };
+
+  test('by default an upload records its IAM caller and a subscription filters on the same caller', () => {
+    const { template } = synth();
+    expect(uploadMethod(template).Properties.Integration.RequestParameters['integration.request.header.x-amz-meta-uploader'])
+      .toBe('context.identity.userArn');
+    expect(subscribeTemplate(template)).toContain(
+      '#set($filter = "{${q}uploader${q}:[${q}$context.identity.userArn${q}]}")&Attributes.entry.1.key=FilterPolicy&Attributes.entry.1.value=$util.urlEncode($filter)');
+  });
+
+  test('with Cognito the caller is the token\'s subject', () => {
+    const { template } = synth({}, (stack) => ({ apiAuthorization: ApiAuthorization.cognito(new cognito.UserPool(stack, 'Users')) }));
+    expect(uploadMethod(template).Properties.Integration.RequestParameters['integration.request.header.x-amz-meta-uploader'])
+      .toBe('context.authorizer.claims.sub');
+    expect(subscribeTemplate(template)).toContain('$context.authorizer.claims.sub');
+  });
+
+  test('broadcast records no caller and sets no filter', () => {
+    const { template } = synth({ notificationScope: NotificationScope.BROADCAST });
+    expect(uploadMethod(template).Properties.Integration.RequestParameters['integration.request.header.x-amz-meta-uploader']).toBeUndefined();
+    expect(subscribeTemplate(template)).not.toContain('FilterPolicy');
+  });
+
+  test('the subscribe form has no stray characters between its fields', () => {
+    expect(subscribeTemplate(synth().template)).not.toMatch(/\n/);
+  });
+
+  test('private notifications without a known caller are refused', () => {
+    expect(() => synth({ apiAuthorization: ApiAuthorization.none() }))
+      .toThrow(/notificationScope: private notifications \(the default\) need an API that knows its caller/);
   });
 });
 

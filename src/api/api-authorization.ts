@@ -29,6 +29,12 @@ export abstract class ApiAuthorization {
     return new NoAuthorization();
   }
 
+  /**
+   * The API Gateway context variable that names the caller, without the `$` (e.g. `context.identity.userArn`),
+   * or undefined when the API cannot know who calls it.
+   */
+  public abstract readonly callerIdentity?: string;
+
   /** The method options every route of the API gets. */
   public abstract bind(scope: Construct): apigw.MethodOptions;
 
@@ -37,6 +43,8 @@ export abstract class ApiAuthorization {
 }
 
 class IamAuthorization extends ApiAuthorization {
+  public readonly callerIdentity = 'context.identity.userArn';
+
   public bind(): apigw.MethodOptions {
     return { authorizationType: apigw.AuthorizationType.IAM };
   }
@@ -48,6 +56,8 @@ class IamAuthorization extends ApiAuthorization {
 }
 
 class CognitoAuthorization extends ApiAuthorization {
+  public readonly callerIdentity = 'context.authorizer.claims.sub';
+
   constructor(private readonly userPool: cognito.IUserPool) {
     super();
   }
@@ -63,6 +73,8 @@ class CognitoAuthorization extends ApiAuthorization {
 }
 
 class NoAuthorization extends ApiAuthorization {
+  public readonly callerIdentity = undefined;
+
   public bind(): apigw.MethodOptions {
     return { authorizationType: apigw.AuthorizationType.NONE };
   }

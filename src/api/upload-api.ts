@@ -28,7 +28,12 @@ export interface UploadApiProps {
   readonly subscribeBurstLimit: number;
   readonly accessLogRetention: logs.RetentionDays;
   readonly cloudWatchRole: boolean;
+  /** Record each upload's caller and scope each subscription to that caller's uploads. */
+  readonly privateNotifications: boolean;
 }
+
+/** The object metadata and SNS message attribute that carry who uploaded an image. */
+export const UPLOADER_ATTRIBUTE = 'uploader';
 
 /**
  * The seed's two routes as direct AWS service integrations: no Lambda sits between the caller and S3 or SNS,
@@ -93,11 +98,12 @@ export class UploadApi extends Construct {
     this.validator = this.api.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
     const methodOptions = { ...props.authorization.bind(this), requestValidator: this.validator };
     this.authorization = props.authorization;
-    this.addUploadRoute(props.uploadBucket, methodOptions);
-    this.addSubscribeRoute(props.topic, methodOptions);
+    const caller = props.privateNotifications ? props.authorization.callerIdentity : undefined;
+    this.addUploadRoute(props.uploadBucket, methodOptions, caller);
+    this.addSubscribeRoute(props.topic, methodOptions, caller);
   }
 
-  private addUploadRoute(bucket: s3.IBucket, methodOptions: apigw.MethodOptions) {
+  private addUploadRoute(bucket: s3.IBucket, methodOptions: apigw.MethodOptions, caller: string | undefined) {
     const role = new iam.Role(this, 'UploadRole', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
     // Only PutObject, only into this bucket: a PUT that names any other bucket is refused by S3 with 403.
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
@@ -116,6 +122,7 @@ export class UploadApi extends Construct {
           'integration.request.path.bucket': 'method.request.path.bucket',
           'integration.request.path.key': 'method.request.path.filename',
           'integration.request.header.Content-Type': 'method.request.header.Content-Type',
+          ...(caller ? { [`integration.request.header.x-amz-meta-${UPLOADER_ATTRIBUTE}`]: caller } : {}),
         },
         integrationResponses: [
           {
@@ -147,7 +154,7 @@ export class UploadApi extends Construct {
     this.authorization.acknowledgeFindings(method);
   }
 
-  private addSubscribeRoute(topic: sns.ITopic, methodOptions: apigw.MethodOptions) {
+  private addSubscribeRoute(topic: sns.ITopic, methodOptions: apigw.MethodOptions, caller: string | undefined) {
     const role = new iam.Role(this, 'SubscribeRole', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['sns:Subscribe'], resources: [topic.topicArn] }));
 
@@ -167,7 +174,8 @@ export class UploadApi extends Construct {
       },
     });
 
-    // The protocol follows from the validated body, so no caller can choose sqs, lambda or sms.
+    // The protocol follows from the validated body, so no caller can choose sqs, lambda or sms. The pieces are
+    // joined without newlines: any character outside a directive would become part of the form body.
     const subscribeForm = [
       '#set($email = $input.path(\'$.email\'))',
       '#set($endpoint = $input.path(\'$.endpoint\'))',
@@ -175,7 +183,13 @@ export class UploadApi extends Construct {
       '#if("$!email" != "")&Protocol=email&Endpoint=$util.urlEncode($email)',
       '#elseif($endpoint.startsWith("https://"))&Protocol=https&Endpoint=$util.urlEncode($endpoint)',
       '#else&Protocol=http&Endpoint=$util.urlEncode($endpoint)#end',
-    ].join('\n');
+      // Velocity has no escape for a double quote inside a string, so the JSON's quotes come from $q.
+      ...(caller ? [
+        '#set($q = \'"\')',
+        `#set($filter = "{\${q}${UPLOADER_ATTRIBUTE}\${q}:[\${q}$${caller}\${q}]}")`,
+        '&Attributes.entry.1.key=FilterPolicy&Attributes.entry.1.value=$util.urlEncode($filter)',
+      ] : []),
+    ].join('');
 
     const integration = new apigw.AwsIntegration({
       service: 'sns',

@@ -1,0 +1,14 @@
+/** Who receives the notification about an upload. */
+export enum NotificationScope {
+  /**
+   * Each subscriber receives notifications only about the images they uploaded through the API: the upload
+   * records the caller, and the subscription made by the same caller filters on it. Needs an API that knows its
+   * caller (IAM or Cognito authorization). Images put straight into the bucket reach no such subscriber.
+   */
+  UPLOADER = 'uploader',
+  /**
+   * Every subscriber receives every notification, with links to everyone's images. The seed's behaviour; fit for
+   * a single team's pipeline, not for one shared by people who should not see each other's images.
+   */
+  BROADCAST = 'broadcast',
+}
