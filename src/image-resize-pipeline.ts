@@ -311,6 +311,12 @@ export class ImageResizePipeline extends Construct {
       actions: ['s3:GetObject'],
       resources: [this.uploadBucket.arnForObjects('*')],
     }));
+    // Without ListBucket S3 answers a missing key with 403, not 404, and a deleted original would look like a
+    // permission fault worth retrying.
+    functionRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [this.uploadBucket.bucketArn, this.resizedBucket.bucketArn],
+    }));
     // GetObject as well as Put and Delete: the notification's presigned links are signed with this role.
     functionRole.addToPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],

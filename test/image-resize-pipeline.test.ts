@@ -382,10 +382,15 @@ describe('least privilege', () => {
     })).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
     const objectsOf = (bucket: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp(bucket), 'Arn'] }, '/*']] });
 
-    expect(statements).toHaveLength(5);
+    expect(statements).toHaveLength(6);
     expect(statements).toEqual(expect.arrayContaining([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/ResizeFunctionLogs/), 'Arn'] } },
       { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/Topic/) } },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: [{ 'Fn::GetAtt': [expect.stringMatching(/UploadBucket/), 'Arn'] }, { 'Fn::GetAtt': [expect.stringMatching(/ResizedBucket/), 'Arn'] }],
+      },
       {
         Effect: 'Allow',
         Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
