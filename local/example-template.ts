@@ -1,0 +1,262 @@
+/**
+ * The local pipeline takes every name and setting from the example stack's synthesized CloudFormation template,
+ * never from a second copy of the configuration, so what runs here cannot drift from what deploys. Resources are
+ * found by how they are wired together (the event source mapping names the function and the queue, the queue's
+ * redrive policy names the dead-letter queue, ...), not by logical IDs that change with the construct tree.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { ENV } from '../src/handler/config';
+import { EXAMPLE_STACK_NAME, ExampleStack } from '../test/example-stack';
+
+/** A CloudFormation property value as it appears in the template: literals, `Ref`, `Fn::GetAtt`, `Fn::Join`. */
+export type CfnValue = unknown;
+
+interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, any>;
+}
+
+export interface Template {
+  readonly Resources: Record<string, CfnResource>;
+}
+
+export interface QueueDefinition {
+  readonly logicalId: string;
+  readonly visibilityTimeoutSeconds?: number;
+  readonly messageRetentionPeriodSeconds?: number;
+}
+
+export interface ApiRoute {
+  /** e.g. `/upload-image/{bucket}/{filename}` */
+  readonly path: string;
+  readonly httpMethod: string;
+  /** Integration request path parameter -> method request path parameter, e.g. `key` -> `filename`. */
+  readonly pathParameters: Record<string, string>;
+  /** Integration responses, in template order, each with its `application/json` template. */
+  readonly responses: IntegrationResponse[];
+}
+
+export interface IntegrationResponse {
+  readonly statusCode: string;
+  /** Matched against the AWS service's HTTP status code; the response without one is the default. */
+  readonly selectionPattern?: string;
+  readonly template: string;
+}
+
+export interface PipelineDefinition {
+  readonly uploadBucketId: string;
+  readonly resizedBucketId: string;
+  readonly topicId: string;
+  readonly queue: QueueDefinition & { readonly maxReceiveCount: number };
+  readonly deadLetterQueue: QueueDefinition;
+  /** The upload bucket's queue notification: its event names and key filter as S3's API takes them. */
+  readonly notification: { readonly events: string[]; readonly filter?: Record<string, unknown> };
+  readonly function: {
+    readonly logicalId: string;
+    readonly handler: string;
+    readonly timeoutSeconds: number;
+    readonly memorySize: number;
+    readonly environment: Record<string, CfnValue>;
+    readonly logFormat?: string;
+  };
+  readonly eventSource: {
+    readonly batchSize: number;
+    readonly maxBatchingWindowSeconds: number;
+    readonly maxConcurrency: number;
+    readonly reportBatchItemFailures: boolean;
+  };
+  readonly api: {
+    readonly upload: ApiRoute;
+    readonly subscribe: ApiRoute;
+    /** Gateway responses by type (`REQUEST_TOO_LARGE`, `BAD_REQUEST_BODY`): status code and JSON template. */
+    readonly gatewayResponses: Record<string, { readonly statusCode: string; readonly template: string }>;
+  };
+}
+
+/**
+ * Synthesizes the example stack in this process, as `cdk synth` would but without copying assets (the local
+ * runner uses the built bundle and layers where they are), and returns its template.
+ */
+export function synthesizeExampleTemplate(): Template {
+  const outdir = mkdtempSync(path.join(os.tmpdir(), 'image-resize-synth-'));
+  try {
+    const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true } });
+    new ExampleStack(app, EXAMPLE_STACK_NAME);
+    return app.synth().getStackByName(EXAMPLE_STACK_NAME).template as Template;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+export function readPipelineDefinition(template: Template): PipelineDefinition {
+  const resources = template.Resources;
+  const [mappingId, mapping] = single(resources, 'AWS::Lambda::EventSourceMapping');
+  const functionId = refTarget(mapping.FunctionName, `${mappingId}.FunctionName`);
+  const queueId = refTarget(mapping.EventSourceArn, `${mappingId}.EventSourceArn`);
+  const fn = propertiesOf(resources, functionId, 'AWS::Lambda::Function');
+  const queue = propertiesOf(resources, queueId, 'AWS::SQS::Queue');
+  const redrive = queue.RedrivePolicy ?? fail(`queue ${queueId} has no RedrivePolicy`);
+  const deadLetterQueueId = refTarget(redrive.deadLetterTargetArn, `${queueId}.RedrivePolicy.deadLetterTargetArn`);
+  const deadLetterQueue = propertiesOf(resources, deadLetterQueueId, 'AWS::SQS::Queue');
+
+  const [notificationsId, notifications] = single(resources, 'Custom::S3BucketNotifications');
+  const uploadBucketId = refTarget(notifications.BucketName, `${notificationsId}.BucketName`);
+  const queueConfiguration = (notifications.NotificationConfiguration?.QueueConfigurations ?? [])
+    .find((c: any) => refTarget(c.QueueArn, `${notificationsId}.QueueArn`) === queueId)
+    ?? fail(`the upload bucket's notifications do not target queue ${queueId}`);
+
+  const environment: Record<string, CfnValue> = fn.Environment?.Variables ?? {};
+  return {
+    uploadBucketId,
+    resizedBucketId: refTarget(environment[ENV.resizedBucket], `${functionId} environment ${ENV.resizedBucket}`),
+    topicId: refTarget(environment[ENV.topicArn], `${functionId} environment ${ENV.topicArn}`),
+    queue: {
+      logicalId: queueId,
+      visibilityTimeoutSeconds: queue.VisibilityTimeout,
+      messageRetentionPeriodSeconds: queue.MessageRetentionPeriod,
+      maxReceiveCount: redrive.maxReceiveCount ?? fail(`queue ${queueId} has no maxReceiveCount`),
+    },
+    deadLetterQueue: {
+      logicalId: deadLetterQueueId,
+      visibilityTimeoutSeconds: deadLetterQueue.VisibilityTimeout,
+      messageRetentionPeriodSeconds: deadLetterQueue.MessageRetentionPeriod,
+    },
+    notification: {
+      events: queueConfiguration.Events,
+      filter: queueConfiguration.Filter,
+    },
+    function: {
+      logicalId: functionId,
+      handler: fn.Handler ?? fail(`function ${functionId} has no Handler`),
+      // CloudFormation's own defaults when the properties are absent.
+      timeoutSeconds: fn.Timeout ?? 3,
+      memorySize: fn.MemorySize ?? 128,
+      environment,
+      logFormat: fn.LoggingConfig?.LogFormat,
+    },
+    eventSource: {
+      // Lambda's documented defaults for an SQS event source.
+      batchSize: mapping.BatchSize ?? 10,
+      maxBatchingWindowSeconds: mapping.MaximumBatchingWindowInSeconds ?? 0,
+      maxConcurrency: mapping.ScalingConfig?.MaximumConcurrency ?? fail(`${mappingId} has no ScalingConfig.MaximumConcurrency`),
+      reportBatchItemFailures: (mapping.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
+    },
+    api: readApi(resources),
+  };
+}
+
+/** S3-safe (and so SQS- and SNS-safe) names: the logical ID lowercased, plus a suffix when several pipelines share one emulator. */
+export function localName(logicalId: string, suffix = ''): string {
+  const name = `${logicalId}${suffix}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  if (name.length < 3 || name.length > 63) {
+    throw new Error(`local name "${name}" (from ${logicalId}) must be 3 to 63 characters`);
+  }
+  return name;
+}
+
+export interface LocalIdentities {
+  readonly region: string;
+  readonly accountId: string;
+  /** What `Ref` and `Fn::GetAtt ... Arn` of each logical ID stand for locally. */
+  readonly refs: Record<string, { readonly ref: string; readonly arn: string }>;
+}
+
+/** Replaces `Ref`, `Fn::GetAtt` and `Fn::Join` with local values; anything else cannot run locally and throws. */
+export function resolveValue(value: CfnValue, ids: LocalIdentities, where: string): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  const v = value as Record<string, any>;
+  if (typeof v?.Ref === 'string') {
+    const pseudo: Record<string, string> = {
+      'AWS::Region': ids.region,
+      'AWS::AccountId': ids.accountId,
+      'AWS::Partition': 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::StackName': EXAMPLE_STACK_NAME,
+    };
+    return pseudo[v.Ref] ?? ids.refs[v.Ref]?.ref ?? fail(`${where}: no local value for Ref ${v.Ref}`);
+  }
+  if (Array.isArray(v?.['Fn::GetAtt']) && v['Fn::GetAtt'][1] === 'Arn') {
+    return ids.refs[v['Fn::GetAtt'][0]]?.arn ?? fail(`${where}: no local ARN for ${v['Fn::GetAtt'][0]}`);
+  }
+  if (Array.isArray(v?.['Fn::Join'])) {
+    const [separator, parts] = v['Fn::Join'] as [string, CfnValue[]];
+    return parts.map((part) => resolveValue(part, ids, where)).join(separator);
+  }
+  return fail(`${where}: cannot resolve ${JSON.stringify(value)} locally`);
+}
+
+function readApi(resources: Record<string, CfnResource>): PipelineDefinition['api'] {
+  const methods = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGateway::Method').map((r) => r.Properties!);
+  const route = (service: string, httpMethod: string): ApiRoute => {
+    const method = methods.find((m) => m.HttpMethod === httpMethod && JSON.stringify(m.Integration?.Uri ?? '').includes(`:${service}:path/`))
+      ?? fail(`the API has no ${httpMethod} method integrated with ${service}`);
+    const pathParameters: Record<string, string> = {};
+    for (const [target, source] of Object.entries<string>(method.Integration.RequestParameters ?? {})) {
+      const integrationParam = /^integration\.request\.path\.(.+)$/.exec(target);
+      const methodParam = /^method\.request\.path\.(.+)$/.exec(source);
+      if (integrationParam && methodParam) {
+        pathParameters[integrationParam[1]] = methodParam[1];
+      }
+    }
+    const responses = (method.Integration.IntegrationResponses ?? []).map((response: any): IntegrationResponse => ({
+      statusCode: response.StatusCode,
+      selectionPattern: response.SelectionPattern,
+      template: response.ResponseTemplates?.['application/json'] ?? '',
+    }));
+    return { path: resourcePath(resources, method.ResourceId), httpMethod, pathParameters, responses };
+  };
+
+  const gatewayResponses: PipelineDefinition['api']['gatewayResponses'] = {};
+  for (const r of Object.values(resources).filter((res) => res.Type === 'AWS::ApiGateway::GatewayResponse')) {
+    const p = r.Properties!;
+    gatewayResponses[p.ResponseType] = { statusCode: p.StatusCode, template: p.ResponseTemplates?.['application/json'] ?? '' };
+  }
+  return { upload: route('s3', 'PUT'), subscribe: route('sns', 'POST'), gatewayResponses };
+}
+
+/** Walks `ParentId` up to the API's root, whose ID is a `Fn::GetAtt ... RootResourceId`. */
+function resourcePath(resources: Record<string, CfnResource>, resourceId: CfnValue): string {
+  const ref = (resourceId as { Ref?: string }).Ref;
+  if (ref === undefined) {
+    return '';
+  }
+  const resource = propertiesOf(resources, ref, 'AWS::ApiGateway::Resource');
+  return `${resourcePath(resources, resource.ParentId)}/${resource.PathPart}`;
+}
+
+function single(resources: Record<string, CfnResource>, type: string): [string, Record<string, any>] {
+  const found = Object.entries(resources).filter(([, r]) => r.Type === type);
+  if (found.length !== 1) {
+    fail(`expected one ${type} in the example template, found ${found.length}`);
+  }
+  return [found[0][0], found[0][1].Properties ?? {}];
+}
+
+function propertiesOf(resources: Record<string, CfnResource>, logicalId: string, type: string): Record<string, any> {
+  const resource = resources[logicalId];
+  if (resource?.Type !== type) {
+    fail(`${logicalId} is not a ${type} in the example template`);
+  }
+  return resource.Properties ?? {};
+}
+
+/** The logical ID a `Ref` or `Fn::GetAtt` points at. */
+function refTarget(value: CfnValue, where: string): string {
+  const v = value as Record<string, any> | undefined;
+  if (typeof v?.Ref === 'string') {
+    return v.Ref;
+  }
+  if (Array.isArray(v?.['Fn::GetAtt'])) {
+    return v['Fn::GetAtt'][0];
+  }
+  return fail(`${where} is not a reference: ${JSON.stringify(value)}`);
+}
+
+function fail(message: string): never {
+  throw new Error(`example template: ${message}`);
+}

@@ -1,0 +1,142 @@
+/**
+ * Email cannot leave this machine, and moto delivers nothing to email subscriptions. So for every email address
+ * subscribed, the outbox subscribes its own loopback http receiver to the topic too, with the address's filter
+ * policy: moto then decides, as SNS would, whether the address gets a message. What the receiver is sent is the
+ * message's `http` rendering; the outbox turns it back into the `email` rendering with the handler's own
+ * notification functions, so the text shown is the text SNS would mail, links included (presigned against the
+ * emulator, so they open from this machine).
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import {
+  GetSubscriptionAttributesCommand, paginateListSubscriptionsByTopic, SNSClient, SubscribeCommand, UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
+import { failedNotification, resizedNotification } from '../src/handler/notification';
+
+export interface Mail {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly receivedAt: Date;
+}
+
+export interface MailOutboxOptions {
+  readonly sns: SNSClient;
+  readonly topicArn: string;
+  /** The function's LINK_EXPIRY_SECONDS, which the email text states and the http document leaves out. */
+  readonly linkExpirySeconds: number;
+  /** Every mail is appended here. */
+  readonly logFile: string;
+  readonly onMail: (mail: Mail) => void;
+  readonly log: (line: string) => void;
+}
+
+export class MailOutbox {
+  public static async start(options: MailOutboxOptions): Promise<MailOutbox> {
+    const outbox = new MailOutbox(options);
+    await new Promise<void>((resolve, reject) => {
+      outbox.server.once('error', reject);
+      outbox.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return outbox;
+  }
+
+  private readonly server = createServer((req, res) => this.receive(req, res));
+  private readonly subscriptions: string[] = [];
+
+  private constructor(private readonly options: MailOutboxOptions) {}
+
+  /** Starts showing what SNS would mail to `email`, which must be subscribed to the topic. */
+  public async watch(email: string): Promise<void> {
+    let subscriptionArn: string | undefined;
+    for await (const page of paginateListSubscriptionsByTopic({ client: this.options.sns }, { TopicArn: this.options.topicArn })) {
+      subscriptionArn ??= page.Subscriptions?.find((s) => s.Protocol === 'email' && s.Endpoint === email)?.SubscriptionArn;
+    }
+    if (subscriptionArn === undefined) {
+      throw new Error(`mail: ${email} is not subscribed to ${this.options.topicArn}`);
+    }
+    const { Attributes } = await this.options.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+    const filter: Record<string, string> = {};
+    for (const name of ['FilterPolicy', 'FilterPolicyScope']) {
+      if (Attributes?.[name]) {
+        filter[name] = Attributes[name];
+      }
+    }
+    const { port } = this.server.address() as AddressInfo;
+    const { SubscriptionArn } = await this.options.sns.send(new SubscribeCommand({
+      TopicArn: this.options.topicArn,
+      Protocol: 'http',
+      Endpoint: `http://127.0.0.1:${port}/${encodeURIComponent(email)}`,
+      Attributes: filter,
+      ReturnSubscriptionArn: true,
+    }));
+    this.subscriptions.push(SubscriptionArn!);
+  }
+
+  /** Unsubscribes the receivers, so an emulator that lives on does not try to deliver to a closed port. */
+  public async stop(): Promise<void> {
+    for (const arn of this.subscriptions.splice(0)) {
+      await this.options.sns.send(new UnsubscribeCommand({ SubscriptionArn: arn }));
+    }
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private receive(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      res.end();
+      try {
+        const envelope = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        if (envelope.Type !== 'Notification') {
+          return;
+        }
+        this.deliver({
+          to: decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname.slice(1)),
+          subject: envelope.Subject ?? '',
+          text: this.emailText(JSON.parse(envelope.Message)),
+          receivedAt: new Date(),
+        });
+      } catch (error) {
+        this.options.log(`mail: could not render a notification as email: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  private emailText(document: any): string {
+    const notification = document.status === 'resized'
+      ? resizedNotification({
+        bucket: document.bucket,
+        key: document.key,
+        input: document.input,
+        sizes: document.sizes,
+        linkExpirySeconds: this.options.linkExpirySeconds,
+        linksExpireAt: new Date(document.linksExpireAt),
+      })
+      : failedNotification({ bucket: document.bucket, key: document.key, reason: document.reason, message: document.message });
+    const renderings = JSON.parse(notification.Message);
+    return renderings.email ?? renderings.default;
+  }
+
+  private deliver(mail: Mail): void {
+    mkdirSync(path.dirname(this.options.logFile), { recursive: true });
+    appendFileSync(this.options.logFile, formatMail(mail));
+    this.options.onMail(mail);
+  }
+}
+
+export function formatMail(mail: Mail): string {
+  return [
+    `From: SNS (local) | To: ${mail.to} | ${mail.receivedAt.toISOString()}`,
+    `Subject: ${mail.subject}`,
+    '',
+    mail.text,
+    '-'.repeat(72),
+    '',
+  ].join('\n');
+}

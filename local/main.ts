@@ -1,0 +1,72 @@
+/**
+ * `npx projen local`: the example pipeline on this machine until Ctrl-C. Settings come from the environment
+ * (see local/README-local.md); everything else comes from the example stack's template.
+ */
+import { buildFunctionAssets } from './function-assets';
+import { formatMail } from './mail-outbox';
+import { startLocalPipeline } from './pipeline';
+
+function numberFromEnv(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') {
+    return undefined;
+  }
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a whole number, got "${raw}"`);
+  }
+  return value;
+}
+
+async function main() {
+  const port = numberFromEnv('LOCAL_PORT') ?? 3000;
+  const visibilityTimeoutSeconds = numberFromEnv('LOCAL_VISIBILITY_TIMEOUT');
+  console.log('Building the function bundle and the sharp layer...');
+  buildFunctionAssets();
+
+  const pipeline = await startLocalPipeline({
+    port,
+    visibilityTimeoutSeconds,
+    log: (line) => console.log(line),
+    functionLog: (line) => console.log(line),
+    onMail: (mail) => console.log(`\n${formatMail(mail)}`),
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping the local pipeline...`);
+    pipeline.stop().then(
+      () => process.exit(0),
+      (error) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  console.log([
+    '',
+    `API: ${pipeline.apiUrl}`,
+    `Upload bucket: ${pipeline.uploadBucket}`,
+    `Resized bucket: ${pipeline.resizedBucket}`,
+    `S3 endpoint: ${pipeline.s3Endpoint}`,
+    '',
+    'Try:',
+    `  curl -X POST ${pipeline.apiUrl}/subscribe -H 'Content-Type: application/json' -d '{"email":"me@example.com"}'`,
+    `  curl -X PUT --data-binary @photo.jpg ${pipeline.apiUrl}/upload-image/${pipeline.uploadBucket}/photo.jpg`,
+    '',
+    'Emails are printed here and appended to .local/mail.log. Ctrl-C stops everything.',
+    '',
+  ].join('\n'));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,248 @@
+/**
+ * The example stack, running on this machine: moto for S3, SQS and SNS, the built resize bundle in worker
+ * processes fed by an SQS poller, the upload API on loopback, and email shown instead of sent. The CLI
+ * (main.ts), the demo and the end-to-end tests all start it through {@link startLocalPipeline}.
+ */
+import * as path from 'node:path';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, LocalClients } from './aws-clients';
+import { createEmulatedResources } from './emulated-resources';
+import { localName, PipelineDefinition, readPipelineDefinition, resolveValue, synthesizeExampleTemplate } from './example-template';
+import { FUNCTION_CODE_DIR, layerNodeModules } from './function-assets';
+import { FunctionWorker } from './lambda-runtime/function-worker';
+import { prepareTaskRoot } from './lambda-runtime/task-root';
+import { Mail, MailOutbox } from './mail-outbox';
+import { startMoto } from './moto';
+import { Invocation, SqsEventSource } from './sqs-event-source';
+import { startUploadApiServer } from './upload-api-server';
+import { ENV } from '../src/handler/config';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+export interface LocalPipelineOptions {
+  /**
+   * The API's port on 127.0.0.1; 0 picks a free one.
+   *
+   * @default 3000
+   */
+  readonly port?: number;
+  /**
+   * A moto server to create the resources in. It is left running by `stop()`.
+   *
+   * @default - a new moto on a free port, stopped by `stop()`
+   */
+  readonly motoEndpoint?: string;
+  /**
+   * Appended to every bucket, queue and topic name, so several pipelines can share one moto.
+   *
+   * @default ''
+   */
+  readonly nameSuffix?: string;
+  /**
+   * Overrides the queue's visibility timeout for the messages the poller receives, so that failed messages
+   * come back (and reach the dead-letter queue) in seconds rather than minutes.
+   *
+   * @default - the queue's, from the template
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /** @default .local/mail.log */
+  readonly mailLogFile?: string;
+  /** The runner's own lines: API requests, invocations, errors. @default - dropped */
+  readonly log?: (line: string) => void;
+  /** What the function writes, one line at a time, prefixed with its worker. @default - dropped */
+  readonly functionLog?: (line: string) => void;
+  /** @default - mail is only appended to the mail log */
+  readonly onMail?: (mail: Mail) => void;
+  /** Told about every invocation once its messages are deleted or left on the queue. */
+  readonly onInvocation?: (invocation: Invocation) => void;
+}
+
+export interface LocalPipeline {
+  /** `http://127.0.0.1:PORT`, without a trailing slash. */
+  readonly apiUrl: string;
+  readonly uploadBucket: string;
+  readonly resizedBucket: string;
+  /** moto's endpoint, which serves S3, SQS and SNS alike. */
+  readonly s3Endpoint: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly topicArn: string;
+  /** What was read from the example template. */
+  readonly definition: PipelineDefinition;
+  /** The function's environment variables as the workers get them, references resolved to local names. */
+  readonly functionEnvironment: Record<string, string>;
+  /** Clients for the emulator, for checks and set-up. */
+  readonly clients: LocalClients;
+  /** Like disabling the event source mapping: no new batches until {@link enableEventSource}. */
+  disableEventSource(): Promise<void>;
+  enableEventSource(): void;
+  /** Stops the API, the poller, every worker and (unless it was given) moto; removes the temporary task root. */
+  stop(): Promise<void>;
+}
+
+let cachedDefinition: PipelineDefinition | undefined;
+
+/** The definition is the same for every pipeline in a process, and synthesizing takes seconds. */
+function exampleDefinition(): PipelineDefinition {
+  cachedDefinition ??= readPipelineDefinition(synthesizeExampleTemplate());
+  return cachedDefinition;
+}
+
+export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  const log = options.log ?? (() => undefined);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup();
+    }
+  };
+
+  try {
+    const definition = exampleDefinition();
+    const taskRoot = prepareTaskRoot(FUNCTION_CODE_DIR, layerNodeModules());
+    cleanups.push(() => taskRoot.remove());
+
+    let endpoint = options.motoEndpoint;
+    if (endpoint === undefined) {
+      const moto = await startMoto();
+      cleanups.push(() => moto.stop());
+      endpoint = moto.endpoint;
+    }
+    const clients = localClients(endpoint);
+    cleanups.push(() => clients.destroy());
+
+    const resources = await createEmulatedResources(definition, clients, options.nameSuffix ?? '');
+    const functionEnvironment: Record<string, string> = {};
+    for (const [name, value] of Object.entries(definition.function.environment)) {
+      functionEnvironment[name] = resolveValue(value, resources.identities, `function environment ${name}`);
+    }
+
+    const outbox = await MailOutbox.start({
+      sns: clients.sns,
+      topicArn: resources.topicArn,
+      linkExpirySeconds: Number(functionEnvironment[ENV.linkExpirySeconds]),
+      logFile: options.mailLogFile ?? path.join(PROJECT_ROOT, '.local', 'mail.log'),
+      onMail: options.onMail ?? (() => undefined),
+      log,
+    });
+    cleanups.push(() => outbox.stop());
+
+    const functionName = localName(definition.function.logicalId, options.nameSuffix ?? '');
+    const workerEnv = lambdaEnvironment({
+      definition, functionName, functionEnvironment, endpoint,
+      taskRoot: taskRoot.taskRoot, nodePath: taskRoot.nodePath, runtimeDir: path.dirname(taskRoot.bootstrap),
+    });
+    const eventSource = new SqsEventSource({
+      sqs: clients.sqs,
+      queueUrl: resources.queueUrl,
+      queueArn: resources.queueArn,
+      region: LOCAL_REGION,
+      functionArn: `arn:aws:lambda:${LOCAL_REGION}:${resources.identities.accountId}:function:${functionName}`,
+      ...definition.eventSource,
+      functionTimeoutSeconds: definition.function.timeoutSeconds,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+      startWorker: (name) => new FunctionWorker({
+        name,
+        bootstrap: taskRoot.bootstrap,
+        cwd: taskRoot.taskRoot,
+        env: workerEnv,
+        log: options.functionLog ?? (() => undefined),
+      }),
+      onInvocation: (invocation) => {
+        log(describeInvocation(invocation));
+        options.onInvocation?.(invocation);
+      },
+      onError: (error) => log(`event source: ${(error as Error).message ?? error}`),
+    });
+    eventSource.start();
+    cleanups.push(() => eventSource.stop());
+
+    const api = await startUploadApiServer({
+      api: definition.api,
+      uploadBucket: resources.uploadBucket,
+      topicArn: resources.topicArn,
+      clients,
+      onEmailSubscribed: (email) => outbox.watch(email),
+      port: options.port ?? 3000,
+      log,
+    });
+    cleanups.push(() => api.stop());
+
+    return {
+      apiUrl: api.url,
+      uploadBucket: resources.uploadBucket,
+      resizedBucket: resources.resizedBucket,
+      s3Endpoint: endpoint,
+      queueUrl: resources.queueUrl,
+      deadLetterQueueUrl: resources.deadLetterQueueUrl,
+      topicArn: resources.topicArn,
+      definition,
+      functionEnvironment,
+      clients,
+      disableEventSource: () => eventSource.disable(),
+      enableEventSource: () => eventSource.enable(),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+interface LambdaEnvironmentInputs {
+  readonly definition: PipelineDefinition;
+  readonly functionName: string;
+  readonly functionEnvironment: Record<string, string>;
+  readonly endpoint: string;
+  readonly taskRoot: string;
+  readonly runtimeDir: string;
+  readonly nodePath: string;
+}
+
+/**
+ * The environment Lambda gives a Node.js function, plus the emulator's endpoint and dummy credentials. The
+ * shared AWS config and credentials files point nowhere, so a developer's ~/.aws cannot change what the
+ * function does here.
+ */
+function lambdaEnvironment(inputs: LambdaEnvironmentInputs): Record<string, string> {
+  const { definition, functionName } = inputs;
+  const env: Record<string, string> = {
+    ...inputs.functionEnvironment,
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    NODE_PATH: inputs.nodePath,
+    LAMBDA_TASK_ROOT: inputs.taskRoot,
+    LAMBDA_RUNTIME_DIR: inputs.runtimeDir,
+    _HANDLER: definition.function.handler,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.function.memorySize),
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: 'local',
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_CONFIG_FILE: path.join(inputs.runtimeDir, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(inputs.runtimeDir, 'no-aws-credentials'),
+    AWS_ENDPOINT_URL: inputs.endpoint,
+  };
+  if (definition.function.logFormat !== undefined) {
+    env.AWS_LAMBDA_LOG_FORMAT = definition.function.logFormat;
+  }
+  return env;
+}
+
+function describeInvocation(invocation: Invocation): string {
+  const { outcome } = invocation;
+  const detail = outcome.kind === 'result'
+    ? `${invocation.succeeded.length} deleted, ${invocation.failed.length} left on the queue`
+    : outcome.kind === 'timeout'
+      ? 'timed out; worker killed, batch left on the queue'
+      : outcome.kind === 'crash'
+        ? `worker crashed (${outcome.detail}); batch left on the queue`
+        : `${outcome.error.errorType}: ${outcome.error.errorMessage}; batch left on the queue`;
+  return `function: ${invocation.worker}: ${invocation.messageIds.length} message(s) in ${invocation.durationMs} ms: ${detail}`;
+}

@@ -1,0 +1,257 @@
+/**
+ * Plays Lambda's SQS event source mapping: polls the queue, hands batches to function workers (at most
+ * MaximumConcurrency at once), deletes what succeeded and leaves the rest on the queue, where the queue's
+ * visibility timeout and redrive policy take over exactly as they do in AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { FunctionWorker, InvocationOutcome } from './lambda-runtime/function-worker';
+
+/** SQS's own limit on one ReceiveMessage. */
+const MAX_MESSAGES_PER_RECEIVE = 10;
+/** Short enough that disabling or stopping the source waits little for an open poll. */
+const LONG_POLL_SECONDS = 2;
+const ERROR_PAUSE_MS = 1_000;
+
+export interface SqsEventSourceOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly region: string;
+  readonly functionArn: string;
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly maxConcurrency: number;
+  readonly reportBatchItemFailures: boolean;
+  readonly functionTimeoutSeconds: number;
+  /** Overrides the queue's visibility timeout for received messages, to make retries quick locally. */
+  readonly visibilityTimeoutSeconds?: number;
+  readonly startWorker: (name: string) => FunctionWorker;
+  /** Told about every invocation once its messages are settled. */
+  readonly onInvocation: (invocation: Invocation) => void;
+  /** Told about errors of SQS itself, which the poller survives. */
+  readonly onError: (error: unknown) => void;
+}
+
+export interface Invocation {
+  readonly requestId: string;
+  readonly worker: string;
+  readonly messageIds: string[];
+  /** Deleted from the queue. */
+  readonly succeeded: string[];
+  /** Left on the queue, to be received again after the visibility timeout. */
+  readonly failed: string[];
+  readonly outcome: InvocationOutcome;
+  readonly durationMs: number;
+}
+
+export class SqsEventSource {
+  private readonly workers: FunctionWorker[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private running = false;
+  private enabled = true;
+  private loop?: Promise<void>;
+  private poll?: AbortController;
+  private wake?: () => void;
+  private workerCount = 0;
+
+  constructor(private readonly options: SqsEventSourceOptions) {}
+
+  public start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /**
+   * Stops taking new batches, like setting the mapping's `Enabled` to false. Resolves once no poll is open,
+   * so messages sent after it stay on the queue until {@link enable}.
+   */
+  public async disable(): Promise<void> {
+    this.enabled = false;
+    this.wake?.();
+    while (this.poll) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  public enable(): void {
+    this.enabled = true;
+    this.wake?.();
+  }
+
+  /** Kills every worker; messages of unfinished invocations return to the queue after their visibility timeout. */
+  public async stop(): Promise<void> {
+    this.running = false;
+    this.poll?.abort();
+    this.wake?.();
+    await this.loop;
+    await Promise.all(this.workers.map((worker) => worker.stop()));
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      if (!this.enabled || this.inFlight.size >= this.options.maxConcurrency) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        continue;
+      }
+      let messages: Message[];
+      try {
+        messages = await this.receiveBatch();
+      } catch (error) {
+        // Lambda's pollers keep going through errors from SQS; so does this one, after a pause.
+        this.options.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
+        continue;
+      }
+      if (messages.length > 0 && this.running) {
+        const invocation = this.invoke(messages)
+          .catch((error) => this.options.onError(error))
+          .finally(() => {
+            this.inFlight.delete(invocation);
+            this.wake?.();
+          });
+        this.inFlight.add(invocation);
+      }
+    }
+  }
+
+  /** One batch: up to BatchSize messages, gathered for at most MaximumBatchingWindowInSeconds once the first arrives. */
+  private async receiveBatch(): Promise<Message[]> {
+    const { batchSize, maxBatchingWindowSeconds } = this.options;
+    const batch = await this.receive(Math.min(MAX_MESSAGES_PER_RECEIVE, batchSize), LONG_POLL_SECONDS);
+    if (batch.length === 0 || maxBatchingWindowSeconds === 0) {
+      return batch;
+    }
+    const windowEnds = Date.now() + maxBatchingWindowSeconds * 1000;
+    while (this.running && this.enabled && batch.length < batchSize && Date.now() < windowEnds) {
+      const waitSeconds = Math.ceil((windowEnds - Date.now()) / 1000);
+      batch.push(...await this.receive(Math.min(MAX_MESSAGES_PER_RECEIVE, batchSize - batch.length), waitSeconds));
+    }
+    return batch;
+  }
+
+  private async receive(maxMessages: number, waitSeconds: number): Promise<Message[]> {
+    this.poll = new AbortController();
+    try {
+      const response = await this.options.sqs.send(new ReceiveMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MaxNumberOfMessages: maxMessages,
+        WaitTimeSeconds: waitSeconds,
+        VisibilityTimeout: this.options.visibilityTimeoutSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }), { abortSignal: this.poll.signal });
+      return response.Messages ?? [];
+    } catch (error) {
+      if (!this.running) {
+        return [];
+      }
+      throw error;
+    } finally {
+      this.poll = undefined;
+    }
+  }
+
+  private async invoke(messages: Message[]): Promise<void> {
+    const requestId = randomUUID();
+    const started = Date.now();
+    const worker = this.workers.find((w) => w.idle) ?? this.newWorker();
+    const outcome = await worker.invoke({
+      type: 'invoke',
+      requestId,
+      event: this.event(messages),
+      invokedFunctionArn: this.options.functionArn,
+      deadline: started + this.options.functionTimeoutSeconds * 1000,
+    }, this.options.functionTimeoutSeconds * 1000);
+    if (!worker.idle) {
+      this.workers.splice(this.workers.indexOf(worker), 1);
+    }
+
+    const messageIds = messages.map((m) => m.MessageId!);
+    const failed = this.failedMessageIds(outcome, messageIds);
+    const succeeded = messages.filter((m) => !failed.includes(m.MessageId!));
+    if (this.running) {
+      await this.delete(succeeded);
+    }
+    this.options.onInvocation({
+      requestId,
+      worker: worker.name,
+      messageIds,
+      succeeded: succeeded.map((m) => m.MessageId!),
+      failed,
+      outcome,
+      durationMs: Date.now() - started,
+    });
+  }
+
+  private newWorker(): FunctionWorker {
+    this.workerCount += 1;
+    const worker = this.options.startWorker(`worker ${this.workerCount}`);
+    this.workers.push(worker);
+    return worker;
+  }
+
+  /**
+   * Lambda's rules: any function error fails the whole batch; with ReportBatchItemFailures only the listed
+   * messages fail, and a response that names a message not in the batch fails the whole batch.
+   */
+  private failedMessageIds(outcome: InvocationOutcome, messageIds: string[]): string[] {
+    if (outcome.kind !== 'result') {
+      return messageIds;
+    }
+    if (!this.options.reportBatchItemFailures) {
+      return [];
+    }
+    const failures = (outcome.result as { batchItemFailures?: unknown } | null)?.batchItemFailures;
+    if (failures === undefined || failures === null) {
+      return [];
+    }
+    if (!Array.isArray(failures)) {
+      return messageIds;
+    }
+    const ids = failures.map((f) => (f as { itemIdentifier?: unknown })?.itemIdentifier);
+    if (ids.some((id) => typeof id !== 'string' || !messageIds.includes(id))) {
+      return messageIds;
+    }
+    return ids as string[];
+  }
+
+  private async delete(messages: Message[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_RECEIVE) {
+      const chunk = messages.slice(i, i + MAX_MESSAGES_PER_RECEIVE);
+      const response = await this.options.sqs.send(new DeleteMessageBatchCommand({
+        QueueUrl: this.options.queueUrl,
+        Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle! })),
+      }));
+      if (response.Failed?.length) {
+        throw new Error(`could not delete processed messages: ${JSON.stringify(response.Failed)}`);
+      }
+    }
+  }
+
+  private event(messages: Message[]): SQSEvent {
+    return {
+      Records: messages.map((m): SQSRecord => ({
+        messageId: m.MessageId!,
+        receiptHandle: m.ReceiptHandle!,
+        body: m.Body!,
+        attributes: m.Attributes as unknown as SQSRecord['attributes'],
+        messageAttributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([name, value]) => [name, {
+          stringValue: value.StringValue,
+          binaryValue: value.BinaryValue ? Buffer.from(value.BinaryValue).toString('base64') : undefined,
+          stringListValues: value.StringListValues ?? [],
+          binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
+          dataType: value.DataType!,
+        }])),
+        md5OfBody: m.MD5OfBody!,
+        eventSource: 'aws:sqs',
+        eventSourceARN: this.options.queueArn,
+        awsRegion: this.options.region,
+      })),
+    };
+  }
+}

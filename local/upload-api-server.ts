@@ -1,0 +1,206 @@
+/**
+ * The deployed API's two routes, served on loopback with the same rules: uploads only into the upload bucket
+ * (403 otherwise, nothing written), API Gateway's 10 MB body limit (413), subscribe bodies checked by the same
+ * rules as the API's JSON schema model (400). Responses are the deployed API's own templates. Local mode
+ * needs no request signing.
+ */
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { API_GATEWAY_MAX_PAYLOAD_BYTES } from '../src/api/upload-api';
+import { parseSubscribeRequest, Subscription } from '../src/api/subscribe-request';
+import { checkRenderable, renderTemplate, selectResponse } from './api-gateway-responses';
+import { LocalClients } from './aws-clients';
+import { ApiRoute, PipelineDefinition } from './example-template';
+
+/** API Gateway's built-in answers, which are not in the template because the construct does not override them. */
+const MISSING_AUTHENTICATION_TOKEN = { status: 403, body: '{"message":"Missing Authentication Token"}' };
+const UNSUPPORTED_MEDIA_TYPE = { status: 415, body: '{"message":"Unsupported Media Type"}' };
+
+export interface UploadApiServerOptions {
+  readonly api: PipelineDefinition['api'];
+  readonly uploadBucket: string;
+  readonly topicArn: string;
+  readonly clients: LocalClients;
+  /** Called for each email subscription once SNS has it, so its messages can be shown locally. */
+  readonly onEmailSubscribed: (email: string) => Promise<void>;
+  readonly port: number;
+  readonly log: (line: string) => void;
+}
+
+export interface UploadApiServer {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly body: string;
+}
+
+export async function startUploadApiServer(options: UploadApiServerOptions): Promise<UploadApiServer> {
+  const { api } = options;
+  const tooLarge = api.gatewayResponses.REQUEST_TOO_LARGE;
+  const badBody = api.gatewayResponses.BAD_REQUEST_BODY;
+  for (const [where, template] of [
+    ['REQUEST_TOO_LARGE', tooLarge?.template],
+    ['BAD_REQUEST_BODY', badBody?.template],
+    ...[api.upload, api.subscribe].flatMap((route) => route.responses.map((r) => [`${route.httpMethod} ${route.path} ${r.statusCode}`, r.template])),
+  ]) {
+    if (template === undefined) {
+      throw new Error(`the example API has no ${where} gateway response`);
+    }
+    checkRenderable(template, where!);
+  }
+  const upload = routeMatcher(api.upload);
+  const subscribe = routeMatcher(api.subscribe);
+
+  const handle = async (req: IncomingMessage): Promise<Reply> => {
+    const body = await readBody(req, API_GATEWAY_MAX_PAYLOAD_BYTES);
+    if (body === undefined) {
+      return { status: Number(tooLarge!.statusCode), body: renderTemplate(tooLarge!.template, {}) };
+    }
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const uploadParams = req.method === api.upload.httpMethod ? upload(pathname) : undefined;
+    if (uploadParams) {
+      return handleUpload(uploadParams, body, req.headers['content-type']);
+    }
+    if (req.method === api.subscribe.httpMethod && subscribe(pathname)) {
+      return handleSubscribe(body, req.headers['content-type']);
+    }
+    return MISSING_AUTHENTICATION_TOKEN;
+  };
+
+  const integrationReply = (route: ApiRoute, serviceStatus: number, params: Record<string, string> = {}): Reply => {
+    const response = selectResponse(route.responses, serviceStatus);
+    return { status: Number(response.statusCode), body: renderTemplate(response.template, { params }) };
+  };
+
+  const handleUpload = async (params: Record<string, string>, body: Buffer, contentType: string | undefined): Promise<Reply> => {
+    const bucket = params[api.upload.pathParameters.bucket];
+    const key = params[api.upload.pathParameters.key];
+    // Deployed, the integration role may put into the upload bucket only, and S3 answers 403 for any other.
+    if (bucket !== options.uploadBucket) {
+      return integrationReply(api.upload, 403, params);
+    }
+    try {
+      await options.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: storableContentType(contentType) }));
+    } catch (error) {
+      return integrationReply(api.upload, serviceStatus(error), params);
+    }
+    return integrationReply(api.upload, 200, params);
+  };
+
+  const handleSubscribe = async (body: Buffer, contentType: string | undefined): Promise<Reply> => {
+    // API Gateway treats a request without Content-Type as JSON; other types have no mapping template.
+    if (contentType !== undefined && !/^application\/json\s*(;|$)/i.test(contentType)) {
+      return UNSUPPORTED_MEDIA_TYPE;
+    }
+    let parsed: Subscription | { error: string };
+    try {
+      parsed = parseSubscribeRequest(JSON.parse(body.toString('utf8')));
+    } catch (error) {
+      parsed = { error: `The body is not JSON: ${(error as Error).message}` };
+    }
+    if ('error' in parsed) {
+      return { status: Number(badBody!.statusCode), body: renderTemplate(badBody!.template, { validationErrorString: parsed.error }) };
+    }
+    try {
+      await options.clients.sns.send(new SubscribeCommand({ TopicArn: options.topicArn, Protocol: parsed.protocol, Endpoint: parsed.endpoint }));
+      if (parsed.protocol === 'email') {
+        await options.onEmailSubscribed(parsed.endpoint);
+      }
+    } catch (error) {
+      return integrationReply(api.subscribe, serviceStatus(error));
+    }
+    return integrationReply(api.subscribe, 200);
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    handle(req)
+      .catch((error): Reply => {
+        options.log(`API: ${req.method} ${req.url} failed: ${(error as Error).stack ?? error}`);
+        return { status: 500, body: '{"message": "Internal server error"}' };
+      })
+      .then((reply) => {
+        options.log(`API: ${req.method} ${req.url} -> ${reply.status}`);
+        res.writeHead(reply.status, { 'Content-Type': 'application/json' });
+        res.end(reply.body);
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stop: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+/** A resource path such as `/upload-image/{bucket}/{filename}` as a matcher giving its URL-decoded parameters. */
+function routeMatcher(route: ApiRoute): (pathname: string) => Record<string, string> | undefined {
+  const segments = route.path.split('/');
+  return (pathname) => {
+    const actual = pathname.split('/');
+    if (actual.length !== segments.length) {
+      return undefined;
+    }
+    const params: Record<string, string> = {};
+    for (const [i, segment] of segments.entries()) {
+      const param = /^\{(.+)\}$/.exec(segment);
+      if (param) {
+        if (actual[i] === '') {
+          return undefined;
+        }
+        try {
+          params[param[1]] = decodeURIComponent(actual[i]);
+        } catch {
+          return undefined;
+        }
+      } else if (segment !== actual[i]) {
+        return undefined;
+      }
+    }
+    return params;
+  };
+}
+
+/** The body, or undefined once it is over the limit (the rest is drained, so the client can read the answer). */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    req.resume();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    total += chunk.length;
+    if (total > limit) {
+      req.resume();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The Content-Type the object is stored with. Deployed, it is the request's. But moto reads the body of a PUT sent
+ * as `application/x-www-form-urlencoded` (what `curl --data-binary` sends by default) as a form and stores an empty
+ * object, so such uploads are stored without a Content-Type here; the handler reads the format from the bytes.
+ */
+function storableContentType(contentType: string | undefined): string | undefined {
+  return contentType !== undefined && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType) ? undefined : contentType;
+}
+
+function serviceStatus(error: unknown): number {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 500;
+}
