@@ -109,3 +109,31 @@ test('an http subscriber receives the JSON document in the SNS envelope, for a r
   });
   expect(subscriber.deliveries).toEqual([]);
 });
+
+test('a subscription filtered on its uploader receives only that uploader\'s notifications', async () => {
+  // GIVEN alice's subscription filters on her identity, as POST /subscribe sets it up by default
+  const upload = await UploadBucket.create();
+  const resizedBucket = await createBucket('resized');
+  const topic = await NotificationTopic.create();
+  const alice = 'arn:aws:sts::123456789012:assumed-role/uploader/alice';
+  await sns.send(new SubscribeCommand({
+    TopicArn: topic.arn,
+    Protocol: 'http',
+    Endpoint: subscriber.url,
+    Attributes: { FilterPolicy: JSON.stringify({ uploader: [alice] }) },
+  }));
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  const photo = await fs.readFile(path.join(CORPUS, 'LadyBird.jpg'));
+  await upload.upload('bob.jpg', photo, { uploader: 'arn:aws:sts::123456789012:assumed-role/uploader/bob' });
+  await upload.upload('alice.jpg', photo, { uploader: alice });
+  const records = await upload.uploadNotifications(2);
+
+  // WHEN both uploads are processed, bob's first
+  await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN only alice's notification reaches her endpoint
+  const delivery = await subscriber.next();
+  expect(JSON.parse(JSON.parse(delivery.body).Message)).toMatchObject({ status: 'resized', key: 'alice.jpg' });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  expect(subscriber.deliveries).toEqual([]);
+});

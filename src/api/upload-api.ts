@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
 import { acknowledge, acknowledgeWildcardResources } from '../acknowledge';
+import { UPLOADER_ATTRIBUTE } from '../handler/config';
 import { EMAIL_PATTERN, ENDPOINT_PATTERN, MAX_EMAIL_LENGTH } from './subscribe-request';
 
 /**
@@ -32,8 +33,6 @@ export interface UploadApiProps {
   readonly privateNotifications: boolean;
 }
 
-/** The object metadata and SNS message attribute that carry who uploaded an image. */
-export const UPLOADER_ATTRIBUTE = 'uploader';
 
 /**
  * The seed's two routes as direct AWS service integrations: no Lambda sits between the caller and S3 or SNS,

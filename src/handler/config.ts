@@ -24,6 +24,12 @@ export interface ResizeConfig {
   readonly linkExpirySeconds: number;
 }
 
+/**
+ * The object metadata (`x-amz-meta-uploader`) the API writes with each upload and the SNS message attribute the
+ * notification carries it in, so that a subscription's filter policy can match its own caller.
+ */
+export const UPLOADER_ATTRIBUTE = 'uploader';
+
 export const ENV = {
   resizedBucket: 'RESIZED_BUCKET',
   topicArn: 'TOPIC_ARN',

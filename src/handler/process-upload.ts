@@ -6,9 +6,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SQSRecord } from 'aws-lambda';
-import { ResizeConfig } from './config';
+import { ResizeConfig, UPLOADER_ATTRIBUTE } from './config';
 import { ImageRejectedError, resizeImage } from './image-core';
 import { FailedUpload, SnsNotification, failedNotification, resizedNotification } from './notification';
 import { ResizedStore } from './resized-store';
@@ -23,18 +23,31 @@ export interface UploadProcessorDependencies {
 
 export type RecordHandler = (record: SQSRecord) => Promise<void>;
 
+interface Original {
+  readonly bytes: Buffer;
+  readonly uploader?: string;
+}
+
 export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHandler {
   const { s3, sns, config, logger } = deps;
   const store = new ResizedStore(s3, config.resizedBucket);
 
-  const publish = async (notification: SnsNotification) => {
-    await sns.send(new PublishCommand({ TopicArn: config.topicArn, ...notification }));
+  /** The uploader, when the API recorded one, goes along so that private subscriptions can filter on it. */
+  const publish = async (notification: SnsNotification, original: Original) => {
+    const attributes: Record<string, MessageAttributeValue> = { ...notification.MessageAttributes };
+    if (original.uploader !== undefined) {
+      attributes[UPLOADER_ATTRIBUTE] = { DataType: 'String', StringValue: original.uploader };
+    }
+    await sns.send(new PublishCommand({ TopicArn: config.topicArn, ...notification, MessageAttributes: attributes }));
   };
 
-  const readOriginal = async (upload: UploadedObject): Promise<Buffer | undefined> => {
+  const readOriginal = async (upload: UploadedObject): Promise<Original | undefined> => {
     try {
       const response = await s3.send(new GetObjectCommand({ Bucket: upload.bucket, Key: upload.key }));
-      return Buffer.from(await response.Body!.transformToByteArray());
+      return {
+        bytes: Buffer.from(await response.Body!.transformToByteArray()),
+        uploader: response.Metadata?.[UPLOADER_ATTRIBUTE],
+      };
     } catch (error) {
       if ((error as Error).name === 'NoSuchKey') {
         return undefined;
@@ -43,10 +56,10 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     }
   };
 
-  const reject = async (upload: UploadedObject, error: ImageRejectedError) => {
+  const reject = async (upload: UploadedObject, original: Original, error: ImageRejectedError) => {
     const removed = await store.removeCopiesOf(upload.key, config.sizes);
     const failure: FailedUpload = { bucket: upload.bucket, key: upload.key, reason: error.reason, message: error.message };
-    await publish(failedNotification(failure));
+    await publish(failedNotification(failure), original);
     logger.warn('Upload rejected', { ...failure, removedStaleCopies: removed, cause: String(error.cause ?? '') });
   };
 
@@ -59,7 +72,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
 
     let resized: Awaited<ReturnType<typeof resizeImage>>;
     try {
-      resized = await resizeImage(original, {
+      resized = await resizeImage(original.bytes, {
         sizes: config.sizes,
         format: config.format,
         quality: config.quality,
@@ -67,7 +80,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       });
     } catch (error) {
       if (error instanceof ImageRejectedError) {
-        return reject(upload, error);
+        return reject(upload, original, error);
       }
       throw error;
     }
@@ -91,7 +104,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       sizes,
       linkExpirySeconds: config.linkExpirySeconds,
       linksExpireAt,
-    }));
+    }), original);
     logger.info('Upload resized', {
       bucket: upload.bucket,
       key: upload.key,

@@ -99,8 +99,9 @@ export class UploadBucket {
 
   private constructor(readonly bucket: string, readonly queueUrl: string, readonly queueArn: string) {}
 
-  async upload(key: string, body: Buffer | string): Promise<void> {
-    await s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body }));
+  /** `metadata` is what the upload API adds, e.g. `{ uploader: <caller> }`. */
+  async upload(key: string, body: Buffer | string, metadata?: Record<string, string>): Promise<void> {
+    await s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, Metadata: metadata }));
   }
 
   /** The notifications S3 sent, as the Lambda event source would hand them to the function. */
