@@ -244,5 +244,5 @@ function describeInvocation(invocation: Invocation): string {
       : outcome.kind === 'crash'
         ? `worker crashed (${outcome.detail}); batch left on the queue`
         : `${outcome.error.errorType}: ${outcome.error.errorMessage}; batch left on the queue`;
-  return `function: ${invocation.worker}: ${invocation.messageIds.length} message(s) in ${invocation.durationMs} ms: ${detail}`;
+  return `function: ${invocation.worker}: ${invocation.messages.length} message(s) in ${invocation.durationMs} ms: ${detail}`;
 }

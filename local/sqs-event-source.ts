@@ -37,7 +37,8 @@ export interface SqsEventSourceOptions {
 export interface Invocation {
   readonly requestId: string;
   readonly worker: string;
-  readonly messageIds: string[];
+  /** The batch, in the order the function received it. */
+  readonly messages: Array<{ readonly id: string; readonly body: string }>;
   /** Deleted from the queue. */
   readonly succeeded: string[];
   /** Left on the queue, to be received again after the visibility timeout. */
@@ -180,7 +181,7 @@ export class SqsEventSource {
     this.options.onInvocation({
       requestId,
       worker: worker.name,
-      messageIds,
+      messages: messages.map((m) => ({ id: m.MessageId!, body: m.Body! })),
       succeeded: succeeded.map((m) => m.MessageId!),
       failed,
       outcome,

@@ -101,8 +101,8 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
     let parsed: Subscription | { error: string };
     try {
       parsed = parseSubscribeRequest(JSON.parse(body.toString('utf8')));
-    } catch (error) {
-      parsed = { error: `The body is not JSON: ${(error as Error).message}` };
+    } catch {
+      parsed = { error: 'The body is not valid JSON' };
     }
     if ('error' in parsed) {
       return { status: Number(badBody!.statusCode), body: renderTemplate(badBody!.template, { validationErrorString: parsed.error }) };

@@ -1,0 +1,305 @@
+/**
+ * The local pipeline end to end, driven over HTTP as a user would: the built handler bundle in Lambda-like
+ * worker processes, the sharp layer, moto for S3, SQS and SNS (the one jest's global set-up started), and the
+ * API's rules. Each pipeline here has its own bucket, queue and topic names.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
+import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ENV, SizeSpec } from '../src/handler/config';
+import { resizedKey } from '../src/handler/keys';
+import { Mail } from '../local/mail-outbox';
+import { NotificationReceiver } from '../local/notification-receiver';
+import { checkResized } from '../local/output-check';
+import { LocalPipeline, startLocalPipeline } from '../local/pipeline';
+import { Invocation } from '../local/sqs-event-source';
+
+const SAMPLES = path.join(__dirname, '..', 'samples');
+const NOTIFIED_WITHIN_MS = 30_000;
+
+function sample(name: string): Buffer {
+  return readFileSync(path.join(SAMPLES, name));
+}
+
+async function upload(pipeline: LocalPipeline, key: string, body: Buffer, bucket = pipeline.uploadBucket): Promise<Response> {
+  return fetch(`${pipeline.apiUrl}/upload-image/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`, {
+    method: 'PUT',
+    // What `curl --data-binary @file` sends.
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body,
+  });
+}
+
+async function subscribe(pipeline: LocalPipeline, body: string): Promise<Response> {
+  return fetch(`${pipeline.apiUrl}/subscribe`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+}
+
+async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) {
+      return value;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
+
+async function keysIn(pipeline: LocalPipeline, bucket: string): Promise<string[]> {
+  const listed = await pipeline.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (listed.Contents ?? []).map((o) => o.Key!);
+}
+
+function invocationsOf(invocations: Invocation[], messageId: string): Invocation[] {
+  return invocations.filter((i) => i.messages.some((m) => m.id === messageId));
+}
+
+/** The SQS message ID of the upload event whose body names `key` (a key that needs no URL-encoding). */
+function messageIdFor(invocations: Invocation[], key: string): string | undefined {
+  return invocations.flatMap((i) => i.messages).find((m) => m.body.includes(key))?.id;
+}
+
+describe('the local pipeline', () => {
+  let pipeline: LocalPipeline;
+  let receiver: NotificationReceiver;
+  let sizes: SizeSpec[];
+  let mailDir: string;
+  const mails: Mail[] = [];
+  const invocations: Invocation[] = [];
+
+  beforeAll(async () => {
+    mailDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-mail-'));
+    receiver = await NotificationReceiver.start();
+    pipeline = await startLocalPipeline({
+      port: 0,
+      motoEndpoint: process.env.MOTO_ENDPOINT,
+      nameSuffix: '-e2e',
+      mailLogFile: path.join(mailDir, 'mail.log'),
+      onMail: (mail) => mails.push(mail),
+      onInvocation: (invocation) => invocations.push(invocation),
+    });
+    sizes = JSON.parse(pipeline.functionEnvironment[ENV.sizes]);
+    const subscribed = await subscribe(pipeline, JSON.stringify({ endpoint: receiver.url }));
+    expect(subscribed.status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    await receiver?.stop();
+    rmSync(mailDir, { recursive: true, force: true });
+  });
+
+  test.each([
+    ['landscape.jpg', 'jpeg'],
+    ['transparent.png', 'png'],
+    ['rings.webp', 'webp'],
+    ['portrait-exif6.jpg', 'jpeg'],
+  ])('%s goes up through the API and comes back in every configured size', async (file, format) => {
+    // GIVEN
+    const original = sample(file);
+    const key = `round-trip/${file}`;
+
+    // WHEN
+    const response = await upload(pipeline, key, original);
+
+    // THEN
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ bucket: pipeline.uploadBucket, key });
+    const { document } = await receiver.waitFor(key, NOTIFIED_WITHIN_MS);
+    expect(document).toMatchObject({ status: 'resized', bucket: pipeline.uploadBucket, key, input: { format } });
+    const checks = await checkResized(original, document, sizes);
+    expect(checks.map((c) => [c.size.name, c.problems])).toEqual(sizes.map((s) => [s.name, []]));
+  });
+
+  test('a key with spaces, a plus sign and non-ASCII characters is stored, resized and reported under that key', async () => {
+    // GIVEN
+    const key = 'odd keys/été + hiver 写真.jpg';
+
+    // WHEN
+    const response = await upload(pipeline, key, sample('landscape.jpg'));
+
+    // THEN
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ bucket: pipeline.uploadBucket, key });
+    const { document } = await receiver.waitFor(key, NOTIFIED_WITHIN_MS);
+    expect(document.status).toBe('resized');
+    for (const size of sizes) {
+      await expect(pipeline.clients.s3.send(new HeadObjectCommand({ Bucket: pipeline.resizedBucket, Key: resizedKey(size.name, key, 'jpg') })))
+        .resolves.toMatchObject({ ContentType: 'image/jpeg' });
+    }
+  });
+
+  test('an upload that names another bucket is refused with 403 and writes nothing', async () => {
+    // GIVEN
+    const otherBucket = 'someone-elses-bucket-e2e';
+    await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: otherBucket }));
+
+    // WHEN
+    const response = await upload(pipeline, 'intruder.jpg', sample('landscape.jpg'), otherBucket);
+
+    // THEN
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: expect.stringMatching(/upload bucket/) });
+    expect(await keysIn(pipeline, otherBucket)).toEqual([]);
+    expect(await keysIn(pipeline, pipeline.uploadBucket)).not.toContain('intruder.jpg');
+  });
+
+  test('a body over API Gateway\'s 10 MB limit is refused with 413 and a JSON message', async () => {
+    // WHEN
+    const response = await upload(pipeline, 'too-large.jpg', Buffer.alloc(10 * 1024 * 1024 + 1));
+
+    // THEN
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ message: expect.stringMatching(/10 MB/) });
+    expect(await keysIn(pipeline, pipeline.uploadBucket)).not.toContain('too-large.jpg');
+  });
+
+  test.each([
+    ['no field', '{}'],
+    ['an invalid email', '{"email": "not-an-address"}'],
+    ['an endpoint that is not http(s)', '{"endpoint": "sqs://queue"}'],
+    ['both fields', '{"email": "me@example.com", "endpoint": "https://example.com/hook"}'],
+    ['an unknown field', '{"phone": "+15550100"}'],
+    ['no JSON at all', 'email=me@example.com'],
+  ])('a subscribe body with %s is refused with 400 and subscribes nothing', async (_case, body) => {
+    // GIVEN
+    const before = await pipeline.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: pipeline.topicArn }));
+
+    // WHEN
+    const response = await subscribe(pipeline, body);
+
+    // THEN
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ message: expect.stringMatching(/^Invalid request body: /) });
+    const after = await pipeline.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: pipeline.topicArn }));
+    expect(after.Subscriptions).toEqual(before.Subscriptions);
+  });
+
+  test('an email subscriber\'s message is shown locally, with links that open from this machine', async () => {
+    // GIVEN
+    const subscribed = await subscribe(pipeline, JSON.stringify({ email: 'reader@example.com' }));
+    expect(subscribed.status).toBe(200);
+    const key = 'mail/landscape.jpg';
+
+    // WHEN
+    await upload(pipeline, key, sample('landscape.jpg'));
+
+    // THEN
+    const mail = await eventually('the mail', NOTIFIED_WITHIN_MS, async () => mails.find((m) => m.text.includes(key)));
+    expect(mail).toMatchObject({ to: 'reader@example.com', subject: 'Resized: landscape.jpg' });
+    const links = mail.text.match(/http:\/\/127\.0\.0\.1:\d+\/\S+/g) ?? [];
+    expect(links).toHaveLength(sizes.length);
+    for (const link of links) {
+      expect((await fetch(link)).status).toBe(200);
+    }
+    expect(readFileSync(path.join(mailDir, 'mail.log'), 'utf8')).toContain(`To: reader@example.com`);
+  });
+
+  test('a non-image is reported as failed while a good image in the same batch is resized', async () => {
+    // GIVEN both uploads wait on the queue, so that one poll takes them together
+    await pipeline.disableEventSource();
+    await upload(pipeline, 'batch/not-an-image.jpg', sample('not-an-image.jpg'));
+    await upload(pipeline, 'batch/landscape.jpg', sample('landscape.jpg'));
+    await eventually('both upload events on the queue', 10_000, async () => {
+      const { Attributes } = await pipeline.clients.sqs.send(new GetQueueAttributesCommand({
+        QueueUrl: pipeline.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'],
+      }));
+      return Number(Attributes?.ApproximateNumberOfMessages) >= 2 ? true : undefined;
+    });
+    const before = invocations.length;
+
+    // WHEN
+    pipeline.enableEventSource();
+
+    // THEN
+    const failed = await receiver.waitFor('batch/not-an-image.jpg', NOTIFIED_WITHIN_MS);
+    const resized = await receiver.waitFor('batch/landscape.jpg', NOTIFIED_WITHIN_MS);
+    expect(failed.document).toMatchObject({ status: 'failed', reason: 'not-an-image' });
+    expect(resized.document.status).toBe('resized');
+    const batch = await eventually('the invocation record', 5_000, async () => invocations.slice(before).find((i) => i.messages.length === 2));
+    expect(batch).toMatchObject({ outcome: { kind: 'result' }, failed: [] });
+    expect(batch.succeeded).toHaveLength(2);
+  });
+});
+
+describe('the local pipeline when the resized bucket is missing', () => {
+  let pipeline: LocalPipeline;
+  let receiver: NotificationReceiver;
+  const invocations: Invocation[] = [];
+
+  beforeAll(async () => {
+    receiver = await NotificationReceiver.start();
+    pipeline = await startLocalPipeline({
+      port: 0,
+      motoEndpoint: process.env.MOTO_ENDPOINT,
+      nameSuffix: '-e2e-retry',
+      // Failed messages come back after 2 s instead of the queue's 6 minutes.
+      visibilityTimeoutSeconds: 2,
+      onInvocation: (invocation) => invocations.push(invocation),
+    });
+    expect((await subscribe(pipeline, JSON.stringify({ endpoint: receiver.url }))).status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    await receiver?.stop();
+  });
+
+  async function removeResizedBucket(): Promise<void> {
+    const keys = await keysIn(pipeline, pipeline.resizedBucket);
+    if (keys.length > 0) {
+      await pipeline.clients.s3.send(new DeleteObjectsCommand({ Bucket: pipeline.resizedBucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    }
+    await pipeline.clients.s3.send(new DeleteBucketCommand({ Bucket: pipeline.resizedBucket }));
+  }
+
+  test('a transient failure leaves the upload on the queue, and it is resized once the bucket is back', async () => {
+    // GIVEN
+    await removeResizedBucket();
+    const key = 'retry-landscape.jpg';
+
+    // WHEN the first attempt fails
+    await upload(pipeline, key, sample('landscape.jpg'));
+    const messageId = await eventually('a failed attempt', NOTIFIED_WITHIN_MS, async () => {
+      const id = messageIdFor(invocations, key);
+      return id && invocationsOf(invocations, id).some((i) => i.failed.includes(id)) ? id : undefined;
+    });
+    await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: pipeline.resizedBucket }));
+
+    // THEN
+    const { document } = await receiver.waitFor(key, NOTIFIED_WITHIN_MS);
+    expect(document.status).toBe('resized');
+    // The notification is published during the invocation, so its record may come a moment later.
+    const attempts = await eventually('the successful attempt', 5_000, async () => {
+      const all = invocationsOf(invocations, messageId);
+      return all.some((i) => i.succeeded.includes(messageId)) ? all : undefined;
+    });
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts[0].failed).toEqual([messageId]);
+  });
+
+  test('a failure that persists moves the upload to the dead-letter queue after maxReceiveCount attempts', async () => {
+    // GIVEN
+    await removeResizedBucket();
+    const key = 'dead-letter-landscape.jpg';
+
+    // WHEN
+    await upload(pipeline, key, sample('landscape.jpg'));
+
+    // THEN
+    const dead = await eventually('the upload event in the dead-letter queue', 45_000, async () => {
+      const { Messages } = await pipeline.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: pipeline.deadLetterQueueUrl, WaitTimeSeconds: 1 }));
+      return Messages?.find((m) => m.Body?.includes(key));
+    });
+    const attempts = invocationsOf(invocations, dead.MessageId!);
+    expect(attempts).toHaveLength(pipeline.definition.queue.maxReceiveCount);
+    expect(attempts.every((i) => i.failed.includes(dead.MessageId!))).toBe(true);
+    expect(receiver.received.filter((n) => n.document.key === key)).toEqual([]);
+  });
+});
