@@ -35,8 +35,21 @@ export interface ApiRoute {
   readonly httpMethod: string;
   /** Integration request path parameter -> method request path parameter, e.g. `key` -> `filename`. */
   readonly pathParameters: Record<string, string>;
+  /** The integration's request parameters as they are, e.g. a header mapped from a context variable. */
+  readonly requestParameters: Record<string, string>;
+  /** The `application/json` request mapping template, its references left as text. */
+  readonly requestTemplate?: string;
   /** Integration responses, in template order, each with its `application/json` template. */
   readonly responses: IntegrationResponse[];
+}
+
+export interface CallerScope {
+  /** The API Gateway context variable that names the caller, e.g. `context.identity.userArn`. */
+  readonly callerVariable: string;
+  /** The upload's object metadata (`x-amz-meta-NAME`) that records the caller, and the message attribute it becomes. */
+  readonly attribute: string;
+  /** Whether the subscribe route gives each subscription a filter policy on that attribute. */
+  readonly subscriptionsFiltered: boolean;
 }
 
 export interface IntegrationResponse {
@@ -71,6 +84,8 @@ export interface PipelineDefinition {
   readonly api: {
     readonly upload: ApiRoute;
     readonly subscribe: ApiRoute;
+    /** Present when notifications are private: each upload records its caller, each subscription filters on it. */
+    readonly callerScope?: CallerScope;
     /** Gateway responses by type (`REQUEST_TOO_LARGE`, `BAD_REQUEST_BODY`): status code and JSON template. */
     readonly gatewayResponses: Record<string, { readonly statusCode: string; readonly template: string }>;
   };
@@ -208,7 +223,15 @@ function readApi(resources: Record<string, CfnResource>): PipelineDefinition['ap
       selectionPattern: response.SelectionPattern,
       template: response.ResponseTemplates?.['application/json'] ?? '',
     }));
-    return { path: resourcePath(resources, method.ResourceId), httpMethod, pathParameters, responses };
+    const requestTemplate = method.Integration.RequestTemplates?.['application/json'];
+    return {
+      path: resourcePath(resources, method.ResourceId),
+      httpMethod,
+      pathParameters,
+      requestParameters: method.Integration.RequestParameters ?? {},
+      requestTemplate: requestTemplate === undefined ? undefined : templateText(requestTemplate),
+      responses,
+    };
   };
 
   const gatewayResponses: PipelineDefinition['api']['gatewayResponses'] = {};
@@ -216,7 +239,30 @@ function readApi(resources: Record<string, CfnResource>): PipelineDefinition['ap
     const p = r.Properties!;
     gatewayResponses[p.ResponseType] = { statusCode: p.StatusCode, template: p.ResponseTemplates?.['application/json'] ?? '' };
   }
-  return { upload: route('s3', 'PUT'), subscribe: route('sns', 'POST'), gatewayResponses };
+  const upload = route('s3', 'PUT');
+  const subscribe = route('sns', 'POST');
+  return { upload, subscribe, callerScope: callerScope(upload, subscribe), gatewayResponses };
+}
+
+function callerScope(upload: ApiRoute, subscribe: ApiRoute): CallerScope | undefined {
+  for (const [target, source] of Object.entries(upload.requestParameters)) {
+    const metadata = /^integration\.request\.header\.x-amz-meta-(.+)$/i.exec(target);
+    if (metadata && source.startsWith('context.')) {
+      const template = subscribe.requestTemplate ?? '';
+      return {
+        callerVariable: source,
+        attribute: metadata[1].toLowerCase(),
+        subscriptionsFiltered: template.includes('FilterPolicy') && template.includes(`$${source}`),
+      };
+    }
+  }
+  return undefined;
+}
+
+/** A template's literal text, with the references inside an `Fn::Join` left out. */
+function templateText(value: CfnValue): string {
+  const join = (value as Record<string, any>)?.['Fn::Join'];
+  return Array.isArray(join) ? (join[1] as CfnValue[]).filter((part) => typeof part === 'string').join(join[0]) : String(value);
 }
 
 /** Walks `ParentId` up to the API's root, whose ID is a `Fn::GetAtt ... RootResourceId`. */

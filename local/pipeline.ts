@@ -162,6 +162,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       topicArn: resources.topicArn,
       clients,
       onEmailSubscribed: (email) => outbox.watch(email),
+      defaultCaller: localCaller(definition, resources.identities.accountId),
       port: options.port ?? 3000,
       log,
     });
@@ -186,6 +187,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await stop();
     throw error;
   }
+}
+
+/** Who calls the local API when a request does not say: shaped like what the API's caller variable holds deployed. */
+function localCaller(definition: PipelineDefinition, accountId: string): string {
+  return definition.api.callerScope?.callerVariable === 'context.identity.userArn' ? `arn:aws:iam::${accountId}:user/local` : 'local';
 }
 
 interface LambdaEnvironmentInputs {

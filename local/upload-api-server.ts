@@ -14,6 +14,12 @@ import { checkRenderable, renderTemplate, selectResponse } from './api-gateway-r
 import { LocalClients } from './aws-clients';
 import { ApiRoute, PipelineDefinition } from './example-template';
 
+/**
+ * Local mode has no request signing, so every request comes from one local caller unless this header names
+ * another; with private notifications it decides which uploads a subscription hears about.
+ */
+export const LOCAL_CALLER_HEADER = 'x-local-caller';
+
 /** API Gateway's built-in answers, which are not in the template because the construct does not override them. */
 const MISSING_AUTHENTICATION_TOKEN = { status: 403, body: '{"message":"Missing Authentication Token"}' };
 const UNSUPPORTED_MEDIA_TYPE = { status: 415, body: '{"message":"Unsupported Media Type"}' };
@@ -25,6 +31,8 @@ export interface UploadApiServerOptions {
   readonly clients: LocalClients;
   /** Called for each email subscription once SNS has it, so its messages can be shown locally. */
   readonly onEmailSubscribed: (email: string) => Promise<void>;
+  /** Who a request without the {@link LOCAL_CALLER_HEADER} header comes from, in the form of the API's caller variable. */
+  readonly defaultCaller: string;
   readonly port: number;
   readonly log: (line: string) => void;
 }
@@ -64,11 +72,13 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
     }
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const uploadParams = req.method === api.upload.httpMethod ? upload(pathname) : undefined;
+    const callerHeader = req.headers[LOCAL_CALLER_HEADER];
+    const caller = typeof callerHeader === 'string' && callerHeader !== '' ? callerHeader : options.defaultCaller;
     if (uploadParams) {
-      return handleUpload(uploadParams, body, req.headers['content-type']);
+      return handleUpload(uploadParams, body, req.headers['content-type'], caller);
     }
     if (req.method === api.subscribe.httpMethod && subscribe(pathname)) {
-      return handleSubscribe(body, req.headers['content-type']);
+      return handleSubscribe(body, req.headers['content-type'], caller);
     }
     return MISSING_AUTHENTICATION_TOKEN;
   };
@@ -78,7 +88,7 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
     return { status: Number(response.statusCode), body: renderTemplate(response.template, { params }) };
   };
 
-  const handleUpload = async (params: Record<string, string>, body: Buffer, contentType: string | undefined): Promise<Reply> => {
+  const handleUpload = async (params: Record<string, string>, body: Buffer, contentType: string | undefined, caller: string): Promise<Reply> => {
     const bucket = params[api.upload.pathParameters.bucket];
     const key = params[api.upload.pathParameters.key];
     // Deployed, the integration role may put into the upload bucket only, and S3 answers 403 for any other.
@@ -86,14 +96,20 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
       return integrationReply(api.upload, 403, params);
     }
     try {
-      await options.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: storableContentType(contentType) }));
+      await options.clients.s3.send(new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: storableContentType(contentType),
+        Metadata: api.callerScope ? { [api.callerScope.attribute]: caller } : undefined,
+      }));
     } catch (error) {
       return integrationReply(api.upload, serviceStatus(error), params);
     }
     return integrationReply(api.upload, 200, params);
   };
 
-  const handleSubscribe = async (body: Buffer, contentType: string | undefined): Promise<Reply> => {
+  const handleSubscribe = async (body: Buffer, contentType: string | undefined, caller: string): Promise<Reply> => {
     // API Gateway treats a request without Content-Type as JSON; other types have no mapping template.
     if (contentType !== undefined && !/^application\/json\s*(;|$)/i.test(contentType)) {
       return UNSUPPORTED_MEDIA_TYPE;
@@ -108,7 +124,13 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
       return { status: Number(badBody!.statusCode), body: renderTemplate(badBody!.template, { validationErrorString: parsed.error }) };
     }
     try {
-      await options.clients.sns.send(new SubscribeCommand({ TopicArn: options.topicArn, Protocol: parsed.protocol, Endpoint: parsed.endpoint }));
+      const filtered = api.callerScope?.subscriptionsFiltered ? api.callerScope : undefined;
+      await options.clients.sns.send(new SubscribeCommand({
+        TopicArn: options.topicArn,
+        Protocol: parsed.protocol,
+        Endpoint: parsed.endpoint,
+        Attributes: filtered ? { FilterPolicy: JSON.stringify({ [filtered.attribute]: [caller] }) } : undefined,
+      }));
       if (parsed.protocol === 'email') {
         await options.onEmailSubscribed(parsed.endpoint);
       }

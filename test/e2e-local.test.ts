@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
-import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ENV, SizeSpec } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
@@ -18,6 +18,7 @@ import { NotificationReceiver } from '../local/notification-receiver';
 import { checkResized } from '../local/output-check';
 import { LocalPipeline, startLocalPipeline } from '../local/pipeline';
 import { Invocation } from '../local/sqs-event-source';
+import { LOCAL_CALLER_HEADER } from '../local/upload-api-server';
 
 const SAMPLES = path.join(__dirname, '..', 'samples');
 const NOTIFIED_WITHIN_MS = 30_000;
@@ -199,6 +200,40 @@ describe('the local pipeline', () => {
       expect((await fetch(link)).status).toBe(200);
     }
     expect(readFileSync(path.join(mailDir, 'mail.log'), 'utf8')).toContain(`To: reader@example.com`);
+  });
+
+  test('with private notifications a subscriber hears only about its own uploads', async () => {
+    // GIVEN a second caller with its own subscriber (the test's receiver belongs to the default local caller)
+    expect(pipeline.definition.api.callerScope?.subscriptionsFiltered).toBe(true);
+    const other = { [LOCAL_CALLER_HEADER]: 'arn:aws:iam::123456789012:user/someone-else' };
+    const othersReceiver = await NotificationReceiver.start();
+    try {
+      const subscribed = await fetch(`${pipeline.apiUrl}/subscribe`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...other },
+        body: JSON.stringify({ endpoint: othersReceiver.url }),
+      });
+      expect(subscribed.status).toBe(200);
+
+      // WHEN each caller uploads one image
+      await upload(pipeline, 'private/mine.jpg', sample('landscape.jpg'));
+      const theirs = await fetch(`${pipeline.apiUrl}/upload-image/${pipeline.uploadBucket}/${encodeURIComponent('private/theirs.jpg')}`, {
+        method: 'PUT', headers: other, body: sample('landscape.jpg'),
+      });
+      expect(theirs.status).toBe(200);
+
+      // THEN (SNS delivers one message to all its subscribers at once, so once each has its own, neither has the other's)
+      await receiver.waitFor('private/mine.jpg', NOTIFIED_WITHIN_MS);
+      await othersReceiver.waitFor('private/theirs.jpg', NOTIFIED_WITHIN_MS);
+      expect(receiver.received.map((n) => n.document.key)).not.toContain('private/theirs.jpg');
+      expect(othersReceiver.received.map((n) => n.document.key)).toEqual(['private/theirs.jpg']);
+    } finally {
+      await pipeline.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: pipeline.topicArn })).then(async ({ Subscriptions }) => {
+        const arn = Subscriptions?.find((sub) => sub.Endpoint === othersReceiver.url)?.SubscriptionArn;
+        await pipeline.clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: arn }));
+      });
+      await othersReceiver.stop();
+    }
   });
 
   test('a non-image is reported as failed while a good image in the same batch is resized', async () => {
