@@ -22,6 +22,13 @@ export function acknowledgeWildcardResources(scope: IConstruct, resources: strin
   }
 }
 
+/** KMS grants name actions by prefix (`kms:GenerateDataKey*`, `kms:ReEncrypt*`); each is on one key only. */
+export function acknowledgeKmsActions(scope: IConstruct) {
+  for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+    acknowledge(scope, `AwsSolutions-IAM5[Action::${action}]`, `${action} is granted on the pipeline's own KMS key only, as CDK's key grants name it.`);
+  }
+}
+
 function renderReference(node: unknown): string {
   if (typeof node === 'string') {
     return node.replace(/\$\{/g, '<').replace(/\}/g, '>');

@@ -1,6 +1,7 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,9 +10,10 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeWildcardResources } from './acknowledge';
+import { acknowledge, acknowledgeKmsActions, acknowledgeWildcardResources } from './acknowledge';
 import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
+import { PipelineEncryption } from './encryption';
 import { ENV, SizeSpec } from './handler/config';
 import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
 import { NotificationScope } from './notification-scope';
@@ -152,6 +154,29 @@ export interface ImageResizePipelineProps {
   readonly uploadBucket?: s3.IBucket;
 
   /**
+   * How data at rest is encrypted.
+   *
+   * @default - PipelineEncryption.KMS when `encryptionKey` is given, PipelineEncryption.S3_MANAGED otherwise
+   */
+  readonly encryption?: PipelineEncryption;
+
+  /**
+   * The KMS key for `PipelineEncryption.KMS`. A key you pass keeps its own key policy: the pipeline adds the
+   * statement that lets S3 send notifications to the encrypted queue only to keys created in the same app.
+   *
+   * @default - with PipelineEncryption.KMS, a new key with yearly rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * The sharp layer the resize function runs with, e.g. one with a libvips that decodes HEIC. It must hold
+   * `nodejs/node_modules/sharp` built for the function's architecture and Linux glibc.
+   *
+   * @default - the layer bundled with this library, for `architecture`
+   */
+  readonly sharpLayer?: lambda.ILayerVersion;
+
+  /**
    * Where the buckets' server access logs go.
    *
    * @default - a new private bucket that keeps them for 90 days
@@ -224,7 +249,9 @@ export class ImageResizePipeline extends Construct {
   /** The resize function. */
   public readonly resizeFunction: lambda.Function;
   /** The sharp layer attached to the resize function. */
-  public readonly sharpLayer: SharpLayer;
+  public readonly sharpLayer: lambda.ILayerVersion;
+  /** The customer-managed key, with PipelineEncryption.KMS. */
+  public readonly encryptionKey?: kms.IKey;
   /** Where the buckets' server access logs go. */
   public readonly serverAccessLogsBucket: s3.IBucket;
 
@@ -233,6 +260,15 @@ export class ImageResizePipeline extends Construct {
 
     const settings = resolveSettings(props);
     validate(props, settings, this.node.path);
+
+    if (settings.encryption === PipelineEncryption.KMS) {
+      this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
+        description: `Encrypts the buckets, queues and topic of ${this.node.path}`,
+        enableKeyRotation: true,
+        removalPolicy: settings.removalPolicy,
+      });
+    }
+    const key = this.encryptionKey;
 
     const privateBucket: s3.BucketProps = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -245,21 +281,26 @@ export class ImageResizePipeline extends Construct {
     this.serverAccessLogsBucket = props.serverAccessLogsBucket ?? this.createAccessLogsBucket(privateBucket);
     const imageBucket: s3.BucketProps = {
       ...privateBucket,
+      // Server access logs can only be delivered to an S3-managed bucket, so only the image buckets use the key.
+      ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKeyAlias(key), bucketKeyEnabled: true } : {}),
       versioned: props.versioned ?? false,
       serverAccessLogsBucket: this.serverAccessLogsBucket,
     };
     this.uploadBucket = props.uploadBucket ?? new s3.Bucket(this, 'UploadBucket', { ...imageBucket, serverAccessLogsPrefix: 'upload/' });
     this.resizedBucket = new s3.Bucket(this, 'ResizedBucket', { ...imageBucket, serverAccessLogsPrefix: 'resized/' });
 
+    const queueEncryption: Partial<sqs.QueueProps> = key
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       removalPolicy: settings.removalPolicy,
     });
     acknowledge(this.deadLetterQueue, 'AwsSolutions-SQS3', 'This is the dead-letter queue of the upload queue; it holds what failed, for redrive.');
     this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       visibilityTimeout: settings.visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
@@ -268,10 +309,10 @@ export class ImageResizePipeline extends Construct {
     this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue));
     acknowledgeNotificationsHandler(this.uploadBucket);
 
-    this.topic = new sns.Topic(this, 'Topic', { displayName: 'Resized images', enforceSSL: true });
+    this.topic = new sns.Topic(this, 'Topic', { displayName: 'Resized images', enforceSSL: true, masterKey: key });
     this.topic.applyRemovalPolicy(settings.removalPolicy);
 
-    this.sharpLayer = new SharpLayer(this, 'SharpLayer', { architecture: settings.architecture });
+    this.sharpLayer = props.sharpLayer ?? new SharpLayer(this, 'SharpLayer', { architecture: settings.architecture });
     const functionLogs = new logs.LogGroup(this, 'ResizeFunctionLogs', {
       retention: settings.logRetention,
       removalPolicy: settings.removalPolicy,
@@ -323,6 +364,10 @@ export class ImageResizePipeline extends Construct {
       resources: [this.resizedBucket.arnForObjects('*')],
     }));
     this.topic.grantPublish(functionRole);
+    if (key) {
+      key.grantEncryptDecrypt(functionRole);
+      acknowledgeKmsActions(functionRole);
+    }
     acknowledgeWildcardResources(functionRole, [this.uploadBucket.arnForObjects('*'), this.resizedBucket.arnForObjects('*')],
       'Object actions on any key of the pipeline\'s own upload and resized buckets (bucket/*): every upload has its own key.');
     this.resizeFunction.addEventSource(new SqsEventSource(this.queue, {
@@ -343,9 +388,22 @@ export class ImageResizePipeline extends Construct {
       subscribeBurstLimit: 2,
       accessLogRetention: settings.logRetention,
       cloudWatchRole: props.apiCloudWatchRole ?? true,
+      encryptionKey: key,
     });
     uploadApi.accessLogGroup.applyRemovalPolicy(settings.removalPolicy);
     this.api = uploadApi.api;
+  }
+
+  /**
+   * The buckets name the key through an alias: CDK lets S3 use the queue's key by a key-policy statement that names
+   * the upload bucket (without it, deploying the notification fails with "Unable to validate the following
+   * destination configurations"), and a bucket that referred to the key itself would close a dependency cycle.
+   */
+  private bucketKeyAlias(key: kms.IKey): kms.IAlias {
+    return new kms.Alias(this, 'KeyAlias', {
+      aliasName: `alias/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
+      targetKey: key,
+    });
   }
 
   private createAccessLogsBucket(privateBucket: s3.BucketProps): s3.Bucket {
@@ -395,6 +453,7 @@ interface Settings {
   readonly logRetention: logs.RetentionDays;
   readonly apiAuthorization: ApiAuthorization;
   readonly notificationScope: NotificationScope;
+  readonly encryption: PipelineEncryption;
 }
 
 function resolveSettings(props: ImageResizePipelineProps): Settings {
@@ -423,6 +482,7 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     apiAuthorization: props.apiAuthorization ?? ApiAuthorization.iam(),
     notificationScope: props.notificationScope ?? NotificationScope.UPLOADER,
+    encryption: props.encryption ?? (props.encryptionKey ? PipelineEncryption.KMS : PipelineEncryption.S3_MANAGED),
   };
 }
 
@@ -454,6 +514,13 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   }
   if (settings.notificationScope === NotificationScope.UPLOADER && settings.apiAuthorization.callerIdentity === undefined) {
     problems.add('notificationScope', 'private notifications (the default) need an API that knows its caller; with ApiAuthorization.none() choose NotificationScope.BROADCAST explicitly');
+  }
+  if (props.encryptionKey && settings.encryption !== PipelineEncryption.KMS) {
+    problems.add('encryptionKey', 'is used only with encryption: PipelineEncryption.KMS');
+  }
+  const layerArchitectures = (props.sharpLayer?.node.defaultChild as lambda.CfnLayerVersion | undefined)?.compatibleArchitectures;
+  if (layerArchitectures && !layerArchitectures.includes(settings.architecture.name)) {
+    problems.add('sharpLayer', `is built for ${layerArchitectures.join(', ')}, but the function runs on ${settings.architecture.name}`);
   }
   const architecture = props.architecture;
   if (architecture !== undefined && !Token.isUnresolved(architecture.name)

@@ -3,3 +3,4 @@ export * from './image-size';
 export * from './sharp-layer';
 export * from './api/api-authorization';
 export * from './notification-scope';
+export * from './encryption';

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleStack } from './example-stack';
-import { ApiAuthorization, ImageResizePipelineProps, NotificationScope } from '../src';
+import { ApiAuthorization, ImageResizePipelineProps, NotificationScope, PipelineEncryption } from '../src';
 
 interface Finding { readonly rule: string; readonly path: string }
 
@@ -46,6 +46,7 @@ describe('cdk-nag AwsSolutions checks', () => {
     ['no authorization, chosen explicitly', () => ({ apiAuthorization: ApiAuthorization.none(), notificationScope: NotificationScope.BROADCAST })],
     ['an existing upload bucket', (dependencies) => ({ uploadBucket: s3.Bucket.fromBucketName(dependencies(), 'Photos', 'my-photos') })],
     ['no API CloudWatch role', () => ({ apiCloudWatchRole: false })],
+    ['KMS encryption', () => ({ encryption: PipelineEncryption.KMS })],
   ])('with %s there is no unacknowledged finding', (_name, configure) => {
     expect(awsSolutionsFindings(configure)).toEqual([]);
   });

@@ -2,9 +2,10 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, OutputFormat } from '../src';
+import { ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, OutputFormat, PipelineEncryption, SharpLayer } from '../src';
 
 function synth(props?: ImageResizePipelineProps, configure?: (stack: Stack) => Partial<ImageResizePipelineProps>) {
   const stack = new Stack(new App(), 'Test');
@@ -203,10 +204,12 @@ describe('props', () => {
   });
 
   test('X86_64 gets the x86_64 function and the x64 layer', () => {
-    const { template, pipeline } = synth({ architecture: lambda.Architecture.X86_64 });
-    template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'], Layers: Match.anyValue() });
-    template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['x86_64'] });
-    expect(pipeline.sharpLayer.architecture).toBe(lambda.Architecture.X86_64);
+    const { template } = synth({ architecture: lambda.Architecture.X86_64 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'], Layers: [{ Ref: Match.stringLikeRegexp('SharpLayer') }] });
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', {
+      CompatibleArchitectures: ['x86_64'],
+      Content: { S3Key: Match.stringLikeRegexp('\\.zip$') },
+    });
   });
 
   test('memory, timeout, batching and concurrency shape the function, queue and event source', () => {
@@ -266,6 +269,86 @@ describe('props', () => {
   test('the account CloudWatch role can be left to an existing one', () => {
     synth().template.resourceCountIs('AWS::ApiGateway::Account', 1);
     synth({ apiCloudWatchRole: false }).template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+});
+
+describe('encryption', () => {
+  const keyRef = { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesKey'), 'Arn'] };
+
+  test('KMS: one rotating key for the image buckets, both queues and the topic; access logs stay S3-managed', () => {
+    const { template } = synth({ encryption: PipelineEncryption.KMS });
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.resourcePropertiesCountIs('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':alias/')])] } },
+        }],
+      },
+    }, 2);
+    template.resourcePropertiesCountIs('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    }, 1);
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: keyRef }, 2);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyRef });
+    template.hasResourceProperties('AWS::KMS::Alias', { TargetKeyId: keyRef, AliasName: Match.stringLikeRegexp('^alias/') });
+  });
+
+  test('KMS: the key policy lets S3 notify the encrypted queue, from the upload bucket only', () => {
+    synth({ encryption: PipelineEncryption.KMS }).template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Effect: 'Allow',
+          Principal: { Service: 's3.amazonaws.com' },
+          Action: Match.arrayWith(['kms:GenerateDataKey*']),
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('UploadBucket'), 'Arn'] } } },
+        })]),
+      },
+    });
+  });
+
+  test('KMS: the function may use the key, and the upload route may encrypt with it', () => {
+    const { template } = synth({ encryption: PipelineEncryption.KMS });
+    const kmsStatementFor = (role: string, actions: string[]) => template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp(role) }],
+      PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: actions, Resource: keyRef }]) },
+    });
+    kmsStatementFor('ResizeFunctionRole', ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']);
+    kmsStatementFor('UploadRole', ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']);
+  });
+
+  test('a key you pass implies KMS and is used instead of a new one', () => {
+    const { template } = synth({}, (stack) => ({ encryptionKey: new kms.Key(stack, 'MyKey') }));
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MyKey'), 'Arn'] } });
+  });
+
+  test('the default uses no KMS key', () => {
+    const { template } = synth();
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.absent() });
+  });
+
+  test('a key with S3-managed encryption is refused', () => {
+    expect(() => synth({ encryption: PipelineEncryption.S3_MANAGED }, (stack) => ({ encryptionKey: new kms.Key(stack, 'MyKey') })))
+      .toThrow(/encryptionKey: is used only with encryption: PipelineEncryption.KMS/);
+  });
+});
+
+describe('sharp layer', () => {
+  test('a layer you bring replaces the bundled one', () => {
+    const { template } = synth({}, (stack) => ({
+      sharpLayer: lambda.LayerVersion.fromLayerVersionArn(stack, 'Heic', 'arn:aws:lambda:us-east-1:123456789012:layer:sharp-heic:3'),
+    }));
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', { Layers: ['arn:aws:lambda:us-east-1:123456789012:layer:sharp-heic:3'] });
+  });
+
+  test('a layer built for the other architecture is refused', () => {
+    expect(() => synth({ architecture: lambda.Architecture.ARM_64 }, (stack) => ({
+      sharpLayer: new SharpLayer(stack, 'X64', { architecture: lambda.Architecture.X86_64 }),
+    }))).toThrow(/sharpLayer: is built for x86_64, but the function runs on arm64/);
   });
 });
 

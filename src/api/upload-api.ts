@@ -1,11 +1,12 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
-import { acknowledge, acknowledgeWildcardResources } from '../acknowledge';
+import { acknowledge, acknowledgeKmsActions, acknowledgeWildcardResources } from '../acknowledge';
 import { UPLOADER_ATTRIBUTE } from '../handler/config';
 import { EMAIL_PATTERN, ENDPOINT_PATTERN, MAX_EMAIL_LENGTH } from './subscribe-request';
 
@@ -29,6 +30,8 @@ export interface UploadApiProps {
   readonly subscribeBurstLimit: number;
   readonly accessLogRetention: logs.RetentionDays;
   readonly cloudWatchRole: boolean;
+  /** The key the upload bucket is encrypted with, if it is a customer-managed one. */
+  readonly encryptionKey?: kms.IKey;
   /** Record each upload's caller and scope each subscription to that caller's uploads. */
   readonly privateNotifications: boolean;
 }
@@ -98,14 +101,18 @@ export class UploadApi extends Construct {
     const methodOptions = { ...props.authorization.bind(this), requestValidator: this.validator };
     this.authorization = props.authorization;
     const caller = props.privateNotifications ? props.authorization.callerIdentity : undefined;
-    this.addUploadRoute(props.uploadBucket, methodOptions, caller);
+    this.addUploadRoute(props.uploadBucket, methodOptions, caller, props.encryptionKey);
     this.addSubscribeRoute(props.topic, methodOptions, caller);
   }
 
-  private addUploadRoute(bucket: s3.IBucket, methodOptions: apigw.MethodOptions, caller: string | undefined) {
+  private addUploadRoute(bucket: s3.IBucket, methodOptions: apigw.MethodOptions, caller: string | undefined, key: kms.IKey | undefined) {
     const role = new iam.Role(this, 'UploadRole', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
     // Only PutObject, only into this bucket: a PUT that names any other bucket is refused by S3 with 403.
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
+    if (key) {
+      key.grantEncrypt(role);
+      acknowledgeKmsActions(role);
+    }
     acknowledgeWildcardResources(role, [bucket.arnForObjects('*')],
       'The route writes uploads under any key the caller names, so s3:PutObject covers the upload bucket\'s objects (bucket/*) and nothing else.');
 
