@@ -1,0 +1,163 @@
+/**
+ * The resize handler's image work, with no AWS in it: bytes in, encoded sizes out.
+ */
+import sharp from 'sharp';
+import { Fit, OutputFormatName, SizeSpec } from './config';
+import { inspectImage, SourceImage } from './image-inspection';
+import { ImageRejectedError } from './image-rejected-error';
+import { chooseEncoding, encode, Encoding, OutputFormat } from './output-encoding';
+import { planSize, SizeGeometry } from './resize-geometry';
+
+export { ImageRejectedError } from './image-rejected-error';
+export type { RejectReason } from './image-rejected-error';
+
+/**
+ * Each invocation decodes a different upload, so libvips' operation cache would only hold memory that a
+ * Lambda function's budget needs for the next image.
+ */
+sharp.cache(false);
+
+export interface ResizeOptions {
+  readonly sizes: SizeSpec[];
+  readonly format: OutputFormatName;
+  /** 1-100, for the lossy encodings (JPEG, WebP, AVIF). */
+  readonly quality: number;
+  /** Larger images are refused from their header, before anything is decoded. */
+  readonly maxInputPixels: number;
+}
+
+export interface ResizedImage {
+  /** The size's name. */
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  readonly format: OutputFormat;
+  /** Without the dot. */
+  readonly extension: string;
+  readonly contentType: string;
+  readonly data: Buffer;
+}
+
+export interface ResizeResult {
+  /** `width` and `height` are upright, i.e. after the EXIF orientation is applied. */
+  readonly input: { readonly format: string; readonly width: number; readonly height: number };
+  /** In the order of `options.sizes`. */
+  readonly outputs: ResizedImage[];
+}
+
+/** sharp's own default level: a truncated or damaged image is an error, not a silently grey half-picture. */
+const FAIL_ON = 'warning';
+
+/** Fits that scale like the key but keep the whole scaled image. */
+const UNCUT_FIT: Record<Fit, Fit> = { cover: 'outside', contain: 'inside', fill: 'fill', inside: 'inside', outside: 'outside' };
+
+interface SizePlan {
+  readonly size: SizeSpec;
+  readonly geometry: SizeGeometry;
+}
+
+/** The pixels every size is cut from: upright, sRGB, 8 bits a channel, uncompressed. */
+interface Intermediate {
+  readonly data: Buffer;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 2 | 3 | 4;
+}
+
+/**
+ * Makes every size of one upload.
+ *
+ * The format is read from the bytes, never from a name. Outputs are upright (EXIF orientation applied), sRGB with
+ * 8 bits a channel, and carry no metadata (no EXIF, GPS position or ICC profile). Transparency is kept in PNG, WebP,
+ * AVIF and GIF outputs and flattened onto white in JPEG. An animated GIF or WebP gives its first frame only.
+ *
+ * Each size matches what `sharp(input).autoOrient().resize(width, height, { fit, withoutEnlargement: true })`
+ * gives: exactly its dimensions and nearly its pixels. So no image is ever enlarged; `contain` pads to the box
+ * (black, sharp's default) even around an image smaller than the box, while `cover` crops to the box but never
+ * beyond the image.
+ *
+ * The original is decoded once: one pipeline (with JPEG and WebP shrink-on-load) scales it to the largest size any
+ * output needs, and every size is made from that. A straightforward resize per size would decode it once per size.
+ *
+ * @throws ImageRejectedError when the upload is no image, an image the pipeline refuses, too large, or damaged:
+ *   retrying cannot help
+ */
+export async function resizeImage(input: Buffer, options: ResizeOptions): Promise<ResizeResult> {
+  if (options.sizes.length === 0) {
+    throw new Error('resizeImage: at least one size is required');
+  }
+  const source = await inspectImage(input, options.maxInputPixels);
+  const encoding = chooseEncoding(options.format, source.format);
+  const plans = options.sizes.map((size) => ({
+    size,
+    geometry: planSize(source.width, source.height, size, source.shrinkOnLoad),
+  }));
+
+  const intermediate = await decodeOnce(input, source, plans, encoding, options.maxInputPixels);
+  const outputs = await Promise.all(plans.map((plan) => renderSize(intermediate, plan, encoding, options.quality)));
+  return { input: { format: source.format, width: source.width, height: source.height }, outputs };
+}
+
+/**
+ * Scales the original to the smallest image from which every size can still be made without enlarging.
+ *
+ * With the usual sizes one of them needs that whole image: its resize (with `cover` as `outside` and `contain` as
+ * `inside`, which scale alike but neither crop nor pad) drives the pipeline, so sharp chooses the same
+ * shrink-on-load and scale factors as for a direct resize of that size, which then comes out pixel for pixel the
+ * same. Other sizes mix shapes no single size covers and scale to the union of their dimensions.
+ */
+async function decodeOnce(
+  input: Buffer, source: SourceImage, plans: SizePlan[], encoding: Encoding, maxInputPixels: number,
+): Promise<Intermediate> {
+  const width = Math.max(...plans.map((plan) => plan.geometry.scaledWidth));
+  const height = Math.max(...plans.map((plan) => plan.geometry.scaledHeight));
+  const driver = plans.find((plan) => plan.geometry.scaledWidth === width && plan.geometry.scaledHeight === height);
+  let pipeline = sharp(input, { autoOrient: true, failOn: FAIL_ON, limitInputPixels: maxInputPixels });
+  pipeline = driver === undefined
+    ? pipeline.resize(width, height, { fit: 'fill' })
+    : pipeline.resize(driver.size.width, driver.size.height, { fit: UNCUT_FIT[driver.size.fit], withoutEnlargement: true });
+  if (encoding.flattenOnto !== undefined) {
+    pipeline = pipeline.flatten({ background: encoding.flattenOnto });
+  }
+  try {
+    const { data, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, channels: info.channels };
+  } catch (error) {
+    throw new ImageRejectedError('corrupt',
+      `The ${source.format.toUpperCase()} image is damaged or incomplete (was the upload cut short?), so it cannot ` +
+      'be decoded.', error);
+  }
+}
+
+async function renderSize(
+  intermediate: Intermediate, { size, geometry }: SizePlan, encoding: Encoding, quality: number,
+): Promise<ResizedImage> {
+  const { width, height, channels } = intermediate;
+  let pipeline = sharp(intermediate.data, { raw: { width, height, channels } });
+  if (geometry.scaledWidth !== width || geometry.scaledHeight !== height) {
+    pipeline = pipeline.resize(geometry.scaledWidth, geometry.scaledHeight, { fit: 'fill' });
+  }
+  if (geometry.crop) {
+    pipeline = pipeline.extract(geometry.crop);
+  }
+  if (geometry.embed) {
+    const { left, top } = geometry.embed;
+    pipeline = pipeline.extend({
+      left,
+      top,
+      right: geometry.width - geometry.embed.width - left,
+      bottom: geometry.height - geometry.embed.height - top,
+      background: { r: 0, g: 0, b: 0, alpha: 1 },
+    });
+  }
+  const { data, info } = await encode(pipeline, encoding, quality).toBuffer({ resolveWithObject: true });
+  return {
+    name: size.name,
+    width: info.width,
+    height: info.height,
+    format: encoding.format,
+    extension: encoding.extension,
+    contentType: encoding.contentType,
+    data,
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * Decides from the bytes alone, before any pixel is decoded, whether an upload is an image the pipeline will
+ * resize. The name and Content-Type an uploader sends are never trusted: only what the bytes say.
+ */
+import sharp from 'sharp';
+import { ImageRejectedError } from './image-rejected-error';
+import { ShrinkOnLoad } from './resize-geometry';
+
+export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff';
+
+export interface SourceImage {
+  readonly format: SourceFormat;
+  /** Upright, i.e. after the EXIF orientation is applied. */
+  readonly width: number;
+  readonly height: number;
+  readonly shrinkOnLoad: ShrinkOnLoad;
+}
+
+const ACCEPTED = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
+
+/**
+ * Brands of ISO-BMFF files that hold HEVC-coded HEIF images. The generic `mif1`/`msf1` also appear in AVIF files,
+ * so an AVIF brand anywhere in the `ftyp` box wins.
+ */
+const HEIC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs', 'mif1', 'msf1', 'mif2']);
+const AVIF_BRANDS = new Set(['avif', 'avis']);
+
+/** How far into a text file an `<svg` element is looked for: past any XML declaration, doctype and comments. */
+const SVG_SNIFF_BYTES = 4096;
+
+/**
+ * @throws ImageRejectedError when the bytes are no image, an image this pipeline refuses, or one too large to
+ *   decode within `maxInputPixels`
+ */
+export async function inspectImage(input: Buffer, maxInputPixels: number): Promise<SourceImage> {
+  if (input.length === 0) {
+    throw new ImageRejectedError('empty', 'The upload is empty (0 bytes), so there is no image to resize.');
+  }
+  refuseHeic(input);
+  refuseSvg(input);
+
+  const metadata = await readHeader(input);
+  const format = sourceFormat(metadata);
+  const pixels = metadata.width * metadata.height;
+  if (pixels > maxInputPixels) {
+    throw new ImageRejectedError('too-many-pixels',
+      `The image is ${metadata.width} x ${metadata.height} pixels (${megapixels(pixels)} megapixels), more than the ` +
+      `${megapixels(maxInputPixels)} megapixels this pipeline accepts. Upload a smaller image.`);
+  }
+  return {
+    format,
+    width: metadata.autoOrient.width,
+    height: metadata.autoOrient.height,
+    shrinkOnLoad: format === 'jpeg' || format === 'webp' ? format : 'none',
+  };
+}
+
+function refuseHeic(input: Buffer): void {
+  if (input.length < 16 || input.toString('latin1', 4, 8) !== 'ftyp') {
+    return;
+  }
+  const boxEnd = Math.min(input.readUInt32BE(0), input.length);
+  const brands = [input.toString('latin1', 8, 12)];
+  for (let offset = 16; offset + 4 <= boxEnd; offset += 4) {
+    brands.push(input.toString('latin1', offset, offset + 4));
+  }
+  if (!brands.some((brand) => AVIF_BRANDS.has(brand)) && brands.some((brand) => HEIC_BRANDS.has(brand))) {
+    throw new ImageRejectedError('unsupported-format', heicMessage());
+  }
+}
+
+function heicMessage(): string {
+  return 'HEIC/HEIF photos (the default format of iPhone cameras) cannot be resized here: the image library has no ' +
+    `HEVC decoder. Export the photo as JPEG (or set the camera to "Most Compatible") and upload it as ${ACCEPTED}.`;
+}
+
+function refuseSvg(input: Buffer): void {
+  const head = input.toString('utf8', 0, SVG_SNIFF_BYTES).replace(/^\uFEFF/, '').trimStart();
+  if (head.startsWith('<') && /<svg[\s>]/i.test(head)) {
+    throw new ImageRejectedError('unsupported-format', svgMessage());
+  }
+}
+
+function svgMessage(): string {
+  return 'SVG images are refused: an SVG can reference external resources (other files and web addresses), which ' +
+    `the server must not fetch. Upload the picture as ${ACCEPTED} instead.`;
+}
+
+interface Header {
+  readonly format: string;
+  readonly compression?: string;
+  readonly width: number;
+  readonly height: number;
+  readonly autoOrient: { readonly width: number; readonly height: number };
+}
+
+/** Reads only the header: the pixel limit is checked here, so it must not make sharp refuse before we can say why. */
+async function readHeader(input: Buffer): Promise<Header> {
+  try {
+    return await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    if (detail.includes('unsupported image format')) {
+      throw new ImageRejectedError('not-an-image',
+        `The upload is not an image: its contents match none of the formats this pipeline reads (${ACCEPTED}).`, error);
+    }
+    throw new ImageRejectedError('corrupt',
+      'The image is damaged: its header (the part that says how large it is and how it is stored) cannot be read. ' +
+      'Was the upload cut short?', error);
+  }
+}
+
+function sourceFormat(header: Header): SourceFormat {
+  switch (header.format) {
+    case 'jpeg':
+    case 'png':
+    case 'webp':
+    case 'gif':
+    case 'tiff':
+      return header.format;
+    case 'heif':
+      if (header.compression === 'av1') {
+        return 'avif';
+      }
+      throw new ImageRejectedError('unsupported-format', heicMessage());
+    case 'svg':
+      throw new ImageRejectedError('unsupported-format', svgMessage());
+    default:
+      throw new ImageRejectedError('unsupported-format',
+        `${header.format.toUpperCase()} files are not supported. Upload the picture as ${ACCEPTED}.`);
+  }
+}
+
+function megapixels(pixels: number): string {
+  return (pixels / 1_000_000).toFixed(1);
+}

@@ -1,0 +1,628 @@
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { crc32, gzipSync } from 'zlib';
+import sharp from 'sharp';
+import { Fit, SizeSpec } from '../src/handler/config';
+import { ImageRejectedError, RejectReason, resizeImage, ResizeOptions } from '../src/handler/image-core';
+import { DEFAULT_SIZES, ImageFit } from '../src/image-size';
+
+const CORPUS = path.join(__dirname, '..', '..', 'shared', 'corpus');
+
+const SIZES: SizeSpec[] = DEFAULT_SIZES.map((size) => ({
+  name: size.name,
+  width: size.width,
+  height: size.height,
+  fit: size.fit ?? ImageFit.INSIDE,
+}));
+
+const OPTIONS: ResizeOptions = { sizes: SIZES, format: 'jpeg', quality: 80, maxInputPixels: 40_000_000 };
+
+function corpus(name: string): Buffer {
+  return readFileSync(path.join(CORPUS, name));
+}
+
+type Rgb = [number, number, number];
+
+/** A test image with detail everywhere, so lossy encoders and truncation have real data to work on. */
+function noise(width: number, height: number): sharp.Sharp {
+  return sharp({ create: { width, height, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } });
+}
+
+function solid(width: number, height: number, [r, g, b]: Rgb): sharp.Sharp {
+  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } });
+}
+
+async function decoded(data: Buffer) {
+  return sharp(data).raw().toBuffer({ resolveWithObject: true });
+}
+
+async function pixelAt(data: Buffer, x: number, y: number): Promise<number[]> {
+  const { data: pixels, info } = await decoded(data);
+  const offset = (y * info.width + x) * info.channels;
+  return [...pixels.subarray(offset, offset + info.channels)];
+}
+
+function expectClose(actual: number[], expected: number[], tolerance: number): void {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((value, i) => expect(Math.abs(value - expected[i])).toBeLessThanOrEqual(tolerance));
+}
+
+/** The largest of the per-channel mean absolute differences between two images of the same dimensions. */
+function meanAbsoluteDifference(a: Buffer, b: Buffer, channels: number): number {
+  const sums = new Array<number>(channels).fill(0);
+  for (let i = 0; i < a.length; i++) {
+    sums[i % channels] += Math.abs(a[i] - b[i]);
+  }
+  return Math.max(...sums.map((sum) => sum / (a.length / channels)));
+}
+
+/** The straightforward way: one sharp pipeline per size from the original, with the handler's encoder settings. */
+function directResize(input: Buffer, size: SizeSpec): sharp.Sharp {
+  return sharp(input)
+    .rotate()
+    .resize(size.width, size.height, { fit: size.fit, withoutEnlargement: true })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality: 80, progressive: false, mozjpeg: false });
+}
+
+async function rejection(input: Buffer, options: ResizeOptions = OPTIONS): Promise<ImageRejectedError> {
+  const error = await resizeImage(input, options).then(() => undefined, (thrown: unknown) => thrown);
+  expect(error).toBeInstanceOf(ImageRejectedError);
+  return error as ImageRejectedError;
+}
+
+async function expectRejected(input: Buffer, reason: RejectReason, message: RegExp, options?: ResizeOptions): Promise<void> {
+  const error = await rejection(input, options);
+  expect(error.reason).toBe(reason);
+  expect(error.message).toMatch(message);
+}
+
+describe('corpus photographs', () => {
+  test.each(['Dune.jpg', 'goldfish.png', 'adwaita-l.webp'])(
+    '%s: each default size has its box, the original aspect ratio and no more pixels than the original', async (name) => {
+      // GIVEN
+      const input = corpus(name);
+      const original = await sharp(input).metadata();
+
+      // WHEN
+      const result = await resizeImage(input, OPTIONS);
+
+      // THEN
+      expect(result.input).toEqual({ format: original.format, width: original.width, height: original.height });
+      expect(result.outputs.map((output) => output.name)).toEqual(['thumbnail', 'medium', 'large']);
+      const [thumbnail, medium, large] = result.outputs;
+      expect([thumbnail.width, thumbnail.height]).toEqual([150, 150]);
+      expect(medium.width).toBe(800);
+      expect(large.width).toBe(Math.min(1600, original.width));
+      for (const output of [medium, large]) {
+        expect(Math.abs(output.height - (original.height * output.width) / original.width)).toBeLessThanOrEqual(0.5);
+      }
+      for (const output of result.outputs) {
+        const written = await sharp(output.data).metadata();
+        expect([written.format, written.width, written.height]).toEqual(['jpeg', output.width, output.height]);
+      }
+    });
+
+  test('every size matches a direct per-size resize: exactly in dimensions, closely in pixels', async () => {
+    // GIVEN
+    const sizes: SizeSpec[] = [
+      ...SIZES,
+      { name: 'letterbox', width: 500, height: 300, fit: 'contain' },
+      { name: 'outside', width: 300, height: 300, fit: 'outside' },
+      { name: 'stretched', width: 333, height: 222, fit: 'fill' },
+    ];
+    /**
+     * Measured with sharp 0.35.5 on these images: at most 4.7 (Dune.jpg's thumbnail). The difference is mostly
+     * the direct resize's: its JPEG shrink-on-load decodes at 1/4 or 1/8 scale in the DCT, which is sharper and
+     * more aliased than our resize from the large size (ours was the closer of the two to a full-resolution
+     * lanczos3 resize: 0.3 against 4.0 for that thumbnail).
+     */
+    const MAX_MEAN_ABSOLUTE_DIFFERENCE = 6;
+
+    for (const name of ['Dune.jpg', 'Elephants_3840x2160.jpg', 'goldfish.png', 'adwaita-l.webp']) {
+      const input = corpus(name);
+
+      // WHEN
+      const result = await resizeImage(input, { ...OPTIONS, sizes });
+
+      // THEN
+      for (const [i, size] of sizes.entries()) {
+        const ours = await decoded(result.outputs[i].data);
+        const direct = await decoded(await directResize(input, size).toBuffer());
+        expect([ours.info.width, ours.info.height, ours.info.channels])
+          .toEqual([direct.info.width, direct.info.height, direct.info.channels]);
+        const difference = meanAbsoluteDifference(ours.data, direct.data, ours.info.channels);
+        expect(difference).toBeLessThan(MAX_MEAN_ABSOLUTE_DIFFERENCE);
+        if (size.name === 'large') {
+          // The largest size drives the one decode, so it is the direct resize itself.
+          expect(difference).toBe(0);
+        }
+      }
+    }
+  });
+});
+
+describe('fits and sizes', () => {
+  const box = (fit: Fit): SizeSpec => ({ name: fit, width: 200, height: 200, fit });
+
+  test('each fit gives the box sharp gives it', async () => {
+    // GIVEN
+    const input = await solid(400, 300, [240, 120, 0]).png().toBuffer();
+    const fits: Fit[] = ['cover', 'contain', 'fill', 'inside', 'outside'];
+
+    // WHEN
+    const result = await resizeImage(input, { ...OPTIONS, sizes: fits.map(box) });
+
+    // THEN
+    expect(result.outputs.map(({ name, width, height }) => [name, width, height])).toEqual([
+      ['cover', 200, 200],
+      ['contain', 200, 200],
+      ['fill', 200, 200],
+      ['inside', 200, 150],
+      ['outside', 267, 200],
+    ]);
+    const contain = result.outputs[1].data;
+    expectClose(await pixelAt(contain, 100, 10), [0, 0, 0], 8);
+    expectClose(await pixelAt(contain, 100, 100), [240, 120, 0], 8);
+  });
+
+  test('a width alone or a height alone keeps the aspect ratio', async () => {
+    // GIVEN
+    const input = await solid(900, 600, [0, 0, 255]).png().toBuffer();
+
+    // WHEN
+    const result = await resizeImage(input, {
+      ...OPTIONS,
+      sizes: [{ name: 'wide', width: 300, fit: 'inside' }, { name: 'tall', height: 100, fit: 'cover' }],
+    });
+
+    // THEN
+    expect(result.outputs.map(({ width, height }) => [width, height])).toEqual([[300, 200], [150, 100]]);
+  });
+
+  test('no fit enlarges an image smaller than its box', async () => {
+    // GIVEN
+    const input = await solid(120, 80, [0, 200, 0]).png().toBuffer();
+    const sizes = [...(['cover', 'contain', 'fill', 'inside', 'outside'] as Fit[]).map(box), { name: 'wide', width: 1600, fit: 'inside' as Fit }];
+
+    // WHEN
+    const result = await resizeImage(input, { ...OPTIONS, sizes });
+
+    // THEN
+    expect(result.outputs.map(({ name, width, height }) => [name, width, height])).toEqual([
+      ['cover', 120, 80],
+      ['contain', 200, 200],
+      ['fill', 120, 80],
+      ['inside', 120, 80],
+      ['outside', 120, 80],
+      ['wide', 120, 80],
+    ]);
+    // contain pads the box but the picture inside stays 120x80: its edges sit 40 and 60 pixels in.
+    const contain = result.outputs[1].data;
+    expectClose(await pixelAt(contain, 100, 57), [0, 0, 0], 8);
+    expectClose(await pixelAt(contain, 100, 63), [0, 200, 0], 8);
+    expectClose(await pixelAt(contain, 37, 100), [0, 0, 0], 8);
+    expectClose(await pixelAt(contain, 43, 100), [0, 200, 0], 8);
+  });
+
+  test('cover never enlarges one side to fill the box with the other', async () => {
+    // GIVEN
+    const input = await solid(300, 100, [0, 200, 0]).png().toBuffer();
+
+    // WHEN
+    const result = await resizeImage(input, { ...OPTIONS, sizes: [box('cover')] });
+
+    // THEN
+    expect([result.outputs[0].width, result.outputs[0].height]).toEqual([200, 100]);
+  });
+});
+
+describe('output formats', () => {
+  const SMALL: SizeSpec[] = [{ name: 'small', width: 32, fit: 'inside' }];
+
+  test.each([
+    ['jpeg', 'jpeg', 'jpg', 'image/jpeg'],
+    ['webp', 'webp', 'webp', 'image/webp'],
+    ['avif', 'heif', 'avif', 'image/avif'],
+  ] as const)('format %s writes %s data named .%s, %s', async (format, written, extension, contentType) => {
+    // GIVEN
+    const input = await noise(64, 48).png().toBuffer();
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, sizes: SMALL, format })).outputs;
+
+    // THEN
+    expect(output).toMatchObject({ format, extension, contentType, width: 32, height: 24 });
+    expect((await sharp(output.data).metadata()).format).toBe(written);
+  });
+
+  test.each([
+    ['jpeg', 'jpeg', 'jpg'],
+    ['png', 'png', 'png'],
+    ['webp', 'webp', 'webp'],
+    ['avif', 'avif', 'avif'],
+    ['gif', 'gif', 'gif'],
+    ['tiff', 'jpeg', 'jpg'],
+  ] as const)('same-as-input turns %s into %s', async (inputFormat, outputFormat, extension) => {
+    // GIVEN
+    const input = await noise(64, 48).toFormat(inputFormat).toBuffer();
+
+    // WHEN
+    const result = await resizeImage(input, { ...OPTIONS, sizes: SMALL, format: 'same-as-input' });
+
+    // THEN
+    expect(result.input.format).toBe(inputFormat);
+    expect(result.outputs[0]).toMatchObject({ format: outputFormat, extension, contentType: `image/${outputFormat}` });
+    const written = await sharp(result.outputs[0].data).metadata();
+    expect(written.format === 'heif' ? 'avif' : written.format).toBe(outputFormat);
+  });
+
+  test.each(['jpeg', 'webp', 'avif'] as const)('quality applies to %s', async (format) => {
+    // GIVEN
+    const input = await noise(256, 256).png().toBuffer();
+    const sizes: SizeSpec[] = [{ name: 'same', width: 256, fit: 'inside' }];
+
+    // WHEN
+    const low = await resizeImage(input, { ...OPTIONS, sizes, format, quality: 30 });
+    const high = await resizeImage(input, { ...OPTIONS, sizes, format, quality: 90 });
+
+    // THEN
+    expect(low.outputs[0].data.length).toBeLessThan(high.outputs[0].data.length * 0.8);
+  });
+});
+
+describe('EXIF orientation', () => {
+  const WIDTH = 64;
+  const HEIGHT = 48;
+  const QUADRANTS: Rgb[] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]];
+
+  /** Where the upright pixel (x, y) is stored under each EXIF orientation (TIFF 6.0 / EXIF 2.3 definitions). */
+  const STORED: Record<number, (x: number, y: number) => [number, number]> = {
+    1: (x, y) => [x, y],
+    2: (x, y) => [WIDTH - 1 - x, y],
+    3: (x, y) => [WIDTH - 1 - x, HEIGHT - 1 - y],
+    4: (x, y) => [x, HEIGHT - 1 - y],
+    5: (x, y) => [y, x],
+    6: (x, y) => [y, WIDTH - 1 - x],
+    7: (x, y) => [HEIGHT - 1 - y, WIDTH - 1 - x],
+    8: (x, y) => [HEIGHT - 1 - y, x],
+  };
+
+  /** Upright: red top left, green top right, blue bottom left, yellow bottom right. */
+  function uprightColour(x: number, y: number): Rgb {
+    return QUADRANTS[(y < HEIGHT / 2 ? 0 : 2) + (x < WIDTH / 2 ? 0 : 1)];
+  }
+
+  async function storedWithOrientation(orientation: number): Promise<Buffer> {
+    const swapped = orientation >= 5;
+    const [storedWidth, storedHeight] = swapped ? [HEIGHT, WIDTH] : [WIDTH, HEIGHT];
+    const pixels = Buffer.alloc(storedWidth * storedHeight * 3);
+    for (let y = 0; y < HEIGHT; y++) {
+      for (let x = 0; x < WIDTH; x++) {
+        const [sx, sy] = STORED[orientation](x, y);
+        pixels.set(uprightColour(x, y), (sy * storedWidth + sx) * 3);
+      }
+    }
+    return sharp(pixels, { raw: { width: storedWidth, height: storedHeight, channels: 3 } })
+      .withMetadata({ orientation })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+  }
+
+  function nearestQuadrant(pixel: number[]): number {
+    const distance = (colour: Rgb) => colour.reduce((sum, value, i) => sum + Math.abs(value - pixel[i]), 0);
+    return QUADRANTS.reduce((best, colour, i) => (distance(colour) < distance(QUADRANTS[best]) ? i : best), 0);
+  }
+
+  test.each([1, 2, 3, 4, 5, 6, 7, 8])('orientation %i comes out upright, at full size and scaled', async (orientation) => {
+    // GIVEN
+    const input = await storedWithOrientation(orientation);
+    expect((await sharp(input).metadata()).orientation).toBe(orientation);
+
+    // WHEN
+    const result = await resizeImage(input, {
+      ...OPTIONS,
+      sizes: [{ name: 'full', width: 1000, fit: 'inside' }, { name: 'half', width: 32, fit: 'inside' }],
+    });
+
+    // THEN
+    expect([result.input.width, result.input.height]).toEqual([WIDTH, HEIGHT]);
+    const [full, half] = result.outputs;
+    expect([full.width, full.height, half.width, half.height]).toEqual([WIDTH, HEIGHT, 32, 24]);
+    for (const output of result.outputs) {
+      const quadrants = [];
+      for (const [fx, fy] of [[0.25, 0.25], [0.75, 0.25], [0.25, 0.75], [0.75, 0.75]]) {
+        quadrants.push(nearestQuadrant(await pixelAt(output.data, Math.floor(output.width * fx), Math.floor(output.height * fy))));
+      }
+      expect(quadrants).toEqual([0, 1, 2, 3]);
+      expect((await sharp(output.data).metadata()).orientation).toBeUndefined();
+    }
+  });
+});
+
+describe('colour and metadata', () => {
+  test.each(['jpeg', 'webp', 'avif'] as const)('%s outputs carry no EXIF, XMP, ICC profile or orientation', async (format) => {
+    // GIVEN
+    const input = await noise(200, 150)
+      .withIccProfile('p3')
+      .withExif({ IFD0: { Copyright: 'Jane Doe', ImageDescription: 'kitchen, 12 Acacia Avenue' } })
+      .withXmp('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
+        '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>Jane</dc:creator></rdf:Description>' +
+        '</rdf:RDF></x:xmpmeta>')
+      .jpeg()
+      .toBuffer();
+    const before = await sharp(input).metadata();
+    expect([before.exif, before.icc, before.xmp].every(Boolean)).toBe(true);
+
+    // WHEN
+    const result = await resizeImage(input, { ...OPTIONS, format });
+
+    // THEN
+    for (const output of result.outputs) {
+      const after = await sharp(output.data).metadata();
+      expect({ exif: after.exif, icc: after.icc, xmp: after.xmp, orientation: after.orientation })
+        .toEqual({ exif: undefined, icc: undefined, xmp: undefined, orientation: undefined });
+    }
+  });
+
+  test('an image with a Display P3 profile is converted to sRGB, not just stripped of its profile', async () => {
+    // GIVEN sRGB (200, 100, 50), stored as P3 values with the P3 profile
+    const input = await solid(64, 64, [200, 100, 50]).withIccProfile('p3').jpeg({ quality: 100 }).toBuffer();
+    const stored = await sharp(input, { ignoreIcc: true }).raw().toBuffer();
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, quality: 100 })).outputs;
+
+    // THEN
+    const pixel = await pixelAt(output.data, 32, 32);
+    expectClose(pixel, [200, 100, 50], 3);
+    expect(Math.max(...pixel.map((value, i) => Math.abs(value - stored[i])))).toBeGreaterThan(8);
+  });
+
+  test('a CMYK JPEG comes out as 8-bit sRGB', async () => {
+    // GIVEN
+    const input = await solid(64, 64, [200, 100, 50]).toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer();
+    expect((await sharp(input).metadata()).space).toBe('cmyk');
+    const sharpsOwnConversion = await sharp(input).toColourspace('srgb').raw().toBuffer();
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, quality: 100 })).outputs;
+
+    // THEN
+    const written = await sharp(output.data).metadata();
+    expect([written.space, written.channels, written.depth]).toEqual(['srgb', 3, 'uchar']);
+    expectClose(await pixelAt(output.data, 32, 32), [...sharpsOwnConversion.subarray(0, 3)], 3);
+  });
+
+  test.each([3, 4] as const)('a 16-bit PNG with %i channels comes out 8-bit', async (channels) => {
+    // GIVEN
+    const input = await sharp({ create: { width: 64, height: 64, channels, background: { r: 200, g: 100, b: 50, alpha: 1 } } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
+    expect((await sharp(input).metadata()).depth).toBe('ushort');
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, format: 'same-as-input' })).outputs;
+
+    // THEN
+    const written = await sharp(output.data).metadata();
+    expect([written.format, written.space, written.depth, written.bitsPerSample]).toEqual(['png', 'srgb', 'uchar', 8]);
+    expectClose((await pixelAt(output.data, 32, 32)).slice(0, 3), [200, 100, 50], 1);
+  });
+
+  test('a greyscale image comes out as sRGB with equal channels', async () => {
+    // GIVEN
+    const grey = Buffer.alloc(64 * 64, 90);
+    const input = await sharp(grey, { raw: { width: 64, height: 64, channels: 1 } })
+      .toColourspace('b-w')
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    expect((await sharp(input).metadata()).channels).toBe(1);
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, quality: 100 })).outputs;
+
+    // THEN
+    const written = await sharp(output.data).metadata();
+    expect([written.space, written.channels]).toEqual(['srgb', 3]);
+    expectClose(await pixelAt(output.data, 32, 32), [90, 90, 90], 2);
+  });
+
+  describe('transparency', () => {
+    /** Left half fully transparent, right half opaque red. */
+    async function halfTransparent(): Promise<Buffer> {
+      const pixels = Buffer.alloc(64 * 64 * 4);
+      for (let i = 0; i < 64 * 64; i++) {
+        if (i % 64 >= 32) {
+          pixels.set([255, 0, 0, 255], i * 4);
+        }
+      }
+      return sharp(pixels, { raw: { width: 64, height: 64, channels: 4 } }).png().toBuffer();
+    }
+
+    test.each(['webp', 'avif', 'same-as-input'] as const)('is kept in %s outputs', async (format) => {
+      // GIVEN
+      const input = await halfTransparent();
+
+      // WHEN
+      const [output] = (await resizeImage(input, { ...OPTIONS, format })).outputs;
+
+      // THEN
+      expect((await sharp(output.data).metadata()).hasAlpha).toBe(true);
+      expect((await pixelAt(output.data, 8, 32))[3]).toBe(0);
+      expectClose(await pixelAt(output.data, 56, 32), [255, 0, 0, 255], 6);
+    });
+
+    test('is flattened onto white in JPEG outputs', async () => {
+      // GIVEN
+      const input = await halfTransparent();
+
+      // WHEN
+      const [output] = (await resizeImage(input, OPTIONS)).outputs;
+
+      // THEN
+      expect((await sharp(output.data).metadata()).channels).toBe(3);
+      expectClose(await pixelAt(output.data, 8, 32), [255, 255, 255], 3);
+      expectClose(await pixelAt(output.data, 56, 32), [255, 0, 0], 6);
+    });
+  });
+});
+
+describe('animated images', () => {
+  test.each(['gif', 'webp'] as const)('an animated %s gives its first frame only', async (format) => {
+    // GIVEN a red frame, then a blue one
+    const frames = await Promise.all([[255, 0, 0], [0, 0, 255]].map((rgb) => solid(40, 30, rgb as Rgb).png().toBuffer()));
+    const input = await sharp(frames, { join: { animated: true } }).toFormat(format).toBuffer();
+    expect((await sharp(input).metadata()).pages).toBe(2);
+
+    // WHEN
+    const result = await resizeImage(input, {
+      ...OPTIONS,
+      format: 'same-as-input',
+      sizes: [{ name: 'small', width: 20, fit: 'inside' }],
+    });
+
+    // THEN
+    expect([result.input.width, result.input.height]).toEqual([40, 30]);
+    const [output] = result.outputs;
+    expect([output.width, output.height]).toEqual([20, 15]);
+    expect((await sharp(output.data).metadata()).pages ?? 1).toBe(1);
+    expectClose((await pixelAt(output.data, 10, 7)).slice(0, 3), [255, 0, 0], 12);
+  });
+});
+
+describe('refused uploads', () => {
+  test('zero bytes are empty', async () => {
+    await expectRejected(Buffer.alloc(0), 'empty', /empty \(0 bytes\)/);
+  });
+
+  test.each([
+    ['random bytes', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251))],
+    ['plain text', Buffer.from('Dear customer, please find my holiday photo attached.\n')],
+    ['an HTML page', Buffer.from('<!doctype html><html><body><img src="cat.jpg"></body></html>')],
+  ])('%s are not an image', async (_, input) => {
+    await expectRejected(input, 'not-an-image', /not an image.*JPEG, PNG, WebP, GIF, AVIF or TIFF/);
+  });
+
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="http://169.254.169.254/"/></svg>';
+  test.each([
+    ['a plain SVG', Buffer.from(svg)],
+    ['an SVG behind an XML declaration and a byte-order mark', Buffer.from(`\uFEFF<?xml version="1.0"?>\n${svg}`)],
+    ['an SVG behind a long comment', Buffer.from(`<?xml version="1.0"?><!-- ${'x'.repeat(5000)} -->${svg}`)],
+    ['a gzip-compressed SVG (.svgz)', gzipSync(Buffer.from(svg))],
+  ])('%s is refused because it can reference external resources', async (_, input) => {
+    await expectRejected(input, 'unsupported-format', /SVG.*external resources/);
+  });
+
+  /** An ISO-BMFF `ftyp` box followed by a few bytes: all it takes to look like a HEIF file. */
+  function isoBmff(major: string, compatible: string[]): Buffer {
+    const ftyp = Buffer.alloc(16 + 4 * compatible.length);
+    ftyp.writeUInt32BE(ftyp.length, 0);
+    ftyp.write('ftyp', 4, 'latin1');
+    ftyp.write(major, 8, 'latin1');
+    compatible.forEach((brand, i) => ftyp.write(brand, 16 + 4 * i, 'latin1'));
+    return Buffer.concat([ftyp, Buffer.alloc(64)]);
+  }
+
+  test.each([
+    ['heic', ['mif1', 'heic']],
+    ['heix', ['mif1', 'heix']],
+    ['mif1', ['mif1', 'heic']],
+    ['hevc', ['msf1', 'hevc']],
+  ])('a HEIC photo (brand %s) is refused with a clear message', async (major, compatible) => {
+    await expectRejected(isoBmff(major, compatible), 'unsupported-format', /HEIC.*Export the photo as JPEG/);
+  });
+
+  test('an AVIF is not mistaken for HEIC although it carries the generic mif1 brand', async () => {
+    // GIVEN
+    const input = await noise(64, 48).avif().toBuffer();
+    expect(input.toString('latin1', 16, 32)).toContain('mif1');
+
+    // WHEN
+    const result = await resizeImage(input, OPTIONS);
+
+    // THEN
+    expect(result.input.format).toBe('avif');
+  });
+
+  describe('damaged images', () => {
+    let jpeg: Buffer;
+    let png: Buffer;
+    beforeAll(async () => {
+      jpeg = await noise(400, 300).jpeg().toBuffer();
+      png = await noise(400, 300).png().toBuffer();
+    });
+
+    test('a JPEG cut in half is corrupt, not half a picture', async () => {
+      await expectRejected(jpeg.subarray(0, jpeg.length / 2), 'corrupt', /JPEG image is damaged or incomplete/);
+    });
+
+    test('a PNG missing its end is corrupt', async () => {
+      await expectRejected(png.subarray(0, png.length - 100), 'corrupt', /PNG image is damaged or incomplete/);
+    });
+
+    test('a JPEG whose header is cut off is corrupt', async () => {
+      await expectRejected(jpeg.subarray(0, 200), 'corrupt', /damaged: its header .* cannot be read/);
+    });
+
+    test('a JPEG with garbage in its compressed data is corrupt', async () => {
+      const damaged = Buffer.from(jpeg);
+      for (let i = damaged.length / 2; i < damaged.length / 2 + 400; i++) {
+        damaged[i] = (i * 31) % 256;
+      }
+      await expectRejected(damaged, 'corrupt', /JPEG image is damaged or incomplete/);
+    });
+  });
+
+  describe('pixel limits', () => {
+    /** Rewrites the dimensions in a PNG's IHDR chunk, CRC included; the pixel data stays that of a tiny image. */
+    function pngClaiming(png: Buffer, width: number, height: number): Buffer {
+      const bomb = Buffer.from(png);
+      bomb.writeUInt32BE(width, 16);
+      bomb.writeUInt32BE(height, 20);
+      bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
+      return bomb;
+    }
+
+    /** Rewrites the dimensions in a baseline JPEG's SOF0 segment. */
+    function jpegClaiming(jpeg: Buffer, width: number, height: number): Buffer {
+      const bomb = Buffer.from(jpeg);
+      const sof = bomb.indexOf(Buffer.from([0xff, 0xc0]));
+      bomb.writeUInt16BE(height, sof + 5);
+      bomb.writeUInt16BE(width, sof + 7);
+      return bomb;
+    }
+
+    test.each([
+      ['PNG', () => solid(16, 16, [9, 9, 9]).png().toBuffer(), pngClaiming],
+      ['JPEG', () => solid(16, 16, [9, 9, 9]).jpeg().toBuffer(), jpegClaiming],
+    ] as const)('a %s header claiming 30000 x 30000 pixels is refused from the header, before any decoding', async (_, make, claiming) => {
+      // GIVEN a few hundred bytes that would need 2.7 GB decoded
+      const bomb = claiming(await make(), 30000, 30000);
+      expect(bomb.length).toBeLessThan(2000);
+      expect(await sharp(bomb, { limitInputPixels: false }).metadata()).toMatchObject({ width: 30000, height: 30000 });
+      const peakBefore = process.resourceUsage().maxRSS;
+
+      // WHEN
+      const error = await rejection(bomb);
+
+      // THEN the pixel data (a 16x16 image's) was never decoded: that would have failed as corrupt, not this
+      expect(error.reason).toBe('too-many-pixels');
+      expect(error.message).toMatch(/30000 x 30000 pixels \(900\.0 megapixels\), more than the 40\.0 megapixels/);
+      expect(process.resourceUsage().maxRSS - peakBefore).toBeLessThan(100 * 1024);
+    });
+
+    test('the limit is inclusive', async () => {
+      // GIVEN
+      const input = await solid(100, 100, [9, 9, 9]).png().toBuffer();
+
+      // WHEN
+      const atLimit = await resizeImage(input, { ...OPTIONS, maxInputPixels: 10_000 });
+
+      // THEN
+      expect(atLimit.outputs).toHaveLength(3);
+      await expectRejected(input, 'too-many-pixels', /100 x 100 pixels/, { ...OPTIONS, maxInputPixels: 9_999 });
+    });
+  });
+});

@@ -1,0 +1,120 @@
+import sharp from 'sharp';
+import { Fit, SizeSpec } from '../src/handler/config';
+import { planSize, ShrinkOnLoad } from '../src/handler/resize-geometry';
+
+const FITS: Fit[] = ['cover', 'contain', 'fill', 'inside', 'outside'];
+
+/** Park and Miller's minimal standard generator, seeded, so a failure names a case that reproduces. */
+function random(seed: number): (max: number) => number {
+  let state = seed;
+  return (max) => {
+    state = (state * 48271) % 2147483647;
+    return 1 + Math.floor((state / 2147483647) * max);
+  };
+}
+
+interface Case {
+  width: number;
+  height: number;
+  orientation: number;
+  size: SizeSpec;
+}
+
+/** Random originals and boxes, biased towards shrinking by 2 to 20 so shrink-on-load is exercised. */
+function cases(seed: number, count: number, withOrientation: boolean): Case[] {
+  const next = random(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const width = next(1400);
+    const height = next(1400);
+    const box = () => (next(4) === 1 ? next(1600) : Math.max(1, Math.floor(Math.max(width, height) / (1 + next(20)))));
+    const kind = i % 3;
+    return {
+      width,
+      height,
+      orientation: withOrientation ? next(8) : 1,
+      size: {
+        name: `case${i}`,
+        width: kind === 2 ? undefined : box(),
+        height: kind === 1 ? undefined : box(),
+        fit: FITS[i % FITS.length],
+      },
+    };
+  });
+}
+
+async function encoded(format: 'jpeg' | 'webp' | 'png', { width, height, orientation }: Case): Promise<Buffer> {
+  const image = sharp({ create: { width, height, channels: 3, background: '#3a7' } });
+  const withOrientation = orientation === 1 ? image : image.withMetadata({ orientation });
+  return withOrientation.toFormat(format).toBuffer();
+}
+
+const FORMATS: Array<[format: 'jpeg' | 'webp' | 'png', shrinkOnLoad: ShrinkOnLoad, seed: number, withOrientation: boolean]> = [
+  ['jpeg', 'jpeg', 1, true],
+  ['webp', 'webp', 2, false],
+  ['png', 'none', 3, false],
+];
+
+describe.each(FORMATS)('planSize for %s originals', (format, shrinkOnLoad, seed, withOrientation) => {
+  test('gives the dimensions sharp gives a direct resize, over random sizes, fits and boxes', async () => {
+    // GIVEN
+    const all = cases(seed, 150, withOrientation);
+    const mismatches: string[] = [];
+
+    for (const c of all) {
+      const input = await encoded(format, c);
+      const swapsAxes = c.orientation >= 5;
+      const [uprightWidth, uprightHeight] = swapsAxes ? [c.height, c.width] : [c.width, c.height];
+
+      // WHEN
+      const planned = planSize(uprightWidth, uprightHeight, c.size, shrinkOnLoad);
+      const { info } = await sharp(input)
+        .rotate()
+        .resize(c.size.width, c.size.height, { fit: c.size.fit, withoutEnlargement: true })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+
+      if (planned.width !== info.width || planned.height !== info.height) {
+        mismatches.push(`${JSON.stringify(c)}: planned ${planned.width}x${planned.height}, sharp ${info.width}x${info.height}`);
+      }
+    }
+
+    // THEN
+    expect(mismatches).toEqual([]);
+  });
+});
+
+test('a cover crop is centred the way sharp centres it and a contain letterbox the way sharp pads it', () => {
+  // WHEN
+  const cover = planSize(1000, 500, { name: 'c', width: 300, height: 300, fit: 'cover' }, 'none');
+  const contain = planSize(1000, 500, { name: 'c', width: 300, height: 300, fit: 'contain' }, 'none');
+
+  // THEN
+  expect(cover).toEqual({
+    scaledWidth: 600,
+    scaledHeight: 300,
+    width: 300,
+    height: 300,
+    crop: { left: 150, top: 0, width: 300, height: 300 },
+  });
+  expect(contain).toEqual({
+    scaledWidth: 300,
+    scaledHeight: 150,
+    width: 300,
+    height: 300,
+    embed: { left: 0, top: 75, width: 300, height: 150 },
+  });
+});
+
+test('an image smaller than its box keeps its size; cover crops it to the box and contain pads it to the box', () => {
+  // WHEN
+  const plans = FITS.map((fit) => planSize(100, 300, { name: 's', width: 150, height: 150, fit }, 'jpeg'));
+
+  // THEN
+  expect(plans.map(({ width, height }) => [width, height])).toEqual([
+    [100, 150], // cover
+    [150, 150], // contain: the 100x300 image scaled to 50x150, letterboxed
+    [100, 150], // fill: each axis on its own, never enlarged
+    [50, 150], // inside
+    [100, 300], // outside
+  ]);
+});
