@@ -7,11 +7,11 @@
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { ENV, SizeSpec } from '../src/handler/config';
 import { buildFunctionAssets } from './function-assets';
 import { NotificationReceiver } from './notification-receiver';
 import { checkResized, SizeCheck } from './output-check';
 import { LocalPipeline, startLocalPipeline } from './pipeline';
+import { ENV, SizeSpec } from '../src/handler/config';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 const SAMPLES_DIR = path.join(PROJECT_ROOT, 'samples');

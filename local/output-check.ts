@@ -4,8 +4,8 @@
  * `sharp(original).autoOrient().resize(width, height, { fit, withoutEnlargement: true })` gives.
  */
 import sharp from 'sharp';
-import type { SizeSpec } from '../src/handler/config';
 import type { PipelineNotification, ResizedSize } from './notification-receiver';
+import type { SizeSpec } from '../src/handler/config';
 
 export interface SizeCheck {
   readonly size: SizeSpec;

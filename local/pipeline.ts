@@ -128,8 +128,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
     const functionName = localName(definition.function.logicalId, options.nameSuffix ?? '');
     const workerEnv = lambdaEnvironment({
-      definition, functionName, functionEnvironment, endpoint,
-      taskRoot: taskRoot.taskRoot, nodePath: taskRoot.nodePath, runtimeDir: path.dirname(taskRoot.bootstrap),
+      definition,
+      functionName,
+      functionEnvironment,
+      endpoint,
+      taskRoot: taskRoot.taskRoot,
+      nodePath: taskRoot.nodePath,
+      runtimeDir: path.dirname(taskRoot.bootstrap),
     });
     const eventSource = new SqsEventSource({
       sqs: clients.sqs,

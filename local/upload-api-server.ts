@@ -8,11 +8,11 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
-import { API_GATEWAY_MAX_PAYLOAD_BYTES } from '../src/api/upload-api';
-import { parseSubscribeRequest, Subscription } from '../src/api/subscribe-request';
 import { checkRenderable, renderTemplate, selectResponse } from './api-gateway-responses';
 import { LocalClients } from './aws-clients';
 import { ApiRoute, PipelineDefinition } from './example-template';
+import { parseSubscribeRequest, Subscription } from '../src/api/subscribe-request';
+import { API_GATEWAY_MAX_PAYLOAD_BYTES } from '../src/api/upload-api';
 
 /**
  * Local mode has no request signing, so every request comes from one local caller unless this header names
@@ -83,8 +83,8 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
     return MISSING_AUTHENTICATION_TOKEN;
   };
 
-  const integrationReply = (route: ApiRoute, serviceStatus: number, params: Record<string, string> = {}): Reply => {
-    const response = selectResponse(route.responses, serviceStatus);
+  const integrationReply = (route: ApiRoute, awsStatus: number, params: Record<string, string> = {}): Reply => {
+    const response = selectResponse(route.responses, awsStatus);
     return { status: Number(response.statusCode), body: renderTemplate(response.template, { params }) };
   };
 
@@ -141,7 +141,7 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    handle(req)
+    void handle(req)
       .catch((error): Reply => {
         options.log(`API: ${req.method} ${req.url} failed: ${(error as Error).stack ?? error}`);
         return { status: 500, body: '{"message": "Internal server error"}' };

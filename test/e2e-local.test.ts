@@ -11,14 +11,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { ENV, SizeSpec } from '../src/handler/config';
-import { resizedKey } from '../src/handler/keys';
 import { Mail } from '../local/mail-outbox';
 import { NotificationReceiver } from '../local/notification-receiver';
 import { checkResized } from '../local/output-check';
 import { LocalPipeline, startLocalPipeline } from '../local/pipeline';
 import { Invocation } from '../local/sqs-event-source';
 import { LOCAL_CALLER_HEADER } from '../local/upload-api-server';
+import { ENV, SizeSpec } from '../src/handler/config';
+import { resizedKey } from '../src/handler/keys';
 
 const SAMPLES = path.join(__dirname, '..', 'samples');
 const NOTIFIED_WITHIN_MS = 30_000;
@@ -199,7 +199,7 @@ describe('the local pipeline', () => {
     for (const link of links) {
       expect((await fetch(link)).status).toBe(200);
     }
-    expect(readFileSync(path.join(mailDir, 'mail.log'), 'utf8')).toContain(`To: reader@example.com`);
+    expect(readFileSync(path.join(mailDir, 'mail.log'), 'utf8')).toContain('To: reader@example.com');
   });
 
   test('with private notifications a subscriber hears only about its own uploads', async () => {

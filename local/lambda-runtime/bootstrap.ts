@@ -23,6 +23,7 @@ function loadHandler(): Handler {
   const modulePath = path.join(taskRoot, handlerSetting.slice(0, dot));
   const exportName = handlerSetting.slice(dot + 1);
   // A computed path, so the bundler leaves this as a runtime require, resolved like Lambda's from the task root.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const loaded = require(modulePath);
   const handler = loaded[exportName];
   if (typeof handler !== 'function') {
