@@ -1,0 +1,95 @@
+/**
+ * Peak RSS of one `resizeImage` call (default sizes, JPEG q80) per input, each in a fresh process: the corpus's
+ * largest photograph and a generated 40-megapixel image in each layout that decodes differently. What it prints
+ * is the evidence for the default `maxInputPixels`.
+ *
+ *   ts-node --project tsconfig.dev.json bench/memory.ts [--corpus-image FILE]
+ *
+ * The generated inputs are kept in bench/out/memory-inputs/ (not committed) and reused on later runs.
+ */
+import { existsSync } from 'fs';
+import { mkdir, stat } from 'fs/promises';
+import * as path from 'path';
+import sharp from 'sharp';
+import { forkMeasurement } from './fork-measurement';
+
+const REPO_ROOT = path.join(__dirname, '..');
+const INPUTS = path.join(__dirname, 'out', 'memory-inputs');
+
+/** 7744 x 5164 = 39.99 megapixels, a 3:2 camera frame. */
+const WIDTH = 7744;
+const HEIGHT = 5164;
+
+/** Each layout makes libvips hold a different amount of the image at once. */
+const LAYOUTS: Record<string, (photo: sharp.Sharp) => sharp.Sharp> = {
+  'baseline.jpg': (photo) => photo.jpeg({ quality: 90 }),
+  'progressive.jpg': (photo) => photo.jpeg({ quality: 90, progressive: true }),
+  'rotated-exif-6.jpg': (photo) => photo.jpeg({ quality: 90 }).withMetadata({ orientation: 6 }),
+  'plain.png': (photo) => photo.png({ compressionLevel: 1 }),
+  'interlaced.png': (photo) => photo.png({ compressionLevel: 1, progressive: true }),
+  '16-bit.png': (photo) => photo.toColourspace('rgb16').png({ compressionLevel: 1 }),
+  'lossy.webp': (photo) => photo.webp({ quality: 80 }),
+  'tiled.tiff': (photo) => photo.tiff({ compression: 'lzw', tile: true }),
+};
+
+/**
+ * The worst case an uploader can choose: an interlaced PNG must be decoded whole, 16-bit RGBA is 8 bytes a pixel,
+ * and a flat colour compresses so well that the file passes any upload size limit.
+ */
+function worstCase(): sharp.Sharp {
+  return sharp({ create: { width: WIDTH, height: HEIGHT, channels: 4, background: { r: 20, g: 120, b: 200, alpha: 0.5 } } })
+    .toColourspace('rgb16')
+    .png({ compressionLevel: 9, progressive: true });
+}
+
+async function generatedInputs(source: string): Promise<string[]> {
+  await mkdir(INPUTS, { recursive: true });
+  const generators: Array<[string, () => sharp.Sharp]> = [
+    ...Object.entries(LAYOUTS).map(([name, layout]): [string, () => sharp.Sharp] =>
+      [name, () => layout(sharp(source).resize(WIDTH, HEIGHT, { fit: 'fill' }))]),
+    ['flat-interlaced-16-bit-alpha.png', worstCase],
+  ];
+  const files: string[] = [];
+  for (const [name, generate] of generators) {
+    const file = path.join(INPUTS, name);
+    if (!existsSync(file)) {
+      console.log(`generating ${name} (${WIDTH} x ${HEIGHT})...`);
+      await generate().toFile(file);
+    }
+    files.push(file);
+  }
+  return files;
+}
+
+async function main(): Promise<void> {
+  const flag = process.argv.indexOf('--corpus-image');
+  const corpusImage = flag >= 0
+    ? path.resolve(process.argv[flag + 1])
+    : path.join(REPO_ROOT, '..', 'shared', 'corpus', 'Elephants_5640x3172.jpg');
+  const files = [corpusImage, ...(await generatedInputs(corpusImage))];
+
+  console.log(`${'input'.padEnd(33)}  file MB  megapixels  CPU ms  baseline RSS MB  peak RSS MB  peak - baseline`);
+  for (const file of files) {
+    const { width, height } = await sharp(file).metadata();
+    const megapixels = (width * height) / 1e6;
+    const measurement = await forkMeasurement({
+      approach: 'project',
+      images: [{ path: file, megapixels }],
+      warmUp: false,
+    });
+    console.log([
+      path.basename(file).padEnd(33),
+      ((await stat(file)).size / 2 ** 20).toFixed(1).padStart(8),
+      megapixels.toFixed(1).padStart(11),
+      measurement.cpuMs.toFixed(0).padStart(7),
+      measurement.baselineRssMb.toFixed(0).padStart(16),
+      measurement.peakRssMb.toFixed(0).padStart(12),
+      (measurement.peakRssMb - measurement.baselineRssMb).toFixed(0).padStart(16),
+    ].join('  '));
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
