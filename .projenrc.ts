@@ -25,6 +25,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
     distName: 'cdk-image-resize-pipeline',
     module: 'cdk_image_resize_pipeline',
   },
+  publishToMaven: {
+    mavenGroupId: 'io.github.cdk-image-resize-pipeline',
+    mavenArtifactId: 'cdk-image-resize-pipeline',
+    javaPackage: 'io.github.cdkimageresizepipeline',
+  },
+  // jsii publishes the Go module to its own repository, in a folder named for the package.
+  publishToGo: {
+    moduleName: 'github.com/cdk-image-resize-pipeline/cdk-image-resize-pipeline-go',
+    packageName: 'cdkimageresizepipeline',
+  },
 
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_22_X,
@@ -48,6 +58,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'esbuild',
     'cdk-nag@^3',
     'jimp',
+    '@aws-sdk/s3-presigned-post',
   ],
 
   jestOptions: {
@@ -68,6 +79,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 for (const pattern of ['/local/', '/bench/', '/samples/', '/.ci/', '/.local/', '/tsconfig.dev.json', '/consumers/']) {
   project.addPackageIgnore(pattern);
 }
+// projen's `dist` pattern matches at any depth, so it would drop sharp's own dist/ (its entry point) from the layers.
+project.addPackageIgnore('!/assets/**/dist/');
 
 project.gitattributes.addAttributes('*.jpg', 'binary');
 project.gitattributes.addAttributes('*.png', 'binary');
@@ -76,6 +89,7 @@ project.gitattributes.addAttributes('*.gif', 'binary');
 
 // The handler's modules are bundled into the Lambda asset; their packages are build-time dependencies.
 project.eslint?.allowDevDeps('src/handler/**');
+project.eslint?.allowDevDeps('src/upload-url/**');
 
 project.tsconfigDev.addInclude('local/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');

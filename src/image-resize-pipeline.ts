@@ -19,6 +19,8 @@ import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
 import { NotificationScope } from './notification-scope';
 import { ResizeFunction } from './resize-function';
 import { SharpLayer } from './sharp-layer';
+import { UPLOAD_URL_ENV } from './upload-url/config';
+import { UploadUrlFunction } from './upload-url/upload-url-function';
 import { PropsProblems } from './validate-props';
 
 /** AWS's advice for an SQS event source: a visibility timeout of six times the function's timeout. */
@@ -184,6 +186,21 @@ export interface ImageResizePipelineProps {
   readonly serverAccessLogsBucket?: s3.IBucket;
 
   /**
+   * The largest file `POST /upload-url` lets a caller upload; S3 itself refuses a bigger body.
+   * `PUT /upload-image` stays capped by API Gateway's 10 MB.
+   *
+   * @default 52_428_800 (50 MB)
+   */
+  readonly maxUploadBytes?: number;
+
+  /**
+   * How long a presigned upload from `POST /upload-url` stays usable.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly uploadUrlExpiry?: Duration;
+
+  /**
    * Who may call the upload and subscribe routes.
    *
    * @default ApiAuthorization.iam()
@@ -248,6 +265,8 @@ export class ImageResizePipeline extends Construct {
   public readonly api: apigw.RestApi;
   /** The resize function. */
   public readonly resizeFunction: lambda.Function;
+  /** The function behind `POST /upload-url`. */
+  public readonly uploadUrlFunction: lambda.Function;
   /** The sharp layer attached to the resize function. */
   public readonly sharpLayer: lambda.ILayerVersion;
   /** The customer-managed key, with PipelineEncryption.KMS. */
@@ -377,7 +396,10 @@ export class ImageResizePipeline extends Construct {
       reportBatchItemFailures: true,
     }));
 
+    this.uploadUrlFunction = this.createUploadUrlFunction(settings);
+
     const uploadApi = new UploadApi(this, 'Api', {
+      uploadUrlFunction: this.uploadUrlFunction,
       uploadBucket: this.uploadBucket,
       topic: this.topic,
       authorization: settings.apiAuthorization,
@@ -404,6 +426,42 @@ export class ImageResizePipeline extends Construct {
       aliasName: `alias/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
       targetKey: key,
     });
+  }
+
+  /** Signs presigned POSTs, so its role may put objects into the upload bucket, and only that. */
+  private createUploadUrlFunction(settings: Settings): lambda.Function {
+    const logGroup = new logs.LogGroup(this, 'UploadUrlFunctionLogs', { retention: settings.logRetention, removalPolicy: settings.removalPolicy });
+    const role = new iam.Role(this, 'UploadUrlFunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Upload-URL function of an ImageResizePipeline',
+    });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.uploadBucket.arnForObjects('*')] }));
+    acknowledgeWildcardResources(role, [this.uploadBucket.arnForObjects('*')],
+      'A presigned upload may name any key in the upload bucket (bucket/*); the POST policy fixes the one key it allows.');
+    if (this.encryptionKey) {
+      this.encryptionKey.grantEncrypt(role);
+      acknowledgeKmsActions(role);
+    }
+    const callerIdentity = settings.notificationScope === NotificationScope.UPLOADER ? settings.apiAuthorization.callerIdentity : undefined;
+    const fn = new UploadUrlFunction(this, 'UploadUrlFunction', {
+      role,
+      description: 'Hands out presigned uploads into the upload bucket for images over API Gateway\'s 10 MB',
+      architecture: settings.architecture,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      environment: {
+        [UPLOAD_URL_ENV.uploadBucket]: this.uploadBucket.bucketName,
+        [UPLOAD_URL_ENV.maxUploadBytes]: String(settings.maxUploadBytes),
+        [UPLOAD_URL_ENV.expirySeconds]: String(settings.uploadUrlExpiry.toSeconds()),
+        ...(callerIdentity ? { [UPLOAD_URL_ENV.callerIdentity]: callerIdentity.replace(/^context\./, '') } : {}),
+      },
+    });
+    acknowledge(fn, 'AwsSolutions-L1',
+      'Pinned to Node.js 22, the runtime the bundle is built and tested for; it is in AWS support.');
+    return fn;
   }
 
   private createAccessLogsBucket(privateBucket: s3.BucketProps): s3.Bucket {
@@ -454,6 +512,8 @@ interface Settings {
   readonly apiAuthorization: ApiAuthorization;
   readonly notificationScope: NotificationScope;
   readonly encryption: PipelineEncryption;
+  readonly maxUploadBytes: number;
+  readonly uploadUrlExpiry: Duration;
 }
 
 function resolveSettings(props: ImageResizePipelineProps): Settings {
@@ -483,6 +543,8 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
     apiAuthorization: props.apiAuthorization ?? ApiAuthorization.iam(),
     notificationScope: props.notificationScope ?? NotificationScope.UPLOADER,
     encryption: props.encryption ?? (props.encryptionKey ? PipelineEncryption.KMS : PipelineEncryption.S3_MANAGED),
+    maxUploadBytes: props.maxUploadBytes ?? 50 * 1024 * 1024,
+    uploadUrlExpiry: props.uploadUrlExpiry ?? Duration.minutes(15),
   };
 }
 
@@ -502,6 +564,8 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   problems.integerIn('maxReceiveCount', props.maxReceiveCount, 1, 1000);
   problems.durationIn('linkExpiry', props.linkExpiry, Duration.seconds(1), Duration.days(7));
   problems.integerIn('apiRateLimit', props.apiRateLimit, 1, 10000);
+  problems.integerIn('maxUploadBytes', props.maxUploadBytes, 1, 5 * 1024 ** 3);
+  problems.durationIn('uploadUrlExpiry', props.uploadUrlExpiry, Duration.seconds(1), Duration.hours(12));
   problems.integerIn('apiBurstLimit', props.apiBurstLimit, 1, 5000);
   problems.durationIn('queueVisibilityTimeout', props.queueVisibilityTimeout, Duration.seconds(0), MAX_VISIBILITY_TIMEOUT);
   const needed = settings.timeout.toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 0);

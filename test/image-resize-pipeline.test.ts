@@ -106,11 +106,11 @@ describe('defaults', () => {
     });
   });
 
-  test('the API: both routes IAM-authorized, binary uploads, throttled, access-logged', () => {
+  test('the API: every route IAM-authorized, binary uploads, throttled, access-logged', () => {
     template.hasResourceProperties('AWS::ApiGateway::RestApi', {
       BinaryMediaTypes: Match.arrayWith(['image/*', 'application/octet-stream', 'application/x-www-form-urlencoded']),
     });
-    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' }, 2);
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' }, 3);
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
       MethodSettings: Match.arrayWith([
@@ -176,8 +176,37 @@ describe('the API integrations', () => {
     });
   });
 
+  test('POST /upload-url is a validated Lambda proxy route to a function that signs for the upload bucket only', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({ required: ['filename', 'contentType'], additionalProperties: false }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      RequestModels: { 'application/json': { Ref: Match.stringLikeRegexp('UploadUrlRequest') } },
+      Integration: { Type: 'AWS_PROXY', Uri: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('UploadUrlFunction'), 'Arn'] }])] } },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Environment: { Variables: Match.objectLike({ MAX_UPLOAD_BYTES: '52428800', UPLOAD_URL_EXPIRY_SECONDS: '900', CALLER_IDENTITY: 'identity.userArn' }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('UploadUrlFunctionRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('UploadBucket'), 'Arn'] }, '/*']] },
+        }]),
+      },
+    });
+  });
+
   test('bodies over the payload limit and bad subscribe bodies get JSON messages', () => {
-    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'REQUEST_TOO_LARGE', StatusCode: '413' });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'REQUEST_TOO_LARGE',
+      StatusCode: '413',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('POST /upload-url') },
+    });
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'BAD_REQUEST_BODY',
       StatusCode: '400',
@@ -250,13 +279,20 @@ describe('props', () => {
 
   test('no authorization is an explicit choice', () => {
     const { template } = synth({ apiAuthorization: ApiAuthorization.none(), notificationScope: NotificationScope.BROADCAST });
-    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' }, 2);
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' }, 3);
   });
 
-  test('a Cognito user pool authorizes both routes', () => {
+  test('a Cognito user pool authorizes every route', () => {
     const { template } = synth({}, (stack) => ({ apiAuthorization: ApiAuthorization.cognito(new cognito.UserPool(stack, 'Users')) }));
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
-    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'COGNITO_USER_POOLS' }, 2);
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'COGNITO_USER_POOLS' }, 3);
+  });
+
+  test('the upload-url limit and lifetime reach its function', () => {
+    const { template } = synth({ maxUploadBytes: 20_000_000, uploadUrlExpiry: Duration.minutes(5) });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MAX_UPLOAD_BYTES: '20000000', UPLOAD_URL_EXPIRY_SECONDS: '300' }) },
+    });
   });
 
   test('API throttling limits', () => {
@@ -436,6 +472,8 @@ describe('validation', () => {
     ['a 16-minute timeout', { timeout: Duration.minutes(16) }, /timeout: must be from/],
     ['memory below Lambda\'s minimum', { memorySize: 64 }, /memorySize: must be an integer from 128 to 10240/],
     ['autoDeleteObjects on retained buckets', { autoDeleteObjects: true }, /autoDeleteObjects: requires removalPolicy: RemovalPolicy.DESTROY/],
+    ['an upload limit of 0', { maxUploadBytes: 0 }, /maxUploadBytes: must be an integer from 1 to 5368709120/],
+    ['upload links for a day', { uploadUrlExpiry: Duration.days(1) }, /uploadUrlExpiry: must be from/],
   ])('refuses %s', (_name, props, message) => {
     expectInvalid(props, message);
   });

@@ -1,6 +1,7 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -9,6 +10,7 @@ import { ApiAuthorization } from './api-authorization';
 import { acknowledge, acknowledgeKmsActions, acknowledgeWildcardResources } from '../acknowledge';
 import { UPLOADER_ATTRIBUTE } from '../handler/config';
 import { EMAIL_PATTERN, ENDPOINT_PATTERN, MAX_EMAIL_LENGTH } from './subscribe-request';
+import { UPLOADABLE_CONTENT_TYPES } from '../upload-url/upload-request';
 
 /**
  * Content types API Gateway passes through as raw bytes. The seed's `curl --data-binary @photo.jpg` sends
@@ -32,6 +34,8 @@ export interface UploadApiProps {
   readonly cloudWatchRole: boolean;
   /** The key the upload bucket is encrypted with, if it is a customer-managed one. */
   readonly encryptionKey?: kms.IKey;
+  /** Hands out presigned uploads for `POST /upload-url`. */
+  readonly uploadUrlFunction: lambda.IFunction;
   /** Record each upload's caller and scope each subscription to that caller's uploads. */
   readonly privateNotifications: boolean;
 }
@@ -78,7 +82,8 @@ export class UploadApi extends Construct {
       statusCode: '413',
       templates: {
         'application/json': JSON.stringify({
-          message: `The body is over API Gateway's ${API_GATEWAY_MAX_PAYLOAD_BYTES / 1024 / 1024} MB limit. Upload larger images straight to the upload bucket.`,
+          message: `The body is over API Gateway's ${API_GATEWAY_MAX_PAYLOAD_BYTES / 1024 / 1024} MB limit. `
+            + 'Ask POST /upload-url with {"filename": "...", "contentType": "image/jpeg"} for a presigned upload straight to the bucket.',
         }),
       },
     });
@@ -103,6 +108,7 @@ export class UploadApi extends Construct {
     const caller = props.privateNotifications ? props.authorization.callerIdentity : undefined;
     this.addUploadRoute(props.uploadBucket, methodOptions, caller, props.encryptionKey);
     this.addSubscribeRoute(props.topic, methodOptions, caller);
+    this.addUploadUrlRoute(props.uploadUrlFunction, methodOptions);
   }
 
   private addUploadRoute(bucket: s3.IBucket, methodOptions: apigw.MethodOptions, caller: string | undefined, key: kms.IKey | undefined) {
@@ -223,6 +229,29 @@ export class UploadApi extends Construct {
       ...methodOptions,
       requestModels: { 'application/json': model },
       methodResponses: ['200', '400', '502'].map((statusCode) => ({ statusCode })),
+    });
+    this.authorization.acknowledgeFindings(method);
+  }
+
+  private addUploadUrlRoute(fn: lambda.IFunction, methodOptions: apigw.MethodOptions) {
+    const model = this.api.addModel('UploadUrlRequest', {
+      contentType: 'application/json',
+      modelName: 'UploadUrlRequest',
+      schema: {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        title: 'UploadUrlRequest',
+        type: apigw.JsonSchemaType.OBJECT,
+        additionalProperties: false,
+        required: ['filename', 'contentType'],
+        properties: {
+          filename: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 1024, pattern: '^[^/]+$' },
+          contentType: { type: apigw.JsonSchemaType.STRING, enum: UPLOADABLE_CONTENT_TYPES },
+        },
+      },
+    });
+    const method = this.api.root.addResource('upload-url').addMethod('POST', new apigw.LambdaIntegration(fn), {
+      ...methodOptions,
+      requestModels: { 'application/json': model },
     });
     this.authorization.acknowledgeFindings(method);
   }

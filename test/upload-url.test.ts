@@ -1,0 +1,105 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createBucket, readObject } from './support/moto-aws';
+import { UPLOAD_URL_ENV } from '../src/upload-url/config';
+import { filenameProblem, parseUploadRequest } from '../src/upload-url/upload-request';
+
+type UploadUrlModule = typeof import('../src/upload-url/upload-url.lambda');
+
+const MAX_BYTES = 5_000_000;
+const ALICE = 'arn:aws:sts::123456789012:assumed-role/uploader/alice';
+
+function loadHandler(bucket: string): UploadUrlModule['handler'] {
+  Object.assign(process.env, {
+    [UPLOAD_URL_ENV.uploadBucket]: bucket,
+    [UPLOAD_URL_ENV.maxUploadBytes]: String(MAX_BYTES),
+    [UPLOAD_URL_ENV.expirySeconds]: '900',
+    [UPLOAD_URL_ENV.callerIdentity]: 'identity.userArn',
+  });
+  let uploadUrl: UploadUrlModule | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    uploadUrl = require('../src/upload-url/upload-url.lambda') as UploadUrlModule;
+  });
+  return uploadUrl!.handler;
+}
+
+function apiEvent(body: string): APIGatewayProxyEvent {
+  return { body, requestContext: { identity: { userArn: ALICE } } } as unknown as APIGatewayProxyEvent;
+}
+
+describe('upload request rules', () => {
+  test.each([
+    ['empty', '', /must not be empty/],
+    ['with a slash', 'a/b.jpg', /must not contain "\/"/],
+    ['a dot path', '..', /must not be "." or ".."/],
+    ['with a newline', 'bad\nname.jpg', /control characters/],
+    ['of 1,026 UTF-8 bytes', 'é'.repeat(513), /at most 1024 bytes/],
+  ])('refuses a filename %s', (_label, filename, problem) => {
+    expect(filenameProblem(filename)).toMatch(problem);
+  });
+
+  test('accepts spaces, plus signs and non-ASCII, as the PUT route does', () => {
+    expect(parseUploadRequest({ filename: 'My photo+1 ü.jpg', contentType: 'image/jpeg' }))
+      .toEqual({ key: 'My photo+1 ü.jpg', contentType: 'image/jpeg' });
+  });
+
+  test.each([
+    [{ filename: 'a.svg', contentType: 'image/svg+xml' }, /"contentType" must be one of image\/jpeg/],
+    [{ filename: 'a.jpg' }, /"contentType" must be one of/],
+    [{ filename: 'a.jpg', contentType: 'image/jpeg', acl: 'public-read' }, /Unknown field "acl"/],
+    ['a.jpg', /must be a JSON object/],
+  ])('refuses %j', (body, problem) => {
+    expect(parseUploadRequest(body)).toEqual({ error: expect.stringMatching(problem) });
+  });
+});
+
+describe('the upload-url function', () => {
+  test('a presigned POST whose policy caps the size and fixes the key, type and uploader (the emulator does not enforce POST policies, so the policy itself is checked)', async () => {
+    // GIVEN
+    const handler = loadHandler(await createBucket('uploads'));
+
+    // WHEN
+    const response = await handler(apiEvent(JSON.stringify({ filename: 'big photo.jpg', contentType: 'image/jpeg' })));
+
+    // THEN
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body);
+    expect(body).toMatchObject({ method: 'POST', key: 'big photo.jpg', maxBytes: MAX_BYTES });
+    const policy = JSON.parse(Buffer.from(body.fields.Policy, 'base64').toString('utf8'));
+    expect(policy.conditions).toEqual(expect.arrayContaining([
+      ['content-length-range', 1, MAX_BYTES],
+      { key: 'big photo.jpg' },
+      { 'Content-Type': 'image/jpeg' },
+      { 'x-amz-meta-uploader': ALICE },
+    ]));
+    const lifetimeMs = Date.parse(policy.expiration) - Date.now();
+    expect(lifetimeMs).toBeGreaterThan(800_000);
+    expect(lifetimeMs).toBeLessThanOrEqual(900_000);
+  });
+
+  test('a file posted with the returned form lands in the bucket with its uploader', async () => {
+    // GIVEN
+    const bucket = await createBucket('uploads');
+    const handler = loadHandler(bucket);
+    const { url, fields } = JSON.parse((await handler(apiEvent(JSON.stringify({ filename: 'posted.jpg', contentType: 'image/jpeg' })))).body);
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields as Record<string, string>)) form.append(name, value);
+    form.append('file', new Blob([Buffer.from('jpeg bytes stand-in')]), 'posted.jpg');
+
+    // WHEN
+    const upload = await fetch(url, { method: 'POST', body: form });
+
+    // THEN
+    expect(upload.status).toBeLessThan(300);
+    const stored = await readObject(bucket, 'posted.jpg');
+    expect(stored.data.toString()).toBe('jpeg bytes stand-in');
+    expect(stored.metadata).toMatchObject({ uploader: ALICE });
+  });
+
+  test('a bad request gets 400 with the rule it broke, and no link', async () => {
+    const handler = loadHandler(await createBucket('uploads'));
+    const response = await handler(apiEvent(JSON.stringify({ filename: 'x/y.jpg', contentType: 'image/jpeg' })));
+    expect(response).toMatchObject({ statusCode: 400 });
+    expect(JSON.parse(response.body)).toEqual({ message: '"filename" must not contain "/"' });
+  });
+});
