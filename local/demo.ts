@@ -11,6 +11,7 @@ import { buildFunctionAssets } from './function-assets';
 import { NotificationReceiver } from './notification-receiver';
 import { checkResized, SizeCheck } from './output-check';
 import { LocalPipeline, startLocalPipeline } from './pipeline';
+import { untilStopSignal } from './signals';
 import { ENV, SizeSpec } from '../src/handler/config';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -41,22 +42,26 @@ async function main(): Promise<number> {
   writeFileSync(LOG_FILE, '');
   const toLog = (line: string) => appendFileSync(LOG_FILE, `${line}\n`);
 
+  const stopSignal = untilStopSignal();
   console.log('Building the function bundle and the sharp layer (npx projen bundle, npx projen sharp-layers)...');
   buildFunctionAssets();
   console.log('Starting the local pipeline (moto, the resize function in worker processes, the API)...');
   const receiver = await NotificationReceiver.start();
-  let pipeline: LocalPipeline | undefined;
+  const starting = startLocalPipeline({ port: 0, log: toLog, functionLog: toLog });
   try {
-    pipeline = await startLocalPipeline({ port: 0, log: toLog, functionLog: toLog });
+    const pipeline = await Promise.race([starting, stopSignal]);
+    if (typeof pipeline === 'number') {
+      return pipeline;
+    }
     console.log([
       `API: ${pipeline.apiUrl}`,
       `Upload bucket: ${pipeline.uploadBucket}`,
       `Resized bucket: ${pipeline.resizedBucket}`,
       `S3 endpoint: ${pipeline.s3Endpoint}`,
     ].join('\n'));
-    return await run(pipeline, receiver);
+    return await Promise.race([run(pipeline, receiver), stopSignal]);
   } finally {
-    await pipeline?.stop();
+    await starting.then((pipeline) => pipeline.stop(), () => undefined);
     await receiver.stop();
   }
 }

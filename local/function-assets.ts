@@ -23,7 +23,7 @@ export function buildFunctionAssets(): void {
   for (const task of ['bundle', 'sharp-layers']) {
     const result = spawnSync('npx', ['projen', task], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     if (result.status !== 0) {
-      throw new Error(`\`npx projen ${task}\` failed (${result.error?.message ?? `exit code ${result.status}`})`);
+      throw new Error(`\`npx projen ${task}\` failed (${result.error?.message ?? (result.signal ? `killed by ${result.signal}` : `exit code ${result.status}`)})`);
     }
   }
 }

@@ -5,6 +5,7 @@
 import { buildFunctionAssets } from './function-assets';
 import { formatMail } from './mail-outbox';
 import { startLocalPipeline } from './pipeline';
+import { untilStopSignal } from './signals';
 
 function numberFromEnv(name: string): number | undefined {
   const raw = process.env[name];
@@ -18,55 +19,50 @@ function numberFromEnv(name: string): number | undefined {
   return value;
 }
 
-async function main() {
+async function main(): Promise<number> {
   const port = numberFromEnv('LOCAL_PORT') ?? 3000;
   const visibilityTimeoutSeconds = numberFromEnv('LOCAL_VISIBILITY_TIMEOUT');
+  const stopSignal = untilStopSignal();
   console.log('Building the function bundle and the sharp layer...');
   buildFunctionAssets();
 
-  const pipeline = await startLocalPipeline({
+  const starting = startLocalPipeline({
     port,
     visibilityTimeoutSeconds,
     log: (line) => console.log(line),
     functionLog: (line) => console.log(line),
     onMail: (mail) => console.log(`\n${formatMail(mail)}`),
   });
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      return;
+  try {
+    const pipeline = await Promise.race([starting, stopSignal]);
+    if (typeof pipeline === 'number') {
+      return pipeline;
     }
-    stopping = true;
-    console.log(`\n${signal}: stopping the local pipeline...`);
-    pipeline.stop().then(
-      () => process.exit(0),
-      (error) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-
-  console.log([
-    '',
-    `API: ${pipeline.apiUrl}`,
-    `Upload bucket: ${pipeline.uploadBucket}`,
-    `Resized bucket: ${pipeline.resizedBucket}`,
-    `S3 endpoint: ${pipeline.s3Endpoint}`,
-    '',
-    'Try:',
-    `  curl -X POST ${pipeline.apiUrl}/subscribe -H 'Content-Type: application/json' -d '{"email":"me@example.com"}'`,
-    `  curl -X PUT --data-binary @photo.jpg ${pipeline.apiUrl}/upload-image/${pipeline.uploadBucket}/photo.jpg`,
-    '',
-    'Emails are printed here and appended to .local/mail.log. Ctrl-C stops everything.',
-    '',
-  ].join('\n'));
+    console.log([
+      '',
+      `API: ${pipeline.apiUrl}`,
+      `Upload bucket: ${pipeline.uploadBucket}`,
+      `Resized bucket: ${pipeline.resizedBucket}`,
+      `S3 endpoint: ${pipeline.s3Endpoint}`,
+      '',
+      'Try:',
+      `  curl -X POST ${pipeline.apiUrl}/subscribe -H 'Content-Type: application/json' -d '{"email":"me@example.com"}'`,
+      `  curl -X PUT --data-binary @photo.jpg ${pipeline.apiUrl}/upload-image/${pipeline.uploadBucket}/photo.jpg`,
+      '',
+      'Emails are printed here and appended to .local/mail.log. Ctrl-C stops everything.',
+      '',
+    ].join('\n'));
+    await stopSignal;
+    return 0;
+  } finally {
+    await starting.then((pipeline) => pipeline.stop(), () => undefined);
+  }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
