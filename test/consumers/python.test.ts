@@ -1,0 +1,43 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { requireTool, run } from './support/command';
+import { missingAssets } from './support/packaged-assets';
+import { expectPipelineAssembly } from './support/pipeline-assembly';
+import { cdkVersion, distArtifact } from './support/project-paths';
+import { prepareWorkDir } from './support/work-dir';
+
+const python = 'python3';
+requireTool(python, ['-c', 'import venv, ensurepip'], 'Python 3 with the venv module and pip');
+const wheel = distArtifact('python', '.whl');
+
+test('the wheel embeds the npm tarball with the handler bundle and both sharp layers', () => {
+  const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'wheel-'));
+  try {
+    run(python, ['-m', 'zipfile', '-e', wheel, unpacked], { cwd: unpacked });
+    const jsiiDir = path.join(unpacked, 'cdk_image_resize_pipeline', '_jsii');
+    const tarballs = fs.readdirSync(jsiiDir).filter((name) => name.endsWith('.tgz'));
+    expect(tarballs).toHaveLength(1);
+    expect(missingAssets(path.join(jsiiDir, tarballs[0]))).toEqual([]);
+  } finally {
+    fs.rmSync(unpacked, { recursive: true, force: true });
+  }
+});
+
+test('a Python app installs aws-cdk-lib and the wheel with pip and synthesizes the pipeline', () => {
+  const { dir, cdkOut } = prepareWorkDir('python');
+  const requirements = fs.readFileSync(path.join(dir, 'requirements.txt'), 'utf8');
+  expect(requirements).toContain(`aws-cdk-lib==${cdkVersion()}\n`);
+
+  const venv = path.join(dir, 'venv');
+  if (!fs.existsSync(path.join(venv, 'bin', 'python'))) {
+    run(python, ['-m', 'venv', venv], { cwd: dir });
+  }
+  const pip = path.join(venv, 'bin', 'pip');
+  // Every build's wheel has the same version, so pip would keep the one it installed last time.
+  run(pip, ['uninstall', '--yes', 'cdk-image-resize-pipeline'], { cwd: dir });
+  run(pip, ['install', '--disable-pip-version-check', '-r', 'requirements.txt', wheel], { cwd: dir });
+  run(path.join(venv, 'bin', 'python'), ['app.py'], { cwd: dir, env: { CDK_OUTDIR: cdkOut } });
+
+  expectPipelineAssembly(cdkOut);
+});
