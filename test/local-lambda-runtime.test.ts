@@ -1,0 +1,130 @@
+/**
+ * The local stand-in for a Lambda execution environment: module resolution from a task root outside the
+ * repository, and what happens to a worker whose handler crashes or overruns its timeout.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { layerNodeModules } from '../local/function-assets';
+import { FunctionWorker } from '../local/lambda-runtime/function-worker';
+import { prepareTaskRoot, TaskRoot } from '../local/lambda-runtime/task-root';
+
+describe('a local function worker', () => {
+  let codeDir: string;
+  const taskRoots: TaskRoot[] = [];
+  const workers: FunctionWorker[] = [];
+
+  beforeEach(() => {
+    codeDir = mkdtempSync(path.join(os.tmpdir(), 'runtime-test-code-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    taskRoots.splice(0).forEach((t) => t.remove());
+    rmSync(codeDir, { recursive: true, force: true });
+  });
+
+  function workerFor(source: string): FunctionWorker {
+    mkdirSync(codeDir, { recursive: true });
+    writeFileSync(path.join(codeDir, 'index.js'), source);
+    const taskRoot = prepareTaskRoot(codeDir, layerNodeModules());
+    taskRoots.push(taskRoot);
+    const worker = new FunctionWorker({
+      name: 'test worker',
+      bootstrap: taskRoot.bootstrap,
+      cwd: taskRoot.taskRoot,
+      env: {
+        NODE_PATH: taskRoot.nodePath,
+        LAMBDA_TASK_ROOT: taskRoot.taskRoot,
+        _HANDLER: 'index.handler',
+        AWS_LAMBDA_FUNCTION_NAME: 'test',
+      },
+      log: () => undefined,
+    });
+    workers.push(worker);
+    return worker;
+  }
+
+  function invoke(worker: FunctionWorker, timeoutMs = 10_000) {
+    return worker.invoke({ type: 'invoke', requestId: 'r1', event: { hello: 'world' }, invokedFunctionArn: 'arn', deadline: Date.now() + timeoutMs }, timeoutMs);
+  }
+
+  test('resolves sharp from the layer and the AWS SDK from the runtime, and hands over event and context', async () => {
+    // GIVEN
+    const worker = workerFor(`
+      const sharp = require('sharp');
+      const { S3Client } = require('@aws-sdk/client-s3');
+      exports.handler = async (event, context) => ({
+        sharpFrom: require.resolve('sharp'),
+        s3: typeof S3Client,
+        event,
+        requestId: context.awsRequestId,
+        remainingPositive: context.getRemainingTimeInMillis() > 0,
+      });
+    `);
+
+    // WHEN
+    const outcome = await invoke(worker);
+
+    // THEN
+    expect(outcome).toEqual({
+      kind: 'result',
+      result: {
+        sharpFrom: expect.stringContaining(layerNodeModules()),
+        s3: 'function',
+        event: { hello: 'world' },
+        requestId: 'r1',
+        remainingPositive: true,
+      },
+    });
+    expect(worker.idle).toBe(true);
+  });
+
+  test('fails at init, as on Lambda, when the bundle needs a module that neither the layer nor the runtime has', async () => {
+    // GIVEN a dependency the repository has, but Lambda would not
+    const worker = workerFor(`require('@aws-lambda-powertools/logger'); exports.handler = async () => 'unreachable';`);
+
+    // WHEN
+    const outcome = await invoke(worker);
+
+    // THEN
+    expect(outcome).toMatchObject({ kind: 'init-error', error: { errorMessage: expect.stringContaining('Cannot find module \'@aws-lambda-powertools/logger\'') } });
+    expect(worker.idle).toBe(false);
+  });
+
+  test('a handler that throws is a function error, and the worker stays for the next invocation', async () => {
+    // GIVEN
+    const worker = workerFor(`exports.handler = async () => { throw new TypeError('bad input'); };`);
+
+    // WHEN
+    const outcome = await invoke(worker);
+
+    // THEN
+    expect(outcome).toMatchObject({ kind: 'error', error: { errorType: 'TypeError', errorMessage: 'bad input' } });
+    expect(worker.idle).toBe(true);
+  });
+
+  test('a worker that overruns the timeout is killed', async () => {
+    // GIVEN
+    const worker = workerFor(`exports.handler = () => new Promise(() => {});`);
+
+    // WHEN
+    const outcome = await invoke(worker, 1_000);
+
+    // THEN
+    expect(outcome).toEqual({ kind: 'timeout' });
+    expect(worker.idle).toBe(false);
+  });
+
+  test('a worker whose process dies mid-invocation is reported as crashed', async () => {
+    // GIVEN
+    const worker = workerFor(`exports.handler = async () => { process.exit(3); };`);
+
+    // WHEN
+    const outcome = await invoke(worker);
+
+    // THEN
+    expect(outcome).toEqual({ kind: 'crash', detail: 'exited with code 3' });
+    expect(worker.idle).toBe(false);
+  });
+});
