@@ -4,6 +4,13 @@ import { UpdateSnapshot } from 'projen/lib/javascript';
 /** sharp is both a test dependency and what the shipped layers contain: one version for both. */
 const SHARP_VERSION = '0.35.5';
 
+/** The build packages every language and installs each package in a consumer app with that language's toolchain. */
+const CONSUMER_TOOLCHAINS = [
+  { name: 'Set up Python', uses: 'actions/setup-python@v7.0.0', with: { 'python-version': '3.x' } },
+  { name: 'Set up Java', uses: 'actions/setup-java@v6.0.0', with: { 'distribution': 'temurin', 'java-version': '17' } },
+  { name: 'Set up Go', uses: 'actions/setup-go@v7.0.0', with: { 'go-version': '^1.26.0', 'cache': false } },
+];
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-image-resize-pipeline',
   description: 'One construct for a serverless image pipeline: upload API, S3, SQS, a sharp resize Lambda and SNS notifications.',
@@ -74,6 +81,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   gitignore: ['/.local/', '/bench/out/'],
+
+  buildWorkflowOptions: { preBuildSteps: CONSUMER_TOOLCHAINS },
+  releaseWorkflowSetupSteps: CONSUMER_TOOLCHAINS,
 });
 
 for (const pattern of ['/local/', '/bench/', '/samples/', '/.ci/', '/.local/', '/tsconfig.dev.json', '/consumers/']) {
@@ -127,9 +137,17 @@ project.testTask.prependSpawn(project.preCompileTask);
  */
 const consumerTests = project.addTask('test:consumers', {
   description: 'Install the built packages into consumer apps and synthesize the pipeline',
-  exec: 'jest --ci --coverage=false --testPathIgnorePatterns=/node_modules/ --json --outputFile=test-reports/jest-consumers.json test/consumers',
+  exec: 'jest --ci --config test/consumers/jest.config.json --json --outputFile=test-reports/jest-consumers.json',
   receiveArgs: true,
 });
+// The consumer tests need every language's package, so a build packages all of them, in CI too.
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package-all')!);
 project.packageTask.spawn(consumerTests);
+// pacmak's default Maven repository is a temporary one, so every run would download the CDK's jar again.
+project.tasks.tryFind('package:java')!.reset('jsii-pacmak -v --target java --maven-local-repository .local/maven-repository');
+// The TypeScript consumer app is a project of its own, type-checked against the installed tarball.
+project.eslint?.addIgnorePattern('test/consumers/typescript/');
+project.tsconfigDev.addExclude('test/consumers/typescript');
 
 project.synth();

@@ -8,6 +8,9 @@ export const DIST_DIR = path.join(PROJECT_ROOT, 'dist');
 /** Installs and caches of the consumer apps: gitignored, and kept between runs so that reruns are quick. */
 export const CONSUMERS_WORK_DIR = path.join(PROJECT_ROOT, '.local', 'consumers');
 
+/** Shared with `package:java`, which would otherwise download the CDK's jar again into a throwaway repository. */
+export const MAVEN_LOCAL_REPOSITORY = path.join(PROJECT_ROOT, '.local', 'maven-repository');
+
 /** The version being packaged: the release build bumps package.json before it packages. */
 export function projectVersion(): string {
   return JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
