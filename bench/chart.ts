@@ -13,13 +13,13 @@ const ROW_HEIGHT = 34;
 const LABEL_WIDTH = 80;
 const PANEL_WIDTH = 300;
 const PANEL_GAP = 40;
-const TOP = 70;
+const TOP = 90;
 
-export function renderChart(title: string, rows: ChartRow[]): string {
-  const height = TOP + rows.length * ROW_HEIGHT + 40;
+export function renderChart(title: string, note: string, rows: ChartRow[]): string {
+  const height = TOP + rows.length * ROW_HEIGHT + 30;
   const panels = [
-    panel('Input megapixels per CPU second (higher is better)', rows.map((row) => row.mpPerSec), LABEL_WIDTH, '#2f7ed8'),
-    panel('Peak RSS, MB (lower is better)', rows.map((row) => row.peakRssMb), LABEL_WIDTH + PANEL_WIDTH + PANEL_GAP, '#d8762f'),
+    panel(['Input megapixels per CPU second', 'higher is better'], rows.map((row) => row.mpPerSec), LABEL_WIDTH, '#2f7ed8'),
+    panel(['Peak RSS, MB', 'lower is better'], rows.map((row) => row.peakRssMb), LABEL_WIDTH + PANEL_WIDTH + PANEL_GAP, '#d8762f'),
   ];
   const labels = rows.map((row, i) =>
     `<text x="${LABEL_WIDTH - 8}" y="${barY(i) + 16}" text-anchor="end">${escape(row.label)}</text>`);
@@ -30,12 +30,13 @@ export function renderChart(title: string, rows: ChartRow[]): string {
     `<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`,
     ...labels,
     ...panels,
+    `<text x="${LABEL_WIDTH}" y="${height - 14}" fill="#555555" font-size="12">${escape(note)}</text>`,
     '</svg>',
     '',
   ].join('\n');
 }
 
-function panel(heading: string, values: number[], left: number, colour: string): string {
+function panel([heading, direction]: [string, string], values: number[], left: number, colour: string): string {
   const max = Math.max(...values);
   const bars = values.map((value, i) => {
     const length = max > 0 ? (value / max) * (PANEL_WIDTH - 60) : 0;
@@ -44,7 +45,11 @@ function panel(heading: string, values: number[], left: number, colour: string):
       `<text x="${(left + length + 6).toFixed(1)}" y="${barY(i) + 16}">${formatValue(value)}</text>`,
     ].join('\n');
   });
-  return [`<text x="${left}" y="${TOP - 14}" font-weight="bold">${escape(heading)}</text>`, ...bars].join('\n');
+  return [
+    `<text x="${left}" y="${TOP - 30}" font-weight="bold">${escape(heading)}</text>`,
+    `<text x="${left}" y="${TOP - 12}" fill="#555555">${escape(direction)}</text>`,
+    ...bars,
+  ].join('\n');
 }
 
 function barY(row: number): number {

@@ -48,7 +48,7 @@ export interface ResizeResult {
 /** sharp's own default level: a truncated or damaged image is an error, not a silently grey half-picture. */
 const FAIL_ON = 'warning';
 
-/** Fits that scale like the key but keep the whole scaled image. */
+/** For each fit, the fit that scales the image by the same factor but neither crops nor pads it. */
 const UNCUT_FIT: Record<Fit, Fit> = { cover: 'outside', contain: 'inside', fill: 'fill', inside: 'inside', outside: 'outside' };
 
 interface SizePlan {
@@ -147,6 +147,7 @@ async function renderSize(
       top,
       right: geometry.width - geometry.embed.width - left,
       bottom: geometry.height - geometry.embed.height - top,
+      // sharp's default for `contain`, so the letterbox looks as a direct resize's would.
       background: { r: 0, g: 0, b: 0, alpha: 1 },
     });
   }
