@@ -80,6 +80,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
   },
 
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'local', 'bench', 'samples', 'projenrc'],
+    tsconfigPath: './tsconfig.dev.json',
+  },
+
   gitignore: ['/.local/', '/bench/out/'],
 
   buildWorkflowOptions: { preBuildSteps: CONSUMER_TOOLCHAINS },
@@ -101,6 +107,13 @@ project.gitattributes.addAttributes('*.gif', 'binary');
 project.eslint?.allowDevDeps('src/handler/**');
 project.eslint?.allowDevDeps('src/upload-url/**');
 
+// typescript-eslint's project service picks the nearest tsconfig.json, jsii's, which covers src/ only; the dev
+// tsconfig covers the tests, the local pipeline and the benchmark too.
+const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
+eslintrc.addDeletionOverride('parserOptions.projectService');
+eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
+
+project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('local/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');
 
@@ -114,6 +127,20 @@ const sharpLayers = project.addTask('sharp-layers', {
   exec: 'bash projenrc/build-sharp-layers.sh',
 });
 project.preCompileTask.spawn(sharpLayers);
+
+/**
+ * The integ snapshot check compares what deploys: the templates and asset manifests. The metadata and the
+ * validation report also hold stack traces with this checkout's absolute paths, which differ on every machine.
+ */
+const integAssert = project.tasks.tryFind('integ:pipeline:assert')!;
+const integSynth = 'cdk synth --quiet --app "ts-node -P tsconfig.dev.json test/pipeline.integ.ts" --no-notices --no-version-reporting --no-asset-metadata --no-path-metadata';
+integAssert.reset();
+integAssert.exec('node -e "require(\'fs\').statSync(\'test/pipeline.integ.snapshot\')" || (echo "No integ snapshot: run npx projen integ:pipeline:snapshot" >&2; exit 1)');
+integAssert.exec(`${integSynth} -o test/.tmp/pipeline.integ/assert.cdk.out`);
+integAssert.exec([
+  'diff -r -x "asset.*" -x cdk.out -x manifest.json -x tree.json -x "*.metadata.json" -x validation-report.json',
+  'test/pipeline.integ.snapshot/ test/.tmp/pipeline.integ/assert.cdk.out/',
+].join(' '));
 
 project.addTask('local', {
   description: 'Run the example pipeline on this machine against moto (no AWS account)',

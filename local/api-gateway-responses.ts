@@ -13,12 +13,15 @@ export interface TemplateValues {
   readonly validationErrorString?: string;
 }
 
-const EXPRESSION = /\$util\.escapeJavaScript\((?:\$input\.params\('([^']+)'\)|(\$context\.error\.validationErrorString))\)/g;
+/** The deployed templates follow each escape with `.replaceAll("\\'", "'")`, which undoes its `\'`. */
+const EXPRESSION = /\$util\.escapeJavaScript\((?:\$input\.params\('([^']+)'\)|(\$context\.error\.validationErrorString))\)(\.replaceAll\("\\\\'", "'"\))?/g;
 const ANY_VTL = /[$#][a-zA-Z{]/;
 
 export function renderTemplate(template: string, values: TemplateValues): string {
-  return template.replace(EXPRESSION, (_match, param: string | undefined, validation: string | undefined) =>
-    escapeJavaScript((validation !== undefined ? values.validationErrorString : values.params?.[param!]) ?? ''));
+  return template.replace(EXPRESSION, (_match, param: string | undefined, validation: string | undefined, unescapeQuote: string | undefined) => {
+    const escaped = escapeJavaScript((validation !== undefined ? values.validationErrorString : values.params?.[param!]) ?? '');
+    return unescapeQuote ? escaped.replace(/\\'/g, '\'') : escaped;
+  });
 }
 
 /** Throws at start-up for a template this module could not render as API Gateway would. */
@@ -30,7 +33,7 @@ export function checkRenderable(template: string, where: string): void {
 
 /**
  * API Gateway's `$util.escapeJavaScript` (Java's `StringEscapeUtils.escapeEcmaScript`): note that it turns `'`
- * into `\'`, which is not valid JSON, in the deployed API as here.
+ * into `\'`, which is not valid JSON, so the templates undo that with a `replaceAll`.
  */
 export function escapeJavaScript(value: string): string {
   let out = '';

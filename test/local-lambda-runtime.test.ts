@@ -82,7 +82,7 @@ describe('a local function worker', () => {
 
   test('fails at init, as on Lambda, when the bundle needs a module that neither the layer nor the runtime has', async () => {
     // GIVEN a dependency the repository has, but Lambda would not
-    const worker = workerFor(`require('@aws-lambda-powertools/logger'); exports.handler = async () => 'unreachable';`);
+    const worker = workerFor('require(\'@aws-lambda-powertools/logger\'); exports.handler = async () => \'unreachable\';');
 
     // WHEN
     const outcome = await invoke(worker);
@@ -94,7 +94,7 @@ describe('a local function worker', () => {
 
   test('a handler that throws is a function error, and the worker stays for the next invocation', async () => {
     // GIVEN
-    const worker = workerFor(`exports.handler = async () => { throw new TypeError('bad input'); };`);
+    const worker = workerFor('exports.handler = async () => { throw new TypeError(\'bad input\'); };');
 
     // WHEN
     const outcome = await invoke(worker);
@@ -106,7 +106,7 @@ describe('a local function worker', () => {
 
   test('a worker that overruns the timeout is killed', async () => {
     // GIVEN
-    const worker = workerFor(`exports.handler = () => new Promise(() => {});`);
+    const worker = workerFor('exports.handler = () => new Promise(() => {});');
 
     // WHEN
     const outcome = await invoke(worker, 1_000);
@@ -118,7 +118,7 @@ describe('a local function worker', () => {
 
   test('a worker whose process dies mid-invocation is reported as crashed', async () => {
     // GIVEN
-    const worker = workerFor(`exports.handler = async () => { process.exit(3); };`);
+    const worker = workerFor('exports.handler = async () => { process.exit(3); };');
 
     // WHEN
     const outcome = await invoke(worker);

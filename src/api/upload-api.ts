@@ -8,8 +8,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
 import { acknowledge, acknowledgeKmsActions, acknowledgeWildcardResources } from '../acknowledge';
-import { UPLOADER_ATTRIBUTE } from '../handler/config';
 import { EMAIL_PATTERN, ENDPOINT_PATTERN, MAX_EMAIL_LENGTH } from './subscribe-request';
+import { UPLOADER_ATTRIBUTE } from '../handler/config';
 import { UPLOADABLE_CONTENT_TYPES } from '../upload-url/upload-request';
 
 /**
@@ -21,6 +21,11 @@ export const BINARY_MEDIA_TYPES = ['image/*', 'application/octet-stream', 'appli
 
 /** API Gateway's own hard limit on a request body; above it the gateway answers 413 before any integration. */
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/** A VTL expression that writes `expression` as the inside of a JSON string. */
+function jsonString(expression: string): string {
+  return `$util.escapeJavaScript(${expression}).replaceAll("\\\\'", "'")`;
+}
 
 export interface UploadApiProps {
   readonly uploadBucket: s3.IBucket;
@@ -91,7 +96,7 @@ export class UploadApi extends Construct {
       type: apigw.ResponseType.BAD_REQUEST_BODY,
       statusCode: '400',
       templates: {
-        'application/json': '{"message": "Invalid request body: $util.escapeJavaScript($context.error.validationErrorString)"}',
+        'application/json': `{"message": "Invalid request body: ${jsonString('$context.error.validationErrorString')}"}`,
       },
     });
 
@@ -140,7 +145,8 @@ export class UploadApi extends Construct {
           {
             statusCode: '200',
             responseTemplates: {
-              'application/json': '{"bucket": "$util.escapeJavaScript($input.params(\'bucket\'))", "key": "$util.escapeJavaScript($input.params(\'filename\'))"}',
+              // escapeJavaScript also turns ' into \', which is not valid JSON; the replace undoes just that.
+              'application/json': `{"bucket": "${jsonString('$input.params(\'bucket\')')}", "key": "${jsonString('$input.params(\'filename\')')}"}`,
             },
           },
           { statusCode: '403', selectionPattern: '403', responseTemplates: jsonMessage('Uploads may only go to this pipeline\'s upload bucket') },
