@@ -25,8 +25,13 @@ const ACCEPTED = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
 const HEIC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs', 'mif1', 'msf1', 'mif2']);
 const AVIF_BRANDS = new Set(['avif', 'avis']);
 
-/** How far into a text file an `<svg` element is looked for: past any XML declaration, doctype and comments. */
+/**
+ * How far into a file its root element is looked for. An SVG with a longer prologue gets past this look but not
+ * past sharp, which names it `svg` from its header.
+ */
 const SVG_SNIFF_BYTES = 4096;
+/** What may stand before an XML document's root element: declaration, processing instructions, comments, doctype. */
+const XML_PROLOGUE = /^(\s*(<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>))*/i;
 
 /**
  * @throws ImageRejectedError when the bytes are no image, an image this pipeline refuses, or one too large to
@@ -75,8 +80,8 @@ function heicMessage(): string {
 }
 
 function refuseSvg(input: Buffer): void {
-  const head = input.toString('utf8', 0, SVG_SNIFF_BYTES).replace(/^\uFEFF/, '').trimStart();
-  if (head.startsWith('<') && /<svg[\s>]/i.test(head)) {
+  const head = input.toString('utf8', 0, SVG_SNIFF_BYTES).replace(/^\uFEFF/, '');
+  if (/^\s*<svg[\s>]/i.test(head.replace(XML_PROLOGUE, ''))) {
     throw new ImageRejectedError('unsupported-format', svgMessage());
   }
 }
@@ -100,7 +105,8 @@ async function readHeader(input: Buffer): Promise<Header> {
     return await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    if (detail.includes('unsupported image format')) {
+    // libvips tries any markup that mentions <svg as an SVG and calls it corrupt when it is HTML or other XML.
+    if (detail.includes('unsupported image format') || looksLikeMarkup(input)) {
       throw new ImageRejectedError('not-an-image',
         `The upload is not an image: its contents match none of the formats this pipeline reads (${ACCEPTED}).`, error);
     }
@@ -108,6 +114,10 @@ async function readHeader(input: Buffer): Promise<Header> {
       'The image is damaged: its header (the part that says how large it is and how it is stored) cannot be read. ' +
       'Was the upload cut short?', error);
   }
+}
+
+function looksLikeMarkup(input: Buffer): boolean {
+  return /^\s*</.test(input.toString('utf8', 0, 64).replace(/^\uFEFF/, ''));
 }
 
 function sourceFormat(header: Header): SourceFormat {
