@@ -630,7 +630,8 @@ describe('refused uploads', () => {
 
       // THEN
       expect(atLimit.outputs).toHaveLength(3);
-      await expectRejected(input, 'too-many-pixels', /100 x 100 pixels/, { ...OPTIONS, maxInputPixels: 9_999 });
+      await expectRejected(input, 'too-many-pixels', /100 x 100 pixels \(10000 pixels\), more than the 9999 pixels/,
+        { ...OPTIONS, maxInputPixels: 9_999 });
     });
   });
 });

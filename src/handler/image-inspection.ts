@@ -49,8 +49,8 @@ export async function inspectImage(input: Buffer, maxInputPixels: number): Promi
   const pixels = metadata.width * metadata.height;
   if (pixels > maxInputPixels) {
     throw new ImageRejectedError('too-many-pixels',
-      `The image is ${metadata.width} x ${metadata.height} pixels (${megapixels(pixels)} megapixels), more than the ` +
-      `${megapixels(maxInputPixels)} megapixels this pipeline accepts. Upload a smaller image.`);
+      `The image is ${metadata.width} x ${metadata.height} pixels (${pixelCount(pixels)}), more than the ` +
+      `${pixelCount(maxInputPixels)} this pipeline accepts. Upload a smaller image.`);
   }
   return {
     format,
@@ -141,6 +141,6 @@ function sourceFormat(header: Header): SourceFormat {
   }
 }
 
-function megapixels(pixels: number): string {
-  return (pixels / 1_000_000).toFixed(1);
+function pixelCount(pixels: number): string {
+  return pixels >= 100_000 ? `${(pixels / 1_000_000).toFixed(1)} megapixels` : `${pixels} pixels`;
 }
