@@ -142,6 +142,17 @@ integAssert.exec([
   'test/pipeline.integ.snapshot/ test/.tmp/pipeline.integ/assert.cdk.out/',
 ].join(' '));
 
+project.addTask('bench', {
+  description: 'Benchmark the image core against a pipeline per size, jimp and the one-output floor (--dir DIR, --quick)',
+  exec: 'ts-node --project tsconfig.dev.json bench/run.ts',
+  receiveArgs: true,
+});
+project.addTask('bench:memory', {
+  description: 'Peak memory of the image core per input kind, for choosing maxInputPixels against memorySize',
+  exec: 'ts-node --project tsconfig.dev.json bench/memory.ts',
+  receiveArgs: true,
+});
+
 project.addTask('local', {
   description: 'Run the example pipeline on this machine against moto (no AWS account)',
   exec: 'ts-node --project tsconfig.dev.json local/main.ts',

@@ -55,7 +55,10 @@ export interface ImageResizePipelineProps {
    * that declares huge dimensions (a pixel bomb) cannot exhaust the function's memory. Raise it together
    * with `memorySize`.
    *
-   * @default 40_000_000 (40 megapixels)
+   * The default suits the default 1024 MB: decoding costs at most about 9.4 bytes a pixel (a 16-bit interlaced
+   * PNG; a baseline JPEG about 1), so 50 MP needs up to about 460 MB on top of the runtime's 100 MB or so.
+   *
+   * @default 50_000_000 (50 megapixels)
    */
   readonly maxInputPixels?: number;
 
@@ -303,10 +306,9 @@ export class ImageResizePipeline extends Construct {
       // Server access logs can only be delivered to an S3-managed bucket, so only the image buckets use the key.
       ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKeyAlias(key), bucketKeyEnabled: true } : {}),
       versioned: props.versioned ?? false,
-      serverAccessLogsBucket: this.serverAccessLogsBucket,
     };
-    this.uploadBucket = props.uploadBucket ?? new s3.Bucket(this, 'UploadBucket', { ...imageBucket, serverAccessLogsPrefix: 'upload/' });
-    this.resizedBucket = new s3.Bucket(this, 'ResizedBucket', { ...imageBucket, serverAccessLogsPrefix: 'resized/' });
+    this.uploadBucket = props.uploadBucket ?? this.logAccess(new s3.Bucket(this, 'UploadBucket', imageBucket), 'upload/');
+    this.resizedBucket = this.logAccess(new s3.Bucket(this, 'ResizedBucket', imageBucket), 'resized/');
 
     const queueEncryption: Partial<sqs.QueueProps> = key
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
@@ -464,10 +466,31 @@ export class ImageResizePipeline extends Construct {
     return fn;
   }
 
+  /**
+   * Server access logging with a bucket policy for S3's log delivery, set here rather than through
+   * `serverAccessLogsBucket`: that prop falls back to a legacy ACL unless the app sets a feature flag, and a
+   * library must not depend on its user's flags.
+   */
+  private logAccess(bucket: s3.Bucket, prefix: string): s3.Bucket {
+    (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: this.serverAccessLogsBucket.bucketName,
+      logFilePrefix: prefix,
+    };
+    this.serverAccessLogsBucket.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [this.serverAccessLogsBucket.arnForObjects(`${prefix}*`)],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      },
+    }));
+    return bucket;
+  }
+
   private createAccessLogsBucket(privateBucket: s3.BucketProps): s3.Bucket {
     const bucket = new s3.Bucket(this, 'AccessLogsBucket', {
       ...privateBucket,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(90) }],
     });
     acknowledge(bucket, 'AwsSolutions-S1', 'This is the server access log bucket; logging its own access would log without end.');
@@ -528,7 +551,7 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
     })),
     outputFormat: props.outputFormat ?? OutputFormat.JPEG,
     quality: props.quality ?? 80,
-    maxInputPixels: props.maxInputPixels ?? 40_000_000,
+    maxInputPixels: props.maxInputPixels ?? 50_000_000,
     architecture: props.architecture ?? lambda.Architecture.ARM_64,
     memorySize: props.memorySize ?? 1024,
     timeout,
