@@ -11,6 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeKmsActions, acknowledgeWildcardResources } from './acknowledge';
+import { Animation } from './animation';
 import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
 import { PipelineEncryption } from './encryption';
@@ -49,6 +50,13 @@ export interface ImageResizePipelineProps {
    * @default 80
    */
   readonly quality?: number;
+
+  /**
+   * Whether animated GIF and WebP uploads stay animated.
+   *
+   * @default Animation.FIRST_FRAME
+   */
+  readonly animation?: Animation;
 
   /**
    * Inputs with more pixels than this are refused from their header, before any decoding, so a small file
@@ -327,7 +335,9 @@ export class ImageResizePipeline extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
       removalPolicy: settings.removalPolicy,
     });
+    // Removals too: the function keeps the resized copies in step with the originals, deletes included.
     this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue));
+    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_REMOVED, new s3n.SqsDestination(this.queue));
     acknowledgeNotificationsHandler(this.uploadBucket);
 
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Resized images', enforceSSL: true, masterKey: key });
@@ -364,6 +374,7 @@ export class ImageResizePipeline extends Construct {
         [ENV.quality]: String(settings.quality),
         [ENV.maxInputPixels]: String(settings.maxInputPixels),
         [ENV.linkExpirySeconds]: String(settings.linkExpiry.toSeconds()),
+        [ENV.animation]: props.animation ?? Animation.FIRST_FRAME,
         POWERTOOLS_SERVICE_NAME: 'image-resize-pipeline',
       },
     });
@@ -576,6 +587,9 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   problems.sizes(props.sizes ?? DEFAULT_SIZES);
   if (props.outputFormat !== undefined && !Object.values(OutputFormat).includes(props.outputFormat)) {
     problems.add('outputFormat', `"${props.outputFormat}" is not one of ${Object.values(OutputFormat).join(', ')}`);
+  }
+  if (props.animation !== undefined && !Object.values(Animation).includes(props.animation)) {
+    problems.add('animation', `"${props.animation}" is not one of ${Object.values(Animation).join(', ')}`);
   }
   problems.integerIn('quality', props.quality, 1, 100);
   problems.integerIn('maxInputPixels', props.maxInputPixels, 1, Number.MAX_SAFE_INTEGER);

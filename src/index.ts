@@ -4,3 +4,4 @@ export * from './sharp-layer';
 export * from './api/api-authorization';
 export * from './notification-scope';
 export * from './encryption';
+export * from './animation';

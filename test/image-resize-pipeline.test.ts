@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, OutputFormat, PipelineEncryption, SharpLayer } from '../src';
+import { Animation, ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, OutputFormat, PipelineEncryption, SharpLayer } from '../src';
 
 function synth(props?: ImageResizePipelineProps, configure?: (stack: Stack) => Partial<ImageResizePipelineProps>) {
   const stack = new Stack(new App(), 'Test');
@@ -66,10 +66,13 @@ describe('defaults', () => {
     });
   });
 
-  test('uploads notify the queue, which has a dead-letter queue after three receives', () => {
+  test('uploads and removals notify the queue, which has a dead-letter queue after three receives', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
-        QueueConfigurations: [{ Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } }],
+        QueueConfigurations: [
+          { Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
+          { Events: ['s3:ObjectRemoved:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
+        ],
       },
     });
     template.hasResourceProperties('AWS::SQS::Queue', {
@@ -99,7 +102,7 @@ describe('defaults', () => {
       { name: 'medium', width: 800, fit: 'inside' },
       { name: 'large', width: 1600, fit: 'inside' },
     ]);
-    expect(env).toMatchObject({ OUTPUT_FORMAT: 'jpeg', QUALITY: '80', LINK_EXPIRY_SECONDS: '21600', MAX_INPUT_PIXELS: '50000000' });
+    expect(env).toMatchObject({ OUTPUT_FORMAT: 'jpeg', QUALITY: '80', LINK_EXPIRY_SECONDS: '21600', MAX_INPUT_PIXELS: '50000000', ANIMATION: 'first-frame' });
   });
 
   test('the queue triggers the function with partial batch responses', () => {
@@ -235,13 +238,14 @@ describe('props', () => {
       quality: 65,
       maxInputPixels: 25_000_000,
       linkExpiry: Duration.minutes(30),
+      animation: Animation.KEEP,
     });
     const env = resizeFunctionEnv(template);
     expect(JSON.parse(env.SIZES)).toEqual([
       { name: 'square', width: 300, height: 300, fit: 'contain' },
       { name: 'tall', height: 1000, fit: 'inside' },
     ]);
-    expect(env).toMatchObject({ OUTPUT_FORMAT: 'webp', QUALITY: '65', MAX_INPUT_PIXELS: '25000000', LINK_EXPIRY_SECONDS: '1800' });
+    expect(env).toMatchObject({ OUTPUT_FORMAT: 'webp', QUALITY: '65', MAX_INPUT_PIXELS: '25000000', LINK_EXPIRY_SECONDS: '1800', ANIMATION: 'keep' });
   });
 
   test('X86_64 gets the x86_64 function and the x64 layer', () => {
@@ -476,6 +480,7 @@ describe('validation', () => {
     ['a fractional height', { sizes: [{ name: 'x', height: 10.5 }] }, /sizes\[0\]\.height: must be an integer/],
     ['an unknown fit', { sizes: [{ name: 'x', width: 10, fit: 'squash' as ImageFit }] }, /sizes\[0\]\.fit: "squash" is not one of/],
     ['an unknown format', { outputFormat: 'bmp' as OutputFormat }, /outputFormat: "bmp" is not one of/],
+    ['an unknown animation', { animation: 'loop' as Animation }, /animation: "loop" is not one of/],
     ['quality 0', { quality: 0 }, /quality: must be an integer from 1 to 100, got 0/],
     ['quality 101', { quality: 101 }, /quality: must be an integer from 1 to 100, got 101/],
     ['batch size 11', { batchSize: 11 }, /batchSize: must be an integer from 1 to 10/],

@@ -6,6 +6,7 @@
 
 export type Fit = 'cover' | 'contain' | 'fill' | 'inside' | 'outside';
 export type OutputFormatName = 'jpeg' | 'webp' | 'avif' | 'same-as-input';
+export type AnimationName = 'first-frame' | 'keep';
 
 export interface SizeSpec {
   readonly name: string;
@@ -22,6 +23,7 @@ export interface ResizeConfig {
   readonly quality: number;
   readonly maxInputPixels: number;
   readonly linkExpirySeconds: number;
+  readonly animation: AnimationName;
 }
 
 /**
@@ -38,6 +40,7 @@ export const ENV = {
   quality: 'QUALITY',
   maxInputPixels: 'MAX_INPUT_PIXELS',
   linkExpirySeconds: 'LINK_EXPIRY_SECONDS',
+  animation: 'ANIMATION',
 } as const;
 
 /** Reads and checks the handler's configuration once per container; a misconfigured function fails at init. */
@@ -60,7 +63,12 @@ export function readConfig(env: Record<string, string | undefined>): ResizeConfi
   if (!['jpeg', 'webp', 'avif', 'same-as-input'].includes(format)) {
     throw new Error(`resize handler: ${ENV.format} must be jpeg, webp, avif or same-as-input, got ${format}`);
   }
+  const animation = env[ENV.animation] ?? 'first-frame';
+  if (animation !== 'first-frame' && animation !== 'keep') {
+    throw new Error(`resize handler: ${ENV.animation} must be first-frame or keep, got ${animation}`);
+  }
   return {
+    animation,
     resizedBucket: required(ENV.resizedBucket),
     topicArn: required(ENV.topicArn),
     sizes: JSON.parse(required(ENV.sizes)) as SizeSpec[],

@@ -1,0 +1,11 @@
+/** What happens to animated GIF and WebP uploads. */
+export enum Animation {
+  /** Every size is a still image of the first frame, in the configured output format. */
+  FIRST_FRAME = 'first-frame',
+  /**
+   * Every size keeps every frame. Animation needs a format that holds it: WebP, or GIF for a GIF input with
+   * `OutputFormat.SAME_AS_INPUT`; an animated upload is written as WebP when the output format is JPEG or AVIF.
+   * `maxInputPixels` counts the pixels of all frames together.
+   */
+  KEEP = 'keep',
+}
