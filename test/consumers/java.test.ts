@@ -15,7 +15,8 @@ requireTool('jar', ['--version'], 'a JDK 17 or later');
 const version = projectVersion();
 const jar = path.join(DIST_DIR, 'java', GROUP_PATH, ARTIFACT, version, `${ARTIFACT}-${version}.jar`);
 if (!fs.existsSync(jar)) {
-  throw new Error(`No ${jar}: run \`npx projen package-all\` (or a build) first.`);
+  throw new Error(`No ${jar}: run \`npx projen package:java\` (part of package-all and of a build) and read its `
+    + `error if it fails; it needs software.amazon.awscdk:aws-cdk-lib:${cdkVersion()} from Maven Central.`);
 }
 
 test('the jar embeds the npm tarball with the handler bundle and both sharp layers', () => {
