@@ -1,5 +1,7 @@
 import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,14 +17,18 @@ import { Animation } from './animation';
 import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
 import { PipelineEncryption } from './encryption';
-import { ENV, SizeSpec } from './handler/config';
+import { ENV, LOG_MESSAGES, SizeSpec } from './handler/config';
 import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
 import { NotificationScope } from './notification-scope';
+import { PipelineAlarmOptions } from './pipeline-alarms';
 import { ResizeFunction } from './resize-function';
 import { SharpLayer } from './sharp-layer';
 import { UPLOAD_URL_ENV } from './upload-url/config';
 import { UploadUrlFunction } from './upload-url/upload-url-function';
 import { PropsProblems } from './validate-props';
+
+/** Where the counts of resized and rejected uploads are published. */
+const METRIC_NAMESPACE = 'ImageResizePipeline';
 
 /** AWS's advice for an SQS event source: a visibility timeout of six times the function's timeout. */
 const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -50,6 +56,14 @@ export interface ImageResizePipelineProps {
    * @default 80
    */
   readonly quality?: number;
+
+  /**
+   * CloudWatch alarms for a dead-letter queue that is not empty, uploads waiting too long, and failing
+   * invocations, notifying the topic you give.
+   *
+   * @default - no alarms; the `metric*` methods give the same numbers for your own
+   */
+  readonly alarms?: PipelineAlarmOptions;
 
   /**
    * Whether animated GIF and WebP uploads stay animated.
@@ -284,6 +298,8 @@ export class ImageResizePipeline extends Construct {
   public readonly encryptionKey?: kms.IKey;
   /** Where the buckets' server access logs go. */
   public readonly serverAccessLogsBucket: s3.IBucket;
+  /** The alarms made for `alarms`; empty without it. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: ImageResizePipelineProps = {}) {
     super(scope, id);
@@ -409,6 +425,11 @@ export class ImageResizePipeline extends Construct {
       reportBatchItemFailures: true,
     }));
 
+    this.countLoggedOutcomes(functionLogs);
+    if (props.alarms) {
+      this.createAlarms(props.alarms);
+    }
+
     this.uploadUrlFunction = this.createUploadUrlFunction(settings);
 
     const uploadApi = new UploadApi(this, 'Api', {
@@ -508,6 +529,102 @@ export class ImageResizePipeline extends Construct {
     return bucket;
   }
 
+  /** Uploads resized into every size (a count; Sum per period). */
+  public metricImagesResized(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.outcomeMetric('ImagesResized', props);
+  }
+
+  /** Uploads refused as not an image, corrupt, unsupported or too large (a count; Sum per period). */
+  public metricImagesRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.outcomeMetric('ImagesRejected', props);
+  }
+
+  /** Upload events in the dead-letter queue: each is an upload that failed every retry. */
+  public metricDeadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** Age of the oldest upload event waiting in the queue, in seconds. */
+  public metricOldestUploadAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** Invocations of the resize function that failed as a whole. */
+  public metricResizeErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.resizeFunction.metricErrors(props);
+  }
+
+  /** How long each invocation of the resize function (one batch) takes. */
+  public metricResizeDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.resizeFunction.metricDuration(props);
+  }
+
+  private outcomeMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { FunctionName: this.resizeFunction.functionName },
+      statistic: cloudwatch.Stats.SUM,
+      ...props,
+    });
+  }
+
+  /** Metric filters on the function's own logs: counting costs the function no API call and no time. */
+  private countLoggedOutcomes(logGroup: logs.ILogGroup) {
+    const outcomes: Array<[string, string]> = [['ImagesResized', LOG_MESSAGES.resized], ['ImagesRejected', LOG_MESSAGES.rejected]];
+    for (const [metricName, message] of outcomes) {
+      new logs.MetricFilter(this, `${metricName}Filter`, {
+        logGroup,
+        filterPattern: logs.FilterPattern.stringValue('$.message', '=', message),
+        metricNamespace: METRIC_NAMESPACE,
+        metricName,
+        metricValue: '1',
+        dimensions: { FunctionName: '$.function_name' },
+        unit: cloudwatch.Unit.COUNT,
+      });
+    }
+  }
+
+  private createAlarms(options: PipelineAlarmOptions) {
+    const maxUploadAge = options.maxUploadAge ?? Duration.minutes(15);
+    const maxErrorRate = options.maxErrorRatePercent ?? 5;
+    const invocations = this.resizeFunction.metricInvocations({ period: Duration.minutes(5) });
+    const errors = this.metricResizeErrors({ period: Duration.minutes(5) });
+    this.alarms.push(
+      this.metricDeadLetterQueueDepth({ period: Duration.minutes(1) }).createAlarm(this, 'DeadLetterQueueNotEmptyAlarm', {
+        alarmDescription: 'Uploads failed every retry and wait in the dead-letter queue; see the README on redrive.',
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      this.metricOldestUploadAge({ period: Duration.minutes(1) }).createAlarm(this, 'UploadsWaitingAlarm', {
+        alarmDescription: `An upload has waited in the queue for more than ${maxUploadAge.toHumanString()}.`,
+        threshold: maxUploadAge.toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.MathExpression({
+        expression: '100 * errors / invocations',
+        usingMetrics: { errors, invocations },
+        label: 'Resize function error rate (%)',
+        period: Duration.minutes(5),
+      }).createAlarm(this, 'ResizeErrorRateAlarm', {
+        alarmDescription: `More than ${maxErrorRate}% of resize invocations failed as a whole.`,
+        threshold: maxErrorRate,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    const action = new cloudwatchActions.SnsAction(options.topic);
+    for (const alarm of this.alarms) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+  }
+
   /** Lets `grantee` read every resized image, e.g. a CDN origin or a web app's role. */
   public grantReadResized(grantee: iam.IGrantable): iam.Grant {
     return this.resizedBucket.grantRead(grantee);
@@ -592,6 +709,10 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
     problems.add('animation', `"${props.animation}" is not one of ${Object.values(Animation).join(', ')}`);
   }
   problems.integerIn('quality', props.quality, 1, 100);
+  problems.durationIn('alarms.maxUploadAge', props.alarms?.maxUploadAge, Duration.minutes(1), Duration.days(14));
+  if (props.alarms?.maxErrorRatePercent !== undefined && !(props.alarms.maxErrorRatePercent > 0 && props.alarms.maxErrorRatePercent <= 100)) {
+    problems.add('alarms.maxErrorRatePercent', `must be above 0 and at most 100, got ${props.alarms.maxErrorRatePercent}`);
+  }
   problems.integerIn('maxInputPixels', props.maxInputPixels, 1, Number.MAX_SAFE_INTEGER);
   problems.integerIn('memorySize', props.memorySize, 128, 10240);
   problems.durationIn('timeout', props.timeout, Duration.seconds(1), Duration.minutes(15));

@@ -5,3 +5,4 @@ export * from './api/api-authorization';
 export * from './notification-scope';
 export * from './encryption';
 export * from './animation';
+export * from './pipeline-alarms';

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Animation, ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, OutputFormat, PipelineEncryption, SharpLayer } from '../src';
 
 function synth(props?: ImageResizePipelineProps, configure?: (stack: Stack) => Partial<ImageResizePipelineProps>) {
@@ -440,6 +441,65 @@ describe('notification scope', () => {
   test('private notifications without a known caller are refused', () => {
     expect(() => synth({ apiAuthorization: ApiAuthorization.none() }))
       .toThrow(/notificationScope: private notifications \(the default\) need an API that knows its caller/);
+  });
+});
+
+describe('operations', () => {
+  test('resized and rejected uploads are counted from the function\'s logs, per function', () => {
+    const { template } = synth();
+    for (const [metricName, message] of [['ImagesResized', 'Upload resized'], ['ImagesRejected', 'Upload rejected']]) {
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: Match.stringLikeRegexp('ResizeFunctionLogs') },
+        FilterPattern: `{ $.message = "${message}" }`,
+        MetricTransformations: [{
+          MetricNamespace: 'ImageResizePipeline', MetricName: metricName, MetricValue: '1', Unit: 'Count',
+          Dimensions: [{ Key: 'FunctionName', Value: '$.function_name' }],
+        }],
+      });
+    }
+  });
+
+  test('the metric helpers name the pipeline\'s own resources', () => {
+    const { stack, pipeline } = synth();
+    const resolve = (metric: { toMetricConfig(): unknown }) => stack.resolve(metric.toMetricConfig());
+    expect(resolve(pipeline.metricImagesResized())).toMatchObject({
+      metricStat: { namespace: 'ImageResizePipeline', metricName: 'ImagesResized', statistic: 'Sum', dimensions: [{ name: 'FunctionName', value: { Ref: expect.stringMatching(/ResizeFunction/) } }] },
+    });
+    expect(resolve(pipeline.metricImagesRejected())).toMatchObject({ metricStat: { metricName: 'ImagesRejected' } });
+    expect(resolve(pipeline.metricDeadLetterQueueDepth())).toMatchObject({
+      metricStat: { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', statistic: 'Maximum', dimensions: [{ value: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'QueueName'] } }] },
+    });
+    expect(resolve(pipeline.metricOldestUploadAge())).toMatchObject({
+      metricStat: { metricName: 'ApproximateAgeOfOldestMessage', dimensions: [{ value: { 'Fn::GetAtt': [expect.stringMatching(/ImagesQueue/), 'QueueName'] } }] },
+    });
+    expect(resolve(pipeline.metricResizeErrors())).toMatchObject({ metricStat: { namespace: 'AWS/Lambda', metricName: 'Errors' } });
+    expect(resolve(pipeline.metricResizeDuration())).toMatchObject({ metricStat: { namespace: 'AWS/Lambda', metricName: 'Duration' } });
+  });
+
+  test('no alarms unless asked for', () => {
+    const { template, pipeline } = synth();
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(pipeline.alarms).toEqual([]);
+  });
+
+  test('alarms for a non-empty DLQ, old uploads and the error rate notify the given topic', () => {
+    const { template, pipeline } = synth({}, (stack) => ({
+      alarms: { topic: new sns.Topic(stack, 'Oncall'), maxUploadAge: Duration.minutes(30), maxErrorRatePercent: 10 },
+    }));
+    expect(pipeline.alarms).toHaveLength(3);
+    const notifiesOncall = { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Oncall') }], OKActions: [{ Ref: Match.stringLikeRegexp('^Oncall') }] };
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...notifiesOncall, MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { ...notifiesOncall, MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 1800 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...notifiesOncall, Threshold: 10, Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
+    });
+  });
+
+  test('alarm thresholds are validated', () => {
+    expect(() => synth({}, (stack) => ({ alarms: { topic: new sns.Topic(stack, 'Oncall'), maxErrorRatePercent: 0 } })))
+      .toThrow(/alarms.maxErrorRatePercent: must be above 0 and at most 100, got 0/);
   });
 });
 

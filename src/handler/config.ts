@@ -32,6 +32,15 @@ export interface ResizeConfig {
  */
 export const UPLOADER_ATTRIBUTE = 'uploader';
 
+/**
+ * The log messages the construct's metric filters count. The handler logs exactly these (with Powertools'
+ * `function_name` field), so the metrics need no extra API calls from the function.
+ */
+export const LOG_MESSAGES = {
+  resized: 'Upload resized',
+  rejected: 'Upload rejected',
+} as const;
+
 export const ENV = {
   resizedBucket: 'RESIZED_BUCKET',
   topicArn: 'TOPIC_ARN',
