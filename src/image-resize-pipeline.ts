@@ -35,6 +35,7 @@ const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** SQS's own ceiling on a visibility timeout. */
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
 
+/** How an ImageResizePipeline is set up. Every prop is optional: the defaults are safe for production. */
 export interface ImageResizePipelineProps {
   /**
    * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
@@ -301,6 +302,11 @@ export class ImageResizePipeline extends Construct {
   /** The alarms made for `alarms`; empty without it. */
   public readonly alarms: cloudwatch.Alarm[] = [];
 
+  /**
+   * @param scope where the pipeline goes, usually a Stack
+   * @param id unique among the scope's children
+   * @param props what to make and how; all optional
+   */
   constructor(scope: Construct, id: string, props: ImageResizePipelineProps = {}) {
     super(scope, id);
 
@@ -529,32 +535,44 @@ export class ImageResizePipeline extends Construct {
     return bucket;
   }
 
-  /** Uploads resized into every size (a count; Sum per period). */
+  /** Uploads resized into every size (a count; Sum per period). *
+   * @param props period, statistic, label or unit to change
+   */
   public metricImagesResized(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.outcomeMetric('ImagesResized', props);
   }
 
-  /** Uploads refused as not an image, corrupt, unsupported or too large (a count; Sum per period). */
+  /** Uploads refused as not an image, corrupt, unsupported or too large (a count; Sum per period). *
+   * @param props period, statistic, label or unit to change
+   */
   public metricImagesRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.outcomeMetric('ImagesRejected', props);
   }
 
-  /** Upload events in the dead-letter queue: each is an upload that failed every retry. */
+  /** Upload events in the dead-letter queue: each is an upload that failed every retry. *
+   * @param props period, statistic, label or unit to change
+   */
   public metricDeadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
-  /** Age of the oldest upload event waiting in the queue, in seconds. */
+  /** Age of the oldest upload event waiting in the queue, in seconds. *
+   * @param props period, statistic, label or unit to change
+   */
   public metricOldestUploadAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
-  /** Invocations of the resize function that failed as a whole. */
+  /** Invocations of the resize function that failed as a whole. *
+   * @param props period, statistic, label or unit to change
+   */
   public metricResizeErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.resizeFunction.metricErrors(props);
   }
 
-  /** How long each invocation of the resize function (one batch) takes. */
+  /** How long each invocation of the resize function (one batch) takes. *
+   * @param props period, statistic, label or unit to change
+   */
   public metricResizeDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.resizeFunction.metricDuration(props);
   }
@@ -625,7 +643,11 @@ export class ImageResizePipeline extends Construct {
     }
   }
 
-  /** Lets `grantee` read every resized image, e.g. a CDN origin or a web app's role. */
+  /**
+   * Lets `grantee` read every resized image, e.g. a CDN origin or a web app's role.
+   *
+   * @param grantee the principal that reads the resized bucket
+   */
   public grantReadResized(grantee: iam.IGrantable): iam.Grant {
     return this.resizedBucket.grantRead(grantee);
   }

@@ -2,6 +2,7 @@ import * as path from 'path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
+/** Which sharp layer to make. */
 export interface SharpLayerProps {
   /**
    * The processor the layer's native binaries are built for; it must match the function's.
@@ -21,6 +22,11 @@ export class SharpLayer extends lambda.LayerVersion {
   /** The architecture the layer's binaries run on. */
   public readonly architecture: lambda.Architecture;
 
+  /**
+   * @param scope where the layer goes
+   * @param id unique among the scope's children
+   * @param props the architecture to build for
+   */
   constructor(scope: Construct, id: string, props: SharpLayerProps = {}) {
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const directory = architecture.name === lambda.Architecture.X86_64.name ? 'x64' : 'arm64';

@@ -16,7 +16,11 @@ export abstract class ApiAuthorization {
     return new IamAuthorization();
   }
 
-  /** Callers send a Cognito user pool ID token in the `Authorization` header. */
+  /**
+   * Callers send a Cognito user pool ID token in the `Authorization` header.
+   *
+   * @param userPool the pool whose users may call the API
+   */
   public static cognito(userPool: cognito.IUserPool): ApiAuthorization {
     return new CognitoAuthorization(userPool);
   }
@@ -35,10 +39,18 @@ export abstract class ApiAuthorization {
    */
   public abstract readonly callerIdentity?: string;
 
-  /** The method options every route of the API gets. */
+  /**
+   * The method options every route of the API gets.
+   *
+   * @param scope where an authorizer, if one is needed, is created
+   */
   public abstract bind(scope: Construct): apigw.MethodOptions;
 
-  /** Records, on the method, why a security check's finding does not apply to this choice. */
+  /**
+   * Records, on the method, why a security check's finding does not apply to this choice.
+   *
+   * @param method a route of the API
+   */
   public abstract acknowledgeFindings(method: apigw.Method): void;
 }
 
