@@ -153,6 +153,12 @@ project.addTask('bench:memory', {
   receiveArgs: true,
 });
 
+project.addTask('bench:cold-start', {
+  description: 'Bundle size, init time and first-resize time in fresh processes (needs npx projen compile first)',
+  steps: [{ spawn: 'bundle' }, { exec: 'node bench/cold-start.js' }],
+  receiveArgs: true,
+});
+
 project.addTask('local', {
   description: 'Run the example pipeline on this machine against moto (no AWS account)',
   exec: 'ts-node --project tsconfig.dev.json local/main.ts',
