@@ -366,72 +366,7 @@ export class ImageResizePipeline extends Construct {
     this.topic.applyRemovalPolicy(settings.removalPolicy);
 
     this.sharpLayer = props.sharpLayer ?? new SharpLayer(this, 'SharpLayer', { architecture: settings.architecture });
-    const functionLogs = new logs.LogGroup(this, 'ResizeFunctionLogs', {
-      retention: settings.logRetention,
-      removalPolicy: settings.removalPolicy,
-    });
-    // An own role rather than Lambda's default, which attaches the account-wide AWSLambdaBasicExecutionRole.
-    const functionRole = new iam.Role(this, 'ResizeFunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Resize function of an ImageResizePipeline',
-    });
-    functionRole.addToPolicy(new iam.PolicyStatement({
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [functionLogs.logGroupArn],
-    }));
-    this.resizeFunction = new ResizeFunction(this, 'ResizeFunction', {
-      role: functionRole,
-      description: 'Resizes each uploaded image to every configured size and notifies subscribers',
-      architecture: settings.architecture,
-      memorySize: settings.memorySize,
-      timeout: settings.timeout,
-      layers: [this.sharpLayer],
-      loggingFormat: lambda.LoggingFormat.JSON,
-      logGroup: functionLogs,
-      environment: {
-        [ENV.resizedBucket]: this.resizedBucket.bucketName,
-        [ENV.topicArn]: this.topic.topicArn,
-        [ENV.sizes]: JSON.stringify(settings.sizes),
-        [ENV.format]: settings.outputFormat,
-        [ENV.quality]: String(settings.quality),
-        [ENV.maxInputPixels]: String(settings.maxInputPixels),
-        [ENV.linkExpirySeconds]: String(settings.linkExpiry.toSeconds()),
-        [ENV.animation]: props.animation ?? Animation.FIRST_FRAME,
-        POWERTOOLS_SERVICE_NAME: 'image-resize-pipeline',
-      },
-    });
-    acknowledge(this.resizeFunction, 'AwsSolutions-L1',
-      'Pinned to Node.js 22, the runtime the handler bundle and the sharp layer are built and tested for; it is in AWS support.');
-    functionRole.addToPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
-      resources: [this.uploadBucket.arnForObjects('*')],
-    }));
-    // Without ListBucket S3 answers a missing key with 403, not 404, and a deleted original would look like a
-    // permission fault worth retrying.
-    functionRole.addToPolicy(new iam.PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [this.uploadBucket.bucketArn, this.resizedBucket.bucketArn],
-    }));
-    // GetObject as well as Put and Delete: the notification's presigned links are signed with this role.
-    functionRole.addToPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-      resources: [this.resizedBucket.arnForObjects('*')],
-    }));
-    this.topic.grantPublish(functionRole);
-    if (key) {
-      key.grantEncryptDecrypt(functionRole);
-      acknowledgeKmsActions(functionRole);
-    }
-    acknowledgeWildcardResources(functionRole, [this.uploadBucket.arnForObjects('*'), this.resizedBucket.arnForObjects('*')],
-      'Object actions on any key of the pipeline\'s own upload and resized buckets (bucket/*): every upload has its own key.');
-    this.resizeFunction.addEventSource(new SqsEventSource(this.queue, {
-      batchSize: settings.batchSize,
-      maxBatchingWindow: props.maxBatchingWindow,
-      maxConcurrency: settings.maxConcurrency,
-      reportBatchItemFailures: true,
-    }));
-
-    this.countLoggedOutcomes(functionLogs);
+    this.resizeFunction = this.createResizeFunction(settings, props);
     if (props.alarms) {
       this.createAlarms(props.alarms);
     }
@@ -454,6 +389,78 @@ export class ImageResizePipeline extends Construct {
     });
     uploadApi.accessLogGroup.applyRemovalPolicy(settings.removalPolicy);
     this.api = uploadApi.api;
+  }
+
+  /**
+   * The resize function with a role of its own (Lambda's default role would attach the account-wide
+   * AWSLambdaBasicExecutionRole), its log group, and the queue as its event source.
+   */
+  private createResizeFunction(settings: Settings, props: ImageResizePipelineProps): lambda.Function {
+    const functionLogs = new logs.LogGroup(this, 'ResizeFunctionLogs', {
+      retention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
+    const functionRole = new iam.Role(this, 'ResizeFunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Resize function of an ImageResizePipeline',
+    });
+    functionRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [functionLogs.logGroupArn],
+    }));
+    const fn = new ResizeFunction(this, 'ResizeFunction', {
+      role: functionRole,
+      description: 'Resizes each uploaded image to every configured size and notifies subscribers',
+      architecture: settings.architecture,
+      memorySize: settings.memorySize,
+      timeout: settings.timeout,
+      layers: [this.sharpLayer],
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup: functionLogs,
+      environment: {
+        [ENV.resizedBucket]: this.resizedBucket.bucketName,
+        [ENV.topicArn]: this.topic.topicArn,
+        [ENV.sizes]: JSON.stringify(settings.sizes),
+        [ENV.format]: settings.outputFormat,
+        [ENV.quality]: String(settings.quality),
+        [ENV.maxInputPixels]: String(settings.maxInputPixels),
+        [ENV.linkExpirySeconds]: String(settings.linkExpiry.toSeconds()),
+        [ENV.animation]: props.animation ?? Animation.FIRST_FRAME,
+      },
+    });
+    acknowledge(fn, 'AwsSolutions-L1',
+      'Pinned to Node.js 22, the runtime the handler bundle and the sharp layer are built and tested for; it is in AWS support.');
+    functionRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [this.uploadBucket.arnForObjects('*')],
+    }));
+    // Without ListBucket S3 answers a missing key with 403, not 404, and a deleted original would look like a
+    // permission fault worth retrying.
+    functionRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [this.uploadBucket.bucketArn, this.resizedBucket.bucketArn],
+    }));
+    // GetObject as well as Put and Delete: the notification's presigned links are signed with this role.
+    functionRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      resources: [this.resizedBucket.arnForObjects('*')],
+    }));
+    this.topic.grantPublish(functionRole);
+    if (this.encryptionKey) {
+      this.encryptionKey.grantEncryptDecrypt(functionRole);
+      acknowledgeKmsActions(functionRole);
+    }
+    acknowledgeWildcardResources(functionRole, [this.uploadBucket.arnForObjects('*'), this.resizedBucket.arnForObjects('*')],
+      'Object actions on any key of the pipeline\'s own upload and resized buckets (bucket/*): every upload has its own key.');
+    fn.addEventSource(new SqsEventSource(this.queue, {
+      batchSize: settings.batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      maxConcurrency: settings.maxConcurrency,
+      reportBatchItemFailures: true,
+    }));
+
+    this.countLoggedOutcomes(functionLogs);
+    return fn;
   }
 
   /**
