@@ -227,6 +227,14 @@ export interface ImageResizePipelineProps {
   readonly uploadUrlExpiry?: Duration;
 
   /**
+   * Write the resized images to a bucket you already have instead of a new one. It must not be the upload
+   * bucket, nor send its own new objects to the pipeline's queue: every output would come back as an upload.
+   *
+   * @default - a new private bucket
+   */
+  readonly resizedBucket?: s3.IBucket;
+
+  /**
    * Who may call the upload and subscribe routes.
    *
    * @default ApiAuthorization.iam()
@@ -280,7 +288,7 @@ export class ImageResizePipeline extends Construct {
   /** Where originals arrive. */
   public readonly uploadBucket: s3.IBucket;
   /** Where every size of every original is written, at `{size name}/{original key}`. */
-  public readonly resizedBucket: s3.Bucket;
+  public readonly resizedBucket: s3.IBucket;
   /** Upload events waiting for the resize function. */
   public readonly queue: sqs.Queue;
   /** Upload events that failed `maxReceiveCount` times. */
@@ -338,7 +346,7 @@ export class ImageResizePipeline extends Construct {
       versioned: props.versioned ?? false,
     };
     this.uploadBucket = props.uploadBucket ?? this.logAccess(new s3.Bucket(this, 'UploadBucket', imageBucket), 'upload/');
-    this.resizedBucket = this.logAccess(new s3.Bucket(this, 'ResizedBucket', imageBucket), 'resized/');
+    this.resizedBucket = props.resizedBucket ?? this.logAccess(new s3.Bucket(this, 'ResizedBucket', imageBucket), 'resized/');
 
     const queueEncryption: Partial<sqs.QueueProps> = key
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
@@ -766,6 +774,9 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   if (settings.notificationScope === NotificationScope.UPLOADER && settings.apiAuthorization.callerIdentity === undefined) {
     problems.add('notificationScope', 'private notifications (the default) need an API that knows its caller; with ApiAuthorization.none() choose NotificationScope.BROADCAST explicitly');
   }
+  if (props.resizedBucket && props.uploadBucket && sameBucket(props.resizedBucket, props.uploadBucket)) {
+    problems.add('resizedBucket', 'is the upload bucket: every resized image would be an upload again and invoke the function without end');
+  }
   if (props.encryptionKey && settings.encryption !== PipelineEncryption.KMS) {
     problems.add('encryptionKey', 'is used only with encryption: PipelineEncryption.KMS');
   }
@@ -779,4 +790,9 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
     problems.add('architecture', `must be ARM_64 or X86_64, got ${architecture.name}`);
   }
   problems.throwIfAny(path);
+}
+
+/** The same bucket object, or two references whose names are known and equal (e.g. two imports of one bucket). */
+function sameBucket(a: s3.IBucket, b: s3.IBucket): boolean {
+  return a === b || (!Token.isUnresolved(a.bucketName) && a.bucketName === b.bucketName);
 }

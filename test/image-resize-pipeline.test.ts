@@ -294,6 +294,26 @@ describe('props', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'my-photos', Managed: false });
   });
 
+  test('an existing resized bucket receives the outputs', () => {
+    const { template, pipeline } = synth({}, (stack) => ({ resizedBucket: s3.Bucket.fromBucketName(stack, 'Thumbs', 'my-thumbnails') }));
+    template.resourceCountIs('AWS::S3::Bucket', 2);
+    expect(resizeFunctionEnv(template).RESIZED_BUCKET).toBe('my-thumbnails');
+    expect(pipeline.resizedBucket.bucketName).toBe('my-thumbnails');
+  });
+
+  test.each<[string, (stack: Stack) => Partial<ImageResizePipelineProps>]>([
+    ['the same bucket object', (stack) => {
+      const bucket = new s3.Bucket(stack, 'Photos');
+      return { uploadBucket: bucket, resizedBucket: bucket };
+    }],
+    ['two imports of one bucket', (stack) => ({
+      uploadBucket: s3.Bucket.fromBucketName(stack, 'Upload', 'photos'),
+      resizedBucket: s3.Bucket.fromBucketName(stack, 'Resized', 'photos'),
+    })],
+  ])('a resized bucket that is the upload bucket is refused: %s', (_name, configure) => {
+    expect(() => synth({}, configure)).toThrow(/resizedBucket: is the upload bucket: every resized image would be an upload again/);
+  });
+
   test('no authorization is an explicit choice', () => {
     const { template } = synth({ apiAuthorization: ApiAuthorization.none(), notificationScope: NotificationScope.BROADCAST });
     template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'NONE' }, 3);
