@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import {
   GetSubscriptionAttributesCommand, paginateListSubscriptionsByTopic, SNSClient, SubscribeCommand, UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
-import { failedNotification, resizedNotification } from '../src/handler/notification';
+import { deletedNotification, failedNotification, NotificationDocument, resizedNotification } from '../src/handler/notification';
 
 export interface Mail {
   readonly to: string;
@@ -108,17 +108,12 @@ export class MailOutbox {
     });
   }
 
-  private emailText(document: any): string {
+  private emailText(document: NotificationDocument): string {
     const notification = document.status === 'resized'
-      ? resizedNotification({
-        bucket: document.bucket,
-        key: document.key,
-        input: document.input,
-        sizes: document.sizes,
-        linkExpirySeconds: this.options.linkExpirySeconds,
-        linksExpireAt: new Date(document.linksExpireAt),
-      })
-      : failedNotification({ bucket: document.bucket, key: document.key, reason: document.reason, message: document.message });
+      ? resizedNotification({ ...document, linkExpirySeconds: this.options.linkExpirySeconds, linksExpireAt: new Date(document.linksExpireAt) })
+      : document.status === 'failed'
+        ? failedNotification(document)
+        : deletedNotification(document);
     const renderings = JSON.parse(notification.Message);
     return renderings.email ?? renderings.default;
   }

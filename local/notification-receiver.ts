@@ -22,11 +22,19 @@ export type PipelineNotification =
     readonly status: 'resized';
     readonly bucket: string;
     readonly key: string;
+    /** `updated` when copies of an earlier version of the original were replaced. */
+    readonly change: 'created' | 'updated';
     readonly input: { readonly format: string; readonly width: number; readonly height: number };
     readonly sizes: ResizedSize[];
     readonly linksExpireAt: string;
   }
-  | { readonly status: 'failed'; readonly bucket: string; readonly key: string; readonly reason: string; readonly message: string };
+  | { readonly status: 'failed'; readonly bucket: string; readonly key: string; readonly reason: string; readonly message: string }
+  | {
+    readonly status: 'deleted';
+    readonly bucket: string;
+    readonly key: string;
+    readonly removed: Array<{ readonly name: string; readonly bucket: string; readonly key: string }>;
+  };
 
 export interface ReceivedNotification {
   readonly subject?: string;

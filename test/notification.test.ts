@@ -1,8 +1,9 @@
-import { failedNotification, resizedNotification, ResizedUpload } from '../src/handler/notification';
+import { deletedNotification, failedNotification, resizedNotification, ResizedUpload } from '../src/handler/notification';
 
 const UPLOAD: ResizedUpload = {
   bucket: 'uploads',
   key: 'holiday photos/beach day.jpg',
+  change: 'created',
   input: { format: 'jpeg', width: 4000, height: 3000 },
   sizes: [
     {
@@ -45,6 +46,7 @@ test('a resized upload gives programs the JSON document and people a text with e
       status: 'resized',
       bucket: 'uploads',
       key: 'holiday photos/beach day.jpg',
+      change: 'created',
       input: { format: 'jpeg', width: 4000, height: 3000 },
       sizes: UPLOAD.sizes,
       linksExpireAt: '2025-06-01T12:00:00.000Z',
@@ -110,4 +112,45 @@ test('subjects stay within what SNS accepts: short, one line, ASCII', () => {
   expect(subject).toMatch(/^[\x20-\x7e]+$/);
   expect(subject).toMatch(/^Resized: very long name very long name .*\.\.\.$/);
   expect(resizedNotification({ ...UPLOAD, key: 'café 写真.jpg' }).Subject).toBe('Resized: cafe ??.jpg');
+});
+
+test('a replaced original\'s notification says its copies were made again, for people and for programs', () => {
+  // WHEN
+  const notification = resizedNotification({ ...UPLOAD, change: 'updated' });
+
+  // THEN
+  expect(notification.Subject).toBe('Updated: beach day.jpg');
+  expect(notification.MessageAttributes.status.StringValue).toBe('resized');
+  const message = JSON.parse(notification.Message);
+  expect(JSON.parse(message.sqs)).toMatchObject({ status: 'resized', change: 'updated' });
+  expect(message.default).toMatch(/^holiday photos\/beach day\.jpg in bucket uploads was replaced, and its copies were made again from the new version \(original: jpeg, 4000x3000\)\./);
+});
+
+test('a deleted original\'s notification lists the copies removed with it', () => {
+  // GIVEN
+  const removed = UPLOAD.sizes.map(({ name, bucket, key }) => ({ name, bucket, key }));
+
+  // WHEN
+  const notification = deletedNotification({ bucket: 'uploads', key: 'holiday photos/beach day.jpg', removed });
+
+  // THEN
+  expect(notification.Subject).toBe('Deleted: beach day.jpg');
+  expect(notification.MessageAttributes).toEqual({ status: { DataType: 'String', StringValue: 'deleted' } });
+  const message = JSON.parse(notification.Message);
+  for (const protocol of ['http', 'https', 'sqs', 'lambda']) {
+    expect(JSON.parse(message[protocol])).toEqual({
+      status: 'deleted',
+      bucket: 'uploads',
+      key: 'holiday photos/beach day.jpg',
+      removed: [
+        { name: 'thumb', bucket: 'resized', key: 'thumb/holiday photos/beach day.jpg' },
+        { name: 'medium', bucket: 'resized', key: 'medium/holiday photos/beach day.jpg' },
+      ],
+    });
+  }
+  expect(message.email).toBe(message.default);
+  expect(message.default).toBe([
+    'holiday photos/beach day.jpg in bucket uploads was deleted, and so were its copies:',
+    'thumb: thumb/holiday photos/beach day.jpg in bucket resized\nmedium: medium/holiday photos/beach day.jpg in bucket resized',
+  ].join('\n\n'));
 });

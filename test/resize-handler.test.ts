@@ -19,15 +19,15 @@ let upload: UploadBucket;
 let resizedBucket: string;
 let topic: NotificationTopic;
 let handler: ReturnType<typeof loadHandler>;
-let logged: { error: jest.SpyInstance; warn: jest.SpyInstance };
+let logged: { error: jest.SpyInstance; warn: jest.SpyInstance; info: jest.SpyInstance };
 
 beforeEach(async () => {
   upload = await UploadBucket.create();
   resizedBucket = await createBucket('resized');
   topic = await NotificationTopic.create();
   handler = loadHandler({ resizedBucket, topicArn: topic.arn });
-  jest.spyOn(console, 'info').mockImplementation(() => undefined);
   logged = {
+    info: jest.spyOn(console, 'info').mockImplementation(() => undefined),
     error: jest.spyOn(console, 'error').mockImplementation(() => undefined),
     warn: jest.spyOn(console, 'warn').mockImplementation(() => undefined),
   };
@@ -213,7 +213,7 @@ test('an original deleted before it is processed is skipped: nothing written, no
   expect(response.batchItemFailures).toEqual([]);
   expect(await listKeys(resizedBucket)).toEqual([]);
   expect(await topic.receivedNothing()).toBe(true);
-  expect(logged.warn).toHaveBeenCalledWith(expect.stringContaining('Original no longer exists'));
+  expect(logged.info).toHaveBeenCalledWith(expect.stringContaining('Original does not exist and has no copies'));
 });
 
 test('an original replaced by a file that is rejected takes its earlier copies with it, and only its own', async () => {

@@ -2,7 +2,8 @@
  * The resize handler's image work, with no AWS in it: bytes in, encoded sizes out.
  */
 import sharp from 'sharp';
-import { Fit, OutputFormatName, SizeSpec } from './config';
+import { AnimationName, Fit, OutputFormatName, SizeSpec } from './config';
+import { resizeAnimation } from './image-animation';
 import { inspectImage, SourceImage } from './image-inspection';
 import { ImageRejectedError } from './image-rejected-error';
 import { chooseEncoding, encode, Encoding, OutputFormat } from './output-encoding';
@@ -22,14 +23,21 @@ export interface ResizeOptions {
   readonly format: OutputFormatName;
   /** 1-100, for the lossy encodings (JPEG, WebP, AVIF). */
   readonly quality: number;
-  /** Larger images are refused from their header, before anything is decoded. */
+  /** Larger images are refused from their header, before anything is decoded; an animation's frames count together. */
   readonly maxInputPixels: number;
+  /**
+   * Whether animated GIF and WebP uploads keep every frame.
+   *
+   * @default 'first-frame'
+   */
+  readonly animation?: AnimationName;
 }
 
 export interface ResizedImage {
   /** The size's name. */
   readonly name: string;
   readonly width: number;
+  /** Of one frame, for an animation. */
   readonly height: number;
   readonly format: OutputFormat;
   /** Without the dot. */
@@ -69,7 +77,8 @@ interface Intermediate {
  *
  * The format is read from the bytes, never from a name. Outputs are upright (EXIF orientation applied), sRGB with
  * 8 bits a channel, and carry no metadata (no EXIF, GPS position or ICC profile). Transparency is kept in PNG, WebP,
- * AVIF and GIF outputs and flattened onto white in JPEG. An animated GIF or WebP gives its first frame only.
+ * AVIF and GIF outputs and flattened onto white in JPEG. An animated GIF or WebP gives its first frame only, unless
+ * `animation` is `keep`: then every size keeps every frame (see image-animation.ts), in a format that can hold them.
  *
  * Each size matches what `sharp(input).autoOrient().resize(width, height, { fit, withoutEnlargement: true })`
  * gives: exactly its dimensions and nearly its pixels. So no image is ever enlarged; `contain` pads to the box
@@ -86,7 +95,11 @@ export async function resizeImage(input: Buffer, options: ResizeOptions): Promis
   if (options.sizes.length === 0) {
     throw new Error('resizeImage: at least one size is required');
   }
-  const source = await inspectImage(input, options.maxInputPixels);
+  const source = await inspectImage(input, options.maxInputPixels, options.animation === 'keep');
+  const described = { format: source.format, width: source.width, height: source.height };
+  if (source.animation !== undefined) {
+    return { input: described, outputs: await resizeAnimation(input, source, source.animation, options) };
+  }
   const encoding = chooseEncoding(options.format, source.format);
   const plans = options.sizes.map((size) => ({
     size,
@@ -95,7 +108,7 @@ export async function resizeImage(input: Buffer, options: ResizeOptions): Promis
 
   const intermediate = await decodeOnce(input, source, plans, encoding, options.maxInputPixels);
   const outputs = await Promise.all(plans.map((plan) => renderSize(intermediate, plan, encoding, options.quality)));
-  return { input: { format: source.format, width: source.width, height: source.height }, outputs };
+  return { input: described, outputs };
 }
 
 /**

@@ -10,11 +10,26 @@ export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff';
 
 export interface SourceImage {
   readonly format: SourceFormat;
-  /** Upright, i.e. after the EXIF orientation is applied. */
+  /** Upright, i.e. after the EXIF orientation is applied; of one frame, for an animation. */
   readonly width: number;
   readonly height: number;
   readonly shrinkOnLoad: ShrinkOnLoad;
+  /** Present when the image is an animation whose frames are all to be kept. */
+  readonly animation?: AnimationInfo;
 }
+
+export interface AnimationInfo {
+  readonly frames: number;
+  /** Milliseconds each frame shows, as the file gives them. */
+  readonly delay?: number[];
+  /** How often it plays; 0 for ever. */
+  readonly loop?: number;
+  /** The EXIF orientation (1-8), which a WebP may carry. */
+  readonly orientation: number;
+}
+
+/** Only these hold animations sharp can read and write. */
+const ANIMATED_FORMATS: ReadonlySet<SourceFormat> = new Set(['gif', 'webp']);
 
 const ACCEPTED = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
 
@@ -34,10 +49,11 @@ const SVG_SNIFF_BYTES = 4096;
 const XML_PROLOGUE = /^(\s*(<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>))*/i;
 
 /**
+ * @param keepAnimation whether an animated GIF or WebP keeps its frames; its pixels are then those of all frames
  * @throws ImageRejectedError when the bytes are no image, an image this pipeline refuses, or one too large to
  *   decode within `maxInputPixels`
  */
-export async function inspectImage(input: Buffer, maxInputPixels: number): Promise<SourceImage> {
+export async function inspectImage(input: Buffer, maxInputPixels: number, keepAnimation = false): Promise<SourceImage> {
   if (input.length === 0) {
     throw new ImageRejectedError('empty', 'The upload is empty (0 bytes), so there is no image to resize.');
   }
@@ -46,17 +62,24 @@ export async function inspectImage(input: Buffer, maxInputPixels: number): Promi
 
   const metadata = await readHeader(input);
   const format = sourceFormat(metadata);
-  const pixels = metadata.width * metadata.height;
+  const frames = metadata.pages ?? 1;
+  const animated = keepAnimation && frames > 1 && ANIMATED_FORMATS.has(format);
+  const pixels = metadata.width * metadata.height * (animated ? frames : 1);
   if (pixels > maxInputPixels) {
+    const size = animated
+      ? `The animation is ${metadata.width} x ${metadata.height} pixels in ${frames} frames (${pixelCount(pixels)} in all)`
+      : `The image is ${metadata.width} x ${metadata.height} pixels (${pixelCount(pixels)})`;
     throw new ImageRejectedError('too-many-pixels',
-      `The image is ${metadata.width} x ${metadata.height} pixels (${pixelCount(pixels)}), more than the ` +
-      `${pixelCount(maxInputPixels)} this pipeline accepts. Upload a smaller image.`);
+      `${size}, more than the ${pixelCount(maxInputPixels)} this pipeline accepts. Upload a smaller image.`);
   }
   return {
     format,
     width: metadata.autoOrient.width,
     height: metadata.autoOrient.height,
     shrinkOnLoad: format === 'jpeg' || format === 'webp' ? format : 'none',
+    animation: animated
+      ? { frames, delay: metadata.delay, loop: metadata.loop, orientation: metadata.orientation ?? 1 }
+      : undefined,
   };
 }
 
@@ -94,9 +117,14 @@ function svgMessage(): string {
 interface Header {
   readonly format: string;
   readonly compression?: string;
+  /** Of one frame, for an animation. */
   readonly width: number;
   readonly height: number;
   readonly autoOrient: { readonly width: number; readonly height: number };
+  readonly pages?: number;
+  readonly delay?: number[];
+  readonly loop?: number;
+  readonly orientation?: number;
 }
 
 /** Reads only the header: the pixel limit is checked here, so it must not make sharp refuse before we can say why. */

@@ -1,7 +1,8 @@
 /**
- * What subscribers are told about each upload. One SNS message carries two renderings: people (email, and
- * protocols without their own entry) get readable text, programs (http/https, SQS, Lambda) get a JSON document
- * they can parse without scraping text.
+ * What subscribers are told about each original: its copies were made (for a new original) or made again (for
+ * one that replaced an earlier version), it could not be resized, or it was deleted and its copies with it. One
+ * SNS message carries two renderings: people (email, and protocols without their own entry) get readable text,
+ * programs (http/https, SQS, Lambda) get a JSON document they can parse without scraping text.
  */
 import type { RejectReason } from './image-rejected-error';
 
@@ -18,9 +19,13 @@ export interface PublishedSize {
   readonly contentType: string;
 }
 
+/** `updated` when copies made from an earlier version of the original were replaced. */
+export type Change = 'created' | 'updated';
+
 export interface ResizedUpload {
   readonly bucket: string;
   readonly key: string;
+  readonly change: Change;
   readonly input: { readonly format: string; readonly width: number; readonly height: number };
   readonly sizes: PublishedSize[];
   /** How long the links were signed for, and so when they stop working. */
@@ -36,11 +41,26 @@ export interface FailedUpload {
   readonly message: string;
 }
 
+/** A copy that was removed along with its original. */
+export interface RemovedCopy {
+  /** The size's name. */
+  readonly name: string;
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export interface DeletedOriginal {
+  readonly bucket: string;
+  readonly key: string;
+  readonly removed: RemovedCopy[];
+}
+
 /** What http/https, SQS and Lambda subscribers receive, as JSON, when the copies are ready. */
 export interface ResizedDocument {
   readonly status: 'resized';
   readonly bucket: string;
   readonly key: string;
+  readonly change: Change;
   readonly input: { readonly format: string; readonly width: number; readonly height: number };
   readonly sizes: PublishedSize[];
   /** ISO 8601. */
@@ -56,7 +76,15 @@ export interface FailedDocument {
   readonly message: string;
 }
 
-export type NotificationDocument = ResizedDocument | FailedDocument;
+/** What they receive when the original was deleted and its copies were removed. */
+export interface DeletedDocument {
+  readonly status: 'deleted';
+  readonly bucket: string;
+  readonly key: string;
+  readonly removed: RemovedCopy[];
+}
+
+export type NotificationDocument = ResizedDocument | FailedDocument | DeletedDocument;
 
 /** The parts of an SNS Publish request that depend on the upload; spread it into one with the topic. */
 export interface SnsNotification {
@@ -85,6 +113,7 @@ export function resizedNotification(upload: ResizedUpload): SnsNotification {
     status: 'resized',
     bucket: upload.bucket,
     key: upload.key,
+    change: upload.change,
     input: { format: upload.input.format, width: upload.input.width, height: upload.input.height },
     sizes: upload.sizes.map((size) => ({
       name: size.name,
@@ -98,13 +127,14 @@ export function resizedNotification(upload: ResizedUpload): SnsNotification {
     })),
     linksExpireAt,
   };
+  const updated = upload.change === 'updated';
   const text = [
-    `${upload.key} in bucket ${upload.bucket} was resized ` +
+    `${upload.key} in bucket ${upload.bucket} was ${updated ? 'replaced, and its copies were made again from the new version' : 'resized'} ` +
       `(original: ${upload.input.format}, ${upload.input.width}x${upload.input.height}).`,
     ...upload.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, ${size.contentType}\n${size.url}`),
     `The links stay valid for ${duration(upload.linkExpirySeconds)}, until ${linksExpireAt}.`,
   ].join('\n\n');
-  return notification(`Resized: ${fileName(upload.key)}`, text, document);
+  return notification(`${updated ? 'Updated' : 'Resized'}: ${fileName(upload.key)}`, text, document);
 }
 
 export function failedNotification(upload: FailedUpload): SnsNotification {
@@ -120,6 +150,20 @@ export function failedNotification(upload: FailedUpload): SnsNotification {
     upload.message,
   ].join('\n\n');
   return notification(`Could not resize: ${fileName(upload.key)}`, text, document);
+}
+
+export function deletedNotification(original: DeletedOriginal): SnsNotification {
+  const document: DeletedDocument = {
+    status: 'deleted',
+    bucket: original.bucket,
+    key: original.key,
+    removed: original.removed.map((copy) => ({ name: copy.name, bucket: copy.bucket, key: copy.key })),
+  };
+  const text = [
+    `${original.key} in bucket ${original.bucket} was deleted, and so were its copies:`,
+    original.removed.map((copy) => `${copy.name}: ${copy.key} in bucket ${copy.bucket}`).join('\n'),
+  ].join('\n\n');
+  return notification(`Deleted: ${fileName(original.key)}`, text, document);
 }
 
 function notification(subject: string, text: string, document: NotificationDocument): SnsNotification {

@@ -3,7 +3,7 @@
  */
 import type { Sharp } from 'sharp';
 import { OutputFormatName } from './config';
-import { SourceFormat } from './image-inspection';
+import { AnimationInfo, SourceFormat } from './image-inspection';
 
 export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
 
@@ -29,8 +29,15 @@ const ENCODINGS: Record<OutputFormat, Encoding> = {
  */
 const AVIF_EFFORT = 2;
 
-/** `same-as-input` keeps formats browsers display; TIFF, which they don't, becomes JPEG. */
-export function chooseEncoding(requested: OutputFormatName, source: SourceFormat): Encoding {
+/**
+ * `same-as-input` keeps formats browsers display; TIFF, which they don't, becomes JPEG. An animation needs a
+ * format that holds one: GIF stays GIF under `same-as-input`, everything else becomes WebP, which browsers play
+ * and which is far smaller than GIF.
+ */
+export function chooseEncoding(requested: OutputFormatName, source: SourceFormat, animated = false): Encoding {
+  if (animated) {
+    return requested === 'same-as-input' && source === 'gif' ? ENCODINGS.gif : ENCODINGS.webp;
+  }
   if (requested !== 'same-as-input') {
     return ENCODINGS[requested];
   }
@@ -40,18 +47,21 @@ export function chooseEncoding(requested: OutputFormatName, source: SourceFormat
 /**
  * Baseline rather than progressive JPEG: cheaper to encode and to decode, and at thumbnail sizes no slower to show.
  * `quality` (1-100) applies to the lossy encoders; PNG and GIF are lossless apart from GIF's palette.
+ *
+ * @param animation for an animation, its timing, which pixels that have been through raw form no longer carry
  */
-export function encode(pipeline: Sharp, encoding: Encoding, quality: number): Sharp {
+export function encode(pipeline: Sharp, encoding: Encoding, quality: number, animation?: AnimationInfo): Sharp {
+  const timing = animation === undefined ? {} : { delay: animation.delay, loop: animation.loop };
   switch (encoding.format) {
     case 'jpeg':
       return pipeline.jpeg({ quality, progressive: false, mozjpeg: false });
     case 'webp':
-      return pipeline.webp({ quality });
+      return pipeline.webp({ quality, ...timing });
     case 'avif':
       return pipeline.avif({ quality, effort: AVIF_EFFORT });
     case 'png':
       return pipeline.png();
     case 'gif':
-      return pipeline.gif();
+      return pipeline.gif(timing);
   }
 }

@@ -1,17 +1,41 @@
 /**
- * One SQS record from the upload queue, from the original in S3 to the notification. Each failure is sorted
- * into one of two kinds: permanent (the message or the upload itself is the problem; retrying would only fill
- * the dead-letter queue, so the record succeeds after the uploader is told), or transient (anything else;
- * the error propagates, the record is reported in batchItemFailures and SQS delivers it again).
+ * One SQS record from the upload queue, from an S3 event to copies that match the original and a notification.
+ *
+ * Every event, `ObjectCreated:*` or `ObjectRemoved:*`, is read as "this key changed" and nothing more: S3
+ * delivers each event at least once and in no particular order, and several batches run at once, so neither the
+ * event's name nor its sequencer says what the bucket holds now. The handler looks, and brings the copies in step:
+ *
+ * - The original exists: every size is made from its current bytes, each copy recording the original's key,
+ *   ETag and uploader. When every copy already records the current ETag and uploader, nothing is read, resized,
+ *   written or published: this version's subscribers were told when its copies were made, so a repeated event
+ *   stays silent. The notification says `updated` when copies of an earlier version were replaced.
+ * - The original is gone: its copies (found by their source-key metadata) are removed and subscribers told
+ *   which, with the uploader the copies recorded; when there were none, nothing is published.
+ *
+ * After writing or removing, the original is looked at again, and if it changed meanwhile (a racing upload or
+ * delete) the work is redone for what is there now. So whichever attempt writes last has seen its version still
+ * current after writing, whatever order the events came in.
+ *
+ * A record SQS delivers again (ApproximateReceiveCount above 1) is processed in full even when its copies are
+ * current, because the attempt that failed may have written them and then failed to publish. For the same
+ * reason a delete is announced before the copies are removed: a failed removal is retried and announced again,
+ * whereas an announcement that failed after the removal could never be made again, the copies being gone.
+ *
+ * Each failure is one of two kinds: permanent (the message or the upload itself is the problem; retrying would
+ * only fill the dead-letter queue, so the record succeeds after the uploader is told), or transient (anything
+ * else; the error propagates, the record is reported in batchItemFailures and SQS delivers it again).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SQSRecord } from 'aws-lambda';
-import { ResizeConfig, UPLOADER_ATTRIBUTE } from './config';
-import { ImageRejectedError, resizeImage } from './image-core';
-import { FailedUpload, SnsNotification, failedNotification, resizedNotification } from './notification';
-import { ResizedStore } from './resized-store';
+import { ResizeConfig, SizeSpec, UPLOADER_ATTRIBUTE } from './config';
+import { ImageRejectedError, ResizeResult, resizeImage } from './image-core';
+import {
+  FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
+} from './notification';
+import { OriginalContent, Originals } from './originals';
+import { ExistingCopy, ResizedStore, SourceVersion } from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
 
 export interface UploadProcessorDependencies {
@@ -23,69 +47,102 @@ export interface UploadProcessorDependencies {
 
 export type RecordHandler = (record: SQSRecord) => Promise<void>;
 
-interface Original {
-  readonly bytes: Buffer;
-  readonly uploader?: string;
-}
+/**
+ * How often one record looks again at an original that keeps changing under it. Past that, the record fails
+ * and SQS delivers it again later, by which time the uploads have usually stopped.
+ */
+const MAX_ROUNDS = 3;
+
+/** Whether a pass settled the copies, or the original changed under it and the pass must be made again. */
+type Pass = 'settled' | 'changed';
 
 export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHandler {
   const { s3, sns, config, logger } = deps;
+  const originals = new Originals(s3);
   const store = new ResizedStore(s3, config.resizedBucket);
 
   /** The uploader, when the API recorded one, goes along so that private subscriptions can filter on it. */
-  const publish = async (notification: SnsNotification, original: Original) => {
+  const publish = async (notification: SnsNotification, uploader: string | undefined) => {
     const attributes: Record<string, MessageAttributeValue> = { ...notification.MessageAttributes };
-    if (original.uploader !== undefined) {
-      attributes[UPLOADER_ATTRIBUTE] = { DataType: 'String', StringValue: original.uploader };
+    if (uploader !== undefined) {
+      attributes[UPLOADER_ATTRIBUTE] = { DataType: 'String', StringValue: uploader };
     }
     await sns.send(new PublishCommand({ TopicArn: config.topicArn, ...notification, MessageAttributes: attributes }));
   };
 
-  const readOriginal = async (upload: UploadedObject): Promise<Original | undefined> => {
-    try {
-      const response = await s3.send(new GetObjectCommand({ Bucket: upload.bucket, Key: upload.key }));
-      return {
-        bytes: Buffer.from(await response.Body!.transformToByteArray()),
-        uploader: response.Metadata?.[UPLOADER_ATTRIBUTE],
-      };
-    } catch (error) {
-      if ((error as Error).name === 'NoSuchKey') {
-        return undefined;
-      }
-      throw error;
+  const stillCurrent = async (upload: UploadedObject, version: SourceVersion) =>
+    sameVersion(await originals.current(upload.bucket, upload.key), version);
+
+  const removeCopies = async (upload: UploadedObject, copies: ExistingCopy[]): Promise<Pass> => {
+    if (copies.length > 0) {
+      const uploader = copies.find((copy) => copy.uploader !== undefined)?.uploader;
+      await publish(deletedNotification({ bucket: upload.bucket, key: upload.key, removed: copies }), uploader);
+      await store.remove(copies);
     }
+    if (await originals.current(upload.bucket, upload.key) !== undefined) {
+      return 'changed';
+    }
+    logger.info(copies.length > 0 ? 'Original deleted; its copies were removed' : 'Original does not exist and has no copies', {
+      bucket: upload.bucket,
+      key: upload.key,
+      event: upload.eventName,
+      removed: copies.map((copy) => copy.key),
+    });
+    return 'settled';
   };
 
-  const reject = async (upload: UploadedObject, original: Original, error: ImageRejectedError) => {
-    const removed = await store.removeCopiesOf(upload.key, config.sizes);
+  const reject = async (
+    upload: UploadedObject, original: OriginalContent, copies: ExistingCopy[], error: ImageRejectedError,
+  ): Promise<Pass> => {
+    await store.remove(copies);
+    if (!await stillCurrent(upload, original)) {
+      return 'changed';
+    }
     const failure: FailedUpload = { bucket: upload.bucket, key: upload.key, reason: error.reason, message: error.message };
-    await publish(failedNotification(failure), original);
-    logger.warn('Upload rejected', { ...failure, removedStaleCopies: removed, cause: String(error.cause ?? '') });
+    await publish(failedNotification(failure), original.uploader);
+    logger.warn('Upload rejected', { ...failure, removedStaleCopies: copies.map((copy) => copy.key), cause: String(error.cause ?? '') });
+    return 'settled';
   };
 
-  const processUpload = async (upload: UploadedObject) => {
-    const original = await readOriginal(upload);
+  const makeCopies = async (
+    upload: UploadedObject, current: SourceVersion, copies: ExistingCopy[], redelivered: boolean,
+  ): Promise<Pass> => {
+    if (!redelivered && madeFrom(copies, current, config.sizes)) {
+      logger.info('Copies already made from this version of the original; nothing to do', {
+        bucket: upload.bucket, key: upload.key, event: upload.eventName, etag: current.etag,
+      });
+      return 'settled';
+    }
+    const original = await originals.read(upload.bucket, upload.key);
     if (original === undefined) {
-      logger.warn('Original no longer exists; nothing to resize', { bucket: upload.bucket, key: upload.key });
-      return;
+      return 'changed';
     }
 
-    let resized: Awaited<ReturnType<typeof resizeImage>>;
+    let resized: ResizeResult;
     try {
       resized = await resizeImage(original.bytes, {
         sizes: config.sizes,
         format: config.format,
         quality: config.quality,
         maxInputPixels: config.maxInputPixels,
+        animation: config.animation,
       });
     } catch (error) {
       if (error instanceof ImageRejectedError) {
-        return reject(upload, original, error);
+        return reject(upload, original, copies, error);
       }
       throw error;
     }
 
-    const stored = await store.put(upload.key, resized.outputs);
+    const source: SourceVersion = { etag: original.etag, uploader: original.uploader };
+    const stored = await store.put(upload.key, source, resized.outputs);
+    // A version of another format left copies under other extensions.
+    await store.remove(copies.filter((copy) => !stored.some((written) => written.key === copy.key)));
+    if (!await stillCurrent(upload, source)) {
+      return 'changed';
+    }
+
+    const change = copies.some((copy) => copy.sourceEtag !== source.etag) ? 'updated' : 'created';
     const linksExpireAt = new Date(Date.now() + config.linkExpirySeconds * 1000);
     const sizes = await Promise.all(resized.outputs.map(async (output, index) => ({
       name: output.name,
@@ -100,17 +157,39 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     await publish(resizedNotification({
       bucket: upload.bucket,
       key: upload.key,
+      change,
       input: resized.input,
       sizes,
       linkExpirySeconds: config.linkExpirySeconds,
       linksExpireAt,
-    }), original);
+    }), source.uploader);
     logger.info('Upload resized', {
       bucket: upload.bucket,
       key: upload.key,
+      event: upload.eventName,
+      change,
+      etag: source.etag,
       input: resized.input,
       sizes: sizes.map(({ name, width, height, bytes, key }) => ({ name, width, height, bytes, key })),
     });
+    return 'settled';
+  };
+
+  const bringInStep = async (upload: UploadedObject, redelivered: boolean) => {
+    for (let round = 1; round <= MAX_ROUNDS; round++) {
+      const current = await originals.current(upload.bucket, upload.key);
+      const copies = await store.copiesOf(upload.key, config.sizes);
+      const pass = current === undefined
+        ? await removeCopies(upload, copies)
+        : await makeCopies(upload, current, copies, redelivered);
+      if (pass === 'settled') {
+        return;
+      }
+      logger.info('The original changed while its copies were brought in step; looking again', {
+        bucket: upload.bucket, key: upload.key, round,
+      });
+    }
+    throw new Error(`${upload.key} in bucket ${upload.bucket} changed ${MAX_ROUNDS} times while its copies were made; the record is retried`);
   };
 
   return async (record) => {
@@ -128,8 +207,19 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       }
       throw error;
     }
+    const redelivered = Number(record.attributes.ApproximateReceiveCount) > 1;
     for (const upload of uploads) {
-      await processUpload(upload);
+      await bringInStep(upload, redelivered);
     }
   };
+}
+
+function sameVersion(a: SourceVersion | undefined, b: SourceVersion): boolean {
+  return a !== undefined && a.etag === b.etag && a.uploader === b.uploader;
+}
+
+/** Exactly one copy of every size, each made from this version. */
+function madeFrom(copies: ExistingCopy[], version: SourceVersion, sizes: SizeSpec[]): boolean {
+  return copies.length === sizes.length && sizes.every((size) => copies.some((copy) =>
+    copy.name === size.name && copy.sourceEtag === version.etag && copy.uploader === version.uploader));
 }

@@ -1,5 +1,5 @@
 /**
- * The resized bucket: writing the copies of one original, linking to them, and removing them again.
+ * The resized bucket: the copies of one original, what each was made from, writing them and removing them.
  */
 import {
   DeleteObjectsCommand,
@@ -10,7 +10,7 @@ import {
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { SizeSpec } from './config';
+import { SizeSpec, UPLOADER_ATTRIBUTE } from './config';
 import { resizedKey } from './keys';
 
 export interface EncodedCopy {
@@ -21,8 +21,23 @@ export interface EncodedCopy {
 }
 
 export interface StoredCopy {
+  /** The size's name. */
+  readonly name: string;
   readonly bucket: string;
   readonly key: string;
+}
+
+/** A copy found in the resized bucket, with what its metadata says it was made from. */
+export interface ExistingCopy extends StoredCopy {
+  /** Absent on copies written before source ETags were recorded. */
+  readonly sourceEtag?: string;
+  readonly uploader?: string;
+}
+
+/** The version of an original a set of copies is made from. */
+export interface SourceVersion {
+  readonly etag: string;
+  readonly uploader?: string;
 }
 
 /**
@@ -30,12 +45,24 @@ export interface StoredCopy {
  * tells a copy of this original apart from one of a different original that maps to a similar name.
  */
 export const SOURCE_KEY_METADATA = 'source-key';
+/** The ETag of the original's bytes the copy was made from, so an unchanged original is not resized again. */
+export const SOURCE_ETAG_METADATA = 'source-etag';
 
 export class ResizedStore {
   constructor(private readonly s3: S3Client, private readonly bucket: string) {}
 
-  /** Called only once every size is encoded, so a rejected image never leaves some sizes behind. */
-  async put(originalKey: string, copies: EncodedCopy[]): Promise<StoredCopy[]> {
+  /**
+   * Called only once every size is encoded, so a rejected image never leaves some sizes behind. The uploader is
+   * recorded too: once the original is deleted, the copies are the only place left that names it.
+   */
+  async put(originalKey: string, source: SourceVersion, copies: EncodedCopy[]): Promise<StoredCopy[]> {
+    const metadata: Record<string, string> = {
+      [SOURCE_KEY_METADATA]: encodeURIComponent(originalKey),
+      [SOURCE_ETAG_METADATA]: source.etag,
+    };
+    if (source.uploader !== undefined) {
+      metadata[UPLOADER_ATTRIBUTE] = source.uploader;
+    }
     return Promise.all(copies.map(async (copy) => {
       const key = resizedKey(copy.name, originalKey, copy.extension);
       await this.s3.send(new PutObjectCommand({
@@ -43,9 +70,9 @@ export class ResizedStore {
         Key: key,
         Body: copy.data,
         ContentType: copy.contentType,
-        Metadata: { [SOURCE_KEY_METADATA]: encodeURIComponent(originalKey) },
+        Metadata: metadata,
       }));
-      return { bucket: this.bucket, key };
+      return { name: copy.name, bucket: this.bucket, key };
     }));
   }
 
@@ -56,39 +83,61 @@ export class ResizedStore {
   }
 
   /**
-   * Removes the copies an earlier version of this original left, so a replaced image that is now rejected does
-   * not keep stale links alive. Which extension they had depends on what the earlier version was, so every
-   * `{size}/{name}.{extension}` is a candidate and the source-key metadata decides.
+   * Every copy of this original there is now, in any of the configured sizes. Which extension a copy has depends
+   * on the version it was made from, so every `{size}/{name}.{extension}` is a candidate and the source-key
+   * metadata decides.
    */
-  async removeCopiesOf(originalKey: string, sizes: SizeSpec[]): Promise<string[]> {
+  async copiesOf(originalKey: string, sizes: SizeSpec[]): Promise<ExistingCopy[]> {
     const encodedOriginal = encodeURIComponent(originalKey);
-    const stale: string[] = [];
+    const found: ExistingCopy[] = [];
     for (const size of sizes) {
       const prefix = resizedKey(size.name, originalKey, '');
       for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: prefix })) {
         for (const { Key: key } of page.Contents ?? []) {
           const extension = key?.slice(prefix.length);
-          if (key && extension && /^[a-z0-9]+$/i.test(extension) && await this.sourceKeyOf(key) === encodedOriginal) {
-            stale.push(key);
+          if (!key || !extension || !/^[a-z0-9]+$/i.test(extension)) {
+            continue;
+          }
+          const metadata = await this.metadataOf(key);
+          if (metadata?.[SOURCE_KEY_METADATA] === encodedOriginal) {
+            found.push({
+              name: size.name,
+              bucket: this.bucket,
+              key,
+              sourceEtag: metadata[SOURCE_ETAG_METADATA],
+              uploader: metadata[UPLOADER_ATTRIBUTE],
+            });
           }
         }
       }
     }
-    if (stale.length > 0) {
-      const result = await this.s3.send(new DeleteObjectsCommand({
-        Bucket: this.bucket,
-        Delete: { Objects: stale.map((key) => ({ Key: key })), Quiet: true },
-      }));
-      if (result.Errors?.length) {
-        const first = result.Errors[0];
-        throw new Error(`could not delete ${result.Errors.length} stale copies, e.g. ${first.Key}: ${first.Code} ${first.Message}`);
-      }
-    }
-    return stale;
+    return found;
   }
 
-  private async sourceKeyOf(key: string): Promise<string | undefined> {
-    const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-    return head.Metadata?.[SOURCE_KEY_METADATA];
+  async remove(copies: StoredCopy[]): Promise<void> {
+    if (copies.length === 0) {
+      return;
+    }
+    const result = await this.s3.send(new DeleteObjectsCommand({
+      Bucket: this.bucket,
+      Delete: { Objects: copies.map((copy) => ({ Key: copy.key })), Quiet: true },
+    }));
+    if (result.Errors?.length) {
+      const first = result.Errors[0];
+      throw new Error(`could not delete ${result.Errors.length} copies, e.g. ${first.Key}: ${first.Code} ${first.Message}`);
+    }
+  }
+
+  /** Undefined when the object went between the listing and this look: it is no copy to keep or remove. */
+  private async metadataOf(key: string): Promise<Record<string, string> | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return head.Metadata ?? {};
+    } catch (error) {
+      if ((error as Error).name === 'NotFound') {
+        return undefined;
+      }
+      throw error;
+    }
   }
 }

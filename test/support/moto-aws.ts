@@ -9,6 +9,7 @@ import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketNotificationConfigurationCommand,
   PutObjectCommand,
@@ -77,7 +78,7 @@ async function receive(queueUrl: string, count: number, timeoutMs = 10_000): Pro
   return messages;
 }
 
-/** An upload bucket that notifies a queue of every created object, as the construct wires it. */
+/** An upload bucket that notifies a queue of every created and removed object, as the construct wires it. */
 export class UploadBucket {
   static async create(): Promise<UploadBucket> {
     return UploadBucket.notifying(await createQueue('uploads'));
@@ -92,7 +93,9 @@ export class UploadBucket {
     const bucket = await createBucket('upload');
     await s3.send(new PutBucketNotificationConfigurationCommand({
       Bucket: bucket,
-      NotificationConfiguration: { QueueConfigurations: [{ QueueArn: queue.arn, Events: ['s3:ObjectCreated:*'] }] },
+      NotificationConfiguration: {
+        QueueConfigurations: [{ QueueArn: queue.arn, Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] }],
+      },
     }));
     return new UploadBucket(bucket, queue.url, queue.arn);
   }
@@ -184,11 +187,12 @@ export class NotificationTopic {
 
   private constructor(readonly arn: string, private readonly queueUrl: string) {}
 
-  /** The JSON documents published, with the `status` message attribute alongside. */
-  async received(count: number): Promise<Array<{ status?: string; document: NotificationDocument }>> {
+  /** The JSON documents published, with the `status` and `uploader` message attributes alongside. */
+  async received(count: number): Promise<Array<{ status?: string; uploader?: string; document: NotificationDocument }>> {
     const messages = await receive(this.queueUrl, count);
     return messages.map((message) => ({
       status: message.MessageAttributes?.status?.StringValue,
+      uploader: message.MessageAttributes?.uploader?.StringValue,
       document: JSON.parse(message.Body!) as NotificationDocument,
     }));
   }
@@ -206,6 +210,12 @@ export async function readObject(bucket: string, key: string): Promise<{ data: B
     contentType: response.ContentType,
     metadata: response.Metadata ?? {},
   };
+}
+
+/** Without the quotes S3 puts around it. */
+export async function etagOf(bucket: string, key: string): Promise<string> {
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  return head.ETag!.replace(/"/g, '');
 }
 
 export async function listKeys(bucket: string): Promise<string[]> {

@@ -2,8 +2,9 @@
  * Loads src/resize.lambda.ts the way Lambda does: a fresh module with the environment the construct would set,
  * read once when the module is first required.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { ENV, SizeSpec } from '../../src/handler/config';
+import { AnimationName, ENV, OutputFormatName, SizeSpec } from '../../src/handler/config';
 
 type ResizeModule = typeof import('../../src/resize.lambda');
 
@@ -17,14 +18,56 @@ export const LINK_EXPIRY_SECONDS = 3600;
 export interface HandlerEnvironment {
   readonly resizedBucket: string;
   readonly topicArn: string;
+  /** @default 'same-as-input' */
+  readonly format?: OutputFormatName;
+  /** @default 'first-frame' */
+  readonly animation?: AnimationName;
+}
+
+/** A command the handler's S3 client sent, by its class name (`PutObjectCommand`, ...). */
+export interface SentS3Command {
+  readonly name: string;
+  readonly input: { readonly Bucket?: string; readonly Key?: string };
+}
+
+export interface RecordingHandler {
+  readonly handler: ResizeModule['handler'];
+  /** Every S3 command the handler has sent, in order; the test may empty it. */
+  readonly s3Commands: SentS3Command[];
 }
 
 export function loadHandler(environment: HandlerEnvironment): ResizeModule['handler'] {
+  return load(environment);
+}
+
+/**
+ * The handler with its S3 client's `send` spied on, so a test can count what it asked S3 to do. `beforeSend`
+ * runs before each command goes out, e.g. to change the original while the handler works on it.
+ */
+export function loadHandlerRecordingS3(
+  environment: HandlerEnvironment, beforeSend: (command: SentS3Command) => Promise<void> = async () => undefined,
+): RecordingHandler {
+  const s3Commands: SentS3Command[] = [];
+  const handler = load(environment, (client) => {
+    const send = client.prototype.send;
+    jest.spyOn(client.prototype, 'send').mockImplementation(async function (this: S3Client, ...args: Parameters<S3Client['send']>) {
+      const command = args[0] as unknown as { constructor: { name: string }; input: SentS3Command['input'] };
+      const sent = { name: command.constructor.name, input: command.input };
+      s3Commands.push(sent);
+      await beforeSend(sent);
+      return (send as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    } as S3Client['send']);
+  });
+  return { handler, s3Commands };
+}
+
+function load(environment: HandlerEnvironment, instrument?: (client: typeof S3Client) => void): ResizeModule['handler'] {
   Object.assign(process.env, {
     [ENV.resizedBucket]: environment.resizedBucket,
     [ENV.topicArn]: environment.topicArn,
     [ENV.sizes]: JSON.stringify(SIZES),
-    [ENV.format]: 'same-as-input',
+    [ENV.format]: environment.format ?? 'same-as-input',
+    [ENV.animation]: environment.animation ?? 'first-frame',
     [ENV.quality]: '80',
     [ENV.maxInputPixels]: String(40_000_000),
     [ENV.linkExpirySeconds]: String(LINK_EXPIRY_SECONDS),
@@ -33,6 +76,9 @@ export function loadHandler(environment: HandlerEnvironment): ResizeModule['hand
   });
   let resizeModule: ResizeModule | undefined;
   jest.isolateModules(() => {
+    // The handler's own copy of the SDK: isolateModules gives it a module registry of its own.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    instrument?.((require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     resizeModule = require('../../src/resize.lambda') as ResizeModule;
   });

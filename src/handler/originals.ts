@@ -1,0 +1,51 @@
+/**
+ * The upload bucket as the handler sees it: whether an original exists now, which version, and its bytes.
+ */
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { UPLOADER_ATTRIBUTE } from './config';
+import type { SourceVersion } from './resized-store';
+
+export interface OriginalContent extends SourceVersion {
+  readonly bytes: Buffer;
+}
+
+export class Originals {
+  constructor(private readonly s3: S3Client) {}
+
+  /**
+   * The version there is now, or undefined when the key does not exist. A HEAD cannot tell a missing key from
+   * a missing bucket (both are a bare 404), and only the first means the original is gone, so a 404 is asked
+   * again with a GET, whose error names which.
+   */
+  async current(bucket: string, key: string): Promise<SourceVersion | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return version(head.ETag, head.Metadata);
+    } catch (error) {
+      if ((error as Error).name !== 'NotFound') {
+        throw error;
+      }
+    }
+    return this.read(bucket, key);
+  }
+
+  /** The bytes there are now, with the version they are; undefined when the key does not exist. */
+  async read(bucket: string, key: string): Promise<OriginalContent | undefined> {
+    try {
+      const response = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return { ...version(response.ETag, response.Metadata), bytes: Buffer.from(await response.Body!.transformToByteArray()) };
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchKey') {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+}
+
+function version(etag: string | undefined, metadata: Record<string, string> | undefined): SourceVersion {
+  if (etag === undefined) {
+    throw new Error('S3 answered without an ETag');
+  }
+  return { etag: etag.replace(/"/g, ''), uploader: metadata?.[UPLOADER_ATTRIBUTE] };
+}

@@ -1,0 +1,304 @@
+/**
+ * The copies follow the original whatever S3's events say and in whatever order they come: the handler against
+ * moto, with real S3 event bodies for uploads, overwrites and deletes.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import sharp from 'sharp';
+import {
+  NotificationTopic,
+  UploadBucket,
+  createBucket,
+  etagOf,
+  listKeys,
+  readObject,
+  sqsEvent,
+} from './support/moto-aws';
+import { SIZES, SentS3Command, lambdaContext, loadHandler, loadHandlerRecordingS3 } from './support/resize-handler';
+import { resizedKey } from '../src/handler/keys';
+import { DeletedDocument, ResizedDocument } from '../src/handler/notification';
+
+const ALICE = 'arn:aws:sts::123456789012:assumed-role/uploader/alice';
+/** What S3 would store or remove; anything else the handler sends is a read. */
+const WRITES = ['PutObjectCommand', 'DeleteObjectCommand', 'DeleteObjectsCommand', 'CopyObjectCommand'];
+
+let upload: UploadBucket;
+let resizedBucket: string;
+let topic: NotificationTopic;
+
+beforeEach(async () => {
+  upload = await UploadBucket.create();
+  resizedBucket = await createBucket('resized');
+  topic = await NotificationTopic.create();
+  // Each test's first notification is the s3:TestEvent that configuring the bucket sent.
+  await upload.notifications(1);
+  jest.spyOn(console, 'info').mockImplementation(() => undefined);
+  jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+function image(format: 'jpeg' | 'png', width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 40, g: 120, b: 200 } } }).toFormat(format).toBuffer();
+}
+
+function eventName(record: SQSRecord): string {
+  return JSON.parse(record.body).Records[0].eventName;
+}
+
+/** The copies' keys, sorted, with what each says it was made from and its dimensions. */
+async function copies(): Promise<Array<{ key: string; sourceEtag?: string; uploader?: string; width?: number; height?: number }>> {
+  return Promise.all((await listKeys(resizedBucket)).map(async (key) => {
+    const copy = await readObject(resizedBucket, key);
+    const { width, height } = await sharp(copy.data).metadata();
+    return { key, sourceEtag: copy.metadata['source-etag'], uploader: copy.metadata.uploader, width, height };
+  }));
+}
+
+/** Uploads `key`, runs the handler on its event and reads the notification, so the copies exist as a start. */
+async function resizedOnce(handler: ReturnType<typeof loadHandler>, key: string, body: Buffer, metadata?: Record<string, string>) {
+  await upload.upload(key, body, metadata);
+  await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+  return topic.received(1);
+}
+
+test('an overwrite with a different image remakes every size from the new bytes, drops the old ones, and says it is an update', async () => {
+  // GIVEN copies of a 400x300 JPEG
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  const [first] = await resizedOnce(handler, 'photo.jpg', await image('jpeg', 400, 300));
+  expect(first.document).toMatchObject({ status: 'resized', change: 'created' });
+
+  // WHEN the key is overwritten with a 300x600 PNG
+  await upload.upload('photo.jpg', await image('png', 300, 600));
+  const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+  // THEN every size is a PNG made from the new ETag, at the new shape, and the JPEG copies are gone
+  expect(response.batchItemFailures).toEqual([]);
+  const etag = await etagOf(upload.bucket, 'photo.jpg');
+  expect(await copies()).toEqual([
+    { key: 'medium/photo.png', sourceEtag: etag, width: 300, height: 600 },
+    { key: 'thumb/photo.png', sourceEtag: etag, width: 160, height: 160 },
+  ]);
+  const [notification] = await topic.received(1);
+  expect(notification.status).toBe('resized');
+  expect(notification.document).toMatchObject({
+    status: 'resized',
+    change: 'updated',
+    key: 'photo.jpg',
+    input: { format: 'png', width: 300, height: 600 },
+    sizes: [{ name: 'thumb', key: 'thumb/photo.png' }, { name: 'medium', key: 'medium/photo.png', width: 300, height: 600 }],
+  });
+});
+
+test('a delete removes every size, and subscribers hear which, with the uploader the copies recorded', async () => {
+  // GIVEN copies of alice's upload
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  await resizedOnce(handler, 'albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+  expect((await copies()).map((copy) => copy.uploader)).toEqual([ALICE, ALICE]);
+
+  // WHEN
+  await upload.remove('albums/cat.jpg');
+  const records = await upload.notifications(1);
+  const response = await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(eventName(records[0])).toMatch(/^ObjectRemoved:/);
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual([]);
+  const [notification] = await topic.received(1);
+  expect(notification).toMatchObject({ status: 'deleted', uploader: ALICE });
+  expect(notification.document as DeletedDocument).toEqual({
+    status: 'deleted',
+    bucket: upload.bucket,
+    key: 'albums/cat.jpg',
+    removed: [
+      { name: 'thumb', bucket: resizedBucket, key: 'thumb/albums/cat.jpg' },
+      { name: 'medium', bucket: resizedBucket, key: 'medium/albums/cat.jpg' },
+    ],
+  });
+});
+
+test('a delete of an original that has no copies publishes nothing', async () => {
+  // GIVEN an upload whose created event is never processed
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  await upload.upload('never-resized.jpg', await image('jpeg', 400, 300));
+  await upload.notifications(1);
+
+  // WHEN
+  await upload.remove('never-resized.jpg');
+  const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await topic.receivedNothing()).toBe(true);
+});
+
+test('the same record delivered twice writes nothing, reads no image and publishes nothing the second time', async () => {
+  // GIVEN
+  const { handler, s3Commands } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn });
+  await upload.upload('twice.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+  const [record] = await upload.notifications(1);
+  await handler(sqsEvent(record), lambdaContext);
+  await topic.received(1);
+  const firstTime = s3Commands.splice(0);
+
+  // WHEN
+  const response = await handler(sqsEvent(record), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(firstTime.filter((command) => command.name === 'PutObjectCommand')).toHaveLength(SIZES.length);
+  expect(s3Commands.filter((command) => WRITES.includes(command.name))).toEqual([]);
+  expect(s3Commands.filter((command) => command.name === 'GetObjectCommand')).toEqual([]);
+  expect(s3Commands.length).toBeGreaterThan(0);
+  expect(await topic.receivedNothing()).toBe(true);
+});
+
+test('a record SQS delivers again after a failed attempt remakes and republishes, even when the copies are current', async () => {
+  // GIVEN an attempt that wrote the copies (and, for all this record can know, failed to publish)
+  const { handler, s3Commands } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn });
+  await upload.upload('retried.jpg', await image('jpeg', 400, 300));
+  const [record] = await upload.notifications(1);
+  await handler(sqsEvent(record), lambdaContext);
+  await topic.received(1);
+  s3Commands.splice(0);
+
+  // WHEN SQS delivers it a second time
+  const response = await handler(sqsEvent({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } }), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(s3Commands.filter((command) => command.name === 'PutObjectCommand')).toHaveLength(SIZES.length);
+  const [notification] = await topic.received(1);
+  expect(notification.document).toMatchObject({ status: 'resized', key: 'retried.jpg' });
+});
+
+describe.each([
+  ['uploaded, then deleted', 'gone'],
+  ['deleted, then uploaded again', 'there'],
+] as const)('when the original was %s', (_operations, finalState) => {
+  test.each([
+    ['the delete record', 'ObjectRemoved'],
+    ['the create record', 'ObjectCreated'],
+  ])('and %s arrives first, the copies end up matching the bucket, announced once', async (_first, firstEvent) => {
+    // GIVEN copies of an earlier version, then the two changes, whose events wait on the queue
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(handler, 'flip.jpg', await image('jpeg', 400, 300));
+    const replacement = await image('jpeg', 200, 500);
+    if (finalState === 'gone') {
+      await upload.upload('flip.jpg', replacement);
+      await upload.remove('flip.jpg');
+    } else {
+      await upload.remove('flip.jpg');
+      await upload.upload('flip.jpg', replacement);
+    }
+    const records = await upload.notifications(2);
+    const ordered = [...records].sort((a, b) => Number(!eventName(a).startsWith(firstEvent)) - Number(!eventName(b).startsWith(firstEvent)));
+    expect(eventName(ordered[0])).toMatch(new RegExp(`^${firstEvent}:`));
+
+    // WHEN each is delivered on its own, in that order
+    for (const record of ordered) {
+      expect((await handler(sqsEvent(record), lambdaContext)).batchItemFailures).toEqual([]);
+    }
+
+    // THEN
+    const [notification] = await topic.received(1);
+    if (finalState === 'gone') {
+      expect(await listKeys(resizedBucket)).toEqual([]);
+      expect(notification.document).toMatchObject({ status: 'deleted', key: 'flip.jpg' });
+    } else {
+      const etag = await etagOf(upload.bucket, 'flip.jpg');
+      expect(await copies()).toEqual([
+        { key: 'medium/flip.jpg', sourceEtag: etag, width: 200, height: 500 },
+        { key: 'thumb/flip.jpg', sourceEtag: etag, width: 160, height: 160 },
+      ]);
+      expect(notification.document).toMatchObject({ status: 'resized', change: 'updated', input: { width: 200, height: 500 } });
+    }
+    expect(await topic.receivedNothing()).toBe(true);
+  });
+});
+
+test('an original replaced while its copies are written is looked at again, and the copies end up made from the replacement', async () => {
+  // GIVEN a handler during whose first copy written the original is overwritten
+  const replacement = await image('jpeg', 500, 200);
+  let replaced = false;
+  const replaceOnce = async (command: SentS3Command) => {
+    if (!replaced && command.name === 'PutObjectCommand' && command.input.Bucket === resizedBucket) {
+      replaced = true;
+      await upload.upload('raced.jpg', replacement);
+    }
+  };
+  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, replaceOnce);
+  await upload.upload('raced.jpg', await image('jpeg', 400, 300));
+  const [record] = await upload.notifications(1);
+
+  // WHEN
+  const response = await handler(sqsEvent(record), lambdaContext);
+
+  // THEN the one notification and every copy are of the replacement
+  expect(replaced).toBe(true);
+  expect(response.batchItemFailures).toEqual([]);
+  const etag = await etagOf(upload.bucket, 'raced.jpg');
+  expect(await copies()).toEqual([
+    { key: 'medium/raced.jpg', sourceEtag: etag, width: 500, height: 200 },
+    { key: 'thumb/raced.jpg', sourceEtag: etag, width: 160, height: 160 },
+  ]);
+  const [notification] = await topic.received(1);
+  expect(notification.document as ResizedDocument).toMatchObject({ status: 'resized', input: { width: 500, height: 200 } });
+  expect(await topic.receivedNothing()).toBe(true);
+});
+
+test('an original uploaded again while its deleted copies are removed is looked at again, and ends up with copies', async () => {
+  // GIVEN copies of a deleted original, which comes back while the handler removes them
+  const comeback = await image('jpeg', 300, 300);
+  let reuploaded = false;
+  const reuploadOnce = async (command: SentS3Command) => {
+    if (!reuploaded && command.name === 'DeleteObjectsCommand') {
+      reuploaded = true;
+      await upload.upload('phoenix.jpg', comeback);
+    }
+  };
+  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, reuploadOnce);
+  await resizedOnce(handler, 'phoenix.jpg', await image('jpeg', 400, 300));
+  await upload.remove('phoenix.jpg');
+  const [removed] = await upload.notifications(1);
+
+  // WHEN
+  const response = await handler(sqsEvent(removed), lambdaContext);
+
+  // THEN subscribers hear of the delete and of the copies made again
+  expect(reuploaded).toBe(true);
+  expect(response.batchItemFailures).toEqual([]);
+  const etag = await etagOf(upload.bucket, 'phoenix.jpg');
+  expect(await copies()).toEqual([
+    { key: 'medium/phoenix.jpg', sourceEtag: etag, width: 300, height: 300 },
+    { key: 'thumb/phoenix.jpg', sourceEtag: etag, width: 160, height: 160 },
+  ]);
+  const notifications = await topic.received(2);
+  expect(notifications.map(({ document }) => document.status).sort()).toEqual(['deleted', 'resized']);
+  expect(notifications.find(({ status }) => status === 'resized')!.document).toMatchObject({ change: 'created', input: { width: 300, height: 300 } });
+});
+
+test('an animated GIF keeps its frames when animation is kept, and a JPEG output format gives it WebP copies', async () => {
+  // GIVEN
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn, format: 'jpeg', animation: 'keep' });
+  const frames = await Promise.all([[255, 0, 0], [0, 255, 0], [0, 0, 255]].map(([r, g, b]) =>
+    sharp({ create: { width: 400, height: 300, channels: 3, background: { r, g, b } } }).png().toBuffer()));
+  const gif = await sharp(frames, { join: { animated: true } }).gif({ delay: [100, 100, 100] }).toBuffer();
+
+  // WHEN
+  const [notification] = await resizedOnce(handler, 'spinner.gif', gif);
+
+  // THEN
+  expect(notification.document).toMatchObject({
+    status: 'resized',
+    sizes: [
+      { name: 'thumb', key: 'thumb/spinner.webp', contentType: 'image/webp', width: 160, height: 160 },
+      { name: 'medium', key: 'medium/spinner.webp', contentType: 'image/webp', width: 400, height: 300 },
+    ],
+  });
+  const thumb = await readObject(resizedBucket, resizedKey('thumb', 'spinner.gif', 'webp'));
+  expect(thumb.contentType).toBe('image/webp');
+  expect(await sharp(thumb.data).metadata()).toMatchObject({ format: 'webp', pages: 3, width: 160, height: 160 });
+});
