@@ -29,7 +29,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SQSRecord } from 'aws-lambda';
-import { ResizeConfig, SizeSpec, UPLOADER_ATTRIBUTE } from './config';
+import { LOG_MESSAGES, ResizeConfig, SizeSpec, UPLOADER_ATTRIBUTE } from './config';
 import { ImageRejectedError, ResizeResult, resizeImage } from './image-core';
 import {
   FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
@@ -100,7 +100,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     }
     const failure: FailedUpload = { bucket: upload.bucket, key: upload.key, reason: error.reason, message: error.message };
     await publish(failedNotification(failure), original.uploader);
-    logger.warn('Upload rejected', { ...failure, removedStaleCopies: copies.map((copy) => copy.key), cause: String(error.cause ?? '') });
+    logger.warn(LOG_MESSAGES.rejected, { ...failure, removedStaleCopies: copies.map((copy) => copy.key), cause: String(error.cause ?? '') });
     return 'settled';
   };
 
@@ -163,7 +163,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       linkExpirySeconds: config.linkExpirySeconds,
       linksExpireAt,
     }), source.uploader);
-    logger.info('Upload resized', {
+    logger.info(LOG_MESSAGES.resized, {
       bucket: upload.bucket,
       key: upload.key,
       event: upload.eventName,
