@@ -1,6 +1,6 @@
 /**
  * Creates in the emulator what the example stack creates in an account: the two buckets, the queue with its
- * dead-letter queue and redrive policy, the upload bucket's notification to the queue, and the topic.
+ * dead-letter queue and redrive policy, the upload bucket's notifications to the queue, and the topic.
  */
 import { CreateBucketCommand, Event, NotificationConfigurationFilter, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
@@ -41,11 +41,11 @@ export async function createEmulatedResources(
   await clients.s3.send(new PutBucketNotificationConfigurationCommand({
     Bucket: uploadBucket,
     NotificationConfiguration: {
-      QueueConfigurations: [{
+      QueueConfigurations: definition.notifications.map((notification) => ({
         QueueArn: queue.arn,
-        Events: definition.notification.events as Event[],
-        Filter: definition.notification.filter as NotificationConfigurationFilter | undefined,
-      }],
+        Events: notification.events as Event[],
+        Filter: notification.filter as NotificationConfigurationFilter | undefined,
+      })),
     },
   }));
 

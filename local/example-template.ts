@@ -59,22 +59,27 @@ export interface IntegrationResponse {
   readonly template: string;
 }
 
+export interface FunctionDefinition {
+  readonly logicalId: string;
+  readonly handler: string;
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+  readonly environment: Record<string, CfnValue>;
+  readonly logFormat?: string;
+}
+
 export interface PipelineDefinition {
   readonly uploadBucketId: string;
   readonly resizedBucketId: string;
   readonly topicId: string;
   readonly queue: QueueDefinition & { readonly maxReceiveCount: number };
   readonly deadLetterQueue: QueueDefinition;
-  /** The upload bucket's queue notification: its event names and key filter as S3's API takes them. */
-  readonly notification: { readonly events: string[]; readonly filter?: Record<string, unknown> };
-  readonly function: {
-    readonly logicalId: string;
-    readonly handler: string;
-    readonly timeoutSeconds: number;
-    readonly memorySize: number;
-    readonly environment: Record<string, CfnValue>;
-    readonly logFormat?: string;
-  };
+  /** The upload bucket's queue notifications (created, removed): event names and key filter as S3's API takes them. */
+  readonly notifications: Array<{ readonly events: string[]; readonly filter?: Record<string, unknown> }>;
+  /** The resize function. */
+  readonly function: FunctionDefinition;
+  /** The function behind `POST /upload-url`. */
+  readonly uploadUrlFunction: FunctionDefinition;
   readonly eventSource: {
     readonly batchSize: number;
     readonly maxBatchingWindowSeconds: number;
@@ -84,6 +89,8 @@ export interface PipelineDefinition {
   readonly api: {
     readonly upload: ApiRoute;
     readonly subscribe: ApiRoute;
+    /** A Lambda proxy integration with {@link PipelineDefinition.uploadUrlFunction}. */
+    readonly uploadUrl: ApiRoute;
     /** Present when notifications are private: each upload records its caller, each subscription filters on it. */
     readonly callerScope?: CallerScope;
     /** Gateway responses by type (`REQUEST_TOO_LARGE`, `BAD_REQUEST_BODY`): status code and JSON template. */
@@ -119,11 +126,14 @@ export function readPipelineDefinition(template: Template): PipelineDefinition {
 
   const [notificationsId, notifications] = single(resources, 'Custom::S3BucketNotifications');
   const uploadBucketId = refTarget(notifications.BucketName, `${notificationsId}.BucketName`);
-  const queueConfiguration = (notifications.NotificationConfiguration?.QueueConfigurations ?? [])
-    .find((c: any) => refTarget(c.QueueArn, `${notificationsId}.QueueArn`) === queueId)
-    ?? fail(`the upload bucket's notifications do not target queue ${queueId}`);
+  const queueConfigurations = (notifications.NotificationConfiguration?.QueueConfigurations ?? [])
+    .filter((c: any) => refTarget(c.QueueArn, `${notificationsId}.QueueArn`) === queueId);
+  if (queueConfigurations.length === 0) {
+    fail(`the upload bucket's notifications do not target queue ${queueId}`);
+  }
 
   const environment: Record<string, CfnValue> = fn.Environment?.Variables ?? {};
+  const { uploadUrlFunctionId, ...api } = readApi(resources);
   return {
     uploadBucketId,
     resizedBucketId: refTarget(environment[ENV.resizedBucket], `${functionId} environment ${ENV.resizedBucket}`),
@@ -139,19 +149,9 @@ export function readPipelineDefinition(template: Template): PipelineDefinition {
       visibilityTimeoutSeconds: deadLetterQueue.VisibilityTimeout,
       messageRetentionPeriodSeconds: deadLetterQueue.MessageRetentionPeriod,
     },
-    notification: {
-      events: queueConfiguration.Events,
-      filter: queueConfiguration.Filter,
-    },
-    function: {
-      logicalId: functionId,
-      handler: fn.Handler ?? fail(`function ${functionId} has no Handler`),
-      // CloudFormation's own defaults when the properties are absent.
-      timeoutSeconds: fn.Timeout ?? 3,
-      memorySize: fn.MemorySize ?? 128,
-      environment,
-      logFormat: fn.LoggingConfig?.LogFormat,
-    },
+    notifications: queueConfigurations.map((c: any) => ({ events: c.Events, filter: c.Filter })),
+    function: functionDefinition(functionId, fn),
+    uploadUrlFunction: functionDefinition(uploadUrlFunctionId, propertiesOf(resources, uploadUrlFunctionId, 'AWS::Lambda::Function')),
     eventSource: {
       // Lambda's documented defaults for an SQS event source.
       batchSize: mapping.BatchSize ?? 10,
@@ -159,7 +159,19 @@ export function readPipelineDefinition(template: Template): PipelineDefinition {
       maxConcurrency: mapping.ScalingConfig?.MaximumConcurrency ?? fail(`${mappingId} has no ScalingConfig.MaximumConcurrency`),
       reportBatchItemFailures: (mapping.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
     },
-    api: readApi(resources),
+    api,
+  };
+}
+
+function functionDefinition(logicalId: string, fn: Record<string, any>): FunctionDefinition {
+  return {
+    logicalId,
+    handler: fn.Handler ?? fail(`function ${logicalId} has no Handler`),
+    // CloudFormation's own defaults when the properties are absent.
+    timeoutSeconds: fn.Timeout ?? 3,
+    memorySize: fn.MemorySize ?? 128,
+    environment: fn.Environment?.Variables ?? {},
+    logFormat: fn.LoggingConfig?.LogFormat,
   };
 }
 
@@ -205,11 +217,13 @@ export function resolveValue(value: CfnValue, ids: LocalIdentities, where: strin
   return fail(`${where}: cannot resolve ${JSON.stringify(value)} locally`);
 }
 
-function readApi(resources: Record<string, CfnResource>): PipelineDefinition['api'] {
+function readApi(resources: Record<string, CfnResource>): PipelineDefinition['api'] & { readonly uploadUrlFunctionId: string } {
   const methods = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGateway::Method').map((r) => r.Properties!);
-  const route = (service: string, httpMethod: string): ApiRoute => {
-    const method = methods.find((m) => m.HttpMethod === httpMethod && JSON.stringify(m.Integration?.Uri ?? '').includes(`:${service}:path/`))
+  const methodFor = (service: string, httpMethod: string) =>
+    methods.find((m) => m.HttpMethod === httpMethod && JSON.stringify(m.Integration?.Uri ?? '').includes(`:${service}:path/`))
       ?? fail(`the API has no ${httpMethod} method integrated with ${service}`);
+  const route = (service: string, httpMethod: string): ApiRoute => {
+    const method = methodFor(service, httpMethod);
     const pathParameters: Record<string, string> = {};
     for (const [target, source] of Object.entries<string>(method.Integration.RequestParameters ?? {})) {
       const integrationParam = /^integration\.request\.path\.(.+)$/.exec(target);
@@ -241,7 +255,14 @@ function readApi(resources: Record<string, CfnResource>): PipelineDefinition['ap
   }
   const upload = route('s3', 'PUT');
   const subscribe = route('sns', 'POST');
-  return { upload, subscribe, callerScope: callerScope(upload, subscribe), gatewayResponses };
+  const uploadUrl = route('lambda', 'POST');
+  // The proxy integration's URI joins `...:lambda:path/2015-03-31/functions/`, the function's ARN and `/invocations`.
+  const uri = methodFor('lambda', 'POST').Integration.Uri as CfnValue;
+  const uploadUrlFunctionId = ((uri as Record<string, any>)?.['Fn::Join']?.[1] as CfnValue[] ?? [])
+    .map((part) => (part as Record<string, any>)?.['Fn::GetAtt']?.[0])
+    .find((id): id is string => typeof id === 'string')
+    ?? fail(`the POST ${uploadUrl.path} integration names no function: ${JSON.stringify(uri)}`);
+  return { upload, subscribe, uploadUrl, uploadUrlFunctionId, callerScope: callerScope(upload, subscribe), gatewayResponses };
 }
 
 function callerScope(upload: ApiRoute, subscribe: ApiRoute): CallerScope | undefined {

@@ -10,6 +10,9 @@ const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** The bundle projen's `bundle` task writes from src/resize.lambda.ts (the function asset's directory). */
 export const FUNCTION_CODE_DIR = path.join(PROJECT_ROOT, 'assets', 'resize.lambda');
 
+/** The bundle the same task writes from src/upload-url/upload-url.lambda.ts, for `POST /upload-url`. */
+export const UPLOAD_URL_CODE_DIR = path.join(PROJECT_ROOT, 'assets', 'upload-url', 'upload-url.lambda');
+
 /** The layer for this machine's processor: the binaries have to run here, whatever the function deploys on. */
 export function layerNodeModules(arch: string = process.arch): string {
   return path.join(PROJECT_ROOT, 'assets', 'sharp-layer', arch === 'arm64' ? 'arm64' : 'x64', 'nodejs', 'node_modules');

@@ -48,6 +48,8 @@ async function main(): Promise<number> {
       'Try:',
       `  curl -X POST ${pipeline.apiUrl}/subscribe -H 'Content-Type: application/json' -d '{"email":"me@example.com"}'`,
       `  curl -X PUT --data-binary @photo.jpg ${pipeline.apiUrl}/upload-image/${pipeline.uploadBucket}/photo.jpg`,
+      '  Over 10 MB, ask for a presigned POST, then send the file to its url with its fields as form fields:',
+      `  curl -X POST ${pipeline.apiUrl}/upload-url -H 'Content-Type: application/json' -d '{"filename":"big.jpg","contentType":"image/jpeg"}'`,
       '',
       'Emails are printed here and appended to .local/mail.log. Ctrl-C stops everything.',
       '',

@@ -1,13 +1,15 @@
 /**
  * The example stack, running on this machine: moto for S3, SQS and SNS, the built resize bundle in worker
- * processes fed by an SQS poller, the upload API on loopback, and email shown instead of sent. The CLI
+ * processes fed by an SQS poller, the upload API on loopback with the built upload-url bundle behind
+ * `POST /upload-url`, and email shown instead of sent. The CLI
  * (main.ts), the demo and the end-to-end tests all start it through {@link startLocalPipeline}.
  */
 import * as path from 'node:path';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, LocalClients } from './aws-clients';
 import { createEmulatedResources } from './emulated-resources';
-import { localName, PipelineDefinition, readPipelineDefinition, resolveValue, synthesizeExampleTemplate } from './example-template';
-import { FUNCTION_CODE_DIR, layerNodeModules } from './function-assets';
+import { FunctionDefinition, localName, PipelineDefinition, readPipelineDefinition, resolveValue, synthesizeExampleTemplate } from './example-template';
+import { FUNCTION_CODE_DIR, layerNodeModules, UPLOAD_URL_CODE_DIR } from './function-assets';
+import { LambdaProxyIntegration } from './lambda-proxy-integration';
 import { FunctionWorker } from './lambda-runtime/function-worker';
 import { prepareTaskRoot } from './lambda-runtime/task-root';
 import { Mail, MailOutbox } from './mail-outbox';
@@ -128,7 +130,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
     const functionName = localName(definition.function.logicalId, options.nameSuffix ?? '');
     const workerEnv = lambdaEnvironment({
-      definition,
+      fn: definition.function,
       functionName,
       functionEnvironment,
       endpoint,
@@ -161,11 +163,44 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     eventSource.start();
     cleanups.push(() => eventSource.stop());
 
+    const uploadUrlRoot = prepareTaskRoot(UPLOAD_URL_CODE_DIR);
+    cleanups.push(() => uploadUrlRoot.remove());
+    const uploadUrlName = localName(definition.uploadUrlFunction.logicalId, options.nameSuffix ?? '');
+    const uploadUrlEnvironment: Record<string, string> = {};
+    for (const [name, value] of Object.entries(definition.uploadUrlFunction.environment)) {
+      uploadUrlEnvironment[name] = resolveValue(value, resources.identities, `upload-url function environment ${name}`);
+    }
+    const uploadUrlWorkerEnv = lambdaEnvironment({
+      fn: definition.uploadUrlFunction,
+      functionName: uploadUrlName,
+      functionEnvironment: uploadUrlEnvironment,
+      // Its presigned POSTs name this endpoint, so uploads go straight to the emulator, as they go to S3 deployed.
+      endpoint,
+      taskRoot: uploadUrlRoot.taskRoot,
+      nodePath: uploadUrlRoot.nodePath,
+      runtimeDir: path.dirname(uploadUrlRoot.bootstrap),
+    });
+    const uploadUrl = new LambdaProxyIntegration({
+      name: 'upload-url',
+      functionArn: `arn:aws:lambda:${LOCAL_REGION}:${resources.identities.accountId}:function:${uploadUrlName}`,
+      functionTimeoutSeconds: definition.uploadUrlFunction.timeoutSeconds,
+      startWorker: (name) => new FunctionWorker({
+        name,
+        bootstrap: uploadUrlRoot.bootstrap,
+        cwd: uploadUrlRoot.taskRoot,
+        env: uploadUrlWorkerEnv,
+        log: options.functionLog ?? (() => undefined),
+      }),
+      log: (line) => log(`function: ${line}`),
+    });
+    cleanups.push(() => uploadUrl.stop());
+
     const api = await startUploadApiServer({
       api: definition.api,
       uploadBucket: resources.uploadBucket,
       topicArn: resources.topicArn,
       clients,
+      uploadUrl,
       onEmailSubscribed: (email) => outbox.watch(email),
       defaultCaller: localCaller(definition, resources.identities.accountId),
       port: options.port ?? 3000,
@@ -200,7 +235,7 @@ function localCaller(definition: PipelineDefinition, accountId: string): string 
 }
 
 interface LambdaEnvironmentInputs {
-  readonly definition: PipelineDefinition;
+  readonly fn: FunctionDefinition;
   readonly functionName: string;
   readonly functionEnvironment: Record<string, string>;
   readonly endpoint: string;
@@ -215,7 +250,7 @@ interface LambdaEnvironmentInputs {
  * function does here.
  */
 function lambdaEnvironment(inputs: LambdaEnvironmentInputs): Record<string, string> {
-  const { definition, functionName } = inputs;
+  const { fn, functionName } = inputs;
   const env: Record<string, string> = {
     ...inputs.functionEnvironment,
     PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -224,11 +259,11 @@ function lambdaEnvironment(inputs: LambdaEnvironmentInputs): Record<string, stri
     NODE_PATH: inputs.nodePath,
     LAMBDA_TASK_ROOT: inputs.taskRoot,
     LAMBDA_RUNTIME_DIR: inputs.runtimeDir,
-    _HANDLER: definition.function.handler,
+    _HANDLER: fn.handler,
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.function.memorySize),
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
     AWS_LAMBDA_LOG_STREAM_NAME: 'local',
@@ -240,8 +275,8 @@ function lambdaEnvironment(inputs: LambdaEnvironmentInputs): Record<string, stri
     AWS_SHARED_CREDENTIALS_FILE: path.join(inputs.runtimeDir, 'no-aws-credentials'),
     AWS_ENDPOINT_URL: inputs.endpoint,
   };
-  if (definition.function.logFormat !== undefined) {
-    env.AWS_LAMBDA_LOG_FORMAT = definition.function.logFormat;
+  if (fn.logFormat !== undefined) {
+    env.AWS_LAMBDA_LOG_FORMAT = fn.logFormat;
   }
   return env;
 }

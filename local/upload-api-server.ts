@@ -1,8 +1,9 @@
 /**
- * The deployed API's two routes, served on loopback with the same rules: uploads only into the upload bucket
- * (403 otherwise, nothing written), API Gateway's 10 MB body limit (413), subscribe bodies checked by the same
- * rules as the API's JSON schema model (400). Responses are the deployed API's own templates. Local mode
- * needs no request signing.
+ * The deployed API's routes, served on loopback with the same rules: uploads only into the upload bucket (403
+ * otherwise, nothing written), API Gateway's 10 MB body limit (413), subscribe and upload-url bodies checked by
+ * the same rules as the API's JSON schema models (400). Responses are the deployed API's own templates;
+ * `POST /upload-url` is answered by the built upload-url function, through a local Lambda proxy integration.
+ * Local mode needs no request signing.
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -11,8 +12,10 @@ import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { checkRenderable, renderTemplate, selectResponse } from './api-gateway-responses';
 import { LocalClients } from './aws-clients';
 import { ApiRoute, PipelineDefinition } from './example-template';
+import { LambdaProxyIntegration } from './lambda-proxy-integration';
 import { parseSubscribeRequest, Subscription } from '../src/api/subscribe-request';
 import { API_GATEWAY_MAX_PAYLOAD_BYTES } from '../src/api/upload-api';
+import { parseUploadRequest } from '../src/upload-url/upload-request';
 
 /**
  * Local mode has no request signing, so every request comes from one local caller unless this header names
@@ -29,6 +32,8 @@ export interface UploadApiServerOptions {
   readonly uploadBucket: string;
   readonly topicArn: string;
   readonly clients: LocalClients;
+  /** The upload-url function behind `POST /upload-url`. */
+  readonly uploadUrl: LambdaProxyIntegration;
   /** Called for each email subscription once SNS has it, so its messages can be shown locally. */
   readonly onEmailSubscribed: (email: string) => Promise<void>;
   /** Who a request without the {@link LOCAL_CALLER_HEADER} header comes from, in the form of the API's caller variable. */
@@ -46,6 +51,8 @@ export interface UploadApiServer {
 interface Reply {
   readonly status: number;
   readonly body: string;
+  /** @default - Content-Type application/json */
+  readonly headers?: Record<string, string>;
 }
 
 export async function startUploadApiServer(options: UploadApiServerOptions): Promise<UploadApiServer> {
@@ -64,6 +71,7 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
   }
   const upload = routeMatcher(api.upload);
   const subscribe = routeMatcher(api.subscribe);
+  const uploadUrl = routeMatcher(api.uploadUrl);
 
   const handle = async (req: IncomingMessage): Promise<Reply> => {
     const body = await readBody(req, API_GATEWAY_MAX_PAYLOAD_BYTES);
@@ -79,6 +87,9 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
     }
     if (req.method === api.subscribe.httpMethod && subscribe(pathname)) {
       return handleSubscribe(body, req.headers['content-type'], caller);
+    }
+    if (req.method === api.uploadUrl.httpMethod && uploadUrl(pathname)) {
+      return handleUploadUrl(req, pathname, body, caller);
     }
     return MISSING_AUTHENTICATION_TOKEN;
   };
@@ -140,6 +151,39 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
     return integrationReply(api.subscribe, 200);
   };
 
+  const handleUploadUrl = async (req: IncomingMessage, pathname: string, body: Buffer, caller: string): Promise<Reply> => {
+    // API Gateway checks JSON (or untyped) bodies against the route's model, whose rules are the function's own;
+    // they stand in for it here, so a body either would refuse gets the gateway's 400.
+    const contentType = req.headers['content-type'];
+    if (contentType === undefined || /^application\/json\s*(;|$)/i.test(contentType)) {
+      let parsed: ReturnType<typeof parseUploadRequest>;
+      try {
+        parsed = parseUploadRequest(JSON.parse(body.toString('utf8')));
+      } catch {
+        parsed = { error: 'The body is not valid JSON' };
+      }
+      if ('error' in parsed) {
+        return { status: Number(badBody!.statusCode), body: renderTemplate(badBody!.template, { validationErrorString: parsed.error }) };
+      }
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers)
+      .filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+    const requestContext = { identity: { sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? null } };
+    if (api.callerScope) {
+      // Where the deployed API's caller variable (e.g. `context.identity.userArn`) finds the caller.
+      setPath(requestContext, api.callerScope.callerVariable.replace(/^context\./, '').split('.'), caller);
+    }
+    const response = await options.uploadUrl.invoke({
+      resource: api.uploadUrl.path,
+      path: pathname,
+      httpMethod: req.method!,
+      headers,
+      body,
+      requestContext,
+    });
+    return { status: response.status, body: response.body, headers: response.headers };
+  };
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void handle(req)
       .catch((error): Reply => {
@@ -148,7 +192,7 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
       })
       .then((reply) => {
         options.log(`API: ${req.method} ${req.url} -> ${reply.status}`);
-        res.writeHead(reply.status, { 'Content-Type': 'application/json' });
+        res.writeHead(reply.status, reply.headers ?? { 'Content-Type': 'application/json' });
         res.end(reply.body);
       });
   });
@@ -165,6 +209,15 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
       server.closeAllConnections();
     }),
   };
+}
+
+function setPath(target: Record<string, any>, [first, ...rest]: string[], value: string): void {
+  if (rest.length === 0) {
+    target[first] = value;
+    return;
+  }
+  target[first] ??= {};
+  setPath(target[first], rest, value);
 }
 
 /** A resource path such as `/upload-image/{bucket}/{filename}` as a matcher giving its URL-decoded parameters. */

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import sharp from 'sharp';
 import { Mail } from '../local/mail-outbox';
 import { NotificationReceiver } from '../local/notification-receiver';
 import { checkResized } from '../local/output-check';
@@ -33,6 +34,21 @@ async function upload(pipeline: LocalPipeline, key: string, body: Buffer, bucket
     // What `curl --data-binary @file` sends.
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body,
+  });
+}
+
+/** What `POST /upload-url` answers with. */
+interface UploadUrlAnswer {
+  readonly method: string;
+  readonly url: string;
+  readonly fields: Record<string, string>;
+  readonly key: string;
+  readonly maxBytes: number;
+}
+
+async function uploadUrl(pipeline: LocalPipeline, body: object, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${pipeline.apiUrl}/upload-url`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body),
   });
 }
 
@@ -159,6 +175,71 @@ describe('the local pipeline', () => {
     expect(response.status).toBe(413);
     expect(await response.json()).toEqual({ message: expect.stringMatching(/10 MB/) });
     expect(await keysIn(pipeline, pipeline.uploadBucket)).not.toContain('too-large.jpg');
+  });
+
+  test('an image over 10 MB is refused by PUT with a message naming POST /upload-url, then goes up by presigned POST and comes back resized', async () => {
+    // GIVEN a real JPEG of over 15 MB: noise at full quality without chroma subsampling
+    const big = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: 'black', noise: { type: 'gaussian', mean: 128, sigma: 64 } } })
+      .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+      .toBuffer();
+    expect(big.length).toBeGreaterThan(15 * 1024 * 1024);
+    const key = 'large-upload.jpg';
+
+    // WHEN it is PUT, then asked for a presigned upload and posted as the answer says
+    const put = await upload(pipeline, key, big);
+    const ticket = await uploadUrl(pipeline, { filename: key, contentType: 'image/jpeg' });
+    const answer = await ticket.json() as UploadUrlAnswer;
+    const form = new FormData();
+    for (const [name, value] of Object.entries(answer.fields)) {
+      form.append(name, value);
+    }
+    form.append('file', new Blob([big], { type: 'image/jpeg' }), key);
+    const posted = await fetch(answer.url, { method: 'POST', body: form });
+
+    // THEN
+    expect(put.status).toBe(413);
+    expect(await put.json()).toEqual({ message: expect.stringContaining('POST /upload-url') });
+    expect(ticket.status).toBe(200);
+    expect(answer).toMatchObject({ method: 'POST', key, maxBytes: Number(pipeline.definition.uploadUrlFunction.environment.MAX_UPLOAD_BYTES) });
+    expect(answer.url).toMatch(new RegExp(`^${pipeline.s3Endpoint}/`));
+    expect(posted.status).toBeLessThan(300);
+    const { document } = await receiver.waitFor(key, NOTIFIED_WITHIN_MS);
+    expect(document).toMatchObject({ status: 'resized', bucket: pipeline.uploadBucket, key, input: { format: 'jpeg', width: 3000, height: 2000 } });
+    const checks = await checkResized(big, document, sizes);
+    expect(checks.map((c) => [c.size.name, c.problems])).toEqual(sizes.map((s) => [s.name, []]));
+  });
+
+  test('a presigned POST caps the size at maxUploadBytes and fixes key, type and caller (moto does not enforce POST policies, so the policy itself is checked)', async () => {
+    // GIVEN
+    const caller = 'arn:aws:iam::123456789012:user/alice';
+
+    // WHEN
+    const response = await uploadUrl(pipeline, { filename: 'alice.png', contentType: 'image/png' }, { [LOCAL_CALLER_HEADER]: caller });
+
+    // THEN
+    expect(response.status).toBe(200);
+    const { fields } = await response.json() as UploadUrlAnswer;
+    const policy = JSON.parse(Buffer.from(fields.Policy, 'base64').toString('utf8'));
+    expect(policy.conditions).toEqual(expect.arrayContaining([
+      ['content-length-range', 1, Number(pipeline.definition.uploadUrlFunction.environment.MAX_UPLOAD_BYTES)],
+      { bucket: pipeline.uploadBucket },
+      { key: 'alice.png' },
+      { 'Content-Type': 'image/png' },
+      { 'x-amz-meta-uploader': caller },
+    ]));
+  });
+
+  test.each([
+    ['a filename with a slash', { filename: 'a/b.jpg', contentType: 'image/jpeg' }],
+    ['a type that is not an image', { filename: 'notes.txt', contentType: 'text/plain' }],
+    ['an unknown field', { filename: 'a.jpg', contentType: 'image/jpeg', acl: 'public-read' }],
+  ])('POST /upload-url with %s is refused with 400 and no link', async (_case, body) => {
+    // WHEN
+    const response = await uploadUrl(pipeline, body);
+
+    // THEN
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ message: expect.stringMatching(/^Invalid request body: /) });
   });
 
   test.each([

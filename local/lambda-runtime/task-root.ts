@@ -25,10 +25,11 @@ export interface TaskRoot {
 
 /**
  * @param codeDirectory the built function asset (its whole directory, as Lambda receives it)
- * @param layerNodeModules the layer's `nodejs/node_modules` for this machine's architecture
+ * @param layerNodeModules the layer's `nodejs/node_modules` for this machine's architecture, for a function with a layer
  */
-export function prepareTaskRoot(codeDirectory: string, layerNodeModules: string): TaskRoot {
-  for (const required of [codeDirectory, layerNodeModules]) {
+export function prepareTaskRoot(codeDirectory: string, layerNodeModules?: string): TaskRoot {
+  const layers = layerNodeModules === undefined ? [] : [layerNodeModules];
+  for (const required of [codeDirectory, ...layers]) {
     if (!existsSync(required)) {
       throw new Error(`${required} is missing; build it first (npx projen bundle; npx projen sharp-layers)`);
     }
@@ -57,7 +58,7 @@ export function prepareTaskRoot(codeDirectory: string, layerNodeModules: string)
   return {
     taskRoot,
     bootstrap,
-    nodePath: [layerNodeModules, runtimeModules].join(path.delimiter),
+    nodePath: [...layers, runtimeModules].join(path.delimiter),
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
 }

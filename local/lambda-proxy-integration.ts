@@ -1,0 +1,125 @@
+/**
+ * API Gateway's Lambda proxy integration, on loopback: a request becomes the proxy event the deployed API would
+ * send, the built function answers in one of its worker processes, and its answer becomes the response. As with
+ * API Gateway, a function that fails, times out or answers without a status code gives a 502.
+ */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { FunctionWorker } from './lambda-runtime/function-worker';
+
+/** API Gateway's own answer when the integration fails. */
+const BAD_GATEWAY = { status: 502, headers: { 'Content-Type': 'application/json' }, body: '{"message": "Internal server error"}' };
+/** API Gateway gives up on an integration after 29 s, whatever the function's own timeout. */
+const INTEGRATION_TIMEOUT_SECONDS = 29;
+
+export interface LambdaProxyIntegrationOptions {
+  /** Names the workers, e.g. `upload-url` gives `upload-url 1`, `upload-url 2`, ... */
+  readonly name: string;
+  readonly functionArn: string;
+  readonly functionTimeoutSeconds: number;
+  /** A new execution environment, named as its log lines are prefixed. */
+  readonly startWorker: (name: string) => FunctionWorker;
+  readonly log: (line: string) => void;
+}
+
+export interface ProxyRequest {
+  /** The route's resource path, e.g. `/upload-url`. */
+  readonly resource: string;
+  readonly path: string;
+  readonly httpMethod: string;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+  /** The parts of `requestContext` that depend on the caller, e.g. `{ identity: { userArn } }`. */
+  readonly requestContext: Record<string, unknown>;
+}
+
+export interface ProxyResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export class LambdaProxyIntegration {
+  private readonly workers: FunctionWorker[] = [];
+  private started = 0;
+
+  constructor(private readonly options: LambdaProxyIntegrationOptions) {}
+
+  /** One invocation in an idle worker, or a new one: concurrent requests get environments of their own. */
+  public async invoke(request: ProxyRequest): Promise<ProxyResponse> {
+    const worker = this.workers.find((w) => w.idle) ?? this.startWorker();
+    const requestId = randomUUID();
+    const timeoutSeconds = Math.min(this.options.functionTimeoutSeconds, INTEGRATION_TIMEOUT_SECONDS);
+    const started = Date.now();
+    const outcome = await worker.invoke({
+      type: 'invoke',
+      requestId,
+      event: proxyEvent(request, requestId),
+      invokedFunctionArn: this.options.functionArn,
+      deadline: started + timeoutSeconds * 1000,
+    }, timeoutSeconds * 1000);
+    if (!worker.idle) {
+      this.workers.splice(this.workers.indexOf(worker), 1);
+    }
+    const response = outcome.kind === 'result' ? proxyResponse(outcome.result) : undefined;
+    const detail = outcome.kind === 'result'
+      ? response ? String(response.status) : 'an answer without a statusCode'
+      : outcome.kind === 'error' || outcome.kind === 'init-error' ? `${outcome.error.errorType}: ${outcome.error.errorMessage}` : outcome.kind;
+    this.options.log(`${worker.name}: ${request.httpMethod} ${request.path} in ${Date.now() - started} ms: ${detail}`);
+    return response ?? BAD_GATEWAY;
+  }
+
+  public async stop(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((worker) => worker.stop()));
+  }
+
+  private startWorker(): FunctionWorker {
+    this.started += 1;
+    const worker = this.options.startWorker(`${this.options.name} ${this.started}`);
+    this.workers.push(worker);
+    return worker;
+  }
+}
+
+function proxyEvent(request: ProxyRequest, requestId: string): APIGatewayProxyEvent {
+  const multiValueHeaders = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, [value]]));
+  return {
+    resource: request.resource,
+    path: request.path,
+    httpMethod: request.httpMethod,
+    headers: request.headers,
+    multiValueHeaders,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: request.body.toString('utf8'),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'local',
+      stage: 'local',
+      protocol: 'HTTP/1.1',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: request.resource,
+      path: request.path,
+      httpMethod: request.httpMethod,
+      ...request.requestContext,
+    } as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+function proxyResponse(result: unknown): ProxyResponse | undefined {
+  const answer = result as { statusCode?: unknown; headers?: Record<string, unknown>; body?: unknown; isBase64Encoded?: boolean } | null;
+  if (typeof answer?.statusCode !== 'number') {
+    return undefined;
+  }
+  const body = typeof answer.body === 'string' ? answer.body : '';
+  return {
+    status: answer.statusCode,
+    headers: Object.fromEntries(Object.entries(answer.headers ?? {}).map(([name, value]) => [name, String(value)])),
+    body: answer.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body,
+  };
+}
