@@ -3,6 +3,7 @@ import * as path from 'path';
 import { crc32, gzipSync } from 'zlib';
 import sharp from 'sharp';
 import { Fit, SizeSpec } from '../src/handler/config';
+import { decodesHeic, PROBE_HEIC } from '../src/handler/heic-support';
 import { ImageRejectedError, RejectReason, resizeImage, ResizeOptions } from '../src/handler/image-core';
 import { DEFAULT_SIZES, ImageFit } from '../src/image-size';
 
@@ -541,6 +542,15 @@ describe('refused uploads', () => {
     ['hevc', ['msf1', 'hevc']],
   ])('a HEIC photo (brand %s) is refused with a clear message', async (major, compatible) => {
     await expectRejected(isoBmff(major, compatible), 'unsupported-format', /HEIC.*Export the photo as JPEG/);
+  });
+
+  test('a real HEIC photo is refused with the same message while the sharp in use has no HEVC decoder (sharp\'s prebuilt one has none)', async () => {
+    // GIVEN a HEIC whose header libvips reads, and this machine's sharp, which cannot decode it
+    expect(await sharp(PROBE_HEIC).metadata()).toMatchObject({ format: 'heif', compression: 'hevc', width: 64, height: 48 });
+    expect(await decodesHeic()).toBe(false);
+
+    // WHEN / THEN
+    await expectRejected(PROBE_HEIC, 'unsupported-format', /HEIC.*no HEVC decoder.*Export the photo as JPEG/);
   });
 
   test('an AVIF is not mistaken for HEIC although it carries the generic mif1 brand', async () => {

@@ -3,10 +3,12 @@
  * resize. The name and Content-Type an uploader sends are never trusted: only what the bytes say.
  */
 import sharp from 'sharp';
+import { decodesHeic } from './heic-support';
 import { ImageRejectedError } from './image-rejected-error';
 import { ShrinkOnLoad } from './resize-geometry';
 
-export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff';
+/** `heic` only where the sharp in use decodes HEVC, i.e. with a sharp layer of one's own. */
+export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff' | 'heic';
 
 export interface SourceImage {
   readonly format: SourceFormat;
@@ -57,11 +59,13 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
   if (input.length === 0) {
     throw new ImageRejectedError('empty', 'The upload is empty (0 bytes), so there is no image to resize.');
   }
-  refuseHeic(input);
+  if (hasHeicBrand(input) && !await decodesHeic()) {
+    throw new ImageRejectedError('unsupported-format', heicMessage());
+  }
   refuseSvg(input);
 
   const metadata = await readHeader(input);
-  const format = sourceFormat(metadata);
+  const format = await sourceFormat(metadata);
   const frames = metadata.pages ?? 1;
   const animated = keepAnimation && frames > 1 && ANIMATED_FORMATS.has(format);
   const pixels = metadata.width * metadata.height * (animated ? frames : 1);
@@ -83,18 +87,17 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
   };
 }
 
-function refuseHeic(input: Buffer): void {
+/** From the `ftyp` box alone, so that the refusal names HEIC even when libvips cannot read the header. */
+function hasHeicBrand(input: Buffer): boolean {
   if (input.length < 16 || input.toString('latin1', 4, 8) !== 'ftyp') {
-    return;
+    return false;
   }
   const boxEnd = Math.min(input.readUInt32BE(0), input.length);
   const brands = [input.toString('latin1', 8, 12)];
   for (let offset = 16; offset + 4 <= boxEnd; offset += 4) {
     brands.push(input.toString('latin1', offset, offset + 4));
   }
-  if (!brands.some((brand) => AVIF_BRANDS.has(brand)) && brands.some((brand) => HEIC_BRANDS.has(brand))) {
-    throw new ImageRejectedError('unsupported-format', heicMessage());
-  }
+  return !brands.some((brand) => AVIF_BRANDS.has(brand)) && brands.some((brand) => HEIC_BRANDS.has(brand));
 }
 
 function heicMessage(): string {
@@ -148,7 +151,7 @@ function looksLikeMarkup(input: Buffer): boolean {
   return /^\s*</.test(input.toString('utf8', 0, 64).replace(/^\uFEFF/, ''));
 }
 
-function sourceFormat(header: Header): SourceFormat {
+async function sourceFormat(header: Header): Promise<SourceFormat> {
   switch (header.format) {
     case 'jpeg':
     case 'png':
@@ -159,6 +162,9 @@ function sourceFormat(header: Header): SourceFormat {
     case 'heif':
       if (header.compression === 'av1') {
         return 'avif';
+      }
+      if (header.compression === 'hevc' && await decodesHeic()) {
+        return 'heic';
       }
       throw new ImageRejectedError('unsupported-format', heicMessage());
     case 'svg':

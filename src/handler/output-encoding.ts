@@ -30,7 +30,7 @@ const ENCODINGS: Record<OutputFormat, Encoding> = {
 const AVIF_EFFORT = 2;
 
 /**
- * `same-as-input` keeps formats browsers display; TIFF, which they don't, becomes JPEG. An animation needs a
+ * `same-as-input` keeps formats browsers display; TIFF and HEIC, which most don't, become JPEG. An animation needs a
  * format that holds one: GIF stays GIF under `same-as-input`, everything else becomes WebP, which browsers play
  * and which is far smaller than GIF.
  */
@@ -41,7 +41,7 @@ export function chooseEncoding(requested: OutputFormatName, source: SourceFormat
   if (requested !== 'same-as-input') {
     return ENCODINGS[requested];
   }
-  return source === 'tiff' ? ENCODINGS.jpeg : ENCODINGS[source];
+  return source === 'tiff' || source === 'heic' ? ENCODINGS.jpeg : ENCODINGS[source];
 }
 
 /**
