@@ -171,6 +171,18 @@ project.addTask('demo', {
   receiveArgs: true,
 });
 
+project.addTask('load-test', {
+  description: 'Push 1,000 uploads through the local pipeline and reconcile every one (--uploads N, --concurrency N, --workers N, --timeout-seconds N)',
+  exec: 'ts-node --project tsconfig.dev.json local/load-test.ts',
+  receiveArgs: true,
+});
+
+project.addTask('redrive', {
+  description: 'Move the dead-letter queue\'s messages back to the resize queue (--queue-url URL [--dead-letter-queue-url URL] [--endpoint URL] [--region R])',
+  exec: 'ts-node --project tsconfig.dev.json local/redrive.ts',
+  receiveArgs: true,
+});
+
 // The end-to-end tests run the built handler bundle and layers, so a plain `projen test` builds them first
 // (both steps are quick when nothing changed).
 project.testTask.prependSpawn(project.preCompileTask);

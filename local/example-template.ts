@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { ImageResizePipelineProps } from '../src';
 import { ENV } from '../src/handler/config';
 import { EXAMPLE_STACK_NAME, ExampleStack } from '../test/example-stack';
 
@@ -101,12 +102,14 @@ export interface PipelineDefinition {
 /**
  * Synthesizes the example stack in this process, as `cdk synth` would but without copying assets (the local
  * runner uses the built bundle and layers where they are), and returns its template.
+ *
+ * @param pipelineProps passed to the example's pipeline, to run a variant of it (another output format, ...)
  */
-export function synthesizeExampleTemplate(): Template {
+export function synthesizeExampleTemplate(pipelineProps?: ImageResizePipelineProps): Template {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'image-resize-synth-'));
   try {
     const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true } });
-    new ExampleStack(app, EXAMPLE_STACK_NAME);
+    new ExampleStack(app, EXAMPLE_STACK_NAME, { pipeline: pipelineProps });
     return app.synth().getStackByName(EXAMPLE_STACK_NAME).template as Template;
   } finally {
     rmSync(outdir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import { Mail, MailOutbox } from './mail-outbox';
 import { startMoto } from './moto';
 import { Invocation, SqsEventSource } from './sqs-event-source';
 import { startUploadApiServer } from './upload-api-server';
+import { ImageResizePipelineProps } from '../src';
 import { ENV } from '../src/handler/config';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -27,6 +28,12 @@ export interface LocalPipelineOptions {
    * @default 3000
    */
   readonly port?: number;
+  /**
+   * The example stack's pipeline with these props instead of its own, e.g. another output format.
+   *
+   * @default - the example stack as it deploys
+   */
+  readonly pipelineProps?: ImageResizePipelineProps;
   /**
    * A moto server to create the resources in. It is left running by `stop()`.
    *
@@ -46,6 +53,19 @@ export interface LocalPipelineOptions {
    * @default - the queue's, from the template
    */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Where the function's workers send their S3 and SNS requests instead of moto's endpoint, e.g. the fault
+   * proxy (fault-proxy.ts) in front of it. The notifications' presigned links point there too.
+   *
+   * @default - moto's endpoint
+   */
+  readonly functionEndpoint?: string;
+  /**
+   * Overrides the event source's MaximumConcurrency, the most worker processes that run at once.
+   *
+   * @default - the template's
+   */
+  readonly maxConcurrency?: number;
   /** @default .local/mail.log */
   readonly mailLogFile?: string;
   /** The runner's own lines: API requests, invocations, errors. @default - dropped */
@@ -68,17 +88,29 @@ export interface LocalPipeline {
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly topicArn: string;
+  /** Who an API request without the `x-local-caller` header comes from, as the API records it on uploads. */
+  readonly defaultCaller: string;
   /** What was read from the example template. */
   readonly definition: PipelineDefinition;
   /** The function's environment variables as the workers get them, references resolved to local names. */
   readonly functionEnvironment: Record<string, string>;
   /** Clients for the emulator, for checks and set-up. */
   readonly clients: LocalClients;
+  /** The function's worker processes at this moment, e.g. to kill one while it works. */
+  functionWorkers(): FunctionWorkerInfo[];
   /** Like disabling the event source mapping: no new batches until {@link enableEventSource}. */
   disableEventSource(): Promise<void>;
   enableEventSource(): void;
   /** Stops the API, the poller, every worker and (unless it was given) moto; removes the temporary task root. */
   stop(): Promise<void>;
+}
+
+export interface FunctionWorkerInfo {
+  /** As the function's log lines are prefixed, e.g. `worker 2`. */
+  readonly name: string;
+  readonly pid?: number;
+  /** Whether it is running an invocation. */
+  readonly busy: boolean;
 }
 
 let cachedDefinition: PipelineDefinition | undefined;
@@ -99,7 +131,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   };
 
   try {
-    const definition = exampleDefinition();
+    const definition = options.pipelineProps === undefined
+      ? exampleDefinition()
+      : readPipelineDefinition(synthesizeExampleTemplate(options.pipelineProps));
     const taskRoot = prepareTaskRoot(FUNCTION_CODE_DIR, layerNodeModules());
     cleanups.push(() => taskRoot.remove());
 
@@ -133,7 +167,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       fn: definition.function,
       functionName,
       functionEnvironment,
-      endpoint,
+      endpoint: options.functionEndpoint ?? endpoint,
       taskRoot: taskRoot.taskRoot,
       nodePath: taskRoot.nodePath,
       runtimeDir: path.dirname(taskRoot.bootstrap),
@@ -145,6 +179,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       region: LOCAL_REGION,
       functionArn: `arn:aws:lambda:${LOCAL_REGION}:${resources.identities.accountId}:function:${functionName}`,
       ...definition.eventSource,
+      maxConcurrency: options.maxConcurrency ?? definition.eventSource.maxConcurrency,
       functionTimeoutSeconds: definition.function.timeoutSeconds,
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
       startWorker: (name) => new FunctionWorker({
@@ -163,6 +198,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     eventSource.start();
     cleanups.push(() => eventSource.stop());
 
+    const defaultCaller = localCaller(definition, resources.identities.accountId);
     const uploadUrlRoot = prepareTaskRoot(UPLOAD_URL_CODE_DIR);
     cleanups.push(() => uploadUrlRoot.remove());
     const uploadUrlName = localName(definition.uploadUrlFunction.logicalId, options.nameSuffix ?? '');
@@ -202,7 +238,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       clients,
       uploadUrl,
       onEmailSubscribed: (email) => outbox.watch(email),
-      defaultCaller: localCaller(definition, resources.identities.accountId),
+      defaultCaller,
       port: options.port ?? 3000,
       log,
     });
@@ -216,9 +252,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       queueUrl: resources.queueUrl,
       deadLetterQueueUrl: resources.deadLetterQueueUrl,
       topicArn: resources.topicArn,
+      defaultCaller,
       definition,
       functionEnvironment,
       clients,
+      functionWorkers: () => eventSource.currentWorkers.map((worker) => ({ name: worker.name, pid: worker.pid, busy: !worker.idle })),
       disableEventSource: () => eventSource.disable(),
       enableEventSource: () => eventSource.enable(),
       stop,

@@ -59,6 +59,11 @@ export class SqsEventSource {
 
   constructor(private readonly options: SqsEventSourceOptions) {}
 
+  /** The workers started and not yet discarded; one that crashed or timed out leaves once its invocation ends. */
+  public get currentWorkers(): readonly FunctionWorker[] {
+    return [...this.workers];
+  }
+
   public start(): void {
     this.running = true;
     this.loop = this.run();

@@ -67,6 +67,11 @@ export class FunctionWorker {
       : outcome));
   }
 
+  /** The worker's operating-system process, for a test to kill as Lambda's environment can die. */
+  public get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Neither running an invocation nor gone. */
   public get idle(): boolean {
     return !this.busy && !this.dead;

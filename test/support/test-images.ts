@@ -1,0 +1,123 @@
+/**
+ * Images made with sharp for tests that push them through the pipeline: the same bytes on every run, and each
+ * with the one property under test (a colour space, a bit depth, an orientation, a damaged header...).
+ */
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+
+export type Rgb = [number, number, number];
+
+/** Repeatable detail, so encoders and damaged data have real work. */
+export function noise(width: number, height: number): sharp.Sharp {
+  const pixels = Buffer.alloc(width * height * 3);
+  let state = 1;
+  for (let i = 0; i < pixels.length; i++) {
+    state = (state * 48271) % 2147483647;
+    pixels[i] = state % 256;
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } });
+}
+
+export function solid(width: number, height: number, [r, g, b]: Rgb): sharp.Sharp {
+  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } });
+}
+
+/** The colour at (x, y) of any image sharp reads, one value a channel. */
+export async function pixelAt(data: Buffer, x: number, y: number): Promise<number[]> {
+  const { data: pixels, info } = await sharp(data).raw().toBuffer({ resolveWithObject: true });
+  const offset = (y * info.width + x) * info.channels;
+  return [...pixels.subarray(offset, offset + info.channels)];
+}
+
+export function maxChannelDifference(actual: number[], expected: number[]): number {
+  return Math.max(...expected.map((value, i) => Math.abs(value - actual[i])));
+}
+
+/** A baseline JPEG with its frame header's length field destroyed: the header cannot be parsed. */
+export function jpegWithDamagedHeader(jpeg: Buffer): Buffer {
+  const damaged = Buffer.from(jpeg);
+  const startOfFrame = damaged.indexOf(Buffer.from([0xff, 0xc0]));
+  damaged.writeUInt16BE(0xffff, startOfFrame + 2);
+  return damaged;
+}
+
+/** Rewrites the dimensions in a PNG's IHDR chunk (CRC included); the pixel data stays that of the small image. */
+export function pngClaiming(png: Buffer, width: number, height: number): Buffer {
+  const bomb = Buffer.from(png);
+  bomb.writeUInt32BE(width, 16);
+  bomb.writeUInt32BE(height, 20);
+  bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
+  return bomb;
+}
+
+/** What an iPhone's HEIC starts with: an ISO-BMFF `ftyp` box with the `heic` brand, then (here) zeros. */
+export function heicHeader(): Buffer {
+  const ftyp = Buffer.alloc(24);
+  ftyp.writeUInt32BE(ftyp.length, 0);
+  ftyp.write('ftypheic', 4, 'latin1');
+  ftyp.write('mif1heic', 16, 'latin1');
+  return Buffer.concat([ftyp, Buffer.alloc(256)]);
+}
+
+/** Two frames, red then blue. */
+export async function animated(format: 'gif' | 'webp', width = 40, height = 30): Promise<Buffer> {
+  const frames = await Promise.all([[255, 0, 0], [0, 0, 255]].map((rgb) => solid(width, height, rgb as Rgb).png().toBuffer()));
+  return sharp(frames, { join: { animated: true } }).toFormat(format).toBuffer();
+}
+
+/** Left half fully transparent, right half opaque red. */
+export function halfTransparent(width = 64, height = 64): sharp.Sharp {
+  const pixels = Buffer.alloc(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    if (i % width >= width / 2) {
+      pixels.set([255, 0, 0, 255], i * 4);
+    }
+  }
+  return sharp(pixels, { raw: { width, height, channels: 4 } });
+}
+
+export const ORIENTATION_WIDTH = 64;
+export const ORIENTATION_HEIGHT = 48;
+/** Upright: red top left, green top right, blue bottom left, yellow bottom right. */
+export const QUADRANTS: Rgb[] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]];
+
+/** Where the upright pixel (x, y) is stored under each EXIF orientation (TIFF 6.0 / EXIF 2.3 definitions). */
+const STORED: Record<number, (x: number, y: number) => [number, number]> = {
+  1: (x, y) => [x, y],
+  2: (x, y) => [ORIENTATION_WIDTH - 1 - x, y],
+  3: (x, y) => [ORIENTATION_WIDTH - 1 - x, ORIENTATION_HEIGHT - 1 - y],
+  4: (x, y) => [x, ORIENTATION_HEIGHT - 1 - y],
+  5: (x, y) => [y, x],
+  6: (x, y) => [y, ORIENTATION_WIDTH - 1 - x],
+  7: (x, y) => [ORIENTATION_HEIGHT - 1 - y, ORIENTATION_WIDTH - 1 - x],
+  8: (x, y) => [ORIENTATION_HEIGHT - 1 - y, x],
+};
+
+/** A JPEG that shows {@link QUADRANTS} upright only when its EXIF orientation is applied. */
+export async function storedWithOrientation(orientation: number): Promise<Buffer> {
+  const [storedWidth, storedHeight] = orientation >= 5 ? [ORIENTATION_HEIGHT, ORIENTATION_WIDTH] : [ORIENTATION_WIDTH, ORIENTATION_HEIGHT];
+  const pixels = Buffer.alloc(storedWidth * storedHeight * 3);
+  for (let y = 0; y < ORIENTATION_HEIGHT; y++) {
+    for (let x = 0; x < ORIENTATION_WIDTH; x++) {
+      const [sx, sy] = STORED[orientation](x, y);
+      const quadrant = QUADRANTS[(y < ORIENTATION_HEIGHT / 2 ? 0 : 2) + (x < ORIENTATION_WIDTH / 2 ? 0 : 1)];
+      pixels.set(quadrant, (sy * storedWidth + sx) * 3);
+    }
+  }
+  return sharp(pixels, { raw: { width: storedWidth, height: storedHeight, channels: 3 } })
+    .withMetadata({ orientation })
+    .jpeg({ quality: 95 })
+    .toBuffer();
+}
+
+/** Which of {@link QUADRANTS} each quarter of an image shows, read at the quarters' centres. */
+export async function quadrantsOf(data: Buffer): Promise<number[]> {
+  const { width, height } = await sharp(data).metadata();
+  const found: number[] = [];
+  for (const [fx, fy] of [[0.25, 0.25], [0.75, 0.25], [0.25, 0.75], [0.75, 0.75]]) {
+    const pixel = await pixelAt(data, Math.floor(width * fx), Math.floor(height * fy));
+    const distance = (colour: Rgb) => colour.reduce((sum, value, i) => sum + Math.abs(value - pixel[i]), 0);
+    found.push(QUADRANTS.reduce((best, colour, i) => (distance(colour) < distance(QUADRANTS[best]) ? i : best), 0));
+  }
+  return found;
+}
