@@ -472,7 +472,10 @@ describe('operations', () => {
         LogGroupName: { Ref: Match.stringLikeRegexp('ResizeFunctionLogs') },
         FilterPattern: `{ $.message = "${message}" }`,
         MetricTransformations: [{
-          MetricNamespace: 'ImageResizePipeline', MetricName: metricName, MetricValue: '1', Unit: 'Count',
+          MetricNamespace: 'ImageResizePipeline',
+          MetricName: metricName,
+          MetricValue: '1',
+          Unit: 'Count',
           Dimensions: [{ Key: 'FunctionName', Value: '$.function_name' }],
         }],
       });
