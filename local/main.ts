@@ -1,6 +1,6 @@
 /**
  * `npx projen local`: the example pipeline on this machine until Ctrl-C. Settings come from the environment
- * (see local/README-local.md); everything else comes from the example stack's template.
+ * (see "The local pipeline" in README.md); everything else comes from the example stack's template.
  */
 import { buildFunctionAssets } from './function-assets';
 import { formatMail } from './mail-outbox';
