@@ -130,9 +130,9 @@ function parseArguments(argv: string[]): CliArguments {
   };
 }
 
-/** `https://sqs.eu-west-1.amazonaws.com/...` names its region; a local queue's URL does not. */
+/** `https://sqs.eu-west-1.amazonaws.com/...` (or the legacy `https://eu-west-1.queue.amazonaws.com/...`) names its region. */
 function regionOf(queueUrl: string): string | undefined {
-  return /^https:\/\/sqs[.-]([a-z0-9-]+)\.amazonaws\.com/.exec(queueUrl)?.[1];
+  return /^https:\/\/(?:sqs\.)?([a-z0-9-]+)\.(?:queue\.)?amazonaws\.com\//.exec(queueUrl)?.[1];
 }
 
 async function main(): Promise<number> {

@@ -1,7 +1,7 @@
 /**
  * Faults at run time, on the local pipeline with the shipped bundle: errors and dropped connections injected
  * between the function and the emulator (local/fault-proxy.ts), a worker killed in the middle of a batch, a
- * forced re-run, and the dead-letter queue's redrive. Nothing may be lost: every upload ends resized, or in
+ * repeated event, and the dead-letter queue's redrive. Nothing may be lost: every upload ends resized, or in
  * the dead-letter queue from where the redrive finishes it.
  */
 import { execFile } from 'node:child_process';
@@ -102,6 +102,7 @@ describe('faults between the function and the emulator', () => {
       await eventually('a failed attempt', OUTCOME_WITHIN_MS, async () => (harness.failuresFor(key) > 0 ? true : undefined), 20);
       injection.remove();
       const afterFailure = await copiesBytes(key);
+      const requestsBefore = proxy.requests.length;
 
       // WHEN the record comes back after the visibility timeout
       const outcome = await harness.outcome(key, OUTCOME_WITHIN_MS);
@@ -114,6 +115,9 @@ describe('faults between the function and the emulator', () => {
       for (const [copy, bytes] of afterFailure) {
         expect(final.get(copy)?.equals(bytes)).toBe(true);
       }
+      // Copies the failed attempt wrote were written again, not just left as they were.
+      const rewritten = proxy.requests.slice(requestsBefore).filter((r) => writingCopy(harness, key)(r) && r.outcome === 'forwarded');
+      expect([...afterFailure.keys()].filter((copy) => !rewritten.some((r) => r.key === copy))).toEqual([]);
       expect(harness.receiver.received.filter((n) => n.document.key === key)).toHaveLength(1);
     });
   });
@@ -181,7 +185,7 @@ describe('faults between the function and the emulator', () => {
     });
   });
 
-  test('a forced re-run of an upload\'s event rewrites its copies with identical bytes', async () => {
+  test('an upload\'s event delivered again leaves its copies byte for byte as they were', async () => {
     // GIVEN
     const key = 'rerun/portrait.jpg';
     await uploadThroughApi(harness.pipeline, key, sample('portrait-exif6.jpg'));
