@@ -15,6 +15,7 @@ import {
   SendMessageBatchCommand, SQSClient,
 } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './aws-clients';
+import { REDRIVEN_ATTRIBUTE } from '../src/handler/config';
 
 /** SQS's limit on one receive and one batch. */
 const BATCH = 10;
@@ -63,7 +64,11 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
     messages.forEach((m) => tried.add(m.MessageId!));
     const sent = await sqs.send(new SendMessageBatchCommand({
       QueueUrl: queueUrl,
-      Entries: messages.map((m, index) => ({ Id: String(index), MessageBody: m.Body!, MessageAttributes: m.MessageAttributes })),
+      Entries: messages.map((m, index) => ({
+        Id: String(index),
+        MessageBody: m.Body!,
+        MessageAttributes: { ...m.MessageAttributes, [REDRIVEN_ATTRIBUTE]: { DataType: 'String', StringValue: 'true' } },
+      })),
     }));
     for (const failure of sent.Failed ?? []) {
       failed.push({ messageId: messages[Number(failure.Id)].MessageId!, reason: `${failure.Code}: ${failure.Message ?? ''}` });

@@ -11,6 +11,7 @@ import { checkResized } from '../local/output-check';
 import { LocalPipeline, startLocalPipeline } from '../local/pipeline';
 import { ENV, SizeSpec } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
+import { SOURCE_KEY_METADATA, sourceKeyDigest } from '../src/handler/resized-store';
 
 const SAMPLES = path.join(__dirname, '..', 'samples');
 const NOTIFIED_WITHIN_MS = 30_000;
@@ -44,16 +45,16 @@ describe('the local pipeline keeps the copies in step with their original', () =
     expect(response.status).toBe(200);
   }
 
-  /** The resized bucket's objects whose source-key names `key`, with the source ETag each records. */
+  /** The resized bucket's objects whose source-key digest names `key`, with the source ETag each records. */
   async function copiesOf(key: string): Promise<Array<{ key: string; sourceEtag?: string }>> {
     const listed = await pipeline.clients.s3.send(new ListObjectsV2Command({ Bucket: pipeline.resizedBucket }));
     const copies = await Promise.all((listed.Contents ?? []).map(async ({ Key }) => {
       const head = await pipeline.clients.s3.send(new HeadObjectCommand({ Bucket: pipeline.resizedBucket, Key }))
         // Removed since the listing.
         .catch((error: Error) => (error.name === 'NotFound' ? undefined : Promise.reject(error)));
-      return { key: Key!, sourceKey: head?.Metadata?.['source-key'], sourceEtag: head?.Metadata?.['source-etag'] };
+      return { key: Key!, sourceKey: head?.Metadata?.[SOURCE_KEY_METADATA], sourceEtag: head?.Metadata?.['source-etag'] };
     }));
-    return copies.filter((copy) => copy.sourceKey === encodeURIComponent(key)).map(({ key: copyKey, sourceEtag }) => ({ key: copyKey, sourceEtag }));
+    return copies.filter((copy) => copy.sourceKey === sourceKeyDigest(key)).map(({ key: copyKey, sourceEtag }) => ({ key: copyKey, sourceEtag }));
   }
 
   async function eventually(what: string, probe: () => Promise<boolean>): Promise<void> {

@@ -41,6 +41,12 @@ export const LOG_MESSAGES = {
   rejected: 'Upload rejected',
 } as const;
 
+/**
+ * The SQS message attribute `npx projen redrive` puts on each message it moves back from the dead-letter queue: a
+ * moved message's receive count starts again, and only this tells the handler that earlier attempts failed.
+ */
+export const REDRIVEN_ATTRIBUTE = 'redriven';
+
 export const ENV = {
   resizedBucket: 'RESIZED_BUCKET',
   topicArn: 'TOPIC_ARN',

@@ -105,6 +105,7 @@ const REASON_TEXT: Record<RejectReason, string> = {
   'unsupported-format': 'the image format is not supported',
   'too-many-pixels': 'the image has more pixels than this pipeline accepts',
   'corrupt': 'the image is damaged or incomplete',
+  'key-too-long': 'the file name is too long for the names of its resized copies',
 };
 
 export function resizedNotification(upload: ResizedUpload): SnsNotification {

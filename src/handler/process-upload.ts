@@ -16,8 +16,9 @@
  * delete) the work is redone for what is there now. So whichever attempt writes last has seen its version still
  * current after writing, whatever order the events came in.
  *
- * A record SQS delivers again (ApproximateReceiveCount above 1) is processed in full even when its copies are
- * current, because the attempt that failed may have written them and then failed to publish. For the same
+ * A record SQS delivers again (ApproximateReceiveCount above 1), or one moved back from the dead-letter queue by
+ * `npx projen redrive` (message attribute `redriven`), is processed in full even when its copies are current,
+ * because the attempt that failed may have written them and then failed to publish. For the same
  * reason a delete is announced before the copies are removed: a failed removal is retried and announced again,
  * whereas an announcement that failed after the removal could never be made again, the copies being gone.
  *
@@ -29,12 +30,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SQSRecord } from 'aws-lambda';
-import { LOG_MESSAGES, ResizeConfig, SizeSpec, UPLOADER_ATTRIBUTE } from './config';
+import { LOG_MESSAGES, REDRIVEN_ATTRIBUTE, ResizeConfig, SizeSpec, UPLOADER_ATTRIBUTE } from './config';
 import { ImageRejectedError, ResizeResult, resizeImage } from './image-core';
 import {
   FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
 } from './notification';
 import { OriginalContent, Originals } from './originals';
+import { resizedKey } from './keys';
 import { ExistingCopy, ResizedStore, SourceVersion } from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
 
@@ -52,6 +54,9 @@ export type RecordHandler = (record: SQSRecord) => Promise<void>;
  * and SQS delivers it again later, by which time the uploads have usually stopped.
  */
 const MAX_ROUNDS = 3;
+
+/** S3's limit on an object key, in UTF-8 bytes; a copy's key is its original's plus `{size name}/`. */
+const MAX_S3_KEY_BYTES = 1024;
 
 /** Whether a pass settled the copies, or the original changed under it and the pass must be made again. */
 type Pass = 'settled' | 'changed';
@@ -134,6 +139,14 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       throw error;
     }
 
+    const tooLong = resized.outputs.map((output) => resizedKey(output.name, upload.key, output.extension))
+      .find((key) => Buffer.byteLength(key, 'utf8') > MAX_S3_KEY_BYTES);
+    if (tooLong !== undefined) {
+      return reject(upload, original, copies, new ImageRejectedError('key-too-long',
+        `The file name is too long: its resized copies' names, such as "${tooLong.slice(0, 40)}...", would be over S3's ${MAX_S3_KEY_BYTES} bytes. `
+        + `Upload it under a name shorter by the longest size name and a slash.`));
+    }
+
     const source: SourceVersion = { etag: original.etag, uploader: original.uploader };
     const stored = await store.put(upload.key, source, resized.outputs);
     // A version of another format left copies under other extensions.
@@ -207,9 +220,17 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       }
       throw error;
     }
-    const redelivered = Number(record.attributes.ApproximateReceiveCount) > 1;
+    const redelivered = Number(record.attributes.ApproximateReceiveCount) > 1 || record.messageAttributes?.[REDRIVEN_ATTRIBUTE] !== undefined;
     for (const upload of uploads) {
-      await bringInStep(upload, redelivered);
+      try {
+        await bringInStep(upload, redelivered);
+      } catch (error) {
+        // The record goes back to the queue; this line is what says why, should it end in the dead-letter queue.
+        logger.error('Upload failed; the record is retried', {
+          bucket: upload.bucket, key: upload.key, receiveCount: record.attributes.ApproximateReceiveCount, error: error as Error,
+        });
+        throw error;
+      }
     }
   };
 }

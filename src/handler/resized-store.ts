@@ -1,6 +1,7 @@
 /**
  * The resized bucket: the copies of one original, what each was made from, writing them and removing them.
  */
+import { createHash } from 'node:crypto';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -41,10 +42,16 @@ export interface SourceVersion {
 }
 
 /**
- * Object metadata naming the original. S3 metadata must be ASCII, so the key is stored URI-encoded; it is what
- * tells a copy of this original apart from one of a different original that maps to a similar name.
+ * Object metadata naming the original: what tells a copy of this original apart from one of a different original
+ * that maps to a similar name. A digest, not the key itself: S3 metadata must be ASCII and under 2 KB in all, and
+ * a key of 1,024 bytes, URI-encoded, can be three times that.
  */
-export const SOURCE_KEY_METADATA = 'source-key';
+export const SOURCE_KEY_METADATA = 'source-key-sha256';
+
+/** The value of {@link SOURCE_KEY_METADATA} for an original's key. */
+export function sourceKeyDigest(originalKey: string): string {
+  return createHash('sha256').update(originalKey, 'utf8').digest('hex');
+}
 /** The ETag of the original's bytes the copy was made from, so an unchanged original is not resized again. */
 export const SOURCE_ETAG_METADATA = 'source-etag';
 
@@ -57,13 +64,14 @@ export class ResizedStore {
    */
   async put(originalKey: string, source: SourceVersion, copies: EncodedCopy[]): Promise<StoredCopy[]> {
     const metadata: Record<string, string> = {
-      [SOURCE_KEY_METADATA]: encodeURIComponent(originalKey),
+      [SOURCE_KEY_METADATA]: sourceKeyDigest(originalKey),
       [SOURCE_ETAG_METADATA]: source.etag,
     };
     if (source.uploader !== undefined) {
       metadata[UPLOADER_ATTRIBUTE] = source.uploader;
     }
-    return Promise.all(copies.map(async (copy) => {
+    // Every write is waited for, failed or not, so none is still retrying when the invocation has ended.
+    const writes = await Promise.allSettled(copies.map(async (copy) => {
       const key = resizedKey(copy.name, originalKey, copy.extension);
       await this.s3.send(new PutObjectCommand({
         Bucket: this.bucket,
@@ -74,6 +82,11 @@ export class ResizedStore {
       }));
       return { name: copy.name, bucket: this.bucket, key };
     }));
+    const failed = writes.find((write): write is PromiseRejectedResult => write.status === 'rejected');
+    if (failed) {
+      throw failed.reason;
+    }
+    return writes.map((write) => (write as PromiseFulfilledResult<StoredCopy>).value);
   }
 
   async presign(copy: StoredCopy, expiresInSeconds: number): Promise<string> {
@@ -88,7 +101,7 @@ export class ResizedStore {
    * metadata decides.
    */
   async copiesOf(originalKey: string, sizes: SizeSpec[]): Promise<ExistingCopy[]> {
-    const encodedOriginal = encodeURIComponent(originalKey);
+    const originalDigest = sourceKeyDigest(originalKey);
     const found: ExistingCopy[] = [];
     for (const size of sizes) {
       const prefix = resizedKey(size.name, originalKey, '');
@@ -99,7 +112,7 @@ export class ResizedStore {
             continue;
           }
           const metadata = await this.metadataOf(key);
-          if (metadata?.[SOURCE_KEY_METADATA] === encodedOriginal) {
+          if (metadata?.[SOURCE_KEY_METADATA] === originalDigest) {
             found.push({
               name: size.name,
               bucket: this.bucket,
