@@ -32,11 +32,11 @@ import { MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/clien
 import type { SQSRecord } from 'aws-lambda';
 import { LOG_MESSAGES, REDRIVEN_ATTRIBUTE, ResizeConfig, SizeSpec, UPLOADER_ATTRIBUTE } from './config';
 import { ImageRejectedError, ResizeResult, resizeImage } from './image-core';
+import { resizedKey } from './keys';
 import {
   FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
 } from './notification';
 import { OriginalContent, Originals } from './originals';
-import { resizedKey } from './keys';
 import { ExistingCopy, ResizedStore, SourceVersion } from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
 
@@ -144,7 +144,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     if (tooLong !== undefined) {
       return reject(upload, original, copies, new ImageRejectedError('key-too-long',
         `The file name is too long: its resized copies' names, such as "${tooLong.slice(0, 40)}...", would be over S3's ${MAX_S3_KEY_BYTES} bytes. `
-        + `Upload it under a name shorter by the longest size name and a slash.`));
+        + 'Upload it under a name shorter by the longest size name and a slash.'));
     }
 
     const source: SourceVersion = { etag: original.etag, uploader: original.uploader };
