@@ -1,30 +1,44 @@
 import * as path from 'path';
-import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
+import { AwsApiCall, ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, Aspects, CfnResource, Duration, IAspect } from 'aws-cdk-lib';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { IConstruct } from 'constructs';
 import { EXAMPLE_STACK_NAME, ExampleStack } from './example-stack';
+import { PipelineEncryption } from '../src';
 
 // No stack traces in the snapshot: they hold this checkout's absolute paths, which differ on every machine.
 const app = new App({ context: { 'aws:cdk:disable-stack-trace': true } });
-const stack = new ExampleStack(app, EXAMPLE_STACK_NAME);
+// The example as it is, and the same with a customer-managed KMS key: both must deploy and resize.
+const stacks = [
+  new ExampleStack(app, EXAMPLE_STACK_NAME),
+  new ExampleStack(app, `${EXAMPLE_STACK_NAME}Kms`, { pipeline: { encryption: PipelineEncryption.KMS } }),
+];
 
 // The assertion provider can only send text, so the sample photo rides in with the deployment instead.
 const SAMPLE = 'landscape.jpg';
-new s3deploy.BucketDeployment(stack, 'IntegSample', {
-  sources: [s3deploy.Source.asset(path.join(__dirname, '..', 'samples'), { exclude: ['*', `!${SAMPLE}`] })],
-  destinationBucket: stack.pipeline.uploadBucket,
-  destinationKeyPrefix: 'integ/',
-  retainOnDelete: false,
-});
+for (const stack of stacks) {
+  new s3deploy.BucketDeployment(stack, 'IntegSample', {
+    sources: [s3deploy.Source.asset(path.join(__dirname, '..', 'samples'), { exclude: ['*', `!${SAMPLE}`] })],
+    destinationBucket: stack.pipeline.uploadBucket,
+    destinationKeyPrefix: 'integ/',
+    retainOnDelete: false,
+  });
+}
 
-const integ = new IntegTest(app, 'ImageResizePipelineInteg', { testCases: [stack] });
+const integ = new IntegTest(app, 'ImageResizePipelineInteg', { testCases: stacks });
 
-for (const size of ['thumbnail', 'medium', 'large']) {
-  integ.assertions
-    .awsApiCall('S3', 'headObject', { Bucket: stack.pipeline.resizedBucket.bucketName, Key: `${size}/integ/${SAMPLE}` })
-    .expect(ExpectedResult.objectLike({ ContentType: 'image/jpeg' }))
-    .waitForAssertions({ totalTimeout: Duration.minutes(5), interval: Duration.seconds(10) });
+for (const stack of stacks) {
+  for (const size of ['thumbnail', 'medium', 'large']) {
+    const head = integ.assertions
+      .awsApiCall('S3', 'headObject', { Bucket: stack.pipeline.resizedBucket.bucketName, Key: `${size}/integ/${SAMPLE}` })
+      .expect(ExpectedResult.objectLike({ ContentType: 'image/jpeg' }))
+      .waitForAssertions({ totalTimeout: Duration.minutes(5), interval: Duration.seconds(10) });
+    const key = stack.pipeline.encryptionKey;
+    if (key) {
+      // HEAD of an object encrypted with a customer-managed key needs the key, as GET does; the waiter makes the calls.
+      (head as AwsApiCall).waiterProvider?.addToRolePolicy({ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [key.keyArn] });
+    }
+  }
 }
 
 /**
