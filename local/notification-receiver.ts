@@ -5,40 +5,11 @@
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-
-export interface ResizedSize {
-  readonly name: string;
-  readonly width: number;
-  readonly height: number;
-  readonly bytes: number;
-  readonly bucket: string;
-  readonly key: string;
-  readonly url: string;
-  readonly contentType: string;
-}
-
-export type PipelineNotification =
-  | {
-    readonly status: 'resized';
-    readonly bucket: string;
-    readonly key: string;
-    /** `updated` when copies of an earlier version of the original were replaced. */
-    readonly change: 'created' | 'updated';
-    readonly input: { readonly format: string; readonly width: number; readonly height: number };
-    readonly sizes: ResizedSize[];
-    readonly linksExpireAt: string;
-  }
-  | { readonly status: 'failed'; readonly bucket: string; readonly key: string; readonly reason: string; readonly message: string }
-  | {
-    readonly status: 'deleted';
-    readonly bucket: string;
-    readonly key: string;
-    readonly removed: Array<{ readonly name: string; readonly bucket: string; readonly key: string }>;
-  };
+import type { NotificationDocument } from '../src/handler/notification';
 
 export interface ReceivedNotification {
   readonly subject?: string;
-  readonly document: PipelineNotification;
+  readonly document: NotificationDocument;
   readonly receivedAt: number;
 }
 

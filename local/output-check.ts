@@ -4,19 +4,19 @@
  * `sharp(original).autoOrient().resize(width, height, { fit, withoutEnlargement: true })` gives.
  */
 import sharp from 'sharp';
-import type { PipelineNotification, ResizedSize } from './notification-receiver';
 import type { SizeSpec } from '../src/handler/config';
+import type { NotificationDocument, PublishedSize } from '../src/handler/notification';
 
 export interface SizeCheck {
   readonly size: SizeSpec;
-  readonly published?: ResizedSize;
+  readonly published?: PublishedSize;
   readonly downloaded?: { readonly width: number; readonly height: number; readonly bytes: number; readonly format: string };
   readonly expected: { readonly width: number; readonly height: number };
   /** Empty when the size is as promised. */
   readonly problems: string[];
 }
 
-export async function checkResized(original: Buffer, notification: PipelineNotification, sizes: SizeSpec[]): Promise<SizeCheck[]> {
+export async function checkResized(original: Buffer, notification: NotificationDocument, sizes: SizeSpec[]): Promise<SizeCheck[]> {
   return Promise.all(sizes.map(async (size): Promise<SizeCheck> => {
     const expected = await expectedDimensions(original, size);
     const published = notification.status === 'resized' ? notification.sizes.find((s) => s.name === size.name) : undefined;

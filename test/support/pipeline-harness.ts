@@ -3,17 +3,18 @@
  * question the robustness tests ask of each upload: how did it end?
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { NotificationReceiver, PipelineNotification } from '../../local/notification-receiver';
+import { NotificationReceiver } from '../../local/notification-receiver';
 import { LocalPipeline, LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline';
 import { listKeys } from '../../local/pipeline-probes';
 import { Invocation } from '../../local/sqs-event-source';
 import { ENV, SizeSpec } from '../../src/handler/config';
 import { decodeEventKey, resizedKey } from '../../src/handler/keys';
+import type { NotificationDocument } from '../../src/handler/notification';
 
 const RECORD_WITHIN_MS = 10_000;
 
 export type Outcome =
-  | PipelineNotification
+  | NotificationDocument
   /** Every receive failed, so SQS moves the event to the dead-letter queue (at its next receive). */
   | { readonly status: 'dead-lettered'; readonly key: string; readonly attempts: number };
 
@@ -25,7 +26,7 @@ export interface Harness {
   readonly functionLog: string[];
   readonly sizes: SizeSpec[];
   /** The first notification about `key` that `accept` takes, or the dead-letter queue, whichever comes first. */
-  outcome(key: string, timeoutMs: number, accept?: (document: PipelineNotification) => boolean): Promise<Outcome>;
+  outcome(key: string, timeoutMs: number, accept?: (document: NotificationDocument) => boolean): Promise<Outcome>;
   /** The invocations whose batch held an event about `key`, oldest first. */
   attemptsFor(key: string): Invocation[];
   /** How many times an event about `key` was left on the queue to be received again. */
