@@ -6,6 +6,9 @@ import { Fit, SizeSpec } from '../src/handler/config';
 import { decodesHeic, PROBE_HEIC } from '../src/handler/heic-support';
 import { ImageRejectedError, RejectReason, resizeImage, ResizeOptions } from '../src/handler/image-core';
 import { DEFAULT_SIZES, ImageFit } from '../src/image-size';
+import {
+  noise, ORIENTATION_HEIGHT, ORIENTATION_WIDTH, pixelAt, quadrantsOf, Rgb, solid, storedWithOrientation,
+} from './support/test-images';
 
 const CORPUS = path.join(__dirname, '..', '..', 'shared', 'corpus');
 
@@ -22,31 +25,8 @@ function corpus(name: string): Buffer {
   return readFileSync(path.join(CORPUS, name));
 }
 
-type Rgb = [number, number, number];
-
-/** The same detail everywhere on every run, so lossy encoders and damaged data have real, repeatable work. */
-function noise(width: number, height: number): sharp.Sharp {
-  const pixels = Buffer.alloc(width * height * 3);
-  let state = 1;
-  for (let i = 0; i < pixels.length; i++) {
-    state = (state * 48271) % 2147483647;
-    pixels[i] = state % 256;
-  }
-  return sharp(pixels, { raw: { width, height, channels: 3 } });
-}
-
-function solid(width: number, height: number, [r, g, b]: Rgb): sharp.Sharp {
-  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } });
-}
-
 async function decoded(data: Buffer) {
   return sharp(data).raw().toBuffer({ resolveWithObject: true });
-}
-
-async function pixelAt(data: Buffer, x: number, y: number): Promise<number[]> {
-  const { data: pixels, info } = await decoded(data);
-  const offset = (y * info.width + x) * info.channels;
-  return [...pixels.subarray(offset, offset + info.channels)];
 }
 
 function expectClose(actual: number[], expected: number[], tolerance: number): void {
@@ -279,48 +259,6 @@ describe('output formats', () => {
 });
 
 describe('EXIF orientation', () => {
-  const WIDTH = 64;
-  const HEIGHT = 48;
-  const QUADRANTS: Rgb[] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]];
-
-  /** Where the upright pixel (x, y) is stored under each EXIF orientation (TIFF 6.0 / EXIF 2.3 definitions). */
-  const STORED: Record<number, (x: number, y: number) => [number, number]> = {
-    1: (x, y) => [x, y],
-    2: (x, y) => [WIDTH - 1 - x, y],
-    3: (x, y) => [WIDTH - 1 - x, HEIGHT - 1 - y],
-    4: (x, y) => [x, HEIGHT - 1 - y],
-    5: (x, y) => [y, x],
-    6: (x, y) => [y, WIDTH - 1 - x],
-    7: (x, y) => [HEIGHT - 1 - y, WIDTH - 1 - x],
-    8: (x, y) => [HEIGHT - 1 - y, x],
-  };
-
-  /** Upright: red top left, green top right, blue bottom left, yellow bottom right. */
-  function uprightColour(x: number, y: number): Rgb {
-    return QUADRANTS[(y < HEIGHT / 2 ? 0 : 2) + (x < WIDTH / 2 ? 0 : 1)];
-  }
-
-  async function storedWithOrientation(orientation: number): Promise<Buffer> {
-    const swapped = orientation >= 5;
-    const [storedWidth, storedHeight] = swapped ? [HEIGHT, WIDTH] : [WIDTH, HEIGHT];
-    const pixels = Buffer.alloc(storedWidth * storedHeight * 3);
-    for (let y = 0; y < HEIGHT; y++) {
-      for (let x = 0; x < WIDTH; x++) {
-        const [sx, sy] = STORED[orientation](x, y);
-        pixels.set(uprightColour(x, y), (sy * storedWidth + sx) * 3);
-      }
-    }
-    return sharp(pixels, { raw: { width: storedWidth, height: storedHeight, channels: 3 } })
-      .withMetadata({ orientation })
-      .jpeg({ quality: 95 })
-      .toBuffer();
-  }
-
-  function nearestQuadrant(pixel: number[]): number {
-    const distance = (colour: Rgb) => colour.reduce((sum, value, i) => sum + Math.abs(value - pixel[i]), 0);
-    return QUADRANTS.reduce((best, colour, i) => (distance(colour) < distance(QUADRANTS[best]) ? i : best), 0);
-  }
-
   test.each([1, 2, 3, 4, 5, 6, 7, 8])('orientation %i comes out upright, at full size and scaled', async (orientation) => {
     // GIVEN
     const input = await storedWithOrientation(orientation);
@@ -333,15 +271,11 @@ describe('EXIF orientation', () => {
     });
 
     // THEN
-    expect([result.input.width, result.input.height]).toEqual([WIDTH, HEIGHT]);
+    expect([result.input.width, result.input.height]).toEqual([ORIENTATION_WIDTH, ORIENTATION_HEIGHT]);
     const [full, half] = result.outputs;
-    expect([full.width, full.height, half.width, half.height]).toEqual([WIDTH, HEIGHT, 32, 24]);
+    expect([full.width, full.height, half.width, half.height]).toEqual([ORIENTATION_WIDTH, ORIENTATION_HEIGHT, 32, 24]);
     for (const output of result.outputs) {
-      const quadrants = [];
-      for (const [fx, fy] of [[0.25, 0.25], [0.75, 0.25], [0.25, 0.75], [0.75, 0.75]]) {
-        quadrants.push(nearestQuadrant(await pixelAt(output.data, Math.floor(output.width * fx), Math.floor(output.height * fy))));
-      }
-      expect(quadrants).toEqual([0, 1, 2, 3]);
+      expect(await quadrantsOf(output.data)).toEqual([0, 1, 2, 3]);
       expect((await sharp(output.data).metadata()).orientation).toBeUndefined();
     }
   });
