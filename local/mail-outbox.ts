@@ -7,12 +7,11 @@
  * emulator, so they open from this machine).
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import {
   GetSubscriptionAttributesCommand, paginateListSubscriptionsByTopic, SNSClient, SubscribeCommand, UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
+import { SnsEnvelope, SnsHttpEndpoint } from './sns-http-endpoint';
 import { deletedNotification, failedNotification, NotificationDocument, resizedNotification } from '../src/handler/notification';
 
 export interface Mail {
@@ -36,15 +35,12 @@ export interface MailOutboxOptions {
 export class MailOutbox {
   public static async start(options: MailOutboxOptions): Promise<MailOutbox> {
     const outbox = new MailOutbox(options);
-    await new Promise<void>((resolve, reject) => {
-      outbox.server.once('error', reject);
-      outbox.server.listen(0, '127.0.0.1', () => resolve());
-    });
+    outbox.endpoint = await SnsHttpEndpoint.start((envelope, urlPath) => outbox.receive(envelope, urlPath));
     return outbox;
   }
 
-  private readonly server = createServer((req, res) => this.receive(req, res));
   private readonly subscriptions: string[] = [];
+  private endpoint!: SnsHttpEndpoint;
 
   private constructor(private readonly options: MailOutboxOptions) {}
 
@@ -64,11 +60,10 @@ export class MailOutbox {
         filter[name] = Attributes[name];
       }
     }
-    const { port } = this.server.address() as AddressInfo;
     const { SubscriptionArn } = await this.options.sns.send(new SubscribeCommand({
       TopicArn: this.options.topicArn,
       Protocol: 'http',
-      Endpoint: `http://127.0.0.1:${port}/${encodeURIComponent(email)}`,
+      Endpoint: `${this.endpoint.url}${encodeURIComponent(email)}`,
       Attributes: filter,
       ReturnSubscriptionArn: true,
     }));
@@ -80,32 +75,20 @@ export class MailOutbox {
     for (const arn of this.subscriptions.splice(0)) {
       await this.options.sns.send(new UnsubscribeCommand({ SubscriptionArn: arn }));
     }
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await this.endpoint.stop();
   }
 
-  private receive(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      res.end();
-      try {
-        const envelope = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        if (envelope.Type !== 'Notification') {
-          return;
-        }
-        this.deliver({
-          to: decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname.slice(1)),
-          subject: envelope.Subject ?? '',
-          text: this.emailText(JSON.parse(envelope.Message)),
-          receivedAt: new Date(),
-        });
-      } catch (error) {
-        this.options.log(`mail: could not render a notification as email: ${(error as Error).message}`);
-      }
-    });
+  private receive(envelope: SnsEnvelope, urlPath: string): void {
+    try {
+      this.deliver({
+        to: decodeURIComponent(urlPath.slice(1)),
+        subject: envelope.Subject ?? '',
+        text: this.emailText(JSON.parse(envelope.Message)),
+        receivedAt: new Date(),
+      });
+    } catch (error) {
+      this.options.log(`mail: could not render a notification as email: ${(error as Error).message}`);
+    }
   }
 
   private emailText(document: NotificationDocument): string {

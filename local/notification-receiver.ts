@@ -3,8 +3,7 @@
  * be: it takes SNS's envelope and keeps the JSON document each notification carries. The demo and the
  * end-to-end tests wait on it.
  */
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { SnsEnvelope, SnsHttpEndpoint } from './sns-http-endpoint';
 import type { NotificationDocument } from '../src/handler/notification';
 
 export interface ReceivedNotification {
@@ -16,22 +15,19 @@ export interface ReceivedNotification {
 export class NotificationReceiver {
   public static async start(): Promise<NotificationReceiver> {
     const receiver = new NotificationReceiver();
-    await new Promise<void>((resolve, reject) => {
-      receiver.server.once('error', reject);
-      receiver.server.listen(0, '127.0.0.1', () => resolve());
-    });
+    receiver.endpoint = await SnsHttpEndpoint.start((envelope) => receiver.receive(envelope));
     return receiver;
   }
 
   public readonly received: ReceivedNotification[] = [];
-  private readonly server = createServer((req, res) => this.receive(req, res));
   private readonly waiters = new Set<() => void>();
+  private endpoint!: SnsHttpEndpoint;
 
   private constructor() {}
 
   /** The endpoint to subscribe. */
   public get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+    return this.endpoint.url;
   }
 
   /** The first notification about `key` (in any bucket) that satisfies `accept`, waiting up to `timeoutMs`. */
@@ -60,25 +56,13 @@ export class NotificationReceiver {
   }
 
   public stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return this.endpoint.stop();
   }
 
-  private receive(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      res.end();
-      const envelope = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      if (envelope.Type !== 'Notification') {
-        return;
-      }
-      this.received.push({ subject: envelope.Subject, document: JSON.parse(envelope.Message), receivedAt: Date.now() });
-      for (const wake of [...this.waiters]) {
-        wake();
-      }
-    });
+  private receive(envelope: SnsEnvelope): void {
+    this.received.push({ subject: envelope.Subject, document: JSON.parse(envelope.Message), receivedAt: Date.now() });
+    for (const wake of [...this.waiters]) {
+      wake();
+    }
   }
 }
