@@ -11,7 +11,7 @@ import { existsSync } from 'fs';
 import { mkdir, stat } from 'fs/promises';
 import * as path from 'path';
 import sharp from 'sharp';
-import { forkMeasurement } from './fork-measurement';
+import { ApproachProcess } from './approach-process';
 
 const REPO_ROOT = path.join(__dirname, '..');
 const INPUTS = path.join(__dirname, 'out', 'memory-inputs');
@@ -72,19 +72,17 @@ async function main(): Promise<void> {
   for (const file of files) {
     const { width, height } = await sharp(file).metadata();
     const megapixels = (width * height) / 1e6;
-    const measurement = await forkMeasurement({
-      approach: 'project',
-      images: [{ path: file, megapixels }],
-      warmUp: false,
-    });
+    // A fresh process per input, and no warm-up: one call's peak, as the first image in a new Lambda container.
+    const worker = await ApproachProcess.start('project', [file]);
+    const measurement = await worker.run(0).finally(() => worker.stop());
     console.log([
       path.basename(file).padEnd(33),
       ((await stat(file)).size / 2 ** 20).toFixed(1).padStart(8),
       megapixels.toFixed(1).padStart(11),
       measurement.cpuMs.toFixed(0).padStart(7),
-      measurement.baselineRssMb.toFixed(0).padStart(16),
+      measurement.rssBeforeMb.toFixed(0).padStart(16),
       measurement.peakRssMb.toFixed(0).padStart(12),
-      (measurement.peakRssMb - measurement.baselineRssMb).toFixed(0).padStart(16),
+      (measurement.peakRssMb - measurement.rssBeforeMb).toFixed(0).padStart(16),
     ].join('  '));
   }
 }

@@ -1,23 +1,28 @@
 /**
  * Compares the handler's resize (`project`) with a pipeline per size (`naive`), pure JavaScript (`jimp`) and the
- * least work possible (`floor`) on the same images and the default sizes, one libvips thread, each pass of each
- * approach in a process of its own. Passes take turns between approaches, so a machine that gets busier or quieter
- * during the run skews no approach more than another. Prints a table and writes `results.json` and `results.svg`.
+ * least work possible (`floor`) on the same images and the default sizes, one call after another (never two at
+ * once) with one libvips thread. Prints a table and writes `results.json` and `results.svg`.
  *
  *   ts-node --project tsconfig.dev.json bench/run.ts [--dir DIR] [--out DIR] [--iterations N] [--quick]
  *
  * --dir         images to use (default: ../shared/corpus beside the repository)
  * --out         where results.json and results.svg go (default: bench/)
- * --iterations  passes over all images per approach, each after one untimed warm-up call (default 3)
+ * --iterations  passes over all images (default 5)
  * --quick       a smoke test: only the smallest image, one pass
+ *
+ * Each approach runs in a process of its own for the whole run (see approach-worker.ts), so its peak RSS is its
+ * own. The approaches take turns image by image, in an order that rotates, so a machine that gets busier or quieter
+ * during the run (a shared 2-core VM does) weighs on every approach alike. Before each timed call a full garbage
+ * collection clears what the previous call left, so no call pays for an earlier one's garbage.
  */
 import { mkdir, readdir, writeFile } from 'fs/promises';
 import * as path from 'path';
 import sharp from 'sharp';
+import { ApproachProcess } from './approach-process';
+import type { CallMeasurement } from './approach-worker';
 import { APPROACHES, ApproachName, SIZES } from './approaches';
 import { renderChart } from './chart';
-import { forkMeasurement } from './fork-measurement';
-import { BenchImage, Measurement } from './measure-approach';
+import { PEAK_RSS_RESETTABLE } from './process-memory';
 
 const REPO_ROOT = path.join(__dirname, '..');
 
@@ -31,16 +36,34 @@ interface Options {
   readonly quick: boolean;
 }
 
+interface BenchImage {
+  readonly name: string;
+  readonly path: string;
+  /** Upright megapixels of the original: the unit of work all approaches share. */
+  readonly megapixels: number;
+}
+
 export interface ApproachResult {
   readonly mpPerSec: number;
   readonly cpuMsPerImage: number;
   readonly peakRssMb: number;
 }
 
+/** What one approach used, over all passes. */
+interface Tally {
+  cpuMs: number;
+  megapixels: number;
+  calls: number;
+  peakRssMb: number;
+  /** RSS at the start of the call that reached `peakRssMb`. */
+  rssBeforePeakMb: number;
+  readonly cpuMsByImage: Map<string, number>;
+}
+
 function parseArgs(args: string[]): Options {
   let dir = path.join(REPO_ROOT, '..', 'shared', 'corpus');
   let out = __dirname;
-  let iterations = 3;
+  let iterations = 5;
   let quick = false;
   for (let i = 0; i < args.length; i++) {
     const value = () => {
@@ -73,7 +96,7 @@ async function findImages(dir: string, quick: boolean): Promise<{ used: BenchIma
     if (metadata === undefined || !COMMON_FORMATS.has(metadata.format)) {
       skipped.push(name);
     } else {
-      used.push({ path: file, megapixels: (metadata.width * metadata.height) / 1e6 });
+      used.push({ name, path: file, megapixels: (metadata.autoOrient.width * metadata.autoOrient.height) / 1e6 });
     }
   }
   if (used.length === 0) {
@@ -81,20 +104,27 @@ async function findImages(dir: string, quick: boolean): Promise<{ used: BenchIma
   }
   if (quick) {
     const smallest = used.reduce((a, b) => (a.megapixels <= b.megapixels ? a : b));
-    return { used: [smallest], skipped: [...skipped, ...used.filter((image) => image !== smallest).map((image) => path.basename(image.path))] };
+    return { used: [smallest], skipped: [...skipped, ...used.filter((image) => image !== smallest).map((image) => image.name)] };
   }
   return { used, skipped };
 }
 
-/** CPU and megapixels add up over the passes; the peak RSS is the highest any one pass reached. */
-function summarise(passes: Measurement[]): ApproachResult {
-  const cpuMs = passes.reduce((sum, pass) => sum + pass.cpuMs, 0);
-  const megapixels = passes.reduce((sum, pass) => sum + pass.megapixels, 0);
-  const images = passes.reduce((sum, pass) => sum + pass.images, 0);
+function record(tally: Tally, image: BenchImage, call: CallMeasurement): void {
+  tally.cpuMs += call.cpuMs;
+  tally.megapixels += image.megapixels;
+  tally.calls += 1;
+  tally.cpuMsByImage.set(image.name, (tally.cpuMsByImage.get(image.name) ?? 0) + call.cpuMs);
+  if (call.peakRssMb > tally.peakRssMb) {
+    tally.peakRssMb = call.peakRssMb;
+    tally.rssBeforePeakMb = call.rssBeforeMb;
+  }
+}
+
+function summarise(tally: Tally): ApproachResult {
   return {
-    mpPerSec: round(megapixels / (cpuMs / 1000)),
-    cpuMsPerImage: round(cpuMs / images),
-    peakRssMb: round(Math.max(...passes.map((pass) => pass.peakRssMb))),
+    mpPerSec: round(tally.megapixels / (tally.cpuMs / 1000)),
+    cpuMsPerImage: round(tally.cpuMs / tally.calls),
+    peakRssMb: round(tally.peakRssMb),
   };
 }
 
@@ -102,16 +132,7 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function printTable(results: Record<ApproachName, ApproachResult>, baselines: Record<ApproachName, number>): void {
-  const header = ['approach', 'CPU ms/image', 'MP per CPU s', 'peak RSS MB', 'baseline RSS MB', 'project MP/s ÷ this'];
-  const rows = (Object.keys(results) as ApproachName[]).map((name) => [
-    name,
-    results[name].cpuMsPerImage.toFixed(1),
-    results[name].mpPerSec.toFixed(2),
-    results[name].peakRssMb.toFixed(0),
-    baselines[name].toFixed(0),
-    (results.project.mpPerSec / results[name].mpPerSec).toFixed(2),
-  ]);
+function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   for (const row of [header, ...rows]) {
     console.log(row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  '));
@@ -122,31 +143,69 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const { used, skipped } = await findImages(options.dir, options.quick);
   const megapixels = used.reduce((sum, image) => sum + image.megapixels, 0);
-  console.log(`images: ${used.map((image) => path.basename(image.path)).join(', ')} (${megapixels.toFixed(1)} MP)`);
+  console.log(`images: ${used.map((image) => image.name).join(', ')} (${megapixels.toFixed(1)} MP)`);
   if (skipped.length > 0) {
     console.log(`not used: ${skipped.join(', ')}`);
   }
   console.log(`sizes: ${SIZES.map((size) => `${size.name} ${size.width ?? ''}x${size.height ?? ''} ${size.fit}`).join(', ')}; ` +
-    `JPEG q80; ${options.iterations} pass(es) per approach, each after a warm-up; one libvips thread\n`);
+    `JPEG q80; ${options.iterations} pass(es), after one warm-up call per approach; one libvips thread`);
+  if (!PEAK_RSS_RESETTABLE) {
+    console.log('peak RSS: this system cannot reset it, so each figure is its process\'s peak since it started');
+  }
+  console.log('');
 
   const approaches = Object.keys(APPROACHES) as ApproachName[];
-  const passes = Object.fromEntries(approaches.map((name) => [name, [] as Measurement[]])) as Record<ApproachName, Measurement[]>;
-  for (let pass = 0; pass < options.iterations; pass++) {
-    for (let turn = 0; turn < approaches.length; turn++) {
-      const approach = approaches[(pass + turn) % approaches.length];
-      passes[approach].push(await forkMeasurement({ approach, images: used, warmUp: true }));
+  const tallies = Object.fromEntries(approaches.map((name) => [name, {
+    cpuMs: 0, megapixels: 0, calls: 0, peakRssMb: 0, rssBeforePeakMb: 0, cpuMsByImage: new Map<string, number>(),
+  }])) as Record<ApproachName, Tally>;
+  const processes: ApproachProcess[] = [];
+  try {
+    for (const name of approaches) {
+      const started = await ApproachProcess.start(name, used.map((image) => image.path));
+      processes.push(started);
+      // The first call pays for lazy initialisation (libvips, JIT) that a warm Lambda has already paid.
+      await started.run(0);
     }
+    let turn = 0;
+    for (let pass = 0; pass < options.iterations; pass++) {
+      for (const [index, image] of used.entries()) {
+        for (let i = 0; i < processes.length; i++) {
+          const next = processes[(turn + i) % processes.length];
+          record(tallies[next.approach], image, await next.run(index));
+        }
+        turn++;
+      }
+    }
+  } finally {
+    processes.forEach((started) => started.stop());
   }
-  const results = Object.fromEntries(approaches.map((name) => [name, summarise(passes[name])])) as Record<ApproachName, ApproachResult>;
-  const baselines = Object.fromEntries(approaches.map((name) => [name, passes[name][0].baselineRssMb])) as Record<ApproachName, number>;
-  printTable(results, baselines);
+
+  const results = Object.fromEntries(approaches.map((name) => [name, summarise(tallies[name])])) as Record<ApproachName, ApproachResult>;
+  printTable(
+    ['approach', 'CPU ms/image', 'MP per CPU s', 'peak RSS MB', 'RSS before MB', 'project MP/s ÷ this'],
+    approaches.map((name) => [
+      name,
+      results[name].cpuMsPerImage.toFixed(1),
+      results[name].mpPerSec.toFixed(2),
+      results[name].peakRssMb.toFixed(0),
+      tallies[name].rssBeforePeakMb.toFixed(0),
+      (results.project.mpPerSec / results[name].mpPerSec).toFixed(2),
+    ]));
+  console.log('\nCPU ms per call, by image (mean over passes):');
+  printTable(
+    ['image', 'MP', ...approaches, 'floor ÷ project'],
+    used.map((image) => {
+      const mean = (name: ApproachName) => tallies[name].cpuMsByImage.get(image.name)! / options.iterations;
+      return [image.name, image.megapixels.toFixed(1), ...approaches.map((name) => mean(name).toFixed(1)),
+        (mean('floor') / mean('project')).toFixed(2)];
+    }));
 
   await mkdir(options.out, { recursive: true });
   await writeFile(path.join(options.out, 'results.json'), `${JSON.stringify(results, undefined, 2)}\n`);
-  const baseline = Math.max(...Object.values(baselines));
+  const rssBefore = Math.min(...approaches.map((name) => tallies[name].rssBeforePeakMb));
   await writeFile(path.join(options.out, 'results.svg'), renderChart(
     `Default sizes from ${used.length} image(s), ${megapixels.toFixed(0)} MP, one libvips thread`,
-    `Peak RSS includes about ${baseline.toFixed(0)} MB that node and ts-node hold before any image.`,
+    `Peak RSS includes about ${rssBefore.toFixed(0)} MB that node and ts-node hold before any image.`,
     approaches.map((name) => ({ label: name, ...results[name] }))));
   console.log(`\nwrote ${path.join(options.out, 'results.json')} and results.svg`);
 }

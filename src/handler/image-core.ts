@@ -6,6 +6,7 @@ import { AnimationName, Fit, OutputFormatName, SizeSpec } from './config';
 import { resizeAnimation } from './image-animation';
 import { inspectImage, SourceImage } from './image-inspection';
 import { ImageRejectedError } from './image-rejected-error';
+import { withoutUnusedJpegMetadata } from './jpeg-metadata';
 import { chooseEncoding, encode, Encoding, OutputFormat } from './output-encoding';
 import { planSize, SizeGeometry } from './resize-geometry';
 
@@ -87,14 +88,17 @@ interface Intermediate {
  *
  * The original is decoded once: one pipeline (with JPEG and WebP shrink-on-load) scales it to the largest size any
  * output needs, and every size is made from that. A straightforward resize per size would decode it once per size.
+ * A JPEG's bulky metadata is left out before either of the two reads, its header's and its pixels' (see
+ * jpeg-metadata.ts).
  *
  * @throws ImageRejectedError when the upload is no image, an image the pipeline refuses, too large, or damaged:
  *   retrying cannot help
  */
-export async function resizeImage(input: Buffer, options: ResizeOptions): Promise<ResizeResult> {
+export async function resizeImage(upload: Buffer, options: ResizeOptions): Promise<ResizeResult> {
   if (options.sizes.length === 0) {
     throw new Error('resizeImage: at least one size is required');
   }
+  const input = withoutUnusedJpegMetadata(upload);
   const source = await inspectImage(input, options.maxInputPixels, options.animation === 'keep');
   const described = { format: source.format, width: source.width, height: source.height };
   if (source.animation !== undefined) {
