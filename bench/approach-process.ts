@@ -10,7 +10,8 @@ export class ApproachProcess {
   static async start(approach: ApproachName, paths: string[]): Promise<ApproachProcess> {
     const child = fork(path.join(__dirname, 'approach-worker.ts'), [], {
       execArgv: ['-r', 'ts-node/register/transpile-only'],
-      env: { ...process.env, TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.dev.json') },
+      // MALLOC_ARENA_MAX as the resize function has it (see image-resize-pipeline.ts), for every approach alike.
+      env: { ...process.env, MALLOC_ARENA_MAX: '2', TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.dev.json') },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const started = new ApproachProcess(approach, child);

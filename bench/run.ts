@@ -7,13 +7,17 @@
  *
  * --dir         images to use (default: ../shared/corpus beside the repository)
  * --out         where results.json and results.svg go (default: bench/)
- * --iterations  passes over all images (default 5)
+ * --iterations  passes over all images (default 7)
  * --quick       a smoke test: only the smallest image, one pass
  *
  * Each approach runs in a process of its own for the whole run (see approach-worker.ts), so its peak RSS is its
- * own. The approaches take turns image by image, in an order that rotates, so a machine that gets busier or quieter
- * during the run (a shared 2-core VM does) weighs on every approach alike. Before each timed call a full garbage
- * collection clears what the previous call left, so no call pays for an earlier one's garbage.
+ * own and, as in a warm Lambda container, each call finds what the earlier ones left (heap, garbage, allocator
+ * state). The approaches take turns image by image, in an order that rotates, so a machine that gets busier or
+ * quieter during the run weighs on every approach alike.
+ *
+ * An image's CPU time is the median of its passes. On a shared machine a neighbour's burst can double one call's
+ * CPU time (cache and memory bandwidth are shared, CPU time is not protected from that); one such call would move
+ * a mean, and an approach's total with it, but not a median. The table also prints the ratios from means.
  */
 import { mkdir, readdir, writeFile } from 'fs/promises';
 import * as path from 'path';
@@ -51,19 +55,17 @@ export interface ApproachResult {
 
 /** What one approach used, over all passes. */
 interface Tally {
-  cpuMs: number;
-  megapixels: number;
-  calls: number;
+  /** By image, one figure a pass. */
+  readonly cpuMs: number[][];
   peakRssMb: number;
   /** RSS at the start of the call that reached `peakRssMb`. */
   rssBeforePeakMb: number;
-  readonly cpuMsByImage: Map<string, number>;
 }
 
 function parseArgs(args: string[]): Options {
   let dir = path.join(REPO_ROOT, '..', 'shared', 'corpus');
   let out = __dirname;
-  let iterations = 5;
+  let iterations = 7;
   let quick = false;
   for (let i = 0; i < args.length; i++) {
     const value = () => {
@@ -109,21 +111,31 @@ async function findImages(dir: string, quick: boolean): Promise<{ used: BenchIma
   return { used, skipped };
 }
 
-function record(tally: Tally, image: BenchImage, call: CallMeasurement): void {
-  tally.cpuMs += call.cpuMs;
-  tally.megapixels += image.megapixels;
-  tally.calls += 1;
-  tally.cpuMsByImage.set(image.name, (tally.cpuMsByImage.get(image.name) ?? 0) + call.cpuMs);
+function record(tally: Tally, image: number, call: CallMeasurement): void {
+  tally.cpuMs[image].push(call.cpuMs);
   if (call.peakRssMb > tally.peakRssMb) {
     tally.peakRssMb = call.peakRssMb;
     tally.rssBeforePeakMb = call.rssBeforeMb;
   }
 }
 
-function summarise(tally: Tally): ApproachResult {
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function mean(values: number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** `perImage` picks one CPU figure for each image from its passes. */
+function summarise(tally: Tally, images: BenchImage[], perImage: (passes: number[]) => number): ApproachResult {
+  const cpuMs = tally.cpuMs.reduce((sum, passes) => sum + perImage(passes), 0);
+  const megapixels = images.reduce((sum, image) => sum + image.megapixels, 0);
   return {
-    mpPerSec: round(tally.megapixels / (tally.cpuMs / 1000)),
-    cpuMsPerImage: round(tally.cpuMs / tally.calls),
+    mpPerSec: round(megapixels / (cpuMs / 1000)),
+    cpuMsPerImage: round(cpuMs / images.length),
     peakRssMb: round(tally.peakRssMb),
   };
 }
@@ -155,8 +167,8 @@ async function main(): Promise<void> {
   console.log('');
 
   const approaches = Object.keys(APPROACHES) as ApproachName[];
-  const tallies = Object.fromEntries(approaches.map((name) => [name, {
-    cpuMs: 0, megapixels: 0, calls: 0, peakRssMb: 0, rssBeforePeakMb: 0, cpuMsByImage: new Map<string, number>(),
+  const tallies = Object.fromEntries(approaches.map((name): [ApproachName, Tally] => [name, {
+    cpuMs: used.map(() => []), peakRssMb: 0, rssBeforePeakMb: 0,
   }])) as Record<ApproachName, Tally>;
   const processes: ApproachProcess[] = [];
   try {
@@ -168,10 +180,10 @@ async function main(): Promise<void> {
     }
     let turn = 0;
     for (let pass = 0; pass < options.iterations; pass++) {
-      for (const [index, image] of used.entries()) {
+      for (let index = 0; index < used.length; index++) {
         for (let i = 0; i < processes.length; i++) {
           const next = processes[(turn + i) % processes.length];
-          record(tallies[next.approach], image, await next.run(index));
+          record(tallies[next.approach], index, await next.run(index));
         }
         turn++;
       }
@@ -180,9 +192,12 @@ async function main(): Promise<void> {
     processes.forEach((started) => started.stop());
   }
 
-  const results = Object.fromEntries(approaches.map((name) => [name, summarise(tallies[name])])) as Record<ApproachName, ApproachResult>;
+  const summariseAll = (perImage: (passes: number[]) => number) =>
+    Object.fromEntries(approaches.map((name) => [name, summarise(tallies[name], used, perImage)])) as Record<ApproachName, ApproachResult>;
+  const results = summariseAll(median);
+  const fromMeans = summariseAll(mean);
   printTable(
-    ['approach', 'CPU ms/image', 'MP per CPU s', 'peak RSS MB', 'RSS before MB', 'project MP/s ÷ this'],
+    ['approach', 'CPU ms/image', 'MP per CPU s', 'peak RSS MB', 'RSS before MB', 'project MP/s ÷ this', 'the same from means'],
     approaches.map((name) => [
       name,
       results[name].cpuMsPerImage.toFixed(1),
@@ -190,14 +205,15 @@ async function main(): Promise<void> {
       results[name].peakRssMb.toFixed(0),
       tallies[name].rssBeforePeakMb.toFixed(0),
       (results.project.mpPerSec / results[name].mpPerSec).toFixed(2),
+      (fromMeans.project.mpPerSec / fromMeans[name].mpPerSec).toFixed(2),
     ]));
-  console.log('\nCPU ms per call, by image (mean over passes):');
+  console.log('\nCPU ms per call, by image (median of the passes):');
   printTable(
     ['image', 'MP', ...approaches, 'floor ÷ project'],
-    used.map((image) => {
-      const mean = (name: ApproachName) => tallies[name].cpuMsByImage.get(image.name)! / options.iterations;
-      return [image.name, image.megapixels.toFixed(1), ...approaches.map((name) => mean(name).toFixed(1)),
-        (mean('floor') / mean('project')).toFixed(2)];
+    used.map((image, index) => {
+      const cpuMs = (name: ApproachName) => median(tallies[name].cpuMs[index]);
+      return [image.name, image.megapixels.toFixed(1), ...approaches.map((name) => cpuMs(name).toFixed(1)),
+        (cpuMs('floor') / cpuMs('project')).toFixed(2)];
     }));
 
   await mkdir(options.out, { recursive: true });

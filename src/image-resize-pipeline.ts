@@ -434,6 +434,10 @@ export class ImageResizePipeline extends Construct {
         [ENV.maxInputPixels]: String(settings.maxInputPixels),
         [ENV.linkExpirySeconds]: String(settings.linkExpiry.toSeconds()),
         [ENV.animation]: props.animation ?? Animation.FIRST_FRAME,
+        // glibc gives each thread that allocates (libuv's and libvips' workers) an arena of its own and rarely hands
+        // freed image buffers back. Over the reference corpus in one long-lived process (a warm container) peak RSS
+        // was about 420 MB with the default, about 300 MB with two arenas, at the same CPU time.
+        MALLOC_ARENA_MAX: '2',
       },
     });
     acknowledge(fn, 'AwsSolutions-L1',

@@ -106,6 +106,10 @@ describe('defaults', () => {
     expect(env).toMatchObject({ OUTPUT_FORMAT: 'jpeg', QUALITY: '80', LINK_EXPIRY_SECONDS: '21600', MAX_INPUT_PIXELS: '50000000', ANIMATION: 'first-frame' });
   });
 
+  test('the function limits glibc to two malloc arenas, so a warm container does not keep image buffers per thread', () => {
+    expect(resizeFunctionEnv(template).MALLOC_ARENA_MAX).toBe('2');
+  });
+
   test('the queue triggers the function with partial batch responses', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 5,

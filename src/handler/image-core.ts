@@ -111,7 +111,13 @@ export async function resizeImage(upload: Buffer, options: ResizeOptions): Promi
   }));
 
   const intermediate = await decodeOnce(input, source, plans, encoding, options.maxInputPixels);
-  const outputs = await Promise.all(plans.map((plan) => renderSize(intermediate, plan, encoding, options.quality)));
+  // One size after another, not all at once: the function has less than one vCPU below 1,769 MB, so parallel
+  // renders only take turns, and each holds its own buffers meanwhile. Over the reference corpus in one long-lived
+  // process, rendering them in parallel raised peak RSS from about 420 MB to 540 to 630 MB and saved no CPU time.
+  const outputs: ResizedImage[] = [];
+  for (const plan of plans) {
+    outputs.push(await renderSize(intermediate, plan, encoding, options.quality));
+  }
   return { input: described, outputs };
 }
 
