@@ -2,6 +2,7 @@ import { ChildProcess, fork } from 'child_process';
 import * as path from 'path';
 import type { CallMeasurement, WorkerRequest } from './approach-worker';
 import { ApproachName } from './approaches';
+import { GLIBC_MALLOC_TUNING } from '../src/glibc-malloc-tuning';
 
 const REPO_ROOT = path.join(__dirname, '..');
 
@@ -10,8 +11,8 @@ export class ApproachProcess {
   static async start(approach: ApproachName, paths: string[]): Promise<ApproachProcess> {
     const child = fork(path.join(__dirname, 'approach-worker.ts'), [], {
       execArgv: ['-r', 'ts-node/register/transpile-only'],
-      // MALLOC_ARENA_MAX as the resize function has it (see image-resize-pipeline.ts), for every approach alike.
-      env: { ...process.env, MALLOC_ARENA_MAX: '2', TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.dev.json') },
+      // The resize function's malloc settings, for every approach alike.
+      env: { ...process.env, ...GLIBC_MALLOC_TUNING, TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.dev.json') },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const started = new ApproachProcess(approach, child);

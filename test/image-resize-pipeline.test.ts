@@ -106,8 +106,12 @@ describe('defaults', () => {
     expect(env).toMatchObject({ OUTPUT_FORMAT: 'jpeg', QUALITY: '80', LINK_EXPIRY_SECONDS: '21600', MAX_INPUT_PIXELS: '50000000', ANIMATION: 'first-frame' });
   });
 
-  test('the function limits glibc to two malloc arenas, so a warm container does not keep image buffers per thread', () => {
-    expect(resizeFunctionEnv(template).MALLOC_ARENA_MAX).toBe('2');
+  test('the function limits glibc to two malloc arenas and keeps freed image buffers of up to 32 MiB for the next image', () => {
+    expect(resizeFunctionEnv(template)).toMatchObject({
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_MMAP_THRESHOLD_: '33554432',
+      MALLOC_TRIM_THRESHOLD_: '268435456',
+    });
   });
 
   test('the queue triggers the function with partial batch responses', () => {
