@@ -1,7 +1,8 @@
 /**
  * Peak RSS of one `resizeImage` call (default sizes, JPEG q80) per input, each in a fresh process: the corpus's
- * largest photograph and a generated 40-megapixel image in each layout that decodes differently. What it prints
- * is the evidence for the default `maxInputPixels`.
+ * largest photograph and a generated 40-megapixel image in each layout that decodes differently. Then the same
+ * inputs one after another in one long-lived process, as a warm container meets them. What it prints is the
+ * evidence for the default `maxInputPixels`.
  *
  *   ts-node --project tsconfig.dev.json bench/memory.ts [--corpus-image FILE]
  *
@@ -12,6 +13,7 @@ import { mkdir, stat } from 'fs/promises';
 import * as path from 'path';
 import sharp from 'sharp';
 import { ApproachProcess } from './approach-process';
+import type { CallMeasurement } from './approach-worker';
 
 const REPO_ROOT = path.join(__dirname, '..');
 const INPUTS = path.join(__dirname, 'out', 'memory-inputs');
@@ -61,30 +63,63 @@ async function generatedInputs(source: string): Promise<string[]> {
   return files;
 }
 
+interface Input {
+  readonly file: string;
+  readonly fileMb: number;
+  readonly megapixels: number;
+}
+
+async function describe(file: string): Promise<Input> {
+  const { width, height } = await sharp(file).metadata();
+  return { file, fileMb: (await stat(file)).size / 2 ** 20, megapixels: (width * height) / 1e6 };
+}
+
+const HEADER = `${'input'.padEnd(33)}  file MB  megapixels  CPU ms  baseline RSS MB  peak RSS MB  peak - baseline`;
+
+function row(input: Input, measurement: CallMeasurement): string {
+  return [
+    path.basename(input.file).padEnd(33),
+    input.fileMb.toFixed(1).padStart(8),
+    input.megapixels.toFixed(1).padStart(11),
+    measurement.cpuMs.toFixed(0).padStart(7),
+    measurement.rssBeforeMb.toFixed(0).padStart(16),
+    measurement.peakRssMb.toFixed(0).padStart(12),
+    (measurement.peakRssMb - measurement.rssBeforeMb).toFixed(0).padStart(16),
+  ].join('  ');
+}
+
 async function main(): Promise<void> {
   const flag = process.argv.indexOf('--corpus-image');
   const corpusImage = flag >= 0
     ? path.resolve(process.argv[flag + 1])
     : path.join(REPO_ROOT, '..', 'shared', 'corpus', 'Elephants_5640x3172.jpg');
   const files = [corpusImage, ...(await generatedInputs(corpusImage))];
+  const inputs = await Promise.all(files.map(describe));
 
-  console.log(`${'input'.padEnd(33)}  file MB  megapixels  CPU ms  baseline RSS MB  peak RSS MB  peak - baseline`);
-  for (const file of files) {
-    const { width, height } = await sharp(file).metadata();
-    const megapixels = (width * height) / 1e6;
+  console.log(HEADER);
+  for (const input of inputs) {
     // A fresh process per input, and no warm-up: one call's peak, as the first image in a new Lambda container.
-    const worker = await ApproachProcess.start('project', [file]);
-    const measurement = await worker.run(0).finally(() => worker.stop());
-    console.log([
-      path.basename(file).padEnd(33),
-      ((await stat(file)).size / 2 ** 20).toFixed(1).padStart(8),
-      megapixels.toFixed(1).padStart(11),
-      measurement.cpuMs.toFixed(0).padStart(7),
-      measurement.rssBeforeMb.toFixed(0).padStart(16),
-      measurement.peakRssMb.toFixed(0).padStart(12),
-      (measurement.peakRssMb - measurement.rssBeforeMb).toFixed(0).padStart(16),
-    ].join('  '));
+    const worker = await ApproachProcess.start('project', [input.file]);
+    console.log(row(input, await worker.run(0).finally(() => worker.stop())));
   }
+
+  // A warm container meets them one after another: what earlier images left behind (buffers V8 has not collected
+  // yet, memory glibc keeps for reuse) is there on top of each one's own need.
+  console.log(`\nthe same inputs one after another in one long-lived process, twice over:\n${HEADER}`);
+  const warm = await ApproachProcess.start('project', files);
+  let highest = 0;
+  try {
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [index, input] of inputs.entries()) {
+        const measurement = await warm.run(index);
+        highest = Math.max(highest, measurement.peakRssMb);
+        console.log(row(input, measurement));
+      }
+    }
+  } finally {
+    warm.stop();
+  }
+  console.log(`highest peak RSS in the long-lived process: ${highest.toFixed(0)} MB`);
 }
 
 main().catch((error) => {
