@@ -2,13 +2,20 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
- * Records why a security check's finding does not apply to one construct (and its children), using CDK's own
+ * Records why a security check's finding does not apply to one construct (and its children), in CDK's own
  * validation acknowledgements, so cdk-nag and other policy plugins honour it without this library depending on
  * any of them.
+ *
+ * The metadata is written as `Validations.acknowledge` writes it from aws-cdk-lib 2.269 on. Earlier versions, which
+ * this library supports, refuse any `::` but the one after a plugin's prefix, and cdk-nag's finding IDs carry one
+ * inside their brackets (`AwsSolutions-IAM5[Resource::<Bucket.Arn>]`).
  */
 export function acknowledge(scope: IConstruct, ruleId: string, reason: string) {
-  Validations.of(scope).acknowledge({ id: ruleId, reason });
+  scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [`${ANNOTATION_PREFIX}${ruleId}`]: reason });
 }
+
+/** The prefix `Validations.acknowledge` gives an ID that names no plugin. */
+const ANNOTATION_PREFIX = 'Annotation::';
 
 /**
  * Acknowledges the wildcard-resource finding (AwsSolutions-IAM5) for exactly these resources and no others.
