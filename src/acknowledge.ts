@@ -1,6 +1,9 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
+/** The prefix `Validations.acknowledge` gives an ID that names no plugin. */
+const ANNOTATION_PREFIX = 'Annotation::';
+
 /**
  * Records why a security check's finding does not apply to one construct (and its children), in CDK's own
  * validation acknowledgements, so cdk-nag and other policy plugins honour it without this library depending on
@@ -13,9 +16,6 @@ import { IConstruct } from 'constructs';
 export function acknowledge(scope: IConstruct, ruleId: string, reason: string) {
   scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [`${ANNOTATION_PREFIX}${ruleId}`]: reason });
 }
-
-/** The prefix `Validations.acknowledge` gives an ID that names no plugin. */
-const ANNOTATION_PREFIX = 'Annotation::';
 
 /**
  * Acknowledges the wildcard-resource finding (AwsSolutions-IAM5) for exactly these resources and no others.
