@@ -46,6 +46,8 @@ export function chooseEncoding(requested: OutputFormatName, source: SourceFormat
 
 /**
  * Baseline rather than progressive JPEG: cheaper to encode and to decode, and at thumbnail sizes no slower to show.
+ * sharp's Huffman optimisation stays on although it doubles the JPEG encode: without it the files are larger, and
+ * those bytes cost more to serve than the CPU saved (figures in the README's "Performance and cost").
  * `quality` (1-100) applies to the lossy encoders; PNG and GIF are lossless apart from GIF's palette.
  *
  * @param animation for an animation, its timing, which pixels that have been through raw form no longer carry
