@@ -4,7 +4,7 @@ import * as path from 'path';
 import { requireTool, run } from './support/command';
 import { missingAssets } from './support/packaged-assets';
 import { expectPipelineAssembly } from './support/pipeline-assembly';
-import { cdkVersion, distArtifact } from './support/project-paths';
+import { NEWEST_CDK_VERSION, cdkVersion, distArtifact } from './support/project-paths';
 import { prepareWorkDir } from './support/work-dir';
 
 const python = 'python3';
@@ -24,20 +24,27 @@ test('the wheel embeds the npm tarball with the handler bundle and both sharp la
   }
 });
 
-test('a Python app installs aws-cdk-lib and the wheel with pip and synthesizes the pipeline', () => {
-  const { dir, cdkOut } = prepareWorkDir('python');
-  const requirements = fs.readFileSync(path.join(dir, 'requirements.txt'), 'utf8');
-  expect(requirements).toContain(`aws-cdk-lib==${cdkVersion()}\n`);
+test.each([
+  ['the aws-cdk-lib it is built with', cdkVersion(), 'python'],
+  ['the newest aws-cdk-lib', NEWEST_CDK_VERSION.pypi, 'python-newest-cdk'],
+])('a Python app with %s (%s) installs aws-cdk-lib and the wheel with pip and synthesizes the pipeline',
+  (_, version, workDirName) => {
+    const { dir, cdkOut } = prepareWorkDir('python', workDirName);
+    const pinned = `aws-cdk-lib==${cdkVersion()}\n`;
+    const requirements = fs.readFileSync(path.join(dir, 'requirements.txt'), 'utf8');
+    expect(requirements).toContain(pinned);
+    fs.writeFileSync(path.join(dir, 'requirements.txt'), requirements.replace(pinned, `aws-cdk-lib==${version}\n`));
 
-  const venv = path.join(dir, 'venv');
-  if (!fs.existsSync(path.join(venv, 'bin', 'python'))) {
-    run(python, ['-m', 'venv', venv], { cwd: dir });
-  }
-  const pip = path.join(venv, 'bin', 'pip');
-  // Every build's wheel has the same version, so pip would keep the one it installed last time.
-  run(pip, ['uninstall', '--yes', 'cdk-image-resize-pipeline'], { cwd: dir });
-  run(pip, ['install', '--disable-pip-version-check', '-r', 'requirements.txt', wheel], { cwd: dir });
-  run(path.join(venv, 'bin', 'python'), ['app.py'], { cwd: dir, env: { CDK_OUTDIR: cdkOut } });
+    const venv = path.join(dir, 'venv');
+    if (!fs.existsSync(path.join(venv, 'bin', 'python'))) {
+      run(python, ['-m', 'venv', venv], { cwd: dir });
+    }
+    const pip = path.join(venv, 'bin', 'pip');
+    // Every build's wheel has the same version, so pip would keep the one it installed last time.
+    run(pip, ['uninstall', '--yes', 'cdk-image-resize-pipeline'], { cwd: dir });
+    run(pip, ['install', '--disable-pip-version-check', '-r', 'requirements.txt', wheel], { cwd: dir });
+    expect(run(pip, ['show', 'aws-cdk-lib'], { cwd: dir }).split('\n')).toContain(`Version: ${version}`);
+    run(path.join(venv, 'bin', 'python'), ['app.py'], { cwd: dir, env: { CDK_OUTDIR: cdkOut } });
 
-  expectPipelineAssembly(cdkOut);
-});
+    expectPipelineAssembly(cdkOut);
+  });
