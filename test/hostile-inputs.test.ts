@@ -364,6 +364,26 @@ describe('hostile inputs on the local pipeline', () => {
       expect(await harness.outcome(key, OUTCOME_WITHIN_MS)).toMatchObject({ status: 'failed', key });
       expect(await harness.copiesOf(key)).toEqual([]);
     });
+
+    test('an upload whose copies would replace another upload\'s is refused, and the other keeps its copies', async () => {
+      // GIVEN a red PNG resized to JPEG copies under the names clash/cat.jpg would take
+      const first = 'clash/cat.png';
+      await uploadThroughApi(harness.pipeline, first, await solid(600, 400, [255, 0, 0]).png().toBuffer());
+      expect(await settledOnce(first)).toMatchObject({ status: 'resized' });
+      const medium = resizedKey('medium', first, 'jpg');
+      expect(medium).toBe(resizedKey('medium', 'clash/cat.jpg', 'jpg'));
+
+      // WHEN a blue JPEG arrives as clash/cat.jpg
+      const second = 'clash/cat.jpg';
+      await uploadThroughApi(harness.pipeline, second, await solid(400, 600, [0, 0, 255]).jpeg().toBuffer());
+
+      // THEN
+      expectFailed(await settledOnce(second), 'name-taken', /would replace ".*clash\/cat\.jpg", which is a copy of another upload/);
+      const kept = await harness.readCopy(medium);
+      expect(await sharp(kept).metadata()).toMatchObject({ width: 600, height: 400 });
+      expect(maxChannelDifference(await pixelAt(kept, 300, 200), [255, 0, 0])).toBeLessThanOrEqual(6);
+      expect(await harness.copiesOf(first)).toHaveLength(harness.sizes.length);
+    });
   });
 
   describe('timing', () => {

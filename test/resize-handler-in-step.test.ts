@@ -10,6 +10,7 @@ import {
   createBucket,
   etagOf,
   listKeys,
+  putObject,
   readObject,
   sqsEvent,
 } from './support/moto-aws';
@@ -132,6 +133,72 @@ test('a delete of an original that has no copies publishes nothing', async () =>
   // THEN
   expect(response.batchItemFailures).toEqual([]);
   expect(await topic.receivedNothing()).toBe(true);
+});
+
+describe('two originals whose copies would take the same names', () => {
+  test.each([
+    ['a fixed output format', 'jpeg', 'pets/cat.png', 'png'],
+    ['the input\'s format, for .jpeg and .jpg', 'same-as-input', 'pets/cat.jpeg', 'jpeg'],
+  ] as const)('under %s, the second is refused and the first keeps its copies until it is deleted', async (_case, format, firstKey, firstFormat) => {
+    // GIVEN copies of the first
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn, format });
+    await resizedOnce(handler, firstKey, await image(firstFormat, 400, 300));
+    const firstCopies = await copies();
+    expect(firstCopies).toEqual([
+      { key: 'medium/pets/cat.jpg', sourceEtag: await etagOf(upload.bucket, firstKey), width: 400, height: 300 },
+      { key: 'thumb/pets/cat.jpg', sourceEtag: await etagOf(upload.bucket, firstKey), width: 160, height: 160 },
+    ]);
+
+    // WHEN a different picture arrives as pets/cat.jpg
+    const secondKey = 'pets/cat.jpg';
+    await upload.upload(secondKey, await image('jpeg', 300, 600));
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN it is refused, not retried, and the first's copies are as they were
+    expect(response.batchItemFailures).toEqual([]);
+    const [refusal] = await topic.received(1);
+    expect(refusal.document).toMatchObject({
+      status: 'failed',
+      key: secondKey,
+      reason: 'name-taken',
+      message: expect.stringContaining('"thumb/pets/cat.jpg"'),
+    });
+    expect(await copies()).toEqual(firstCopies);
+
+    // WHEN the first is deleted and the second uploaded again
+    await upload.remove(firstKey);
+    await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+    await upload.upload(secondKey, await image('jpeg', 300, 600));
+    await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN the names hold the second's copies
+    expect((await topic.received(2)).map(({ document }) => [document.status, document.key])).toEqual([
+      ['deleted', firstKey],
+      ['resized', secondKey],
+    ]);
+    const secondEtag = await etagOf(upload.bucket, secondKey);
+    expect(await copies()).toEqual([
+      { key: 'medium/pets/cat.jpg', sourceEtag: secondEtag, width: 300, height: 600 },
+      { key: 'thumb/pets/cat.jpg', sourceEtag: secondEtag, width: 160, height: 160 },
+    ]);
+  });
+
+  test('a file in the resized bucket that this pipeline did not write is never replaced', async () => {
+    // GIVEN
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await putObject(resizedBucket, 'medium/logo.png', 'kept by someone else');
+
+    // WHEN
+    await upload.upload('logo.png', await image('png', 400, 300));
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    const [refusal] = await topic.received(1);
+    expect(refusal.document).toMatchObject({ status: 'failed', key: 'logo.png', reason: 'name-taken' });
+    expect(await listKeys(resizedBucket)).toEqual(['medium/logo.png']);
+    expect((await readObject(resizedBucket, 'medium/logo.png')).data.toString()).toBe('kept by someone else');
+  });
 });
 
 test('the same record delivered twice writes nothing, reads no image and publishes nothing the second time', async () => {

@@ -106,6 +106,7 @@ const REASON_TEXT: Record<RejectReason, string> = {
   'too-many-pixels': 'the image has more pixels than this pipeline accepts',
   'corrupt': 'the image is damaged or incomplete',
   'key-too-long': 'the file name is too long for the names of its resized copies',
+  'name-taken': 'its resized copies would replace those of another file',
 };
 
 export function resizedNotification(upload: ResizedUpload): SnsNotification {

@@ -11,6 +11,11 @@
  *   stays silent. The notification says `updated` when copies of an earlier version were replaced.
  * - The original is gone: its copies (found by their source-key metadata) are removed and subscribers told
  *   which, with the uploader the copies recorded; when there were none, nothing is published.
+ * - Two originals whose keys differ only in their image extension map to the same copies (`cat.png` and `cat.jpg`
+ *   both to `{size}/cat.jpg` under a fixed output format, `.jpeg` and `.jpg` under any). Overwriting would leave
+ *   the first with links to the second's pictures and no copies of its own, so the original whose copies are
+ *   there first keeps them and the other is refused as `name-taken`. The check reads what the resized bucket held
+ *   before resizing, so two such uploads processed at the same moment can still both write.
  *
  * After writing or removing, the original is looked at again, and if it changed meanwhile (a racing upload or
  * delete) the work is redone for what is there now. So whichever attempt writes last has seen its version still
@@ -37,7 +42,7 @@ import {
   FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
 } from './notification';
 import { OriginalContent, Originals } from './originals';
-import { ExistingCopy, ResizedStore, SourceVersion } from './resized-store';
+import { CopiesFound, ExistingCopy, ResizedStore, SourceVersion } from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
 
 export interface UploadProcessorDependencies {
@@ -110,7 +115,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
   };
 
   const makeCopies = async (
-    upload: UploadedObject, current: SourceVersion, copies: ExistingCopy[], redelivered: boolean,
+    upload: UploadedObject, current: SourceVersion, { copies, heldByOthers }: CopiesFound, redelivered: boolean,
   ): Promise<Pass> => {
     if (!redelivered && madeFrom(copies, current, config.sizes)) {
       logger.info('Copies already made from this version of the original; nothing to do', {
@@ -145,6 +150,14 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       return reject(upload, original, copies, new ImageRejectedError('key-too-long',
         `The file name is too long: its resized copies' names, such as "${tooLong.slice(0, 40)}...", would be over S3's ${MAX_S3_KEY_BYTES} bytes. `
         + 'Upload it under a name shorter by the longest size name and a slash.'));
+    }
+    const taken = resized.outputs.map((output) => resizedKey(output.name, upload.key, output.extension))
+      .find((key) => heldByOthers.has(key));
+    if (taken !== undefined) {
+      return reject(upload, original, copies, new ImageRejectedError('name-taken',
+        `Its resized copies would replace "${taken}", which is a copy of another upload whose name differs only in `
+        + 'its extension, or a file this pipeline did not write. Nothing was replaced. Upload the image under another '
+        + 'name, or delete the other upload first.'));
     }
 
     const source: SourceVersion = { etag: original.etag, uploader: original.uploader };
@@ -191,10 +204,10 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
   const bringInStep = async (upload: UploadedObject, redelivered: boolean) => {
     for (let round = 1; round <= MAX_ROUNDS; round++) {
       const current = await originals.current(upload.bucket, upload.key);
-      const copies = await store.copiesOf(upload.key, config.sizes);
+      const found = await store.copiesOf(upload.key, config.sizes);
       const pass = current === undefined
-        ? await removeCopies(upload, copies)
-        : await makeCopies(upload, current, copies, redelivered);
+        ? await removeCopies(upload, found.copies)
+        : await makeCopies(upload, current, found, redelivered);
       if (pass === 'settled') {
         return;
       }

@@ -35,6 +35,17 @@ export interface ExistingCopy extends StoredCopy {
   readonly uploader?: string;
 }
 
+/** What the resized bucket holds under the names an original's copies take. */
+export interface CopiesFound {
+  /** The copies of this original, made from whichever of its versions. */
+  readonly copies: ExistingCopy[];
+  /**
+   * Keys there that hold a copy of another original, whose key differs only in its image extension (`cat.png` and
+   * `cat.jpg` both give `medium/cat.jpg` under a fixed output format), or an object this pipeline did not write.
+   */
+  readonly heldByOthers: ReadonlySet<string>;
+}
+
 /** The version of an original a set of copies is made from. */
 export interface SourceVersion {
   readonly etag: string;
@@ -96,13 +107,14 @@ export class ResizedStore {
   }
 
   /**
-   * Every copy of this original there is now, in any of the configured sizes. Which extension a copy has depends
-   * on the version it was made from, so every `{size}/{name}.{extension}` is a candidate and the source-key
-   * metadata decides.
+   * Every copy of this original there is now, in any of the configured sizes, and the names its copies could take
+   * that hold something else. Which extension a copy has depends on the version it was made from, so every
+   * `{size}/{name}.{extension}` is a candidate and the source-key metadata decides.
    */
-  async copiesOf(originalKey: string, sizes: SizeSpec[]): Promise<ExistingCopy[]> {
+  async copiesOf(originalKey: string, sizes: SizeSpec[]): Promise<CopiesFound> {
     const originalDigest = sourceKeyDigest(originalKey);
-    const found: ExistingCopy[] = [];
+    const copies: ExistingCopy[] = [];
+    const heldByOthers = new Set<string>();
     for (const size of sizes) {
       const prefix = resizedKey(size.name, originalKey, '');
       for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: prefix })) {
@@ -112,19 +124,24 @@ export class ResizedStore {
             continue;
           }
           const metadata = await this.metadataOf(key);
-          if (metadata?.[SOURCE_KEY_METADATA] === originalDigest) {
-            found.push({
+          if (metadata === undefined) {
+            continue;
+          }
+          if (metadata[SOURCE_KEY_METADATA] === originalDigest) {
+            copies.push({
               name: size.name,
               bucket: this.bucket,
               key,
               sourceEtag: metadata[SOURCE_ETAG_METADATA],
               uploader: metadata[UPLOADER_ATTRIBUTE],
             });
+          } else {
+            heldByOthers.add(key);
           }
         }
       }
     }
-    return found;
+    return { copies, heldByOthers };
   }
 
   async remove(copies: StoredCopy[]): Promise<void> {

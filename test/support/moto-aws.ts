@@ -212,6 +212,10 @@ export async function readObject(bucket: string, key: string): Promise<{ data: B
   };
 }
 
+export async function putObject(bucket: string, key: string, body: Buffer | string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
 /** Without the quotes S3 puts around it. */
 export async function etagOf(bucket: string, key: string): Promise<string> {
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
