@@ -221,8 +221,8 @@ describe('hostile inputs on the local pipeline', () => {
 
   describe('unusual images come out as 8-bit sRGB JPEGs', () => {
     test.each(['gif', 'webp'] as const)('an animated %s gives its first frame', async (format) => {
-      // GIVEN red, then blue
-      const key = `animated/frames.${format}`;
+      // GIVEN red, then blue; frames.gif and frames.webp would share JPEG copies' names, so each has a stem of its own
+      const key = `animated/frames-${format}.${format}`;
       const input = await animated(format, 400, 300);
       expect((await sharp(input).metadata()).pages).toBe(2);
 
