@@ -144,15 +144,14 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       throw error;
     }
 
-    const tooLong = resized.outputs.map((output) => resizedKey(output.name, upload.key, output.extension))
-      .find((key) => Buffer.byteLength(key, 'utf8') > MAX_S3_KEY_BYTES);
+    const copyKeys = resized.outputs.map((output) => resizedKey(output.name, upload.key, output.extension));
+    const tooLong = copyKeys.find((key) => Buffer.byteLength(key, 'utf8') > MAX_S3_KEY_BYTES);
     if (tooLong !== undefined) {
       return reject(upload, original, copies, new ImageRejectedError('key-too-long',
         `The file name is too long: its resized copies' names, such as "${tooLong.slice(0, 40)}...", would be over S3's ${MAX_S3_KEY_BYTES} bytes. `
         + 'Upload it under a name shorter by the longest size name and a slash.'));
     }
-    const taken = resized.outputs.map((output) => resizedKey(output.name, upload.key, output.extension))
-      .find((key) => heldByOthers.has(key));
+    const taken = copyKeys.find((key) => heldByOthers.has(key));
     if (taken !== undefined) {
       return reject(upload, original, copies, new ImageRejectedError('name-taken',
         `Its resized copies would replace "${taken}", which is a copy of another upload whose name differs only in `
