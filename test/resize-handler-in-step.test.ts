@@ -135,6 +135,24 @@ test('a delete of an original that has no copies publishes nothing', async () =>
   expect(await topic.receivedNothing()).toBe(true);
 });
 
+/**
+ * A `beforeSend` hook that, when the handler first writes a copy, runs `meanwhile` to the end before any copy goes
+ * out: what another invocation or another writer could do between the handler's look at the resized bucket and
+ * its writes.
+ */
+function beforeCopiesAreWritten(meanwhile: () => Promise<void>): { hook: (command: SentS3Command) => Promise<void>; ran: () => boolean } {
+  let done: Promise<void> | undefined;
+  return {
+    hook: async (command) => {
+      if (command.name === 'PutObjectCommand' && command.input.Bucket === resizedBucket) {
+        done ??= meanwhile();
+        await done;
+      }
+    },
+    ran: () => done !== undefined,
+  };
+}
+
 describe('two originals whose copies would take the same names', () => {
   test.each([
     ['a fixed output format', 'jpeg', 'pets/cat.png', 'png'],
@@ -181,6 +199,50 @@ describe('two originals whose copies would take the same names', () => {
       { key: 'medium/pets/cat.jpg', sourceEtag: secondEtag, width: 300, height: 600 },
       { key: 'thumb/pets/cat.jpg', sourceEtag: secondEtag, width: 160, height: 160 },
     ]);
+  });
+
+  test('the one whose copies are written while the other is resized keeps them, and the other is refused', async () => {
+    // GIVEN pets/cat.png resized and written by another invocation after pets/cat.jpg's handler looked at the names
+    const other = loadHandler({ resizedBucket, topicArn: topic.arn, format: 'jpeg' });
+    const meanwhile = beforeCopiesAreWritten(async () => {
+      await upload.upload('pets/cat.png', await image('png', 400, 300));
+      await other(sqsEvent(...await upload.notifications(1)), lambdaContext);
+    });
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn, format: 'jpeg' }, meanwhile.hook);
+    await upload.upload('pets/cat.jpg', await image('jpeg', 300, 600));
+    const [record] = await upload.notifications(1);
+
+    // WHEN
+    const response = await handler(sqsEvent(record), lambdaContext);
+
+    // THEN
+    expect(meanwhile.ran()).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await topic.received(2)).map(({ document }) => [document.status, document.key, (document as { reason?: string }).reason]))
+      .toEqual([['resized', 'pets/cat.png', undefined], ['failed', 'pets/cat.jpg', 'name-taken']]);
+    const pngEtag = await etagOf(upload.bucket, 'pets/cat.png');
+    expect(await copies()).toEqual([
+      { key: 'medium/pets/cat.jpg', sourceEtag: pngEtag, width: 400, height: 300 },
+      { key: 'thumb/pets/cat.jpg', sourceEtag: pngEtag, width: 160, height: 160 },
+    ]);
+  });
+
+  test('a file put at one name after the handler looked is kept, and the copies already written at the others are removed', async () => {
+    // GIVEN
+    const meanwhile = beforeCopiesAreWritten(() => putObject(resizedBucket, 'medium/logo.png', 'kept by someone else'));
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, meanwhile.hook);
+    await upload.upload('logo.png', await image('png', 400, 300));
+
+    // WHEN
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(meanwhile.ran()).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    const [refusal] = await topic.received(1);
+    expect(refusal.document).toMatchObject({ status: 'failed', key: 'logo.png', reason: 'name-taken', message: expect.stringContaining('"medium/logo.png"') });
+    expect(await listKeys(resizedBucket)).toEqual(['medium/logo.png']);
+    expect((await readObject(resizedBucket, 'medium/logo.png')).data.toString()).toBe('kept by someone else');
   });
 
   test('a file in the resized bucket that this pipeline did not write is never replaced', async () => {
@@ -314,6 +376,35 @@ test('an original replaced while its copies are written is looked at again, and 
   const [notification] = await topic.received(1);
   expect(notification.document as ResizedDocument).toMatchObject({ status: 'resized', input: { width: 500, height: 200 } });
   expect(await topic.receivedNothing()).toBe(true);
+});
+
+test('copies another invocation wrote for the same original meanwhile are written over, not taken for another upload\'s', async () => {
+  // GIVEN a replacement of same.jpg resized by another invocation after this one looked at the resized bucket
+  const other = loadHandler({ resizedBucket, topicArn: topic.arn });
+  const meanwhile = beforeCopiesAreWritten(async () => {
+    await upload.upload('same.jpg', await image('jpeg', 500, 200));
+    await other(sqsEvent(...await upload.notifications(1)), lambdaContext);
+  });
+  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, meanwhile.hook);
+  await upload.upload('same.jpg', await image('jpeg', 400, 300));
+  const [record] = await upload.notifications(1);
+
+  // WHEN
+  const response = await handler(sqsEvent(record), lambdaContext);
+
+  // THEN the copies end up made from the replacement, and nobody is told the name is taken
+  expect(meanwhile.ran()).toBe(true);
+  expect(response.batchItemFailures).toEqual([]);
+  const etag = await etagOf(upload.bucket, 'same.jpg');
+  expect(await copies()).toEqual([
+    { key: 'medium/same.jpg', sourceEtag: etag, width: 500, height: 200 },
+    { key: 'thumb/same.jpg', sourceEtag: etag, width: 160, height: 160 },
+  ]);
+  const notifications = await topic.received(2);
+  expect(notifications.map(({ document }) => document.status)).toEqual(['resized', 'resized']);
+  expect(notifications.map(({ document }) => (document as ResizedDocument).input)).toEqual([
+    { width: 500, height: 200, format: 'jpeg' }, { width: 500, height: 200, format: 'jpeg' },
+  ]);
 });
 
 test('an original uploaded again while its deleted copies are removed is looked at again, and ends up with copies', async () => {

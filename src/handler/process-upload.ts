@@ -14,8 +14,9 @@
  * - Two originals whose keys differ only in their image extension map to the same copies (`cat.png` and `cat.jpg`
  *   both to `{size}/cat.jpg` under a fixed output format, `.jpeg` and `.jpg` under any). Overwriting would leave
  *   the first with links to the second's pictures and no copies of its own, so the original whose copies are
- *   there first keeps them and the other is refused as `name-taken`. The check reads what the resized bucket held
- *   before resizing, so two such uploads processed at the same moment can still both write.
+ *   there first keeps them and the other is refused as `name-taken`. Every copy is written on condition that its
+ *   name still holds what was there when looked (see {@link ResizedStore.put}), so this holds for two such
+ *   uploads processed at the same moment too; when each has written some names first, both are refused.
  *
  * After writing or removing, the original is looked at again, and if it changed meanwhile (a racing upload or
  * delete) the work is redone for what is there now. So whichever attempt writes last has seen its version still
@@ -42,7 +43,7 @@ import {
   FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
 } from './notification';
 import { OriginalContent, Originals } from './originals';
-import { CopiesFound, ExistingCopy, ResizedStore, SourceVersion } from './resized-store';
+import { CopiesFound, ExistingCopy, ResizedStore, SourceVersion, StoredCopy } from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
 
 export interface UploadProcessorDependencies {
@@ -102,7 +103,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
   };
 
   const reject = async (
-    upload: UploadedObject, original: OriginalContent, copies: ExistingCopy[], error: ImageRejectedError,
+    upload: UploadedObject, original: OriginalContent, copies: StoredCopy[], error: ImageRejectedError,
   ): Promise<Pass> => {
     await store.remove(copies);
     if (!await stillCurrent(upload, original)) {
@@ -153,14 +154,16 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     }
     const taken = copyKeys.find((key) => heldByOthers.has(key));
     if (taken !== undefined) {
-      return reject(upload, original, copies, new ImageRejectedError('name-taken',
-        `Its resized copies would replace "${taken}", which is a copy of another upload whose name differs only in `
-        + 'its extension, or a file this pipeline did not write. Nothing was replaced. Upload the image under another '
-        + 'name, or delete the other upload first.'));
+      return reject(upload, original, copies, nameTaken(taken));
     }
 
     const source: SourceVersion = { etag: original.etag, uploader: original.uploader };
-    const stored = await store.put(upload.key, source, resized.outputs);
+    const outcome = await store.put(upload.key, source, resized.outputs, copies);
+    if ('taken' in outcome) {
+      const written = outcome.written.filter((copy) => !copies.some((existing) => existing.key === copy.key));
+      return reject(upload, original, [...copies, ...written], nameTaken(outcome.taken));
+    }
+    const stored = outcome.stored;
     // A version of another format left copies under other extensions.
     await store.remove(copies.filter((copy) => !stored.some((written) => written.key === copy.key)));
     if (!await stillCurrent(upload, source)) {
@@ -245,6 +248,13 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       }
     }
   };
+}
+
+function nameTaken(key: string): ImageRejectedError {
+  return new ImageRejectedError('name-taken',
+    `Its resized copies would replace "${key}", which is a copy of another upload whose name differs only in `
+    + 'its extension, or a file this pipeline did not write. Nothing was replaced. Upload the image under another '
+    + 'name, or delete the other upload first.');
 }
 
 function sameVersion(a: SourceVersion | undefined, b: SourceVersion): boolean {

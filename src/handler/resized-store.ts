@@ -7,6 +7,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  PutObjectCommandInput,
   S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
@@ -30,6 +31,8 @@ export interface StoredCopy {
 
 /** A copy found in the resized bucket, with what its metadata says it was made from. */
 export interface ExistingCopy extends StoredCopy {
+  /** The copy's own ETag when it was found, so that replacing it replaces that object and no other. */
+  readonly etag: string;
   /** Absent on copies written before source ETags were recorded. */
   readonly sourceEtag?: string;
   readonly uploader?: string;
@@ -45,6 +48,14 @@ export interface CopiesFound {
    */
   readonly heldByOthers: ReadonlySet<string>;
 }
+
+/**
+ * What writing an original's copies came to: every copy stored, or a name found taken by another original's copy
+ * or someone else's file, with what this write had already stored, which is not left behind either.
+ */
+export type PutOutcome =
+  | { readonly stored: StoredCopy[] }
+  | { readonly taken: string; readonly written: StoredCopy[] };
 
 /** The version of an original a set of copies is made from. */
 export interface SourceVersion {
@@ -66,14 +77,27 @@ export function sourceKeyDigest(originalKey: string): string {
 /** The ETag of the original's bytes the copy was made from, so an unchanged original is not resized again. */
 export const SOURCE_ETAG_METADATA = 'source-etag';
 
+/**
+ * How often one copy's write is tried while its name keeps changing hands between attempts for the same original.
+ * Past that the record fails and SQS delivers it again later.
+ */
+const MAX_CONDITIONAL_WRITES = 3;
+
 export class ResizedStore {
   constructor(private readonly s3: S3Client, private readonly bucket: string) {}
 
   /**
    * Called only once every size is encoded, so a rejected image never leaves some sizes behind. The uploader is
    * recorded too: once the original is deleted, the copies are the only place left that names it.
+   *
+   * Each write is conditional: onto `replacing`'s copy only while it is that object (`If-Match`), and elsewhere
+   * only while the name is free (`If-None-Match`). {@link copiesOf} looked before the resize, and another original
+   * that maps to the same names may have written since; the condition is what keeps its copies from being replaced.
+   * When a condition fails the name is looked at again: another attempt for this same original is written over as
+   * an unconditional write would have been (the caller then checks that its version is still current), and
+   * anything else makes the name taken.
    */
-  async put(originalKey: string, source: SourceVersion, copies: EncodedCopy[]): Promise<StoredCopy[]> {
+  async put(originalKey: string, source: SourceVersion, copies: EncodedCopy[], replacing: readonly ExistingCopy[]): Promise<PutOutcome> {
     const metadata: Record<string, string> = {
       [SOURCE_KEY_METADATA]: sourceKeyDigest(originalKey),
       [SOURCE_ETAG_METADATA]: source.etag,
@@ -84,20 +108,23 @@ export class ResizedStore {
     // Every write is waited for, failed or not, so none is still retrying when the invocation has ended.
     const writes = await Promise.allSettled(copies.map(async (copy) => {
       const key = resizedKey(copy.name, originalKey, copy.extension);
-      await this.s3.send(new PutObjectCommand({
+      const written = await this.putUnlessTaken(key, replacing.find((existing) => existing.key === key)?.etag, {
         Bucket: this.bucket,
         Key: key,
         Body: copy.data,
         ContentType: copy.contentType,
         Metadata: metadata,
-      }));
-      return { name: copy.name, bucket: this.bucket, key };
+      });
+      return { name: copy.name, bucket: this.bucket, key, written };
     }));
     const failed = writes.find((write): write is PromiseRejectedResult => write.status === 'rejected');
     if (failed) {
       throw failed.reason;
     }
-    return writes.map((write) => (write as PromiseFulfilledResult<StoredCopy>).value);
+    const results = writes.map((write) => (write as PromiseFulfilledResult<StoredCopy & { written: boolean }>).value);
+    const stored = results.filter((result) => result.written).map(({ name, bucket, key }) => ({ name, bucket, key }));
+    const taken = results.find((result) => !result.written);
+    return taken === undefined ? { stored } : { taken: taken.key, written: stored };
   }
 
   async presign(copy: StoredCopy, expiresInSeconds: number): Promise<string> {
@@ -123,15 +150,17 @@ export class ResizedStore {
           if (!key || !extension || !/^[a-z0-9]+$/i.test(extension)) {
             continue;
           }
-          const metadata = await this.metadataOf(key);
-          if (metadata === undefined) {
+          const head = await this.headOf(key);
+          if (head === undefined) {
             continue;
           }
+          const metadata = head.metadata;
           if (metadata[SOURCE_KEY_METADATA] === originalDigest) {
             copies.push({
               name: size.name,
               bucket: this.bucket,
               key,
+              etag: head.etag,
               sourceEtag: metadata[SOURCE_ETAG_METADATA],
               uploader: metadata[UPLOADER_ATTRIBUTE],
             });
@@ -158,11 +187,36 @@ export class ResizedStore {
     }
   }
 
+  /**
+   * Writes `key` unless it holds another original's copy or someone else's file, in which case it returns false.
+   * `expectedEtag` is the ETag of this original's copy there when it was listed; undefined, the name was free.
+   */
+  private async putUnlessTaken(key: string, expectedEtag: string | undefined, input: PutObjectCommandInput): Promise<boolean> {
+    const ownerDigest = input.Metadata![SOURCE_KEY_METADATA];
+    let expected = expectedEtag;
+    for (let attempt = 1; attempt <= MAX_CONDITIONAL_WRITES; attempt++) {
+      try {
+        await this.s3.send(new PutObjectCommand(expected === undefined ? { ...input, IfNoneMatch: '*' } : { ...input, IfMatch: expected }));
+        return true;
+      } catch (error) {
+        if (!conditionFailed(error)) {
+          throw error;
+        }
+      }
+      const head = await this.headOf(key);
+      if (head !== undefined && head.metadata[SOURCE_KEY_METADATA] !== ownerDigest) {
+        return false;
+      }
+      expected = head?.etag;
+    }
+    throw new Error(`${key} in bucket ${this.bucket} changed ${MAX_CONDITIONAL_WRITES} times while it was written; the record is retried`);
+  }
+
   /** Undefined when the object went between the listing and this look: it is no copy to keep or remove. */
-  private async metadataOf(key: string): Promise<Record<string, string> | undefined> {
+  private async headOf(key: string): Promise<{ etag: string; metadata: Record<string, string> } | undefined> {
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return head.Metadata ?? {};
+      return { etag: head.ETag!, metadata: head.Metadata ?? {} };
     } catch (error) {
       if ((error as Error).name === 'NotFound') {
         return undefined;
@@ -170,4 +224,13 @@ export class ResizedStore {
       throw error;
     }
   }
+}
+
+/**
+ * S3 refused a conditional write: the object there is not the one expected (412), the expected one is gone
+ * (NoSuchKey), or another conditional write to the key was under way (409).
+ */
+function conditionFailed(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === 412 || status === 409 || (error as Error).name === 'NoSuchKey';
 }
