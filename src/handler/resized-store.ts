@@ -98,8 +98,9 @@ export class ResizedStore {
    * anything else makes the name taken.
    */
   async put(originalKey: string, source: SourceVersion, copies: EncodedCopy[], replacing: readonly ExistingCopy[]): Promise<PutOutcome> {
+    const originalDigest = sourceKeyDigest(originalKey);
     const metadata: Record<string, string> = {
-      [SOURCE_KEY_METADATA]: sourceKeyDigest(originalKey),
+      [SOURCE_KEY_METADATA]: originalDigest,
       [SOURCE_ETAG_METADATA]: source.etag,
     };
     if (source.uploader !== undefined) {
@@ -108,13 +109,8 @@ export class ResizedStore {
     // Every write is waited for, failed or not, so none is still retrying when the invocation has ended.
     const writes = await Promise.allSettled(copies.map(async (copy) => {
       const key = resizedKey(copy.name, originalKey, copy.extension);
-      const written = await this.putUnlessTaken(key, replacing.find((existing) => existing.key === key)?.etag, {
-        Bucket: this.bucket,
-        Key: key,
-        Body: copy.data,
-        ContentType: copy.contentType,
-        Metadata: metadata,
-      });
+      const input = { Bucket: this.bucket, Key: key, Body: copy.data, ContentType: copy.contentType, Metadata: metadata };
+      const written = await this.putUnlessTaken(input, originalDigest, replacing.find((existing) => existing.key === key)?.etag);
       return { name: copy.name, bucket: this.bucket, key, written };
     }));
     const failed = writes.find((write): write is PromiseRejectedResult => write.status === 'rejected');
@@ -154,15 +150,14 @@ export class ResizedStore {
           if (head === undefined) {
             continue;
           }
-          const metadata = head.metadata;
-          if (metadata[SOURCE_KEY_METADATA] === originalDigest) {
+          if (head.metadata[SOURCE_KEY_METADATA] === originalDigest) {
             copies.push({
               name: size.name,
               bucket: this.bucket,
               key,
               etag: head.etag,
-              sourceEtag: metadata[SOURCE_ETAG_METADATA],
-              uploader: metadata[UPLOADER_ATTRIBUTE],
+              sourceEtag: head.metadata[SOURCE_ETAG_METADATA],
+              uploader: head.metadata[UPLOADER_ATTRIBUTE],
             });
           } else {
             heldByOthers.add(key);
@@ -188,11 +183,12 @@ export class ResizedStore {
   }
 
   /**
-   * Writes `key` unless it holds another original's copy or someone else's file, in which case it returns false.
-   * `expectedEtag` is the ETag of this original's copy there when it was listed; undefined, the name was free.
+   * Writes the copy unless its key holds another original's copy or someone else's file, in which case it returns
+   * false. `expectedEtag` is the ETag of this original's copy there when it was listed; undefined, the name was free.
    */
-  private async putUnlessTaken(key: string, expectedEtag: string | undefined, input: PutObjectCommandInput): Promise<boolean> {
-    const ownerDigest = input.Metadata![SOURCE_KEY_METADATA];
+  private async putUnlessTaken(
+    input: PutObjectCommandInput & { Key: string }, originalDigest: string, expectedEtag: string | undefined,
+  ): Promise<boolean> {
     let expected = expectedEtag;
     for (let attempt = 1; attempt <= MAX_CONDITIONAL_WRITES; attempt++) {
       try {
@@ -203,13 +199,13 @@ export class ResizedStore {
           throw error;
         }
       }
-      const head = await this.headOf(key);
-      if (head !== undefined && head.metadata[SOURCE_KEY_METADATA] !== ownerDigest) {
+      const head = await this.headOf(input.Key);
+      if (head !== undefined && head.metadata[SOURCE_KEY_METADATA] !== originalDigest) {
         return false;
       }
       expected = head?.etag;
     }
-    throw new Error(`${key} in bucket ${this.bucket} changed ${MAX_CONDITIONAL_WRITES} times while it was written; the record is retried`);
+    throw new Error(`${input.Key} in bucket ${this.bucket} changed ${MAX_CONDITIONAL_WRITES} times while it was written; the record is retried`);
   }
 
   /** Undefined when the object went between the listing and this look: it is no copy to keep or remove. */
