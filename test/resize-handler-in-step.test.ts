@@ -351,14 +351,8 @@ describe.each([
 test('an original replaced while its copies are written is looked at again, and the copies end up made from the replacement', async () => {
   // GIVEN a handler during whose first copy written the original is overwritten
   const replacement = await image('jpeg', 500, 200);
-  let replaced = false;
-  const replaceOnce = async (command: SentS3Command) => {
-    if (!replaced && command.name === 'PutObjectCommand' && command.input.Bucket === resizedBucket) {
-      replaced = true;
-      await upload.upload('raced.jpg', replacement);
-    }
-  };
-  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, replaceOnce);
+  const meanwhile = beforeCopiesAreWritten(() => upload.upload('raced.jpg', replacement));
+  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, meanwhile.hook);
   await upload.upload('raced.jpg', await image('jpeg', 400, 300));
   const [record] = await upload.notifications(1);
 
@@ -366,7 +360,7 @@ test('an original replaced while its copies are written is looked at again, and 
   const response = await handler(sqsEvent(record), lambdaContext);
 
   // THEN the one notification and every copy are of the replacement
-  expect(replaced).toBe(true);
+  expect(meanwhile.ran()).toBe(true);
   expect(response.batchItemFailures).toEqual([]);
   const etag = await etagOf(upload.bucket, 'raced.jpg');
   expect(await copies()).toEqual([

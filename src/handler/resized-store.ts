@@ -208,7 +208,7 @@ export class ResizedStore {
     throw new Error(`${input.Key} in bucket ${this.bucket} changed ${MAX_CONDITIONAL_WRITES} times while it was written; the record is retried`);
   }
 
-  /** Undefined when the object went between the listing and this look: it is no copy to keep or remove. */
+  /** Undefined when nothing is there, which includes an object that went since it was listed or written. */
   private async headOf(key: string): Promise<{ etag: string; metadata: Record<string, string> } | undefined> {
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
