@@ -24,8 +24,9 @@ export function cdkVersion(): string {
 /**
  * The newest aws-cdk-lib each registry served when this was written. The library is built against its minimum, but
  * users bring their own aws-cdk-lib, usually a recent one, and the peer range promises every later 2.x.
+ * Maven Central here serves no aws-cdk-lib jar newer than the minimum, so Java has no entry.
  */
-export const NEWEST_CDK_VERSION = { npm: '2.276.0', pypi: '2.275.0' } as const;
+export const NEWEST_CDK_VERSION = { npm: '2.276.0', pypi: '2.275.0', go: '2.276.0' } as const;
 
 /** The one file in `dist/<language>` whose name ends with `suffix`, or an error that says how to make it. */
 export function distArtifact(language: string, suffix: string): string {
