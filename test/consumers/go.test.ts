@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { requireTool, run } from './support/command';
-import { missingAssets } from './support/packaged-assets';
+import { filesNotFromThisBuild, missingAssets } from './support/packaged-assets';
 import { expectPipelineAssembly } from './support/pipeline-assembly';
 import { NEWEST_CDK_VERSION, cdkVersion, DIST_DIR } from './support/project-paths';
 import { prepareWorkDir } from './support/work-dir';
@@ -15,11 +15,12 @@ if (!fs.existsSync(path.join(moduleDir, 'go.mod'))) {
   throw new Error(`No Go module in ${moduleDir}: run \`npx projen package-all\` (or a build) first.`);
 }
 
-test('the Go module embeds the npm tarball with the handler bundle and both sharp layers', () => {
+test("the Go module embeds this build's npm tarball with the handler bundle and both sharp layers", () => {
   const jsiiDir = path.join(moduleDir, 'jsii');
   const tarballs = fs.readdirSync(jsiiDir).filter((name) => name.endsWith('.tgz'));
   expect(tarballs).toHaveLength(1);
   expect(missingAssets(path.join(jsiiDir, tarballs[0]))).toEqual([]);
+  expect(filesNotFromThisBuild(path.join(jsiiDir, tarballs[0]))).toEqual([]);
 });
 
 test.each([

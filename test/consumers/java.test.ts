@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { requireTool, run } from './support/command';
-import { missingAssets } from './support/packaged-assets';
+import { filesNotFromThisBuild, missingAssets } from './support/packaged-assets';
 import { expectPipelineAssembly } from './support/pipeline-assembly';
 import { cdkVersion, DIST_DIR, MAVEN_LOCAL_REPOSITORY, projectVersion } from './support/project-paths';
 import { prepareWorkDir } from './support/work-dir';
@@ -19,7 +19,7 @@ if (!fs.existsSync(jar)) {
     + `error if it fails; it needs software.amazon.awscdk:aws-cdk-lib:${cdkVersion()} from Maven Central.`);
 }
 
-test('the jar embeds the npm tarball with the handler bundle and both sharp layers', () => {
+test("the jar embeds this build's npm tarball with the handler bundle and both sharp layers", () => {
   const entries = run('jar', ['--list', '--file', jar], { cwd: DIST_DIR }).split('\n');
   const tarballs = entries.filter((entry) => entry.endsWith('.tgz'));
   expect(tarballs).toHaveLength(1);
@@ -27,6 +27,7 @@ test('the jar embeds the npm tarball with the handler bundle and both sharp laye
   try {
     run('jar', ['--extract', '--file', jar, tarballs[0]], { cwd: unpacked });
     expect(missingAssets(path.join(unpacked, tarballs[0]))).toEqual([]);
+    expect(filesNotFromThisBuild(path.join(unpacked, tarballs[0]))).toEqual([]);
   } finally {
     fs.rmSync(unpacked, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { requireTool, run } from './support/command';
-import { missingAssets } from './support/packaged-assets';
+import { filesNotFromThisBuild, missingAssets } from './support/packaged-assets';
 import { expectPipelineAssembly } from './support/pipeline-assembly';
 import { NEWEST_CDK_VERSION, cdkVersion, distArtifact } from './support/project-paths';
 import { prepareWorkDir } from './support/work-dir';
@@ -11,7 +11,7 @@ const python = 'python3';
 requireTool(python, ['-c', 'import venv, ensurepip'], 'Python 3 with the venv module and pip');
 const wheel = distArtifact('python', '.whl');
 
-test('the wheel embeds the npm tarball with the handler bundle and both sharp layers', () => {
+test("the wheel embeds this build's npm tarball with the handler bundle and both sharp layers", () => {
   const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'wheel-'));
   try {
     run(python, ['-m', 'zipfile', '-e', wheel, unpacked], { cwd: unpacked });
@@ -19,6 +19,7 @@ test('the wheel embeds the npm tarball with the handler bundle and both sharp la
     const tarballs = fs.readdirSync(jsiiDir).filter((name) => name.endsWith('.tgz'));
     expect(tarballs).toHaveLength(1);
     expect(missingAssets(path.join(jsiiDir, tarballs[0]))).toEqual([]);
+    expect(filesNotFromThisBuild(path.join(jsiiDir, tarballs[0]))).toEqual([]);
   } finally {
     fs.rmSync(unpacked, { recursive: true, force: true });
   }

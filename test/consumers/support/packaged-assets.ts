@@ -1,4 +1,8 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { run } from './command';
+import { PROJECT_ROOT } from './project-paths';
 
 /**
  * What every package must carry so that a user in any CDK language builds nothing with Node: the compiled
@@ -28,4 +32,36 @@ export function missingAssets(tgz: string): string[] {
   return REQUIRED_TARBALL_ENTRIES
     .filter(({ pattern }) => !entries.some((entry) => pattern.test(entry)))
     .map(({ what, pattern }) => `${what} (${pattern.source})`);
+}
+
+/** What the build compiles and bundles: a package must carry these exactly as the build left them. */
+const BUILT_DIRS = ['lib', 'assets'];
+
+/**
+ * The files of this build's `lib/` and `assets/` that `tgz` lacks or holds in another version: an empty list means
+ * the package was made from this build. A package left in dist/ by an earlier build would otherwise let a consumer
+ * test pass or fail on code that is no longer there.
+ */
+export function filesNotFromThisBuild(tgz: string): string[] {
+  const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'tarball-'));
+  try {
+    run('tar', ['-xzf', tgz, '-C', unpacked], { cwd: unpacked });
+    return BUILT_DIRS.flatMap((dir) => builtFiles(path.join(PROJECT_ROOT, dir)))
+      .map((file) => path.relative(PROJECT_ROOT, file))
+      .filter((file) => {
+        const packed = path.join(unpacked, 'package', file);
+        return !fs.existsSync(packed) || !fs.readFileSync(packed).equals(fs.readFileSync(path.join(PROJECT_ROOT, file)));
+      });
+  } finally {
+    fs.rmSync(unpacked, { recursive: true, force: true });
+  }
+}
+
+function builtFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) {
+    throw new Error(`No ${dir}: run \`npx projen compile\` and \`npx projen bundle\` (or a build) first.`);
+  }
+  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
 }
