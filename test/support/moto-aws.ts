@@ -104,7 +104,7 @@ export class UploadBucket {
 
   /** `metadata` is what the upload API adds, e.g. `{ uploader: <caller> }`. */
   async upload(key: string, body: Buffer | string, metadata?: Record<string, string>): Promise<void> {
-    await s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, Metadata: metadata }));
+    await putObject(this.bucket, key, body, metadata);
   }
 
   /** The notifications S3 sent, as the Lambda event source would hand them to the function. */
@@ -212,8 +212,8 @@ export async function readObject(bucket: string, key: string): Promise<{ data: B
   };
 }
 
-export async function putObject(bucket: string, key: string, body: Buffer | string): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+export async function putObject(bucket: string, key: string, body: Buffer | string, metadata?: Record<string, string>): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata }));
 }
 
 /** Without the quotes S3 puts around it. */
