@@ -38,6 +38,8 @@ export interface ApiRoute {
   readonly pathParameters: Record<string, string>;
   /** The integration's request parameters as they are, e.g. a header mapped from a context variable. */
   readonly requestParameters: Record<string, string>;
+  /** Headers the method request requires; API Gateway's validator answers 400 without them. */
+  readonly requiredHeaders: string[];
   /** The `application/json` request mapping template, its references left as text. */
   readonly requestTemplate?: string;
   /** Integration responses, in template order, each with its `application/json` template. */
@@ -246,6 +248,9 @@ function readApi(resources: Record<string, CfnResource>): PipelineDefinition['ap
       httpMethod,
       pathParameters,
       requestParameters: method.Integration.RequestParameters ?? {},
+      requiredHeaders: Object.entries<boolean>(method.RequestParameters ?? {})
+        .filter(([name, required]) => required && name.startsWith('method.request.header.'))
+        .map(([name]) => name.slice('method.request.header.'.length)),
       requestTemplate: requestTemplate === undefined ? undefined : templateText(requestTemplate),
       responses,
     };

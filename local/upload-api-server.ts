@@ -9,7 +9,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
-import { checkRenderable, renderTemplate, selectResponse } from './api-gateway-responses';
+import { checkRenderable, checkStatic, renderTemplate, selectResponse } from './api-gateway-responses';
 import { LocalClients } from './aws-clients';
 import { ApiRoute, PipelineDefinition } from './example-template';
 import { LambdaProxyIntegration } from './lambda-proxy-integration';
@@ -59,15 +59,14 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
   const { api } = options;
   const tooLarge = api.gatewayResponses.REQUEST_TOO_LARGE;
   const badBody = api.gatewayResponses.BAD_REQUEST_BODY;
-  for (const [where, template] of [
-    ['REQUEST_TOO_LARGE', tooLarge?.template],
-    ['BAD_REQUEST_BODY', badBody?.template],
-    ...[api.upload, api.subscribe].flatMap((route) => route.responses.map((r) => [`${route.httpMethod} ${route.path} ${r.statusCode}`, r.template])),
-  ]) {
+  for (const [where, template] of [['REQUEST_TOO_LARGE', tooLarge?.template], ['BAD_REQUEST_BODY', badBody?.template]]) {
     if (template === undefined) {
       throw new Error(`the example API has no ${where} gateway response`);
     }
-    checkRenderable(template, where!);
+    checkStatic(template, where!);
+  }
+  for (const route of [api.upload, api.subscribe]) {
+    route.responses.forEach((r) => checkRenderable(r.template, `${route.httpMethod} ${route.path} ${r.statusCode}`));
   }
   const upload = routeMatcher(api.upload);
   const subscribe = routeMatcher(api.subscribe);
@@ -76,13 +75,17 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
   const handle = async (req: IncomingMessage): Promise<Reply> => {
     const body = await readBody(req, API_GATEWAY_MAX_PAYLOAD_BYTES);
     if (body === undefined) {
-      return { status: Number(tooLarge!.statusCode), body: renderTemplate(tooLarge!.template, {}) };
+      return { status: Number(tooLarge!.statusCode), body: tooLarge!.template };
     }
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const uploadParams = req.method === api.upload.httpMethod ? upload(pathname) : undefined;
     const callerHeader = req.headers[LOCAL_CALLER_HEADER];
     const caller = typeof callerHeader === 'string' && callerHeader !== '' ? callerHeader : options.defaultCaller;
     if (uploadParams) {
+      const missing = api.upload.requiredHeaders.filter((name) => req.headers[name.toLowerCase()] === undefined);
+      if (missing.length > 0) {
+        return { status: 400, body: JSON.stringify({ message: `Missing required request parameters: [${missing.join(', ')}]` }) };
+      }
       return handleUpload(uploadParams, body, req.headers['content-type'], caller);
     }
     if (req.method === api.subscribe.httpMethod && subscribe(pathname)) {
@@ -132,7 +135,8 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
       parsed = { error: 'The body is not valid JSON' };
     }
     if ('error' in parsed) {
-      return { status: Number(badBody!.statusCode), body: renderTemplate(badBody!.template, { validationErrorString: parsed.error }) };
+      options.log(`API: POST ${api.subscribe.path} body refused: ${parsed.error}`);
+      return { status: Number(badBody!.statusCode), body: badBody!.template };
     }
     try {
       const filtered = api.callerScope?.subscriptionsFiltered ? api.callerScope : undefined;
@@ -163,7 +167,8 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
         parsed = { error: 'The body is not valid JSON' };
       }
       if ('error' in parsed) {
-        return { status: Number(badBody!.statusCode), body: renderTemplate(badBody!.template, { validationErrorString: parsed.error }) };
+        options.log(`API: POST ${api.uploadUrl.path} body refused: ${parsed.error}`);
+        return { status: Number(badBody!.statusCode), body: badBody!.template };
       }
     }
     const headers = Object.fromEntries(Object.entries(req.headers)

@@ -41,7 +41,7 @@ describe('the local pipeline keeps the copies in step with their original', () =
   });
 
   async function upload(key: string, body: Buffer): Promise<void> {
-    const response = await fetch(`${pipeline.apiUrl}/upload-image/${pipeline.uploadBucket}/${encodeURIComponent(key)}`, { method: 'PUT', body });
+    const response = await fetch(`${pipeline.apiUrl}/upload-image/${pipeline.uploadBucket}/${encodeURIComponent(key)}`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body });
     expect(response.status).toBe(200);
   }
 

@@ -167,6 +167,16 @@ describe('the local pipeline', () => {
     expect(await keysIn(pipeline, pipeline.uploadBucket)).not.toContain('intruder.jpg');
   });
 
+  test('an upload without a Content-Type, which API Gateway would store re-encoded as text, is refused with 400 and writes nothing', async () => {
+    // WHEN
+    const response = await fetch(`${pipeline.apiUrl}/upload-image/${pipeline.uploadBucket}/untyped.jpg`, { method: 'PUT', body: sample('landscape.jpg') });
+
+    // THEN
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ message: 'Missing required request parameters: [Content-Type]' });
+    expect(await keysIn(pipeline, pipeline.uploadBucket)).not.toContain('untyped.jpg');
+  });
+
   test('a body over API Gateway\'s 10 MB limit is refused with 413 and a JSON message', async () => {
     // WHEN
     const response = await upload(pipeline, 'too-large.jpg', Buffer.alloc(10 * 1024 * 1024 + 1));
@@ -299,7 +309,7 @@ describe('the local pipeline', () => {
       // WHEN each caller uploads one image
       await upload(pipeline, 'private/mine.jpg', sample('landscape.jpg'));
       const theirs = await fetch(`${pipeline.apiUrl}/upload-image/${pipeline.uploadBucket}/${encodeURIComponent('private/theirs.jpg')}`, {
-        method: 'PUT', headers: other, body: sample('landscape.jpg'),
+        method: 'PUT', headers: { 'Content-Type': 'image/jpeg', ...other }, body: sample('landscape.jpg'),
       });
       expect(theirs.status).toBe(200);
 

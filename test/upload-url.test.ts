@@ -33,6 +33,7 @@ describe('upload request rules', () => {
     ['with a slash', 'a/b.jpg', /must not contain "\/"/],
     ['a dot path', '..', /must not be "." or ".."/],
     ['with a newline', 'bad\nname.jpg', /control characters/],
+    ['with S3\'s ${filename} variable', 'x${filename}', /must not contain "\$\{filename\}"/],
     ['of 1,026 UTF-8 bytes', 'é'.repeat(513), /at most 1024 bytes/],
   ])('refuses a filename %s', (_label, filename, problem) => {
     expect(filenameProblem(filename)).toMatch(problem);

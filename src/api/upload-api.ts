@@ -19,12 +19,29 @@ import { UPLOADABLE_CONTENT_TYPES } from '../upload-url/upload-request';
  */
 export const BINARY_MEDIA_TYPES = ['image/*', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data'];
 
+/** What every body that fails its route's model is told. */
+export const BAD_BODY_MESSAGE = 'Invalid request body: POST /subscribe takes {"email": "..."} or {"endpoint": "https://..."}, '
+  + 'POST /upload-url takes {"filename": "...", "contentType": "image/jpeg"}, as JSON with no other fields.';
+
 /** API Gateway's own hard limit on a request body; above it the gateway answers 413 before any integration. */
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
 /** A VTL expression that writes `expression` as the inside of a JSON string. */
 function jsonString(expression: string): string {
   return `$util.escapeJavaScript(${expression}).replaceAll("\\\\'", "'")`;
+}
+
+const jsonMessage = (message: string) => ({ 'application/json': JSON.stringify({ message }) });
+
+/**
+ * Integration responses for an AWS service integration, whose selection patterns are matched against the service's
+ * HTTP status code. Every pattern is disjoint from the others, because API Gateway keeps integration responses by
+ * status code, not in order, so which of two matching patterns wins is not defined. A response without a pattern
+ * answers whatever no pattern matches; it must not be the success, or a redirect or any other unforeseen answer
+ * would tell the caller it worked.
+ */
+function serviceResponses(success: apigw.IntegrationResponse, errors: apigw.IntegrationResponse[], unforeseen: string): apigw.IntegrationResponse[] {
+  return [{ ...success, selectionPattern: '2\\d{2}' }, ...errors, { statusCode: '502', responseTemplates: jsonMessage(unforeseen) }];
 }
 
 export interface UploadApiProps {
@@ -74,9 +91,12 @@ export class UploadApi extends Construct {
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         methodOptions: {
+          // Whether a method with settings of its own still takes the stage's logging is not documented, and
+          // reports differ, so the route that has its own throttling states its logging too.
           '/subscribe/POST': {
             throttlingRateLimit: props.subscribeRateLimit,
             throttlingBurstLimit: props.subscribeBurstLimit,
+            loggingLevel: apigw.MethodLoggingLevel.ERROR,
           },
         },
       },
@@ -92,12 +112,12 @@ export class UploadApi extends Construct {
         }),
       },
     });
+    // API Gateway substitutes plain variables into a gateway response but runs no VTL, so the validator's own
+    // message, which quotes the body's values without escaping them, cannot be made into a valid JSON string here.
     this.api.addGatewayResponse('BadBody', {
       type: apigw.ResponseType.BAD_REQUEST_BODY,
       statusCode: '400',
-      templates: {
-        'application/json': `{"message": "Invalid request body: ${jsonString('$context.error.validationErrorString')}"}`,
-      },
+      templates: jsonMessage(BAD_BODY_MESSAGE),
     });
 
     if (props.cloudWatchRole) {
@@ -127,7 +147,6 @@ export class UploadApi extends Construct {
     acknowledgeWildcardResources(role, [bucket.arnForObjects('*')],
       'The route writes uploads under any key the caller names, so s3:PutObject covers the upload bucket\'s objects (bucket/*) and nothing else.');
 
-    const jsonMessage = (message: string) => ({ 'application/json': JSON.stringify({ message }) });
     const integration = new apigw.AwsIntegration({
       service: 's3',
       integrationHttpMethod: 'PUT',
@@ -141,7 +160,7 @@ export class UploadApi extends Construct {
           'integration.request.header.Content-Type': 'method.request.header.Content-Type',
           ...(caller ? { [`integration.request.header.x-amz-meta-${UPLOADER_ATTRIBUTE}`]: caller } : {}),
         },
-        integrationResponses: [
+        integrationResponses: serviceResponses(
           {
             statusCode: '200',
             responseTemplates: {
@@ -149,10 +168,13 @@ export class UploadApi extends Construct {
               'application/json': `{"bucket": "${jsonString('$input.params(\'bucket\')')}", "key": "${jsonString('$input.params(\'filename\')')}"}`,
             },
           },
-          { statusCode: '403', selectionPattern: '403', responseTemplates: jsonMessage('Uploads may only go to this pipeline\'s upload bucket') },
-          { statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: jsonMessage('The upload was refused by S3') },
-          { statusCode: '502', selectionPattern: '5\\d{2}', responseTemplates: jsonMessage('S3 failed to store the upload; try again') },
-        ],
+          [
+            // A bucket the role may not write to (403), one that does not exist (404 NoSuchBucket) and one in another
+            // region (301 PermanentRedirect) are all some other bucket than the pipeline's.
+            { statusCode: '403', selectionPattern: '3\\d{2}|403|404', responseTemplates: jsonMessage('Uploads may only go to this pipeline\'s upload bucket') },
+            { statusCode: '400', selectionPattern: '40[0-25-9]|4[1-9]\\d', responseTemplates: jsonMessage('The upload was refused by S3') },
+          ],
+          'S3 failed to store the upload; try again'),
       },
     });
 
@@ -165,7 +187,9 @@ export class UploadApi extends Construct {
         requestParameters: {
           'method.request.path.bucket': true,
           'method.request.path.filename': true,
-          'method.request.header.Content-Type': false,
+          // Without one API Gateway reads the body as JSON text and stores it re-encoded as UTF-8, which breaks
+          // any image; a required header makes the validator refuse such a request instead.
+          'method.request.header.Content-Type': true,
         },
         methodResponses: ['200', '400', '403', '502'].map((statusCode) => ({ statusCode })),
       });
@@ -218,16 +242,10 @@ export class UploadApi extends Construct {
         passthroughBehavior: apigw.PassthroughBehavior.NEVER,
         requestParameters: { 'integration.request.header.Content-Type': '\'application/x-www-form-urlencoded\'' },
         requestTemplates: { 'application/json': subscribeForm },
-        integrationResponses: [
-          {
-            statusCode: '200',
-            responseTemplates: {
-              'application/json': JSON.stringify({ message: 'Subscribed. Email addresses receive a confirmation message first.' }),
-            },
-          },
-          { statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: { 'application/json': JSON.stringify({ message: 'SNS refused the subscription' }) } },
-          { statusCode: '502', selectionPattern: '5\\d{2}', responseTemplates: { 'application/json': JSON.stringify({ message: 'SNS failed; try again' }) } },
-        ],
+        integrationResponses: serviceResponses(
+          { statusCode: '200', responseTemplates: jsonMessage('Subscribed. Email addresses receive a confirmation message first.') },
+          [{ statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: jsonMessage('SNS refused the subscription') }],
+          'SNS failed; try again'),
       },
     });
 

@@ -24,6 +24,9 @@ export function filenameProblem(filename: string): string | undefined {
   if (filename.includes('/')) return '"filename" must not contain "/"';
   if (filename === '.' || filename === '..') return '"filename" must not be "." or ".."';
   if (/[\u0000-\u001f\u007f]/.test(filename)) return '"filename" must not contain control characters';
+  // A presigned POST's form fields replace this variable with the name of the file the browser sends, which would
+  // let the uploader, not the signer, choose the key.
+  if (filename.includes('${filename}')) return '"filename" must not contain "${filename}", which S3 replaces in a presigned POST';
   if (Buffer.byteLength(filename, 'utf8') > MAX_KEY_BYTES) return `"filename" must be at most ${MAX_KEY_BYTES} bytes of UTF-8`;
   return undefined;
 }
