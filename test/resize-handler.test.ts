@@ -108,6 +108,20 @@ test('the s3:TestEvent sent when the notification is configured is skipped', asy
   expect(await topic.receivedNothing()).toBe(true);
 });
 
+test('a folder made in the S3 console, an empty object named albums/, is skipped without a failure notification', async () => {
+  // GIVEN
+  await upload.upload('albums/', Buffer.alloc(0));
+  const records = await upload.uploadNotifications(1);
+
+  // WHEN
+  const response = await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual([]);
+  expect(await topic.receivedNothing()).toBe(true);
+});
+
 test('in a batch of a non-image and a photograph, the photograph is resized, the non-image reported, neither retried', async () => {
   // GIVEN
   await upload.upload('notes.jpg', 'this is a text file with an image name');

@@ -36,6 +36,18 @@ test('a record without a size (as S3 sends for deletions) has none', () => {
   expect(object).toEqual({ bucket: 'uploads', key: 'gone.jpg', eventName: 'ObjectRemoved:Delete', size: undefined });
 });
 
+test('the empty object the S3 console writes for a folder is no upload, but a folder\'s removal and a non-empty key ending in / are reported', () => {
+  // WHEN
+  const objects = uploadedObjects(notification(
+    { bucket: 'uploads', key: 'albums%2F2026/', size: 0 },
+    { bucket: 'uploads', key: 'albums%2F2026/', eventName: 'ObjectRemoved:Delete' },
+    { bucket: 'uploads', key: 'odd/', size: 10 },
+  ));
+
+  // THEN
+  expect(objects.map(({ key, eventName }) => [key, eventName])).toEqual([['albums/2026/', 'ObjectRemoved:Delete'], ['odd/', 'ObjectCreated:Put']]);
+});
+
 test('the s3:TestEvent names no object, so there is nothing to do', () => {
   // GIVEN
   const body = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2024-01-01T00:00:00.000Z', Bucket: 'uploads' });

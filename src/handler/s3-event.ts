@@ -23,7 +23,8 @@ export class UnparseableMessageError extends Error {
 
 /**
  * The objects an SQS message body reports. S3 sends an `s3:TestEvent` when the notification is first
- * configured; it names no object, so there is nothing to do.
+ * configured; it names no object, so there is nothing to do. Nor is there for a folder: the S3 console's "Create
+ * folder" writes an empty object whose key ends in `/`, which would otherwise be reported as an empty upload.
  */
 export function uploadedObjects(body: string): UploadedObject[] {
   let message: unknown;
@@ -41,7 +42,11 @@ export function uploadedObjects(body: string): UploadedObject[] {
   if (!Array.isArray(message.Records)) {
     throw new UnparseableMessageError('it has no Records array');
   }
-  return message.Records.map((record, index) => uploadedObject(record, index));
+  return message.Records.map((record, index) => uploadedObject(record, index)).filter((object) => !isFolderMarker(object));
+}
+
+function isFolderMarker(object: UploadedObject): boolean {
+  return object.key.endsWith('/') && object.size === 0;
 }
 
 function uploadedObject(record: unknown, index: number): UploadedObject {
