@@ -2,8 +2,8 @@
  * Email cannot leave this machine, and moto delivers nothing to email subscriptions. So for every email address
  * subscribed, the outbox subscribes its own loopback http receiver to the topic too, with the address's filter
  * policy: moto then decides, as SNS would, whether the address gets a message. What the receiver is sent is the
- * message's `http` rendering; the outbox turns it back into the `email` rendering with the handler's own
- * notification functions, so the text shown is the text SNS would mail, links included (presigned against the
+ * message's JSON rendering; the outbox turns it back into the `email` rendering with the handler's own
+ * {@link emailText}, so the text shown is the text SNS would mail, links included (presigned against the
  * emulator, so they open from this machine).
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
@@ -12,7 +12,7 @@ import {
   GetSubscriptionAttributesCommand, paginateListSubscriptionsByTopic, SNSClient, SubscribeCommand, UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
 import { SnsEnvelope, SnsHttpEndpoint } from './sns-http-endpoint';
-import { deletedNotification, failedNotification, NotificationDocument, resizedNotification } from '../src/handler/notification';
+import { emailText } from '../src/handler/notification';
 
 export interface Mail {
   readonly to: string;
@@ -83,22 +83,12 @@ export class MailOutbox {
       this.deliver({
         to: decodeURIComponent(urlPath.slice(1)),
         subject: envelope.Subject ?? '',
-        text: this.emailText(JSON.parse(envelope.Message)),
+        text: emailText(JSON.parse(envelope.Message), this.options.linkExpirySeconds),
         receivedAt: new Date(),
       });
     } catch (error) {
       this.options.log(`mail: could not render a notification as email: ${(error as Error).message}`);
     }
-  }
-
-  private emailText(document: NotificationDocument): string {
-    const notification = document.status === 'resized'
-      ? resizedNotification({ ...document, linkExpirySeconds: this.options.linkExpirySeconds, linksExpireAt: new Date(document.linksExpireAt) })
-      : document.status === 'failed'
-        ? failedNotification(document)
-        : deletedNotification(document);
-    const renderings = JSON.parse(notification.Message);
-    return renderings.email ?? renderings.default;
   }
 
   private deliver(mail: Mail): void {

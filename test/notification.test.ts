@@ -1,4 +1,6 @@
-import { deletedNotification, failedNotification, resizedNotification, ResizedUpload } from '../src/handler/notification';
+import {
+  deletedNotification, failedNotification, MAX_SNS_MESSAGE_BYTES, PublishedSize, resizedNotification, ResizedUpload, SnsNotification,
+} from '../src/handler/notification';
 
 const UPLOAD: ResizedUpload = {
   bucket: 'uploads',
@@ -40,20 +42,17 @@ test('a resized upload gives programs the JSON document and people a text with e
   expect(notification.Subject).toBe('Resized: beach day.jpg');
   expect(notification.MessageAttributes).toEqual({ status: { DataType: 'String', StringValue: 'resized' } });
   const message = JSON.parse(notification.Message);
-  expect(Object.keys(message).sort()).toEqual(['default', 'email', 'http', 'https', 'lambda', 'sqs']);
-  for (const protocol of ['http', 'https', 'sqs', 'lambda']) {
-    expect(JSON.parse(message[protocol])).toEqual({
-      status: 'resized',
-      bucket: 'uploads',
-      key: 'holiday photos/beach day.jpg',
-      change: 'created',
-      input: { format: 'jpeg', width: 4000, height: 3000 },
-      sizes: UPLOAD.sizes,
-      linksExpireAt: '2025-06-01T12:00:00.000Z',
-    });
-  }
-  expect(message.email).toBe(message.default);
-  expect(message.default).toBe([
+  expect(Object.keys(message).sort()).toEqual(['default', 'email']);
+  expect(JSON.parse(message.default)).toEqual({
+    status: 'resized',
+    bucket: 'uploads',
+    key: 'holiday photos/beach day.jpg',
+    change: 'created',
+    input: { format: 'jpeg', width: 4000, height: 3000 },
+    sizes: UPLOAD.sizes,
+    linksExpireAt: '2025-06-01T12:00:00.000Z',
+  });
+  expect(message.email).toBe([
     'holiday photos/beach day.jpg in bucket uploads was resized (original: jpeg, 4000x3000).',
     `thumb: 160x160, image/jpeg\n${UPLOAD.sizes[0].url}`,
     `medium: 640x480, image/jpeg\n${UPLOAD.sizes[1].url}`,
@@ -69,7 +68,7 @@ test.each([
   [45, '45 seconds'],
 ])('a link lifetime of %i seconds reads as %s', (seconds, words) => {
   // WHEN
-  const text = JSON.parse(resizedNotification({ ...UPLOAD, linkExpirySeconds: seconds }).Message).default;
+  const text = JSON.parse(resizedNotification({ ...UPLOAD, linkExpirySeconds: seconds }).Message).email;
 
   // THEN
   expect(text).toContain(`The links stay valid for ${words}, until`);
@@ -88,14 +87,14 @@ test('a rejected upload names the file and the reason, for people and for progra
   expect(notification.Subject).toBe('Could not resize: notes.jpg');
   expect(notification.MessageAttributes.status.StringValue).toBe('failed');
   const message = JSON.parse(notification.Message);
-  expect(JSON.parse(message.http)).toEqual({
+  expect(JSON.parse(message.default)).toEqual({
     status: 'failed',
     bucket: 'uploads',
     key: 'docs/notes.jpg',
     reason: 'not-an-image',
     message: 'The upload is not an image this pipeline can read.',
   });
-  expect(message.default).toBe(
+  expect(message.email).toBe(
     'docs/notes.jpg in bucket uploads could not be resized: the file is not an image.\n\n' +
     'The upload is not an image this pipeline can read.');
 });
@@ -122,8 +121,8 @@ test('a replaced original\'s notification says its copies were made again, for p
   expect(notification.Subject).toBe('Updated: beach day.jpg');
   expect(notification.MessageAttributes.status.StringValue).toBe('resized');
   const message = JSON.parse(notification.Message);
-  expect(JSON.parse(message.sqs)).toMatchObject({ status: 'resized', change: 'updated' });
-  expect(message.default).toMatch(/^holiday photos\/beach day\.jpg in bucket uploads was replaced, and its copies were made again from the new version \(original: jpeg, 4000x3000\)\./);
+  expect(JSON.parse(message.default)).toMatchObject({ status: 'resized', change: 'updated' });
+  expect(message.email).toMatch(/^holiday photos\/beach day\.jpg in bucket uploads was replaced, and its copies were made again from the new version \(original: jpeg, 4000x3000\)\./);
 });
 
 test('a deleted original\'s notification lists the copies removed with it', () => {
@@ -137,20 +136,145 @@ test('a deleted original\'s notification lists the copies removed with it', () =
   expect(notification.Subject).toBe('Deleted: beach day.jpg');
   expect(notification.MessageAttributes).toEqual({ status: { DataType: 'String', StringValue: 'deleted' } });
   const message = JSON.parse(notification.Message);
-  for (const protocol of ['http', 'https', 'sqs', 'lambda']) {
-    expect(JSON.parse(message[protocol])).toEqual({
-      status: 'deleted',
-      bucket: 'uploads',
-      key: 'holiday photos/beach day.jpg',
-      removed: [
-        { name: 'thumb', bucket: 'resized', key: 'thumb/holiday photos/beach day.jpg' },
-        { name: 'medium', bucket: 'resized', key: 'medium/holiday photos/beach day.jpg' },
-      ],
-    });
-  }
-  expect(message.email).toBe(message.default);
-  expect(message.default).toBe([
+  expect(JSON.parse(message.default)).toEqual({
+    status: 'deleted',
+    bucket: 'uploads',
+    key: 'holiday photos/beach day.jpg',
+    removed: [
+      { name: 'thumb', bucket: 'resized', key: 'thumb/holiday photos/beach day.jpg' },
+      { name: 'medium', bucket: 'resized', key: 'medium/holiday photos/beach day.jpg' },
+    ],
+  });
+  expect(message.email).toBe([
     'holiday photos/beach day.jpg in bucket uploads was deleted, and so were its copies:',
     'thumb: thumb/holiday photos/beach day.jpg in bucket resized\nmedium: medium/holiday photos/beach day.jpg in bucket resized',
   ].join('\n\n'));
+});
+
+test('the uploader goes along as a message attribute, for private subscriptions to filter on', () => {
+  // WHEN
+  const notifications = [
+    resizedNotification(UPLOAD, 'alice'),
+    failedNotification({ bucket: 'uploads', key: 'a.jpg', reason: 'empty', message: 'Empty.' }, 'alice'),
+    deletedNotification({ bucket: 'uploads', key: 'a.jpg', removed: [] }, 'alice'),
+  ];
+
+  // THEN
+  for (const notification of notifications) {
+    expect(notification.MessageAttributes.uploader).toEqual({ DataType: 'String', StringValue: 'alice' });
+  }
+});
+
+describe('SNS\'s limit of 256 KB a message', () => {
+  /** As long as the session token of a Lambda function's role (about 1.1 KB), with base64's `+`, `/` and `=`. */
+  const SESSION_TOKEN = Buffer.from(Array.from({ length: 830 }, (_, i) => (i * 37 + 11) % 256)).toString('base64');
+  /** A 1,012-byte key of CJK characters: its copies' keys, `{size}/{key}`, still fit in S3's 1,024 bytes. */
+  const LONG_KEY = `アルバム/${'夏休みの写真'.repeat(55)}-2025.jpg`;
+
+  /** A presigned GET URL as the function signs one on Lambda: the key percent-encoded, the session token along. */
+  function presignedUrl(key: string): string {
+    return `https://resized.s3.us-east-1.amazonaws.com/${key.split('/').map(encodeURIComponent).join('/')}`
+      + '?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD'
+      + '&X-Amz-Credential=ASIAQ3EGVYLNEXAMPLE12%2F20250601%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250601T100000Z'
+      + `&X-Amz-Expires=7200&X-Amz-Security-Token=${encodeURIComponent(SESSION_TOKEN)}`
+      + `&X-Amz-Signature=${'5f'.repeat(32)}&X-Amz-SignedHeaders=host&x-id=GetObject`;
+  }
+
+  function uploadInSizes(count: number): ResizedUpload {
+    const sizes = Array.from({ length: count }, (_, i): PublishedSize => {
+      const key = `w${i + 1}/${LONG_KEY}`;
+      return { name: `w${i + 1}`, width: 100 * (i + 1), height: 75 * (i + 1), bytes: 5000 * (i + 1), bucket: 'resized', key, url: presignedUrl(key), contentType: 'image/jpeg' };
+    });
+    return { ...UPLOAD, key: LONG_KEY, sizes };
+  }
+
+  /**
+   * What SNS counts: the message, and each attribute's name, data type and value, in UTF-8 bytes. The subject
+   * too, which SNS may not count, but the notification does, to be sure.
+   */
+  function publishedBytes(notification: SnsNotification): number {
+    const attributes = Object.entries(notification.MessageAttributes).flatMap(([name, value]) => [name, value!.DataType, value!.StringValue]);
+    return [notification.Subject, notification.Message, ...attributes].reduce((sum, part) => sum + Buffer.byteLength(part, 'utf8'), 0);
+  }
+
+  test('each link appears once in the text for email and once in the JSON every other protocol gets', () => {
+    // GIVEN
+    const upload = uploadInSizes(3);
+
+    // WHEN
+    const notification = resizedNotification(upload);
+
+    // THEN
+    for (const size of upload.sizes) {
+      expect(notification.Message.split(size.url).length - 1).toBe(2);
+    }
+  });
+
+  test('a 1,012-byte CJK key in 8 sizes, each link signed with a session token, keeps its links and fits', () => {
+    // GIVEN
+    expect(Buffer.byteLength(LONG_KEY)).toBe(1012);
+    const upload = uploadInSizes(8);
+
+    // WHEN
+    const notification = resizedNotification(upload, 'arn:aws:sts::123456789012:assumed-role/uploader/alice');
+
+    // THEN
+    expect(publishedBytes(notification)).toBeLessThanOrEqual(MAX_SNS_MESSAGE_BYTES);
+    const message = JSON.parse(notification.Message);
+    expect(JSON.parse(message.default).sizes).toEqual(upload.sizes);
+    for (const size of upload.sizes) {
+      expect(message.email).toContain(size.url);
+    }
+  });
+
+  test('when the links do not fit even once each, they are left out, and both renderings say what was made and why', () => {
+    // GIVEN
+    const upload = uploadInSizes(40);
+    const withLinks = upload.sizes.reduce((bytes, size) => bytes + 2 * Buffer.byteLength(size.url), 0);
+    expect(withLinks).toBeGreaterThan(MAX_SNS_MESSAGE_BYTES);
+
+    // WHEN
+    const notification = resizedNotification(upload, 'alice');
+
+    // THEN
+    expect(publishedBytes(notification)).toBeLessThanOrEqual(MAX_SNS_MESSAGE_BYTES);
+    expect(notification.Subject).toMatch(/^Resized: \?+\.\.\.$/);
+    expect(notification.MessageAttributes).toEqual({
+      status: { DataType: 'String', StringValue: 'resized' },
+      uploader: { DataType: 'String', StringValue: 'alice' },
+    });
+    expect(notification.Message).not.toContain('X-Amz-Signature');
+    const message = JSON.parse(notification.Message);
+    expect(JSON.parse(message.default)).toEqual({
+      status: 'resized',
+      bucket: 'uploads',
+      key: LONG_KEY,
+      change: 'created',
+      input: { format: 'jpeg', width: 4000, height: 3000 },
+      sizes: upload.sizes.map(({ url, ...size }) => size),
+      linksLeftOut: expect.stringContaining('over the 256 KB that SNS accepts in one message'),
+    });
+    expect(message.email).toBe([
+      `${LONG_KEY} in bucket uploads was resized (original: jpeg, 4000x3000).`,
+      ...upload.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, image/jpeg\n${size.key} in bucket resized`),
+      JSON.parse(message.default).linksLeftOut,
+    ].join('\n\n'));
+  });
+
+  test('the attributes count toward the limit, to the byte', () => {
+    // GIVEN an uploader just long enough to fill what the notification with its links leaves of the limit
+    const upload = uploadInSizes(8);
+    const room = MAX_SNS_MESSAGE_BYTES - publishedBytes(resizedNotification(upload)) - Buffer.byteLength('uploaderString');
+    const filling = 'u'.repeat(room);
+
+    // WHEN
+    const fits = resizedNotification(upload, filling);
+    const over = resizedNotification(upload, `${filling}u`);
+
+    // THEN
+    expect(publishedBytes(fits)).toBe(MAX_SNS_MESSAGE_BYTES);
+    expect(JSON.parse(JSON.parse(fits.Message).default)).toHaveProperty('linksExpireAt');
+    expect(JSON.parse(JSON.parse(over.Message).default)).toHaveProperty('linksLeftOut');
+    expect(over.MessageAttributes.uploader?.StringValue).toBe(`${filling}u`);
+  });
 });

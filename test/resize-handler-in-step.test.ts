@@ -406,7 +406,7 @@ test('an original uploaded again while its deleted copies are removed is looked 
   const comeback = await image('jpeg', 300, 300);
   let reuploaded = false;
   const reuploadOnce = async (command: SentS3Command) => {
-    if (!reuploaded && command.name === 'DeleteObjectsCommand') {
+    if (!reuploaded && command.name === 'DeleteObjectCommand') {
       reuploaded = true;
       await upload.upload('phoenix.jpg', comeback);
     }
@@ -453,4 +453,58 @@ test('an animated GIF keeps its frames when animation is kept, and a JPEG output
   const thumb = await readObject(resizedBucket, resizedKey('thumb', 'spinner.gif', 'webp'));
   expect(thumb.contentType).toBe('image/webp');
   expect(await sharp(thumb.data).metadata()).toMatchObject({ format: 'webp', pages: 3, width: 160, height: 160 });
+});
+
+describe('keys that XML 1.0 cannot carry, and keys that must be decoded from a listing', () => {
+  test.each([
+    ['a C0 control character', '\x10ctl.jpg'],
+    ['U+FFFF', 'end\uFFFF.jpg'],
+    ['spaces, +, % and non-ASCII characters', 'a+b c%20d 100% 写真.jpg'],
+  ])('with %s, a deleted original\'s copies are removed, announced once', async (_case, key) => {
+    // GIVEN
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(handler, key, await image('jpeg', 400, 300));
+    expect(await listKeys(resizedBucket)).toEqual(copyKeys(key));
+
+    // WHEN
+    await upload.remove(key);
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await listKeys(resizedBucket)).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification.document).toEqual({
+      status: 'deleted',
+      bucket: upload.bucket,
+      key,
+      removed: SIZES.map((size) => ({ name: size.name, bucket: resizedBucket, key: resizedKey(size.name, key, 'jpg') })),
+    });
+    expect(await topic.receivedNothing()).toBe(true);
+  });
+
+  test.each([
+    ['a C0 control character', '\x10ctl.jpg'],
+    ['U+FFFE', 'end\uFFFE.jpg'],
+  ])('with %s, an original replaced by an empty file loses its copies, and the failure is announced once', async (_case, key) => {
+    // GIVEN
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(handler, key, await image('jpeg', 400, 300));
+    expect(await listKeys(resizedBucket)).toEqual(copyKeys(key));
+
+    // WHEN
+    await upload.upload(key, Buffer.alloc(0));
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await listKeys(resizedBucket)).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification.document).toMatchObject({ status: 'failed', key, reason: 'empty' });
+    expect(await topic.receivedNothing()).toBe(true);
+  });
+
+  function copyKeys(key: string): string[] {
+    return SIZES.map((size) => resizedKey(size.name, key, 'jpg')).sort();
+  }
 });

@@ -11,8 +11,9 @@ import {
   sqsEvent,
 } from './support/moto-aws';
 import { SIZES, lambdaContext, loadHandler } from './support/resize-handler';
+import type { SizeSpec } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
-import { FailedDocument, NotificationDocument, ResizedDocument } from '../src/handler/notification';
+import { FailedDocument, NotificationDocument, ResizedDocument, UnlinkedResizedDocument } from '../src/handler/notification';
 
 const CORPUS = path.join(__dirname, '..', '..', 'shared', 'corpus');
 
@@ -260,4 +261,70 @@ test('a message that is not an S3 notification is logged as an error and not ret
   expect(response.batchItemFailures).toEqual([]);
   expect(logged.error).toHaveBeenCalledWith(expect.stringContaining('not an S3 event notification'));
   expect(await topic.receivedNothing()).toBe(true);
+});
+
+describe('a notification that SNS would refuse for its size with all its links', () => {
+  /** As long as the session token of a Lambda function's role (about 1.1 KB); the SDK signs every link with it. */
+  const SESSION_TOKEN = Buffer.from(Array.from({ length: 830 }, (_, i) => (i * 37 + 11) % 256)).toString('base64');
+  /** 1,012 bytes, percent-encoded to three times that in each link; `{size}/{key}` still fits in S3's 1,024 bytes. */
+  const LONG_KEY = `アルバム/${'夏休みの写真'.repeat(55)}-2025.jpg`;
+
+  function manySizes(count: number): SizeSpec[] {
+    return Array.from({ length: count }, (_, i) => ({ name: `w${String(i + 1).padStart(2, '0')}`, width: 10 * (i + 1), fit: 'inside' }));
+  }
+
+  beforeEach(() => {
+    process.env.AWS_SESSION_TOKEN = SESSION_TOKEN;
+  });
+
+  afterEach(() => {
+    delete process.env.AWS_SESSION_TOKEN;
+  });
+
+  test('is published with each link twice, not six times: 12 sizes of a 1,012-byte CJK key fit, links included', async () => {
+    // GIVEN
+    expect(Buffer.byteLength(LONG_KEY)).toBe(1012);
+    const sizes = manySizes(12);
+    const manySized = loadHandler({ resizedBucket, topicArn: topic.arn, sizes });
+    await upload.upload(LONG_KEY, await generatedImage('jpeg'));
+
+    // WHEN
+    const response = await manySized(sqsEvent(...await upload.uploadNotifications(1)), lambdaContext);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    const document = resized(await topic.received(1), LONG_KEY);
+    expect(document.sizes.map((size) => size.name)).toEqual(sizes.map((size) => size.name));
+    for (const size of document.sizes) {
+      expect(new URL(size.url).searchParams.get('X-Amz-Security-Token')).toBe(SESSION_TOKEN);
+    }
+    expect((await fetch(document.sizes[0].url)).status).toBe(200);
+  });
+
+  test('leaves the links out when they do not fit even twice each, and says so; the record is not retried', async () => {
+    // GIVEN
+    const sizes = manySizes(40);
+    const manySized = loadHandler({ resizedBucket, topicArn: topic.arn, sizes });
+    await upload.upload(LONG_KEY, await generatedImage('jpeg'));
+
+    // WHEN
+    const response = await manySized(sqsEvent(...await upload.uploadNotifications(1)), lambdaContext);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification.status).toBe('resized');
+    const document = notification.document as UnlinkedResizedDocument;
+    expect(document).toMatchObject({ status: 'resized', key: LONG_KEY, linksLeftOut: expect.stringContaining('256 KB') });
+    expect(document.sizes).toEqual(sizes.map((size) => ({
+      name: size.name,
+      width: expect.any(Number),
+      height: expect.any(Number),
+      bytes: expect.any(Number),
+      bucket: resizedBucket,
+      key: resizedKey(size.name, LONG_KEY, 'jpg'),
+      contentType: 'image/jpeg',
+    })));
+    expect(await listKeys(resizedBucket)).toEqual(sizes.map((size) => resizedKey(size.name, LONG_KEY, 'jpg')).sort());
+  });
 });

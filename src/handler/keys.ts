@@ -11,9 +11,10 @@ export function resizedKey(sizeName: string, originalKey: string, extension: str
 }
 
 /**
- * S3 event notifications carry keys form-encoded (`+` for a space, `%XX` for the rest); the object itself is
- * stored under the decoded key.
+ * S3 form-encodes keys (`+` for a space, `%XX` for the rest) in event notifications and in listings asked for with
+ * `EncodingType: 'url'`; the object itself is stored under the decoded key. A literal `+` in a key arrives as
+ * `%2B`, so reading `+` as a space is never wrong, and `%20` (which moto writes for a space) decodes the same.
  */
-export function decodeEventKey(encodedKey: string): string {
+export function decodeFormEncodedKey(encodedKey: string): string {
   return decodeURIComponent(encodedKey.replace(/\+/g, ' '));
 }

@@ -1,21 +1,28 @@
 /**
  * What subscribers are told about each original: its copies were made (for a new original) or made again (for
  * one that replaced an earlier version), it could not be resized, or it was deleted and its copies with it. One
- * SNS message carries two renderings: people (email, and protocols without their own entry) get readable text,
- * programs (http/https, SQS, Lambda) get a JSON document they can parse without scraping text.
+ * SNS message carries two renderings: people (email) get readable text, and every other protocol (http/https,
+ * SQS, Lambda, email-json, Firehose) a JSON document programs can parse without scraping text. The JSON goes under
+ * `default` rather than under each protocol's own name: SNS counts every rendering against its message size limit,
+ * and the presigned links, which carry the percent-encoded key and the function's session token, are most of it.
  */
+import { UPLOADER_ATTRIBUTE } from './config';
 import type { RejectReason } from './image-rejected-error';
 
 /** A resized copy as the notification describes it. */
-export interface PublishedSize {
+export interface PublishedSize extends UnlinkedSize {
+  /** Presigned GET URL. */
+  readonly url: string;
+}
+
+/** A resized copy as a notification without links describes it. */
+export interface UnlinkedSize {
   readonly name: string;
   readonly width: number;
   readonly height: number;
   readonly bytes: number;
   readonly bucket: string;
   readonly key: string;
-  /** Presigned GET URL. */
-  readonly url: string;
   readonly contentType: string;
 }
 
@@ -55,7 +62,7 @@ export interface DeletedOriginal {
   readonly removed: RemovedCopy[];
 }
 
-/** What http/https, SQS and Lambda subscribers receive, as JSON, when the copies are ready. */
+/** What every subscriber but email (http/https, SQS, Lambda, ...) receives, as JSON, when the copies are ready. */
 export interface ResizedDocument {
   readonly status: 'resized';
   readonly bucket: string;
@@ -65,6 +72,24 @@ export interface ResizedDocument {
   readonly sizes: PublishedSize[];
   /** ISO 8601. */
   readonly linksExpireAt: string;
+}
+
+/**
+ * What they receive instead of a {@link ResizedDocument} when the links would take the message over
+ * {@link MAX_SNS_MESSAGE_BYTES}: SNS would refuse it on every attempt, and the record would end in the dead-letter
+ * queue with nobody told. The copies are there all the same; whoever may read the resized bucket can fetch them.
+ * Without links a message grows only with the copies' keys, and reaches the limit only with a hundred sizes or so
+ * (some twenty with keys of S3's full length made of control characters, which JSON escapes six bytes for one).
+ */
+export interface UnlinkedResizedDocument {
+  readonly status: 'resized';
+  readonly bucket: string;
+  readonly key: string;
+  readonly change: Change;
+  readonly input: { readonly format: string; readonly width: number; readonly height: number };
+  readonly sizes: UnlinkedSize[];
+  /** Why the links are missing; present only in this document. */
+  readonly linksLeftOut: string;
 }
 
 /** What they receive when the upload was rejected. */
@@ -84,17 +109,35 @@ export interface DeletedDocument {
   readonly removed: RemovedCopy[];
 }
 
-export type NotificationDocument = ResizedDocument | FailedDocument | DeletedDocument;
+export type NotificationDocument = ResizedDocument | UnlinkedResizedDocument | FailedDocument | DeletedDocument;
 
 /** The parts of an SNS Publish request that depend on the upload; spread it into one with the topic. */
 export interface SnsNotification {
   readonly Subject: string;
   readonly Message: string;
   readonly MessageStructure: 'json';
-  readonly MessageAttributes: { readonly status: { readonly DataType: 'String'; readonly StringValue: Status } };
+  readonly MessageAttributes: {
+    readonly status: StringAttribute<Status>;
+    /** The uploader the API recorded, so that private subscriptions can filter on it. */
+    readonly [UPLOADER_ATTRIBUTE]?: StringAttribute<string>;
+  };
+}
+
+interface StringAttribute<T extends string> {
+  readonly DataType: 'String';
+  readonly StringValue: T;
 }
 
 type Status = NotificationDocument['status'];
+
+/**
+ * SNS's limit on one published message, in UTF-8 bytes: every rendering in the message, and every message
+ * attribute's name, data type and value.
+ */
+export const MAX_SNS_MESSAGE_BYTES = 262_144;
+
+const LINKS_LEFT_OUT = 'The links to the copies were left out: with them, this notification was over the 256 KB '
+  + 'that SNS accepts in one message.';
 
 /** SNS rejects subjects of 100 characters or more, and line breaks or control characters in them. */
 const MAX_SUBJECT_LENGTH = 99;
@@ -109,8 +152,8 @@ const REASON_TEXT: Record<RejectReason, string> = {
   'name-taken': 'its resized copies would replace those of another file',
 };
 
-export function resizedNotification(upload: ResizedUpload): SnsNotification {
-  const linksExpireAt = upload.linksExpireAt.toISOString();
+/** With the links if they fit in one SNS message, and otherwise without them (see {@link UnlinkedResizedDocument}). */
+export function resizedNotification(upload: ResizedUpload, uploader?: string): SnsNotification {
   const document: ResizedDocument = {
     status: 'resized',
     bucket: upload.bucket,
@@ -127,19 +170,34 @@ export function resizedNotification(upload: ResizedUpload): SnsNotification {
       url: size.url,
       contentType: size.contentType,
     })),
-    linksExpireAt,
+    linksExpireAt: upload.linksExpireAt.toISOString(),
   };
-  const updated = upload.change === 'updated';
-  const text = [
-    `${upload.key} in bucket ${upload.bucket} was ${updated ? 'replaced, and its copies were made again from the new version' : 'resized'} ` +
-      `(original: ${upload.input.format}, ${upload.input.width}x${upload.input.height}).`,
-    ...upload.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, ${size.contentType}\n${size.url}`),
-    `The links stay valid for ${duration(upload.linkExpirySeconds)}, until ${linksExpireAt}.`,
-  ].join('\n\n');
-  return notification(`${updated ? 'Updated' : 'Resized'}: ${fileName(upload.key)}`, text, document);
+  const subject = `${upload.change === 'updated' ? 'Updated' : 'Resized'}: ${fileName(upload.key)}`;
+  const linked = notification(subject, linkedText(document, upload.linkExpirySeconds), document, uploader);
+  if (publishedBytes(linked) <= MAX_SNS_MESSAGE_BYTES) {
+    return linked;
+  }
+  const unlinked: UnlinkedResizedDocument = {
+    status: 'resized',
+    bucket: document.bucket,
+    key: document.key,
+    change: document.change,
+    input: document.input,
+    sizes: document.sizes.map((size) => ({
+      name: size.name,
+      width: size.width,
+      height: size.height,
+      bytes: size.bytes,
+      bucket: size.bucket,
+      key: size.key,
+      contentType: size.contentType,
+    })),
+    linksLeftOut: LINKS_LEFT_OUT,
+  };
+  return notification(subject, unlinkedText(unlinked), unlinked, uploader);
 }
 
-export function failedNotification(upload: FailedUpload): SnsNotification {
+export function failedNotification(upload: FailedUpload, uploader?: string): SnsNotification {
   const document: FailedDocument = {
     status: 'failed',
     bucket: upload.bucket,
@@ -147,35 +205,91 @@ export function failedNotification(upload: FailedUpload): SnsNotification {
     reason: upload.reason,
     message: upload.message,
   };
-  const text = [
-    `${upload.key} in bucket ${upload.bucket} could not be resized: ${REASON_TEXT[upload.reason]}.`,
-    upload.message,
-  ].join('\n\n');
-  return notification(`Could not resize: ${fileName(upload.key)}`, text, document);
+  return notification(`Could not resize: ${fileName(upload.key)}`, failedText(document), document, uploader);
 }
 
-export function deletedNotification(original: DeletedOriginal): SnsNotification {
+export function deletedNotification(original: DeletedOriginal, uploader?: string): SnsNotification {
   const document: DeletedDocument = {
     status: 'deleted',
     bucket: original.bucket,
     key: original.key,
     removed: original.removed.map((copy) => ({ name: copy.name, bucket: copy.bucket, key: copy.key })),
   };
-  const text = [
-    `${original.key} in bucket ${original.bucket} was deleted, and so were its copies:`,
-    original.removed.map((copy) => `${copy.name}: ${copy.key} in bucket ${copy.bucket}`).join('\n'),
-  ].join('\n\n');
-  return notification(`Deleted: ${fileName(original.key)}`, text, document);
+  return notification(`Deleted: ${fileName(original.key)}`, deletedText(document), document, uploader);
 }
 
-function notification(subject: string, text: string, document: NotificationDocument): SnsNotification {
-  const json = JSON.stringify(document);
+/**
+ * The text email subscribers get for a document. The local pipeline's mail outbox, which receives the JSON, shows
+ * it too; the JSON leaves out how long the links stay valid, so that comes separately.
+ */
+export function emailText(document: NotificationDocument, linkExpirySeconds: number): string {
+  switch (document.status) {
+    case 'resized':
+      return 'linksLeftOut' in document ? unlinkedText(document) : linkedText(document, linkExpirySeconds);
+    case 'failed':
+      return failedText(document);
+    case 'deleted':
+      return deletedText(document);
+  }
+}
+
+function linkedText(document: ResizedDocument, linkExpirySeconds: number): string {
+  return [
+    resizedHeading(document),
+    ...document.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, ${size.contentType}\n${size.url}`),
+    `The links stay valid for ${duration(linkExpirySeconds)}, until ${document.linksExpireAt}.`,
+  ].join('\n\n');
+}
+
+function unlinkedText(document: UnlinkedResizedDocument): string {
+  return [
+    resizedHeading(document),
+    ...document.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, ${size.contentType}\n${size.key} in bucket ${size.bucket}`),
+    document.linksLeftOut,
+  ].join('\n\n');
+}
+
+function resizedHeading(document: ResizedDocument | UnlinkedResizedDocument): string {
+  const updated = document.change === 'updated';
+  return `${document.key} in bucket ${document.bucket} was ${updated ? 'replaced, and its copies were made again from the new version' : 'resized'} `
+    + `(original: ${document.input.format}, ${document.input.width}x${document.input.height}).`;
+}
+
+function failedText(document: FailedDocument): string {
+  return [
+    `${document.key} in bucket ${document.bucket} could not be resized: ${REASON_TEXT[document.reason]}.`,
+    document.message,
+  ].join('\n\n');
+}
+
+function deletedText(document: DeletedDocument): string {
+  return [
+    `${document.key} in bucket ${document.bucket} was deleted, and so were its copies:`,
+    document.removed.map((copy) => `${copy.name}: ${copy.key} in bucket ${copy.bucket}`).join('\n'),
+  ].join('\n\n');
+}
+
+/** Each link appears once in the text and once in the JSON, which SNS delivers to every protocol but email. */
+function notification(subject: string, text: string, document: NotificationDocument, uploader: string | undefined): SnsNotification {
   return {
     Subject: subjectLine(subject),
-    Message: JSON.stringify({ default: text, email: text, http: json, https: json, sqs: json, lambda: json }),
+    Message: JSON.stringify({ default: JSON.stringify(document), email: text }),
     MessageStructure: 'json',
-    MessageAttributes: { status: { DataType: 'String', StringValue: document.status } },
+    MessageAttributes: {
+      status: { DataType: 'String', StringValue: document.status },
+      ...(uploader === undefined ? {} : { [UPLOADER_ATTRIBUTE]: { DataType: 'String', StringValue: uploader } }),
+    },
   };
+}
+
+/**
+ * What SNS counts against {@link MAX_SNS_MESSAGE_BYTES}. The subject is counted too, though SNS does not say it
+ * is: at most 99 bytes, it is cheaper to count it than to find out.
+ */
+function publishedBytes(published: SnsNotification): number {
+  const attributes = Object.entries(published.MessageAttributes)
+    .flatMap(([name, attribute]) => (attribute === undefined ? [] : [name, attribute.DataType, attribute.StringValue]));
+  return [published.Subject, published.Message, ...attributes].reduce((bytes, part) => bytes + Buffer.byteLength(part, 'utf8'), 0);
 }
 
 function fileName(key: string): string {

@@ -34,9 +34,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
-import { MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SQSRecord } from 'aws-lambda';
-import { LOG_MESSAGES, REDRIVEN_ATTRIBUTE, ResizeConfig, SizeSpec, UPLOADER_ATTRIBUTE } from './config';
+import { LOG_MESSAGES, REDRIVEN_ATTRIBUTE, ResizeConfig, SizeSpec } from './config';
 import { ImageRejectedError, ResizeResult, resizeImage } from './image-core';
 import { resizedKey } from './keys';
 import {
@@ -72,13 +72,8 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
   const originals = new Originals(s3);
   const store = new ResizedStore(s3, config.resizedBucket);
 
-  /** The uploader, when the API recorded one, goes along so that private subscriptions can filter on it. */
-  const publish = async (notification: SnsNotification, uploader: string | undefined) => {
-    const attributes: Record<string, MessageAttributeValue> = { ...notification.MessageAttributes };
-    if (uploader !== undefined) {
-      attributes[UPLOADER_ATTRIBUTE] = { DataType: 'String', StringValue: uploader };
-    }
-    await sns.send(new PublishCommand({ TopicArn: config.topicArn, ...notification, MessageAttributes: attributes }));
+  const publish = async (notification: SnsNotification) => {
+    await sns.send(new PublishCommand({ TopicArn: config.topicArn, ...notification }));
   };
 
   const stillCurrent = async (upload: UploadedObject, version: SourceVersion) =>
@@ -87,7 +82,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
   const removeCopies = async (upload: UploadedObject, copies: ExistingCopy[]): Promise<Pass> => {
     if (copies.length > 0) {
       const uploader = copies.find((copy) => copy.uploader !== undefined)?.uploader;
-      await publish(deletedNotification({ bucket: upload.bucket, key: upload.key, removed: copies }), uploader);
+      await publish(deletedNotification({ bucket: upload.bucket, key: upload.key, removed: copies }, uploader));
       await store.remove(copies);
     }
     if (await originals.current(upload.bucket, upload.key) !== undefined) {
@@ -110,7 +105,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       return 'changed';
     }
     const failure: FailedUpload = { bucket: upload.bucket, key: upload.key, reason: error.reason, message: error.message };
-    await publish(failedNotification(failure), original.uploader);
+    await publish(failedNotification(failure, original.uploader));
     logger.warn(LOG_MESSAGES.rejected, { ...failure, removedStaleCopies: copies.map((copy) => copy.key), cause: String(error.cause ?? '') });
     return 'settled';
   };
@@ -190,7 +185,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       sizes,
       linkExpirySeconds: config.linkExpirySeconds,
       linksExpireAt,
-    }), source.uploader);
+    }, source.uploader));
     logger.info(LOG_MESSAGES.resized, {
       bucket: upload.bucket,
       key: upload.key,

@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  DeleteObjectsCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SizeSpec, UPLOADER_ATTRIBUTE } from './config';
-import { resizedKey } from './keys';
+import { decodeFormEncodedKey, resizedKey } from './keys';
 
 export interface EncodedCopy {
   readonly name: string;
@@ -140,8 +140,11 @@ export class ResizedStore {
     const heldByOthers = new Set<string>();
     for (const size of sizes) {
       const prefix = resizedKey(size.name, originalKey, '');
-      for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: prefix })) {
-        for (const { Key: key } of page.Contents ?? []) {
+      // Keys come URL-encoded: a key may hold characters, such as C0 controls, that XML 1.0 cannot carry.
+      const listing = paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: prefix, EncodingType: 'url' });
+      for await (const page of listing) {
+        for (const { Key: encodedKey } of page.Contents ?? []) {
+          const key = encodedKey === undefined ? undefined : decodeFormEncodedKey(encodedKey);
           const extension = key?.slice(prefix.length);
           if (!key || !extension || !/^[a-z0-9]+$/i.test(extension)) {
             continue;
@@ -168,17 +171,19 @@ export class ResizedStore {
     return { copies, heldByOthers };
   }
 
+  /**
+   * One DeleteObject a copy rather than one DeleteObjects for all: DeleteObjects sends its keys in an XML body,
+   * which cannot carry some characters a key may hold (C0 controls, U+FFFE, U+FFFF), and S3 refuses the whole
+   * request as MalformedXML. An original has only as many copies as there are sizes. A key already gone counts as
+   * removed, as S3 answers DeleteObject for it with success.
+   */
   async remove(copies: StoredCopy[]): Promise<void> {
-    if (copies.length === 0) {
-      return;
-    }
-    const result = await this.s3.send(new DeleteObjectsCommand({
-      Bucket: this.bucket,
-      Delete: { Objects: copies.map((copy) => ({ Key: copy.key })), Quiet: true },
-    }));
-    if (result.Errors?.length) {
-      const first = result.Errors[0];
-      throw new Error(`could not delete ${result.Errors.length} copies, e.g. ${first.Key}: ${first.Code} ${first.Message}`);
+    // Every delete is waited for, failed or not, so none is still retrying when the invocation has ended.
+    const deletes = await Promise.allSettled(copies.map((copy) =>
+      this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: copy.key }))));
+    const failed = deletes.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
+      throw failed.reason;
     }
   }
 

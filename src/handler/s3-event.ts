@@ -2,7 +2,7 @@
  * What the upload bucket's notifications say, read from the body of an SQS message. The shape is S3's, so it
  * is checked here rather than trusted: a message that is not one can never succeed and must not be retried.
  */
-import { decodeEventKey } from './keys';
+import { decodeFormEncodedKey } from './keys';
 
 export interface UploadedObject {
   readonly bucket: string;
@@ -59,7 +59,7 @@ function uploadedObject(record: unknown, index: number): UploadedObject {
   }
   let key: string;
   try {
-    key = decodeEventKey(object.key);
+    key = decodeFormEncodedKey(object.key);
   } catch {
     throw new UnparseableMessageError(`Records[${index}] has a key that is not URL-encoded: ${object.key}`);
   }

@@ -8,7 +8,7 @@ import { LocalPipeline, LocalPipelineOptions, startLocalPipeline } from '../../l
 import { listKeys } from '../../local/pipeline-probes';
 import { Invocation } from '../../local/sqs-event-source';
 import { ENV, SizeSpec } from '../../src/handler/config';
-import { decodeEventKey, resizedKey } from '../../src/handler/keys';
+import { decodeFormEncodedKey, resizedKey } from '../../src/handler/keys';
 import type { NotificationDocument } from '../../src/handler/notification';
 
 const RECORD_WITHIN_MS = 10_000;
@@ -52,7 +52,7 @@ export interface Harness {
 /** The objects an S3 event message body names, decoded; none for S3's test event. */
 export function eventKeys(body: string): string[] {
   const records = (JSON.parse(body) as { Records?: Array<{ s3: { object: { key: string } } }> }).Records ?? [];
-  return records.map((record) => decodeEventKey(record.s3.object.key));
+  return records.map((record) => decodeFormEncodedKey(record.s3.object.key));
 }
 
 export async function startHarness(options: Omit<LocalPipelineOptions, 'onInvocation' | 'functionLog' | 'motoEndpoint'>): Promise<Harness> {

@@ -22,6 +22,8 @@ export interface HandlerEnvironment {
   readonly format?: OutputFormatName;
   /** @default 'first-frame' */
   readonly animation?: AnimationName;
+  /** @default SIZES */
+  readonly sizes?: SizeSpec[];
 }
 
 /** A command the handler's S3 client sent, by its class name (`PutObjectCommand`, ...). */
@@ -65,7 +67,7 @@ function load(environment: HandlerEnvironment, instrument?: (client: typeof S3Cl
   Object.assign(process.env, {
     [ENV.resizedBucket]: environment.resizedBucket,
     [ENV.topicArn]: environment.topicArn,
-    [ENV.sizes]: JSON.stringify(SIZES),
+    [ENV.sizes]: JSON.stringify(environment.sizes ?? SIZES),
     [ENV.format]: environment.format ?? 'same-as-input',
     [ENV.animation]: environment.animation ?? 'first-frame',
     [ENV.quality]: '80',
