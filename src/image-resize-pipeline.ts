@@ -153,7 +153,8 @@ export interface ImageResizePipelineProps {
   readonly linkExpiry?: Duration;
 
   /**
-   * What happens to the buckets, queues, topic and logs when the stack is deleted.
+   * What happens to the buckets, queues, topic and logs when the stack is deleted. RemovalPolicy.SNAPSHOT is
+   * refused: none of them can be snapshotted, so CloudFormation would reject the template.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -769,6 +770,9 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   if (props.queueVisibilityTimeout !== undefined && !props.queueVisibilityTimeout.isUnresolved()
     && props.queueVisibilityTimeout.toSeconds() < needed) {
     problems.add('queueVisibilityTimeout', `${props.queueVisibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
+  }
+  if (settings.removalPolicy === RemovalPolicy.SNAPSHOT) {
+    problems.add('removalPolicy', 'RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots; choose DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE');
   }
   if (props.autoDeleteObjects && settings.removalPolicy !== RemovalPolicy.DESTROY) {
     problems.add('autoDeleteObjects', 'requires removalPolicy: RemovalPolicy.DESTROY (a retained bucket is never deleted, so emptying it would only lose data)');

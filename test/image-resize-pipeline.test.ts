@@ -580,6 +580,7 @@ describe('validation', () => {
     ['a 16-minute timeout', { timeout: Duration.minutes(16) }, /timeout: must be from/],
     ['memory below Lambda\'s minimum', { memorySize: 64 }, /memorySize: must be an integer from 128 to 10240/],
     ['autoDeleteObjects on retained buckets', { autoDeleteObjects: true }, /autoDeleteObjects: requires removalPolicy: RemovalPolicy.DESTROY/],
+    ['a snapshot removal policy', { removalPolicy: RemovalPolicy.SNAPSHOT }, /removalPolicy: RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots/],
     ['an upload limit of 0', { maxUploadBytes: 0 }, /maxUploadBytes: must be an integer from 1 to 5368709120/],
     ['upload links for a day', { uploadUrlExpiry: Duration.days(1) }, /uploadUrlExpiry: must be from/],
   ])('refuses %s', (_name, props, message) => {
