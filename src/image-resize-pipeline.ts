@@ -750,8 +750,9 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   }
   problems.integerIn('quality', props.quality, 1, 100);
   problems.durationIn('alarms.maxUploadAge', props.alarms?.maxUploadAge, Duration.minutes(1), Duration.days(14));
-  if (props.alarms?.maxErrorRatePercent !== undefined && !(props.alarms.maxErrorRatePercent > 0 && props.alarms.maxErrorRatePercent <= 100)) {
-    problems.add('alarms.maxErrorRatePercent', `must be above 0 and at most 100, got ${props.alarms.maxErrorRatePercent}`);
+  const maxErrorRate = props.alarms?.maxErrorRatePercent;
+  if (maxErrorRate !== undefined && !Token.isUnresolved(maxErrorRate) && !(maxErrorRate > 0 && maxErrorRate <= 100)) {
+    problems.add('alarms.maxErrorRatePercent', `must be above 0 and at most 100, got ${maxErrorRate}`);
   }
   problems.integerIn('maxInputPixels', props.maxInputPixels, 1, Number.MAX_SAFE_INTEGER);
   problems.integerIn('memorySize', props.memorySize, 128, 10240);

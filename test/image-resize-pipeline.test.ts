@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -531,6 +531,15 @@ describe('operations', () => {
   test('alarm thresholds are validated', () => {
     expect(() => synth({}, (stack) => ({ alarms: { topic: new sns.Topic(stack, 'Oncall'), maxErrorRatePercent: 0 } })))
       .toThrow(/alarms.maxErrorRatePercent: must be above 0 and at most 100, got 0/);
+  });
+
+  test('an error rate known only at deploy time is used as the threshold', () => {
+    const { template } = synth({}, (stack) => ({
+      alarms: { topic: new sns.Topic(stack, 'Oncall'), maxErrorRatePercent: new CfnParameter(stack, 'ErrorRate', { type: 'Number' }).valueAsNumber },
+    }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: { Ref: 'ErrorRate' }, Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
+    });
   });
 });
 
