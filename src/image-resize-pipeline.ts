@@ -133,6 +133,8 @@ export interface ImageResizePipelineProps {
    * How long a received upload event stays hidden from other invocations. It must cover the timeout plus the
    * batching window, or SQS would hand a batch to a second invocation while the first still works on it.
    *
+   * Required when `timeout` or `maxBatchingWindow` is a token: CloudFormation cannot compute the default.
+   *
    * @default - six times `timeout` plus `maxBatchingWindow`, as AWS advises for SQS event sources
    */
   readonly queueVisibilityTimeout?: Duration;
@@ -693,7 +695,8 @@ interface Settings {
   readonly architecture: lambda.Architecture;
   readonly memorySize: number;
   readonly timeout: Duration;
-  readonly visibilityTimeout: Duration;
+  /** Undefined when the default cannot be computed at synth; `validate` refuses that. */
+  readonly visibilityTimeout: Duration | undefined;
   readonly batchSize: number;
   readonly maxConcurrency: number;
   readonly maxReceiveCount: number;
@@ -709,7 +712,6 @@ interface Settings {
 
 function resolveSettings(props: ImageResizePipelineProps): Settings {
   const timeout = props.timeout ?? Duration.seconds(60);
-  const batchingWindowSeconds = props.maxBatchingWindow?.toSeconds() ?? 0;
   return {
     sizes: (props.sizes ?? DEFAULT_SIZES).map((size) => ({
       name: size.name,
@@ -723,8 +725,7 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
     architecture: props.architecture ?? lambda.Architecture.ARM_64,
     memorySize: props.memorySize ?? 1024,
     timeout,
-    visibilityTimeout: props.queueVisibilityTimeout
-      ?? Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds() + batchingWindowSeconds),
+    visibilityTimeout: props.queueVisibilityTimeout ?? defaultVisibilityTimeout(timeout, props.maxBatchingWindow),
     batchSize: props.batchSize ?? 5,
     maxConcurrency: props.maxConcurrency ?? 10,
     maxReceiveCount: props.maxReceiveCount ?? 3,
@@ -737,6 +738,13 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
     maxUploadBytes: props.maxUploadBytes ?? 50 * 1024 * 1024,
     uploadUrlExpiry: props.uploadUrlExpiry ?? Duration.minutes(15),
   };
+}
+
+function defaultVisibilityTimeout(timeout: Duration, batchingWindow: Duration | undefined): Duration | undefined {
+  if (timeout.isUnresolved() || batchingWindow?.isUnresolved()) {
+    return undefined;
+  }
+  return Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds() + (batchingWindow?.toSeconds() ?? 0));
 }
 
 function validate(props: ImageResizePipelineProps, settings: Settings, path: string) {
@@ -767,10 +775,16 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   problems.durationIn('uploadUrlExpiry', props.uploadUrlExpiry, Duration.seconds(1), Duration.hours(12));
   problems.integerIn('apiBurstLimit', props.apiBurstLimit, 1, 5000);
   problems.durationIn('queueVisibilityTimeout', props.queueVisibilityTimeout, Duration.seconds(0), MAX_VISIBILITY_TIMEOUT);
-  const needed = settings.timeout.toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 0);
-  if (props.queueVisibilityTimeout !== undefined && !props.queueVisibilityTimeout.isUnresolved()
-    && props.queueVisibilityTimeout.toSeconds() < needed) {
-    problems.add('queueVisibilityTimeout', `${props.queueVisibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
+  if (settings.visibilityTimeout === undefined) {
+    problems.add('queueVisibilityTimeout', `is required when timeout or maxBatchingWindow is a token: the default, ${VISIBILITY_TIMEOUT_FACTOR}x the timeout plus the window, cannot be computed at synth`);
+  }
+  const visibilityTimeout = props.queueVisibilityTimeout;
+  const timings = [visibilityTimeout, settings.timeout, props.maxBatchingWindow];
+  if (visibilityTimeout !== undefined && !timings.some((timing) => timing?.isUnresolved())) {
+    const needed = settings.timeout.toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 0);
+    if (visibilityTimeout.toSeconds() < needed) {
+      problems.add('queueVisibilityTimeout', `${visibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
+    }
   }
   if (settings.removalPolicy === RemovalPolicy.SNAPSHOT) {
     problems.add('removalPolicy', 'RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots; choose DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE');

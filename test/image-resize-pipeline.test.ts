@@ -606,6 +606,18 @@ describe('validation', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 90, RedrivePolicy: Match.anyValue() });
   });
 
+  test('a timeout or batching window known only at deploy time needs an explicit visibility timeout', () => {
+    const deployTime = (stack: Stack, id: string) => Duration.seconds(new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber);
+    expect(() => synth({}, (stack) => ({ timeout: deployTime(stack, 'Timeout') })))
+      .toThrow(/queueVisibilityTimeout: is required when timeout or maxBatchingWindow is a token/);
+    expect(() => synth({}, (stack) => ({ maxBatchingWindow: deployTime(stack, 'Window') })))
+      .toThrow(/queueVisibilityTimeout: is required when timeout or maxBatchingWindow is a token/);
+
+    const { template } = synth({ queueVisibilityTimeout: Duration.minutes(30) }, (stack) => ({ timeout: deployTime(stack, 'Timeout') }));
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: { Ref: 'Timeout' }, Layers: Match.anyValue() });
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 1800, RedrivePolicy: Match.anyValue() });
+  });
+
   test('every problem is reported at once, naming the construct', () => {
     expect(() => synth({ sizes: [{ name: 'bad name' }], quality: 0, batchSize: 0 }))
       .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sizes\[0\]\.name: .*\n {2}- sizes\[0\]: .*\n {2}- quality: .*\n {2}- batchSize: /);
