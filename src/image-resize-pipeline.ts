@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -434,9 +434,9 @@ export class ImageResizePipeline extends Construct {
         [ENV.topicArn]: this.topic.topicArn,
         [ENV.sizes]: JSON.stringify(settings.sizes),
         [ENV.format]: settings.outputFormat,
-        [ENV.quality]: String(settings.quality),
-        [ENV.maxInputPixels]: String(settings.maxInputPixels),
-        [ENV.linkExpirySeconds]: String(settings.linkExpiry.toSeconds()),
+        [ENV.quality]: Tokenization.stringifyNumber(settings.quality),
+        [ENV.maxInputPixels]: Tokenization.stringifyNumber(settings.maxInputPixels),
+        [ENV.linkExpirySeconds]: Tokenization.stringifyNumber(settings.linkExpiry.toSeconds()),
         [ENV.animation]: props.animation ?? Animation.FIRST_FRAME,
         ...GLIBC_MALLOC_TUNING,
       },
@@ -514,8 +514,8 @@ export class ImageResizePipeline extends Construct {
       logGroup,
       environment: {
         [UPLOAD_URL_ENV.uploadBucket]: this.uploadBucket.bucketName,
-        [UPLOAD_URL_ENV.maxUploadBytes]: String(settings.maxUploadBytes),
-        [UPLOAD_URL_ENV.expirySeconds]: String(settings.uploadUrlExpiry.toSeconds()),
+        [UPLOAD_URL_ENV.maxUploadBytes]: Tokenization.stringifyNumber(settings.maxUploadBytes),
+        [UPLOAD_URL_ENV.expirySeconds]: Tokenization.stringifyNumber(settings.uploadUrlExpiry.toSeconds()),
         ...(callerIdentity ? { [UPLOAD_URL_ENV.callerIdentity]: callerIdentity.replace(/^context\./, '') } : {}),
       },
     });

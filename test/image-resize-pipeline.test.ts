@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -335,6 +335,21 @@ describe('props', () => {
 
   test('the upload-url limit and lifetime reach its function', () => {
     const { template } = synth({ maxUploadBytes: 20_000_000, uploadUrlExpiry: Duration.minutes(5) });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MAX_UPLOAD_BYTES: '20000000', UPLOAD_URL_EXPIRY_SECONDS: '300' }) },
+    });
+  });
+
+  test('numbers known only at synth\'s end (Lazy) reach both functions as strings', () => {
+    const lazy = (value: number) => Lazy.number({ produce: () => value });
+    const { template } = synth({
+      quality: lazy(70),
+      maxInputPixels: lazy(1_000_000),
+      linkExpiry: Duration.seconds(lazy(600)),
+      maxUploadBytes: lazy(20_000_000),
+      uploadUrlExpiry: Duration.seconds(lazy(300)),
+    });
+    expect(resizeFunctionEnv(template)).toMatchObject({ QUALITY: '70', MAX_INPUT_PIXELS: '1000000', LINK_EXPIRY_SECONDS: '600' });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ MAX_UPLOAD_BYTES: '20000000', UPLOAD_URL_EXPIRY_SECONDS: '300' }) },
     });
