@@ -181,6 +181,10 @@ export interface ImageResizePipelineProps {
    * Receive uploads in a bucket you already have instead of a new one. The pipeline adds an ObjectCreated
    * notification to it and reads from it; it does not change its other settings.
    *
+   * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
+   * `Bucket.fromBucketAttributes`): the roles that write uploads and the resize function are granted the key the
+   * bucket names, not `encryptionKey`, which encrypts only the buckets the pipeline creates.
+   *
    * @default - a new private bucket
    */
   readonly uploadBucket?: s3.IBucket;
@@ -233,6 +237,9 @@ export interface ImageResizePipelineProps {
   /**
    * Write the resized images to a bucket you already have instead of a new one. It must not be the upload
    * bucket, nor send its own new objects to the pipeline's queue: every output would come back as an upload.
+   *
+   * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
+   * `Bucket.fromBucketAttributes`), so that the resize function and `grantReadResized` are granted it.
    *
    * @default - a new private bucket
    */
@@ -383,7 +390,9 @@ export class ImageResizePipeline extends Construct {
       this.createAlarms(props.alarms);
     }
 
-    this.uploadUrlFunction = this.createUploadUrlFunction(settings);
+    // The pipeline's key encrypts only the buckets it creates; a bucket you bring keeps its own key, if it has one.
+    const uploadBucketKey = props.uploadBucket ? props.uploadBucket.encryptionKey : key;
+    this.uploadUrlFunction = this.createUploadUrlFunction(settings, uploadBucketKey);
 
     const uploadApi = new UploadApi(this, 'Api', {
       uploadUrlFunction: this.uploadUrlFunction,
@@ -397,7 +406,7 @@ export class ImageResizePipeline extends Construct {
       subscribeBurstLimit: 2,
       accessLogRetention: settings.logRetention,
       cloudWatchRole: props.apiCloudWatchRole ?? true,
-      encryptionKey: key,
+      encryptionKey: uploadBucketKey,
     });
     uploadApi.accessLogGroup.applyRemovalPolicy(settings.removalPolicy);
     this.api = uploadApi.api;
@@ -459,8 +468,11 @@ export class ImageResizePipeline extends Construct {
       resources: [this.resizedBucket.arnForObjects('*')],
     }));
     this.topic.grantPublish(functionRole);
-    if (this.encryptionKey) {
-      this.encryptionKey.grantEncryptDecrypt(functionRole);
+    this.encryptionKey?.grantEncryptDecrypt(functionRole);
+    // A bucket you bring may have a key of its own: uploads are only read, copies are written and presigned for reading.
+    props.uploadBucket?.encryptionKey?.grantDecrypt(functionRole);
+    props.resizedBucket?.encryptionKey?.grantEncryptDecrypt(functionRole);
+    if (this.encryptionKey || props.resizedBucket?.encryptionKey) {
       acknowledgeKmsActions(functionRole);
     }
     acknowledgeWildcardResources(functionRole, [this.uploadBucket.arnForObjects('*'), this.resizedBucket.arnForObjects('*')],
@@ -489,7 +501,7 @@ export class ImageResizePipeline extends Construct {
   }
 
   /** Signs presigned POSTs, so its role may put objects into the upload bucket, and only that. */
-  private createUploadUrlFunction(settings: Settings): lambda.Function {
+  private createUploadUrlFunction(settings: Settings, uploadBucketKey: kms.IKey | undefined): lambda.Function {
     const logGroup = new logs.LogGroup(this, 'UploadUrlFunctionLogs', { retention: settings.logRetention, removalPolicy: settings.removalPolicy });
     const role = new iam.Role(this, 'UploadUrlFunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -499,8 +511,8 @@ export class ImageResizePipeline extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.uploadBucket.arnForObjects('*')] }));
     acknowledgeWildcardResources(role, [this.uploadBucket.arnForObjects('*')],
       'A presigned upload may name any key in the upload bucket (bucket/*); the POST policy fixes the one key it allows.');
-    if (this.encryptionKey) {
-      this.encryptionKey.grantEncrypt(role);
+    if (uploadBucketKey) {
+      uploadBucketKey.grantEncrypt(role);
       acknowledgeKmsActions(role);
     }
     const callerIdentity = settings.notificationScope === NotificationScope.UPLOADER ? settings.apiAuthorization.callerIdentity : undefined;

@@ -414,6 +414,44 @@ describe('encryption', () => {
     kmsStatementFor('UploadRole', ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']);
   });
 
+  test('buckets you bring with keys of their own: each role is granted the key of each bucket it uses', () => {
+    const stack = new Stack(new App(), 'Test');
+    const pipeline = new ImageResizePipeline(stack, 'Images', {
+      uploadBucket: new s3.Bucket(stack, 'Photos', { encryption: s3.BucketEncryption.KMS, encryptionKey: new kms.Key(stack, 'PhotosKey') }),
+      resizedBucket: s3.Bucket.fromBucketAttributes(stack, 'Thumbs', { bucketName: 'thumbs', encryptionKey: new kms.Key(stack, 'ThumbsKey') }),
+    });
+    pipeline.grantReadResized(new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') }));
+    const template = Template.fromStack(stack);
+    const kmsStatementsOf = (role: string) => Object.values(template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp(role) }] },
+    })).flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('kms:')));
+    const photosKey = { 'Fn::GetAtt': [expect.stringMatching(/^PhotosKey/), 'Arn'] };
+    const thumbsKey = { 'Fn::GetAtt': [expect.stringMatching(/^ThumbsKey/), 'Arn'] };
+    const encrypt = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
+
+    expect(kmsStatementsOf('ResizeFunctionRole')).toEqual([
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: photosKey },
+      { Effect: 'Allow', Action: ['kms:Decrypt', ...encrypt], Resource: thumbsKey },
+    ]);
+    expect(kmsStatementsOf('UploadUrlFunctionRole')).toEqual([{ Effect: 'Allow', Action: encrypt, Resource: photosKey }]);
+    expect(kmsStatementsOf('UploadRole')).toEqual([{ Effect: 'Allow', Action: encrypt, Resource: photosKey }]);
+    expect(kmsStatementsOf('Reader')).toEqual([{ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: thumbsKey }]);
+  });
+
+  test('the pipeline\'s key is granted for the queues and topic, not for a bucket you bring, which it does not encrypt', () => {
+    const { template } = synth({ encryption: PipelineEncryption.KMS }, (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', 'my-photos') }));
+    const grantsKey = (role: string) => Object.keys(template.findResources('AWS::IAM::Policy', {
+      Properties: {
+        Roles: [{ Ref: Match.stringLikeRegexp(role) }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Resource: keyRef })]) },
+      },
+    })).length > 0;
+    expect(grantsKey('ResizeFunctionRole')).toBe(true);
+    expect(grantsKey('UploadUrlFunctionRole')).toBe(false);
+    expect(grantsKey('UploadRole')).toBe(false);
+  });
+
   test('a key you pass implies KMS and is used instead of a new one', () => {
     const { template } = synth({}, (stack) => ({ encryptionKey: new kms.Key(stack, 'MyKey') }));
     template.resourceCountIs('AWS::KMS::Key', 1);
