@@ -22,6 +22,7 @@ import { ENV, LOG_MESSAGES, SizeSpec } from './handler/config';
 import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
 import { NotificationScope } from './notification-scope';
 import { PipelineAlarmOptions } from './pipeline-alarms';
+import { QueueWithKeyInOtherStack } from './queue-destination';
 import { ResizeFunction } from './resize-function';
 import { SharpLayer } from './sharp-layer';
 import { UPLOAD_URL_ENV } from './upload-url/config';
@@ -198,7 +199,8 @@ export interface ImageResizePipelineProps {
 
   /**
    * The KMS key for `PipelineEncryption.KMS`. A key you pass keeps its own key policy: the pipeline adds the
-   * statement that lets S3 send notifications to the encrypted queue only to keys created in the same app.
+   * statement that lets S3 send notifications to the encrypted queue only to keys created in the same app (in
+   * the pipeline's stack or another one); to an imported key's policy you add it yourself.
    *
    * @default - with PipelineEncryption.KMS, a new key with yearly rotation
    */
@@ -377,8 +379,11 @@ export class ImageResizePipeline extends Construct {
       removalPolicy: settings.removalPolicy,
     });
     // Removals too: the function keeps the resized copies in step with the originals, deletes included.
-    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue));
-    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_REMOVED, new s3n.SqsDestination(this.queue));
+    const destination = key && Stack.of(key) !== Stack.of(this)
+      ? new QueueWithKeyInOtherStack(this.queue, key)
+      : new s3n.SqsDestination(this.queue);
+    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination);
+    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_REMOVED, destination);
     acknowledgeNotificationsHandler(this.uploadBucket);
 
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Resized images', enforceSSL: true, masterKey: key });

@@ -48,6 +48,7 @@ describe('cdk-nag AwsSolutions checks', () => {
     ['an existing upload bucket', (dependencies) => ({ uploadBucket: s3.Bucket.fromBucketName(dependencies(), 'Photos', 'my-photos') })],
     ['no API CloudWatch role', () => ({ apiCloudWatchRole: false })],
     ['KMS encryption', () => ({ encryption: PipelineEncryption.KMS })],
+    ['a KMS key from another stack', (dependencies) => ({ encryptionKey: new kms.Key(dependencies(), 'Shared', { enableKeyRotation: true }) })],
     ['existing buckets encrypted with keys of their own', (dependencies) => ({
       uploadBucket: s3.Bucket.fromBucketAttributes(dependencies(), 'Photos', {
         bucketName: 'my-photos', encryptionKey: kms.Key.fromKeyArn(dependencies(), 'PhotosKey', 'arn:aws:kms:us-east-1:111111111111:key/photos'),

@@ -458,6 +458,47 @@ describe('encryption', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MyKey'), 'Arn'] } });
   });
 
+  test('a key from another stack of the app: S3 may use it for the queue, and only the queue\'s policy names the upload bucket', () => {
+    const app = new App();
+    const keyStack = new Stack(app, 'Keys');
+    const stack = new Stack(app, 'Test');
+    new ImageResizePipeline(stack, 'Images', { encryptionKey: new kms.Key(keyStack, 'Shared') });
+
+    const keyTemplate = Template.fromStack(keyStack);
+    keyTemplate.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([{
+          Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: ['kms:GenerateDataKey*', 'kms:Decrypt'], Resource: '*',
+        }]),
+      },
+    });
+    expect(JSON.stringify(keyTemplate.toJSON())).not.toMatch(/ImportValue/);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: Match.stringLikeRegexp('ImagesQueue') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Effect: 'Allow',
+          Principal: { Service: 's3.amazonaws.com' },
+          Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] },
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('UploadBucket'), 'Arn'] } } },
+        }]),
+      },
+    });
+    template.hasResource('Custom::S3BucketNotifications', {
+      Properties: {
+        NotificationConfiguration: {
+          QueueConfigurations: [
+            { Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
+            { Events: ['s3:ObjectRemoved:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
+          ],
+        },
+      },
+      DependsOn: Match.arrayWith([Match.stringLikeRegexp('ImagesQueuePolicy')]),
+    });
+  });
+
   test('the default uses no KMS key', () => {
     const { template } = synth();
     template.resourceCountIs('AWS::KMS::Key', 0);
