@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -200,7 +200,9 @@ export interface ImageResizePipelineProps {
   /**
    * The KMS key for `PipelineEncryption.KMS`. A key you pass keeps its own key policy: the pipeline adds the
    * statement that lets S3 send notifications to the encrypted queue only to keys created in the same app (in
-   * the pipeline's stack or another one); to an imported key's policy you add it yourself.
+   * the pipeline's stack or another one); to an imported key's policy you add it yourself. A key from another
+   * account is named directly, without the alias a key of the pipeline's stack gets, and its own policy must let
+   * this account use it. The key must be in the pipeline's region.
    *
    * @default - with PipelineEncryption.KMS, a new key with yearly rotation
    */
@@ -332,7 +334,7 @@ export class ImageResizePipeline extends Construct {
     super(scope, id);
 
     const settings = resolveSettings(props);
-    validate(props, settings, this.node.path);
+    validate(props, settings, this);
 
     if (settings.encryption === PipelineEncryption.KMS) {
       this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
@@ -355,7 +357,7 @@ export class ImageResizePipeline extends Construct {
     const imageBucket: s3.BucketProps = {
       ...privateBucket,
       // Server access logs can only be delivered to an S3-managed bucket, so only the image buckets use the key.
-      ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKeyAlias(key), bucketKeyEnabled: true } : {}),
+      ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKey(key), bucketKeyEnabled: true } : {}),
       versioned: props.versioned ?? false,
     };
     this.uploadBucket = props.uploadBucket ?? this.logAccess(new s3.Bucket(this, 'UploadBucket', imageBucket), 'upload/');
@@ -494,11 +496,17 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
-   * The buckets name the key through an alias: CDK lets S3 use the queue's key by a key-policy statement that names
-   * the upload bucket (without it, deploying the notification fails with "Unable to validate the following
-   * destination configurations"), and a bucket that referred to the key itself would close a dependency cycle.
+   * The buckets name a key of this stack through an alias: CDK lets S3 use the queue's key by a key-policy statement
+   * that names the upload bucket (without it, deploying the notification fails with "Unable to validate the
+   * following destination configurations"), and a bucket that referred to the key itself would close a dependency
+   * cycle. No other key's policy names the bucket (an imported key's policy is left alone, and a key of another
+   * stack gets `QueueWithKeyInOtherStack`'s statement instead), so the buckets name such a key directly: an alias
+   * must be in its key's account and region, which an imported key need not be.
    */
-  private bucketKeyAlias(key: kms.IKey): kms.IAlias {
+  private bucketKey(key: kms.IKey): kms.IKey {
+    if (!Resource.isOwnedResource(key) || Stack.of(key) !== Stack.of(this)) {
+      return key;
+    }
     return new kms.Alias(this, 'KeyAlias', {
       aliasName: `alias/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
       targetKey: key,
@@ -764,7 +772,7 @@ function defaultVisibilityTimeout(timeout: Duration, batchingWindow: Duration | 
   return Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds() + (batchingWindow?.toSeconds() ?? 0));
 }
 
-function validate(props: ImageResizePipelineProps, settings: Settings, path: string) {
+function validate(props: ImageResizePipelineProps, settings: Settings, scope: Construct) {
   const problems = new PropsProblems();
   problems.sizes(props.sizes ?? DEFAULT_SIZES);
   if (props.outputFormat !== undefined && !Object.values(OutputFormat).includes(props.outputFormat)) {
@@ -818,6 +826,10 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   if (props.encryptionKey && settings.encryption !== PipelineEncryption.KMS) {
     problems.add('encryptionKey', 'is used only with encryption: PipelineEncryption.KMS');
   }
+  const region = Stack.of(scope).region;
+  if (props.encryptionKey && Token.compareStrings(props.encryptionKey.env.region, region) === TokenComparison.DIFFERENT) {
+    problems.add('encryptionKey', `is in ${props.encryptionKey.env.region}, but the pipeline is in ${region}: S3 and SQS encrypt only with keys in their own region`);
+  }
   const layerArchitectures = (props.sharpLayer?.node.defaultChild as lambda.CfnLayerVersion | undefined)?.compatibleArchitectures;
   if (layerArchitectures && !layerArchitectures.includes(settings.architecture.name)) {
     problems.add('sharpLayer', `is built for ${layerArchitectures.join(', ')}, but the function runs on ${settings.architecture.name}`);
@@ -827,7 +839,7 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
     && ![lambda.Architecture.ARM_64.name, lambda.Architecture.X86_64.name].includes(architecture.name)) {
     problems.add('architecture', `must be ARM_64 or X86_64, got ${architecture.name}`);
   }
-  problems.throwIfAny(path);
+  problems.throwIfAny(scope.node.path);
 }
 
 /** The same bucket object, or two references whose names are known and equal (e.g. two imports of one bucket). */

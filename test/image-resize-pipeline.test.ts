@@ -455,6 +455,7 @@ describe('encryption', () => {
   test('a key you pass implies KMS and is used instead of a new one', () => {
     const { template } = synth({}, (stack) => ({ encryptionKey: new kms.Key(stack, 'MyKey') }));
     template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::KMS::Alias', { TargetKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MyKey'), 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MyKey'), 'Arn'] } });
   });
 
@@ -497,6 +498,27 @@ describe('encryption', () => {
       },
       DependsOn: Match.arrayWith([Match.stringLikeRegexp('ImagesQueuePolicy')]),
     });
+  });
+
+  test.each<[string, (stack: Stack) => kms.IKey]>([
+    ['imported from another account', (stack) => kms.Key.fromKeyArn(stack, 'Theirs', 'arn:aws:kms:us-east-1:222222222222:key/theirs')],
+    ['of another stack', (stack) => new kms.Key(new Stack(stack.node.scope as App, 'Keys'), 'Shared')],
+  ])('a key %s is named by the buckets directly, with no alias (an alias must be in its key\'s account)', (_name, keyIn) => {
+    const { template, stack, pipeline } = synth({}, (scope) => ({ encryptionKey: keyIn(scope) }));
+    template.resourceCountIs('AWS::KMS::Alias', 0);
+    template.resourcePropertiesCountIs('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{
+          BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: stack.resolve(pipeline.encryptionKey!.keyArn) },
+        }],
+      },
+    }, 2);
+  });
+
+  test('a key in another region is refused', () => {
+    const stack = new Stack(new App(), 'Test', { env: { region: 'us-east-1' } });
+    expect(() => new ImageResizePipeline(stack, 'Images', { encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:111111111111:key/k') }))
+      .toThrow(/encryptionKey: is in eu-west-1, but the pipeline is in us-east-1: S3 and SQS encrypt only with keys in their own region/);
   });
 
   test('the default uses no KMS key', () => {
