@@ -179,8 +179,9 @@ export interface ImageResizePipelineProps {
   readonly versioned?: boolean;
 
   /**
-   * Receive uploads in a bucket you already have instead of a new one. The pipeline adds an ObjectCreated
-   * notification to it and reads from it; it does not change its other settings.
+   * Receive uploads in a bucket you already have instead of a new one. The pipeline adds ObjectCreated and
+   * ObjectRemoved notifications to it and reads from it; it does not change its other settings. Removals are
+   * followed too: deleting an object from the bucket deletes its resized copies.
    *
    * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
    * `Bucket.fromBucketAttributes`): the roles that write uploads and the resize function are granted the key the
