@@ -36,11 +36,15 @@ const METRIC_NAMESPACE = 'ImageResizePipeline';
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** SQS's own ceiling on a visibility timeout. */
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+/** Lambda's limit on the total size of a function's environment variables, names and values together. */
+const MAX_ENVIRONMENT_BYTES = 4 * 1024;
 
 /** How an ImageResizePipeline is set up. Every prop is optional: the defaults are safe for production. */
 export interface ImageResizePipelineProps {
   /**
    * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
+   * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that would not fit
+   * (about 35 sizes with 64-character names) is refused.
    *
    * @default - `thumbnail` 150x150 cover, `medium` 800 wide, `large` 1600 wide
    */
@@ -446,17 +450,7 @@ export class ImageResizePipeline extends Construct {
       layers: [this.sharpLayer],
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: functionLogs,
-      environment: {
-        [ENV.resizedBucket]: this.resizedBucket.bucketName,
-        [ENV.topicArn]: this.topic.topicArn,
-        [ENV.sizes]: JSON.stringify(settings.sizes),
-        [ENV.format]: settings.outputFormat,
-        [ENV.quality]: Tokenization.stringifyNumber(settings.quality),
-        [ENV.maxInputPixels]: Tokenization.stringifyNumber(settings.maxInputPixels),
-        [ENV.linkExpirySeconds]: Tokenization.stringifyNumber(settings.linkExpiry.toSeconds()),
-        [ENV.animation]: props.animation ?? Animation.FIRST_FRAME,
-        ...GLIBC_MALLOC_TUNING,
-      },
+      environment: resizeEnvironment(settings, this.resizedBucket.bucketName, this.topic.topicArn),
     });
     acknowledge(fn, 'AwsSolutions-L1',
       'Pinned to Node.js 22, the runtime the handler bundle and the sharp layer are built and tested for; it is in AWS support.');
@@ -715,6 +709,7 @@ const BASIC_EXECUTION_POLICY = 'arn:<AWS::Partition>:iam::aws:policy/service-rol
 
 interface Settings {
   readonly sizes: SizeSpec[];
+  readonly animation: Animation;
   readonly outputFormat: OutputFormat;
   readonly quality: number;
   readonly maxInputPixels: number;
@@ -745,6 +740,7 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
       height: size.height,
       fit: size.fit ?? ImageFit.INSIDE,
     })),
+    animation: props.animation ?? Animation.FIRST_FRAME,
     outputFormat: props.outputFormat ?? OutputFormat.JPEG,
     quality: props.quality ?? 80,
     maxInputPixels: props.maxInputPixels ?? 50_000_000,
@@ -766,6 +762,32 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
   };
 }
 
+/** The resize function's environment; the bucket and topic are passed in so that `validate` can measure it before they exist. */
+function resizeEnvironment(settings: Settings, resizedBucketName: string, topicArn: string): Record<string, string> {
+  return {
+    [ENV.resizedBucket]: resizedBucketName,
+    [ENV.topicArn]: topicArn,
+    [ENV.sizes]: JSON.stringify(settings.sizes),
+    [ENV.format]: settings.outputFormat,
+    [ENV.quality]: Tokenization.stringifyNumber(settings.quality),
+    [ENV.maxInputPixels]: Tokenization.stringifyNumber(settings.maxInputPixels),
+    [ENV.linkExpirySeconds]: Tokenization.stringifyNumber(settings.linkExpiry.toSeconds()),
+    [ENV.animation]: settings.animation,
+    ...GLIBC_MALLOC_TUNING,
+  };
+}
+
+/**
+ * The fewest bytes the resize function's environment can take: names and values known at synth, every value that is
+ * a token counted as empty. Lambda refuses more than its limit only at deploy, after the stack has started.
+ */
+function knownEnvironmentBytes(settings: Settings, resizedBucket: s3.IBucket | undefined): number {
+  const environment = resizeEnvironment(settings, resizedBucket?.bucketName ?? '', '');
+  return Object.entries(environment)
+    .map(([name, value]) => Buffer.byteLength(name) + (Token.isUnresolved(value) ? 0 : Buffer.byteLength(value)))
+    .reduce((total, bytes) => total + bytes, 0);
+}
+
 function defaultVisibilityTimeout(timeout: Duration, batchingWindow: Duration | undefined): Duration | undefined {
   if (timeout.isUnresolved() || batchingWindow?.isUnresolved()) {
     return undefined;
@@ -776,6 +798,11 @@ function defaultVisibilityTimeout(timeout: Duration, batchingWindow: Duration | 
 function validate(props: ImageResizePipelineProps, settings: Settings, scope: Construct) {
   const problems = new PropsProblems();
   problems.sizes(props.sizes ?? DEFAULT_SIZES);
+  const dimensionsKnown = settings.sizes.every((size) => !Token.isUnresolved(size.width) && !Token.isUnresolved(size.height));
+  const environmentBytes = dimensionsKnown ? knownEnvironmentBytes(settings, props.resizedBucket) : 0;
+  if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
+    problems.add('sizes', `every size goes into the resize function's environment, which would be at least ${environmentBytes} bytes, over Lambda's limit of ${MAX_ENVIRONMENT_BYTES}: use fewer sizes or shorter names`);
+  }
   if (props.outputFormat !== undefined && !Object.values(OutputFormat).includes(props.outputFormat)) {
     problems.add('outputFormat', `"${props.outputFormat}" is not one of ${Object.values(OutputFormat).join(', ')}`);
   }

@@ -734,6 +734,13 @@ describe('validation', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 1800, RedrivePolicy: Match.anyValue() });
   });
 
+  test('sizes that would take the resize function\'s environment over Lambda\'s 4 KB are refused', () => {
+    const longNamedSizes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `${'x'.repeat(62)}${String(i).padStart(2, '0')}`, width: 1000 + i }));
+    expect(() => synth({ sizes: longNamedSizes(40) }))
+      .toThrow(/sizes: every size goes into the resize function's environment, which would be at least 4\d{3} bytes, over Lambda's limit of 4096/);
+    expect(JSON.parse(resizeFunctionEnv(synth({ sizes: longNamedSizes(30) }).template).SIZES)).toHaveLength(30);
+  });
+
   test('every problem is reported at once, naming the construct', () => {
     expect(() => synth({ sizes: [{ name: 'bad name' }], quality: 0, batchSize: 0 }))
       .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sizes\[0\]\.name: .*\n {2}- sizes\[0\]: .*\n {2}- quality: .*\n {2}- batchSize: /);
