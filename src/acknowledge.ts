@@ -32,7 +32,7 @@ export function acknowledgeWildcardResources(scope: IConstruct, resources: strin
 /** KMS grants name actions by prefix (`kms:GenerateDataKey*`, `kms:ReEncrypt*`); each is on one key only. */
 export function acknowledgeKmsActions(scope: IConstruct) {
   for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-    acknowledge(scope, `AwsSolutions-IAM5[Action::${action}]`, `${action} is granted on the pipeline's own KMS key only, as CDK's key grants name it.`);
+    acknowledge(scope, `AwsSolutions-IAM5[Action::${action}]`, `${action} is granted only on the KMS keys of the pipeline's own buckets, queues and topic, as CDK's key grants name it.`);
   }
 }
 

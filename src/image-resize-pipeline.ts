@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -22,6 +22,7 @@ import { ENV, LOG_MESSAGES, SizeSpec } from './handler/config';
 import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
 import { NotificationScope } from './notification-scope';
 import { PipelineAlarmOptions } from './pipeline-alarms';
+import { QueueWithKeyInOtherStack } from './queue-destination';
 import { ResizeFunction } from './resize-function';
 import { SharpLayer } from './sharp-layer';
 import { UPLOAD_URL_ENV } from './upload-url/config';
@@ -35,11 +36,15 @@ const METRIC_NAMESPACE = 'ImageResizePipeline';
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** SQS's own ceiling on a visibility timeout. */
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+/** Lambda's limit on the total size of a function's environment variables, names and values together. */
+const MAX_ENVIRONMENT_BYTES = 4 * 1024;
 
 /** How an ImageResizePipeline is set up. Every prop is optional: the defaults are safe for production. */
 export interface ImageResizePipelineProps {
   /**
    * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
+   * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that would not fit
+   * (about 35 sizes with 64-character names) is refused.
    *
    * @default - `thumbnail` 150x150 cover, `medium` 800 wide, `large` 1600 wide
    */
@@ -133,6 +138,8 @@ export interface ImageResizePipelineProps {
    * How long a received upload event stays hidden from other invocations. It must cover the timeout plus the
    * batching window, or SQS would hand a batch to a second invocation while the first still works on it.
    *
+   * Required when `timeout` or `maxBatchingWindow` is a token: CloudFormation cannot compute the default.
+   *
    * @default - six times `timeout` plus `maxBatchingWindow`, as AWS advises for SQS event sources
    */
   readonly queueVisibilityTimeout?: Duration;
@@ -153,7 +160,8 @@ export interface ImageResizePipelineProps {
   readonly linkExpiry?: Duration;
 
   /**
-   * What happens to the buckets, queues, topic and logs when the stack is deleted.
+   * What happens to the buckets, queues, topic and logs when the stack is deleted. RemovalPolicy.SNAPSHOT is
+   * refused: none of them can be snapshotted, so CloudFormation would reject the template.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -175,8 +183,13 @@ export interface ImageResizePipelineProps {
   readonly versioned?: boolean;
 
   /**
-   * Receive uploads in a bucket you already have instead of a new one. The pipeline adds an ObjectCreated
-   * notification to it and reads from it; it does not change its other settings.
+   * Receive uploads in a bucket you already have instead of a new one. The pipeline adds ObjectCreated and
+   * ObjectRemoved notifications to it and reads from it; it does not change its other settings. Removals are
+   * followed too: deleting an object from the bucket deletes its resized copies.
+   *
+   * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
+   * `Bucket.fromBucketAttributes`): the roles that write uploads and the resize function are granted the key the
+   * bucket names, not `encryptionKey`, which encrypts only the buckets the pipeline creates.
    *
    * @default - a new private bucket
    */
@@ -191,7 +204,10 @@ export interface ImageResizePipelineProps {
 
   /**
    * The KMS key for `PipelineEncryption.KMS`. A key you pass keeps its own key policy: the pipeline adds the
-   * statement that lets S3 send notifications to the encrypted queue only to keys created in the same app.
+   * statement that lets S3 send notifications to the encrypted queue only to keys created in the same app (in
+   * the pipeline's stack or another one); to an imported key's policy you add it yourself. A key from another
+   * account is named directly, without the alias a key of the pipeline's stack gets, and its own policy must let
+   * this account use it. The key must be in the pipeline's region.
    *
    * @default - with PipelineEncryption.KMS, a new key with yearly rotation
    */
@@ -230,6 +246,9 @@ export interface ImageResizePipelineProps {
   /**
    * Write the resized images to a bucket you already have instead of a new one. It must not be the upload
    * bucket, nor send its own new objects to the pipeline's queue: every output would come back as an upload.
+   *
+   * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
+   * `Bucket.fromBucketAttributes`), so that the resize function and `grantReadResized` are granted it.
    *
    * @default - a new private bucket
    */
@@ -320,7 +339,7 @@ export class ImageResizePipeline extends Construct {
     super(scope, id);
 
     const settings = resolveSettings(props);
-    validate(props, settings, this.node.path);
+    validate(props, settings, this);
 
     if (settings.encryption === PipelineEncryption.KMS) {
       this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
@@ -343,7 +362,7 @@ export class ImageResizePipeline extends Construct {
     const imageBucket: s3.BucketProps = {
       ...privateBucket,
       // Server access logs can only be delivered to an S3-managed bucket, so only the image buckets use the key.
-      ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKeyAlias(key), bucketKeyEnabled: true } : {}),
+      ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKey(key), bucketKeyEnabled: true } : {}),
       versioned: props.versioned ?? false,
     };
     this.uploadBucket = props.uploadBucket ?? this.logAccess(new s3.Bucket(this, 'UploadBucket', imageBucket), 'upload/');
@@ -367,8 +386,11 @@ export class ImageResizePipeline extends Construct {
       removalPolicy: settings.removalPolicy,
     });
     // Removals too: the function keeps the resized copies in step with the originals, deletes included.
-    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue));
-    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_REMOVED, new s3n.SqsDestination(this.queue));
+    const destination = key && Stack.of(key) !== Stack.of(this)
+      ? new QueueWithKeyInOtherStack(this.queue, key)
+      : new s3n.SqsDestination(this.queue);
+    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination);
+    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_REMOVED, destination);
     acknowledgeNotificationsHandler(this.uploadBucket);
 
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Resized images', enforceSSL: true, masterKey: key });
@@ -380,7 +402,9 @@ export class ImageResizePipeline extends Construct {
       this.createAlarms(props.alarms);
     }
 
-    this.uploadUrlFunction = this.createUploadUrlFunction(settings);
+    // The pipeline's key encrypts only the buckets it creates; a bucket you bring keeps its own key, if it has one.
+    const uploadBucketKey = props.uploadBucket ? props.uploadBucket.encryptionKey : key;
+    this.uploadUrlFunction = this.createUploadUrlFunction(settings, uploadBucketKey);
 
     const uploadApi = new UploadApi(this, 'Api', {
       uploadUrlFunction: this.uploadUrlFunction,
@@ -394,7 +418,7 @@ export class ImageResizePipeline extends Construct {
       subscribeBurstLimit: 2,
       accessLogRetention: settings.logRetention,
       cloudWatchRole: props.apiCloudWatchRole ?? true,
-      encryptionKey: key,
+      encryptionKey: uploadBucketKey,
     });
     uploadApi.accessLogGroup.applyRemovalPolicy(settings.removalPolicy);
     this.api = uploadApi.api;
@@ -426,17 +450,7 @@ export class ImageResizePipeline extends Construct {
       layers: [this.sharpLayer],
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: functionLogs,
-      environment: {
-        [ENV.resizedBucket]: this.resizedBucket.bucketName,
-        [ENV.topicArn]: this.topic.topicArn,
-        [ENV.sizes]: JSON.stringify(settings.sizes),
-        [ENV.format]: settings.outputFormat,
-        [ENV.quality]: String(settings.quality),
-        [ENV.maxInputPixels]: String(settings.maxInputPixels),
-        [ENV.linkExpirySeconds]: String(settings.linkExpiry.toSeconds()),
-        [ENV.animation]: props.animation ?? Animation.FIRST_FRAME,
-        ...GLIBC_MALLOC_TUNING,
-      },
+      environment: resizeEnvironment(settings, this.resizedBucket.bucketName, this.topic.topicArn),
     });
     acknowledge(fn, 'AwsSolutions-L1',
       'Pinned to Node.js 22, the runtime the handler bundle and the sharp layer are built and tested for; it is in AWS support.');
@@ -456,8 +470,11 @@ export class ImageResizePipeline extends Construct {
       resources: [this.resizedBucket.arnForObjects('*')],
     }));
     this.topic.grantPublish(functionRole);
-    if (this.encryptionKey) {
-      this.encryptionKey.grantEncryptDecrypt(functionRole);
+    this.encryptionKey?.grantEncryptDecrypt(functionRole);
+    // A bucket you bring may have a key of its own: uploads are only read, copies are written and presigned for reading.
+    props.uploadBucket?.encryptionKey?.grantDecrypt(functionRole);
+    props.resizedBucket?.encryptionKey?.grantEncryptDecrypt(functionRole);
+    if (this.encryptionKey || props.resizedBucket?.encryptionKey) {
       acknowledgeKmsActions(functionRole);
     }
     acknowledgeWildcardResources(functionRole, [this.uploadBucket.arnForObjects('*'), this.resizedBucket.arnForObjects('*')],
@@ -474,11 +491,17 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
-   * The buckets name the key through an alias: CDK lets S3 use the queue's key by a key-policy statement that names
-   * the upload bucket (without it, deploying the notification fails with "Unable to validate the following
-   * destination configurations"), and a bucket that referred to the key itself would close a dependency cycle.
+   * The buckets name a key of this stack through an alias: CDK lets S3 use the queue's key by a key-policy statement
+   * that names the upload bucket (without it, deploying the notification fails with "Unable to validate the
+   * following destination configurations"), and a bucket that referred to the key itself would close a dependency
+   * cycle. No other key's policy names the bucket (an imported key's policy is left alone, and a key of another
+   * stack gets `QueueWithKeyInOtherStack`'s statement instead), so the buckets name such a key directly: an alias
+   * must be in its key's account and region, which an imported key need not be.
    */
-  private bucketKeyAlias(key: kms.IKey): kms.IAlias {
+  private bucketKey(key: kms.IKey): kms.IKey {
+    if (!Resource.isOwnedResource(key) || Stack.of(key) !== Stack.of(this)) {
+      return key;
+    }
     return new kms.Alias(this, 'KeyAlias', {
       aliasName: `alias/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
       targetKey: key,
@@ -486,7 +509,7 @@ export class ImageResizePipeline extends Construct {
   }
 
   /** Signs presigned POSTs, so its role may put objects into the upload bucket, and only that. */
-  private createUploadUrlFunction(settings: Settings): lambda.Function {
+  private createUploadUrlFunction(settings: Settings, uploadBucketKey: kms.IKey | undefined): lambda.Function {
     const logGroup = new logs.LogGroup(this, 'UploadUrlFunctionLogs', { retention: settings.logRetention, removalPolicy: settings.removalPolicy });
     const role = new iam.Role(this, 'UploadUrlFunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -496,8 +519,8 @@ export class ImageResizePipeline extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.uploadBucket.arnForObjects('*')] }));
     acknowledgeWildcardResources(role, [this.uploadBucket.arnForObjects('*')],
       'A presigned upload may name any key in the upload bucket (bucket/*); the POST policy fixes the one key it allows.');
-    if (this.encryptionKey) {
-      this.encryptionKey.grantEncrypt(role);
+    if (uploadBucketKey) {
+      uploadBucketKey.grantEncrypt(role);
       acknowledgeKmsActions(role);
     }
     const callerIdentity = settings.notificationScope === NotificationScope.UPLOADER ? settings.apiAuthorization.callerIdentity : undefined;
@@ -511,8 +534,8 @@ export class ImageResizePipeline extends Construct {
       logGroup,
       environment: {
         [UPLOAD_URL_ENV.uploadBucket]: this.uploadBucket.bucketName,
-        [UPLOAD_URL_ENV.maxUploadBytes]: String(settings.maxUploadBytes),
-        [UPLOAD_URL_ENV.expirySeconds]: String(settings.uploadUrlExpiry.toSeconds()),
+        [UPLOAD_URL_ENV.maxUploadBytes]: Tokenization.stringifyNumber(settings.maxUploadBytes),
+        [UPLOAD_URL_ENV.expirySeconds]: Tokenization.stringifyNumber(settings.uploadUrlExpiry.toSeconds()),
         ...(callerIdentity ? { [UPLOAD_URL_ENV.callerIdentity]: callerIdentity.replace(/^context\./, '') } : {}),
       },
     });
@@ -686,13 +709,15 @@ const BASIC_EXECUTION_POLICY = 'arn:<AWS::Partition>:iam::aws:policy/service-rol
 
 interface Settings {
   readonly sizes: SizeSpec[];
+  readonly animation: Animation;
   readonly outputFormat: OutputFormat;
   readonly quality: number;
   readonly maxInputPixels: number;
   readonly architecture: lambda.Architecture;
   readonly memorySize: number;
   readonly timeout: Duration;
-  readonly visibilityTimeout: Duration;
+  /** Undefined when the default cannot be computed at synth; `validate` refuses that. */
+  readonly visibilityTimeout: Duration | undefined;
   readonly batchSize: number;
   readonly maxConcurrency: number;
   readonly maxReceiveCount: number;
@@ -708,7 +733,6 @@ interface Settings {
 
 function resolveSettings(props: ImageResizePipelineProps): Settings {
   const timeout = props.timeout ?? Duration.seconds(60);
-  const batchingWindowSeconds = props.maxBatchingWindow?.toSeconds() ?? 0;
   return {
     sizes: (props.sizes ?? DEFAULT_SIZES).map((size) => ({
       name: size.name,
@@ -716,14 +740,14 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
       height: size.height,
       fit: size.fit ?? ImageFit.INSIDE,
     })),
+    animation: props.animation ?? Animation.FIRST_FRAME,
     outputFormat: props.outputFormat ?? OutputFormat.JPEG,
     quality: props.quality ?? 80,
     maxInputPixels: props.maxInputPixels ?? 50_000_000,
     architecture: props.architecture ?? lambda.Architecture.ARM_64,
     memorySize: props.memorySize ?? 1024,
     timeout,
-    visibilityTimeout: props.queueVisibilityTimeout
-      ?? Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds() + batchingWindowSeconds),
+    visibilityTimeout: props.queueVisibilityTimeout ?? defaultVisibilityTimeout(timeout, props.maxBatchingWindow),
     batchSize: props.batchSize ?? 5,
     maxConcurrency: props.maxConcurrency ?? 10,
     maxReceiveCount: props.maxReceiveCount ?? 3,
@@ -738,9 +762,47 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
   };
 }
 
-function validate(props: ImageResizePipelineProps, settings: Settings, path: string) {
+/** The resize function's environment; the bucket and topic are passed in so that `validate` can measure it before they exist. */
+function resizeEnvironment(settings: Settings, resizedBucketName: string, topicArn: string): Record<string, string> {
+  return {
+    [ENV.resizedBucket]: resizedBucketName,
+    [ENV.topicArn]: topicArn,
+    [ENV.sizes]: JSON.stringify(settings.sizes),
+    [ENV.format]: settings.outputFormat,
+    [ENV.quality]: Tokenization.stringifyNumber(settings.quality),
+    [ENV.maxInputPixels]: Tokenization.stringifyNumber(settings.maxInputPixels),
+    [ENV.linkExpirySeconds]: Tokenization.stringifyNumber(settings.linkExpiry.toSeconds()),
+    [ENV.animation]: settings.animation,
+    ...GLIBC_MALLOC_TUNING,
+  };
+}
+
+/**
+ * The fewest bytes the resize function's environment can take: names and values known at synth, every value that is
+ * a token counted as empty. Lambda refuses more than its limit only at deploy, after the stack has started.
+ */
+function knownEnvironmentBytes(settings: Settings, resizedBucket: s3.IBucket | undefined): number {
+  const environment = resizeEnvironment(settings, resizedBucket?.bucketName ?? '', '');
+  return Object.entries(environment)
+    .map(([name, value]) => Buffer.byteLength(name) + (Token.isUnresolved(value) ? 0 : Buffer.byteLength(value)))
+    .reduce((total, bytes) => total + bytes, 0);
+}
+
+function defaultVisibilityTimeout(timeout: Duration, batchingWindow: Duration | undefined): Duration | undefined {
+  if (timeout.isUnresolved() || batchingWindow?.isUnresolved()) {
+    return undefined;
+  }
+  return Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds() + (batchingWindow?.toSeconds() ?? 0));
+}
+
+function validate(props: ImageResizePipelineProps, settings: Settings, scope: Construct) {
   const problems = new PropsProblems();
   problems.sizes(props.sizes ?? DEFAULT_SIZES);
+  const dimensionsKnown = settings.sizes.every((size) => !Token.isUnresolved(size.width) && !Token.isUnresolved(size.height));
+  const environmentBytes = dimensionsKnown ? knownEnvironmentBytes(settings, props.resizedBucket) : 0;
+  if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
+    problems.add('sizes', `every size goes into the resize function's environment, which would be at least ${environmentBytes} bytes, over Lambda's limit of ${MAX_ENVIRONMENT_BYTES}: use fewer sizes or shorter names`);
+  }
   if (props.outputFormat !== undefined && !Object.values(OutputFormat).includes(props.outputFormat)) {
     problems.add('outputFormat', `"${props.outputFormat}" is not one of ${Object.values(OutputFormat).join(', ')}`);
   }
@@ -749,8 +811,9 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   }
   problems.integerIn('quality', props.quality, 1, 100);
   problems.durationIn('alarms.maxUploadAge', props.alarms?.maxUploadAge, Duration.minutes(1), Duration.days(14));
-  if (props.alarms?.maxErrorRatePercent !== undefined && !(props.alarms.maxErrorRatePercent > 0 && props.alarms.maxErrorRatePercent <= 100)) {
-    problems.add('alarms.maxErrorRatePercent', `must be above 0 and at most 100, got ${props.alarms.maxErrorRatePercent}`);
+  const maxErrorRate = props.alarms?.maxErrorRatePercent;
+  if (maxErrorRate !== undefined && !Token.isUnresolved(maxErrorRate) && !(maxErrorRate > 0 && maxErrorRate <= 100)) {
+    problems.add('alarms.maxErrorRatePercent', `must be above 0 and at most 100, got ${maxErrorRate}`);
   }
   problems.integerIn('maxInputPixels', props.maxInputPixels, 1, Number.MAX_SAFE_INTEGER);
   problems.integerIn('memorySize', props.memorySize, 128, 10240);
@@ -765,10 +828,19 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   problems.durationIn('uploadUrlExpiry', props.uploadUrlExpiry, Duration.seconds(1), Duration.hours(12));
   problems.integerIn('apiBurstLimit', props.apiBurstLimit, 1, 5000);
   problems.durationIn('queueVisibilityTimeout', props.queueVisibilityTimeout, Duration.seconds(0), MAX_VISIBILITY_TIMEOUT);
-  const needed = settings.timeout.toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 0);
-  if (props.queueVisibilityTimeout !== undefined && !props.queueVisibilityTimeout.isUnresolved()
-    && props.queueVisibilityTimeout.toSeconds() < needed) {
-    problems.add('queueVisibilityTimeout', `${props.queueVisibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
+  if (settings.visibilityTimeout === undefined) {
+    problems.add('queueVisibilityTimeout', `is required when timeout or maxBatchingWindow is a token: the default, ${VISIBILITY_TIMEOUT_FACTOR}x the timeout plus the window, cannot be computed at synth`);
+  }
+  const visibilityTimeout = props.queueVisibilityTimeout;
+  const timings = [visibilityTimeout, settings.timeout, props.maxBatchingWindow];
+  if (visibilityTimeout !== undefined && !timings.some((timing) => timing?.isUnresolved())) {
+    const needed = settings.timeout.toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 0);
+    if (visibilityTimeout.toSeconds() < needed) {
+      problems.add('queueVisibilityTimeout', `${visibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
+    }
+  }
+  if (settings.removalPolicy === RemovalPolicy.SNAPSHOT) {
+    problems.add('removalPolicy', 'RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots; choose DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE');
   }
   if (props.autoDeleteObjects && settings.removalPolicy !== RemovalPolicy.DESTROY) {
     problems.add('autoDeleteObjects', 'requires removalPolicy: RemovalPolicy.DESTROY (a retained bucket is never deleted, so emptying it would only lose data)');
@@ -782,6 +854,10 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
   if (props.encryptionKey && settings.encryption !== PipelineEncryption.KMS) {
     problems.add('encryptionKey', 'is used only with encryption: PipelineEncryption.KMS');
   }
+  const region = Stack.of(scope).region;
+  if (props.encryptionKey && Token.compareStrings(props.encryptionKey.env.region, region) === TokenComparison.DIFFERENT) {
+    problems.add('encryptionKey', `is in ${props.encryptionKey.env.region}, but the pipeline is in ${region}: S3 and SQS encrypt only with keys in their own region`);
+  }
   const layerArchitectures = (props.sharpLayer?.node.defaultChild as lambda.CfnLayerVersion | undefined)?.compatibleArchitectures;
   if (layerArchitectures && !layerArchitectures.includes(settings.architecture.name)) {
     problems.add('sharpLayer', `is built for ${layerArchitectures.join(', ')}, but the function runs on ${settings.architecture.name}`);
@@ -791,7 +867,7 @@ function validate(props: ImageResizePipelineProps, settings: Settings, path: str
     && ![lambda.Architecture.ARM_64.name, lambda.Architecture.X86_64.name].includes(architecture.name)) {
     problems.add('architecture', `must be ARM_64 or X86_64, got ${architecture.name}`);
   }
-  problems.throwIfAny(path);
+  problems.throwIfAny(scope.node.path);
 }
 
 /** The same bucket object, or two references whose names are known and equal (e.g. two imports of one bucket). */

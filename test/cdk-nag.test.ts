@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -47,6 +48,15 @@ describe('cdk-nag AwsSolutions checks', () => {
     ['an existing upload bucket', (dependencies) => ({ uploadBucket: s3.Bucket.fromBucketName(dependencies(), 'Photos', 'my-photos') })],
     ['no API CloudWatch role', () => ({ apiCloudWatchRole: false })],
     ['KMS encryption', () => ({ encryption: PipelineEncryption.KMS })],
+    ['a KMS key from another stack', (dependencies) => ({ encryptionKey: new kms.Key(dependencies(), 'Shared', { enableKeyRotation: true }) })],
+    ['existing buckets encrypted with keys of their own', (dependencies) => ({
+      uploadBucket: s3.Bucket.fromBucketAttributes(dependencies(), 'Photos', {
+        bucketName: 'my-photos', encryptionKey: kms.Key.fromKeyArn(dependencies(), 'PhotosKey', 'arn:aws:kms:us-east-1:111111111111:key/photos'),
+      }),
+      resizedBucket: s3.Bucket.fromBucketAttributes(dependencies(), 'Thumbs', {
+        bucketName: 'my-thumbnails', encryptionKey: kms.Key.fromKeyArn(dependencies(), 'ThumbsKey', 'arn:aws:kms:us-east-1:111111111111:key/thumbs'),
+      }),
+    })],
   ])('with %s there is no unacknowledged finding', (_name, configure) => {
     expect(awsSolutionsFindings(configure)).toEqual([]);
   });

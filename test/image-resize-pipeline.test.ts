@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -340,6 +340,21 @@ describe('props', () => {
     });
   });
 
+  test('numbers known only at synth\'s end (Lazy) reach both functions as strings', () => {
+    const lazy = (value: number) => Lazy.number({ produce: () => value });
+    const { template } = synth({
+      quality: lazy(70),
+      maxInputPixels: lazy(1_000_000),
+      linkExpiry: Duration.seconds(lazy(600)),
+      maxUploadBytes: lazy(20_000_000),
+      uploadUrlExpiry: Duration.seconds(lazy(300)),
+    });
+    expect(resizeFunctionEnv(template)).toMatchObject({ QUALITY: '70', MAX_INPUT_PIXELS: '1000000', LINK_EXPIRY_SECONDS: '600' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MAX_UPLOAD_BYTES: '20000000', UPLOAD_URL_EXPIRY_SECONDS: '300' }) },
+    });
+  });
+
   test('API throttling limits', () => {
     const { template } = synth({ apiRateLimit: 5, apiBurstLimit: 7 });
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
@@ -399,10 +414,111 @@ describe('encryption', () => {
     kmsStatementFor('UploadRole', ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']);
   });
 
+  test('buckets you bring with keys of their own: each role is granted the key of each bucket it uses', () => {
+    const stack = new Stack(new App(), 'Test');
+    const pipeline = new ImageResizePipeline(stack, 'Images', {
+      uploadBucket: new s3.Bucket(stack, 'Photos', { encryption: s3.BucketEncryption.KMS, encryptionKey: new kms.Key(stack, 'PhotosKey') }),
+      resizedBucket: s3.Bucket.fromBucketAttributes(stack, 'Thumbs', { bucketName: 'thumbs', encryptionKey: new kms.Key(stack, 'ThumbsKey') }),
+    });
+    pipeline.grantReadResized(new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') }));
+    const template = Template.fromStack(stack);
+    const kmsStatementsOf = (role: string) => Object.values(template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp(role) }] },
+    })).flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('kms:')));
+    const photosKey = { 'Fn::GetAtt': [expect.stringMatching(/^PhotosKey/), 'Arn'] };
+    const thumbsKey = { 'Fn::GetAtt': [expect.stringMatching(/^ThumbsKey/), 'Arn'] };
+    const encrypt = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
+
+    expect(kmsStatementsOf('ResizeFunctionRole')).toEqual([
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: photosKey },
+      { Effect: 'Allow', Action: ['kms:Decrypt', ...encrypt], Resource: thumbsKey },
+    ]);
+    expect(kmsStatementsOf('UploadUrlFunctionRole')).toEqual([{ Effect: 'Allow', Action: encrypt, Resource: photosKey }]);
+    expect(kmsStatementsOf('UploadRole')).toEqual([{ Effect: 'Allow', Action: encrypt, Resource: photosKey }]);
+    expect(kmsStatementsOf('Reader')).toEqual([{ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: thumbsKey }]);
+  });
+
+  test('the pipeline\'s key is granted for the queues and topic, not for a bucket you bring, which it does not encrypt', () => {
+    const { template } = synth({ encryption: PipelineEncryption.KMS }, (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', 'my-photos') }));
+    const grantsKey = (role: string) => Object.keys(template.findResources('AWS::IAM::Policy', {
+      Properties: {
+        Roles: [{ Ref: Match.stringLikeRegexp(role) }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Resource: keyRef })]) },
+      },
+    })).length > 0;
+    expect(grantsKey('ResizeFunctionRole')).toBe(true);
+    expect(grantsKey('UploadUrlFunctionRole')).toBe(false);
+    expect(grantsKey('UploadRole')).toBe(false);
+  });
+
   test('a key you pass implies KMS and is used instead of a new one', () => {
     const { template } = synth({}, (stack) => ({ encryptionKey: new kms.Key(stack, 'MyKey') }));
     template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::KMS::Alias', { TargetKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MyKey'), 'Arn'] } });
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MyKey'), 'Arn'] } });
+  });
+
+  test('a key from another stack of the app: S3 may use it for the queue, and only the queue\'s policy names the upload bucket', () => {
+    const app = new App();
+    const keyStack = new Stack(app, 'Keys');
+    const stack = new Stack(app, 'Test');
+    new ImageResizePipeline(stack, 'Images', { encryptionKey: new kms.Key(keyStack, 'Shared') });
+
+    const keyTemplate = Template.fromStack(keyStack);
+    keyTemplate.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([{
+          Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: ['kms:GenerateDataKey*', 'kms:Decrypt'], Resource: '*',
+        }]),
+      },
+    });
+    expect(JSON.stringify(keyTemplate.toJSON())).not.toMatch(/ImportValue/);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: Match.stringLikeRegexp('ImagesQueue') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Effect: 'Allow',
+          Principal: { Service: 's3.amazonaws.com' },
+          Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] },
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('UploadBucket'), 'Arn'] } } },
+        }]),
+      },
+    });
+    template.hasResource('Custom::S3BucketNotifications', {
+      Properties: {
+        NotificationConfiguration: {
+          QueueConfigurations: [
+            { Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
+            { Events: ['s3:ObjectRemoved:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
+          ],
+        },
+      },
+      DependsOn: Match.arrayWith([Match.stringLikeRegexp('ImagesQueuePolicy')]),
+    });
+  });
+
+  test.each<[string, (stack: Stack) => kms.IKey]>([
+    ['imported from another account', (stack) => kms.Key.fromKeyArn(stack, 'Theirs', 'arn:aws:kms:us-east-1:222222222222:key/theirs')],
+    ['of another stack', (stack) => new kms.Key(new Stack(stack.node.scope as App, 'Keys'), 'Shared')],
+  ])('a key %s is named by the buckets directly, with no alias (an alias must be in its key\'s account)', (_name, keyIn) => {
+    const { template, stack, pipeline } = synth({}, (scope) => ({ encryptionKey: keyIn(scope) }));
+    template.resourceCountIs('AWS::KMS::Alias', 0);
+    template.resourcePropertiesCountIs('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{
+          BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: stack.resolve(pipeline.encryptionKey!.keyArn) },
+        }],
+      },
+    }, 2);
+  });
+
+  test('a key in another region is refused', () => {
+    const stack = new Stack(new App(), 'Test', { env: { region: 'us-east-1' } });
+    expect(() => new ImageResizePipeline(stack, 'Images', { encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:111111111111:key/k') }))
+      .toThrow(/encryptionKey: is in eu-west-1, but the pipeline is in us-east-1: S3 and SQS encrypt only with keys in their own region/);
   });
 
   test('the default uses no KMS key', () => {
@@ -532,6 +648,15 @@ describe('operations', () => {
     expect(() => synth({}, (stack) => ({ alarms: { topic: new sns.Topic(stack, 'Oncall'), maxErrorRatePercent: 0 } })))
       .toThrow(/alarms.maxErrorRatePercent: must be above 0 and at most 100, got 0/);
   });
+
+  test('an error rate known only at deploy time is used as the threshold', () => {
+    const { template } = synth({}, (stack) => ({
+      alarms: { topic: new sns.Topic(stack, 'Oncall'), maxErrorRatePercent: new CfnParameter(stack, 'ErrorRate', { type: 'Number' }).valueAsNumber },
+    }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: { Ref: 'ErrorRate' }, Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
+    });
+  });
 });
 
 describe('grants', () => {
@@ -580,6 +705,7 @@ describe('validation', () => {
     ['a 16-minute timeout', { timeout: Duration.minutes(16) }, /timeout: must be from/],
     ['memory below Lambda\'s minimum', { memorySize: 64 }, /memorySize: must be an integer from 128 to 10240/],
     ['autoDeleteObjects on retained buckets', { autoDeleteObjects: true }, /autoDeleteObjects: requires removalPolicy: RemovalPolicy.DESTROY/],
+    ['a snapshot removal policy', { removalPolicy: RemovalPolicy.SNAPSHOT }, /removalPolicy: RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots/],
     ['an upload limit of 0', { maxUploadBytes: 0 }, /maxUploadBytes: must be an integer from 1 to 5368709120/],
     ['upload links for a day', { uploadUrlExpiry: Duration.days(1) }, /uploadUrlExpiry: must be from/],
   ])('refuses %s', (_name, props, message) => {
@@ -594,6 +720,25 @@ describe('validation', () => {
   test('a visibility timeout that covers them is used as given', () => {
     const { template } = synth({ timeout: Duration.seconds(60), queueVisibilityTimeout: Duration.seconds(90) });
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 90, RedrivePolicy: Match.anyValue() });
+  });
+
+  test('a timeout or batching window known only at deploy time needs an explicit visibility timeout', () => {
+    const deployTime = (stack: Stack, id: string) => Duration.seconds(new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber);
+    expect(() => synth({}, (stack) => ({ timeout: deployTime(stack, 'Timeout') })))
+      .toThrow(/queueVisibilityTimeout: is required when timeout or maxBatchingWindow is a token/);
+    expect(() => synth({}, (stack) => ({ maxBatchingWindow: deployTime(stack, 'Window') })))
+      .toThrow(/queueVisibilityTimeout: is required when timeout or maxBatchingWindow is a token/);
+
+    const { template } = synth({ queueVisibilityTimeout: Duration.minutes(30) }, (stack) => ({ timeout: deployTime(stack, 'Timeout') }));
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: { Ref: 'Timeout' }, Layers: Match.anyValue() });
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 1800, RedrivePolicy: Match.anyValue() });
+  });
+
+  test('sizes that would take the resize function\'s environment over Lambda\'s 4 KB are refused', () => {
+    const longNamedSizes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `${'x'.repeat(62)}${String(i).padStart(2, '0')}`, width: 1000 + i }));
+    expect(() => synth({ sizes: longNamedSizes(40) }))
+      .toThrow(/sizes: every size goes into the resize function's environment, which would be at least 4\d{3} bytes, over Lambda's limit of 4096/);
+    expect(JSON.parse(resizeFunctionEnv(synth({ sizes: longNamedSizes(30) }).template).SIZES)).toHaveLength(30);
   });
 
   test('every problem is reported at once, naming the construct', () => {
