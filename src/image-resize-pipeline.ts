@@ -237,7 +237,9 @@ export interface ImageResizePipelineProps {
   readonly maxUploadBytes?: number;
 
   /**
-   * How long a presigned upload from `POST /upload-url` stays usable.
+   * How long a presigned upload from `POST /upload-url` stays usable. It also stops working when the upload-url
+   * function's session credentials that signed it expire, whichever comes first, and the `expiresAt` it answers
+   * with cannot know when that is.
    *
    * @default Duration.minutes(15)
    */
