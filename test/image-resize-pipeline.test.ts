@@ -734,6 +734,16 @@ describe('validation', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 1800, RedrivePolicy: Match.anyValue() });
   });
 
+  test('a size whose width is known only at deploy time reaches the function as that value, written into the JSON by CloudFormation', () => {
+    const { template } = synth({}, (stack) => ({
+      sizes: [{ name: 'thumbnail', width: new CfnParameter(stack, 'ThumbnailWidth', { type: 'Number' }).valueAsNumber }],
+    }));
+
+    expect(resizeFunctionEnv(template).SIZES).toEqual({
+      'Fn::Join': ['', ['[{"name":"thumbnail","width":', { Ref: 'ThumbnailWidth' }, ',"fit":"inside"}]']],
+    });
+  });
+
   test('sizes that would take the resize function\'s environment over Lambda\'s 4 KB are refused', () => {
     const longNamedSizes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `${'x'.repeat(62)}${String(i).padStart(2, '0')}`, width: 1000 + i }));
     expect(() => synth({ sizes: longNamedSizes(40) }))
