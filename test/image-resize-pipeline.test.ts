@@ -391,7 +391,7 @@ describe('encryption', () => {
     template.hasResourceProperties('AWS::KMS::Alias', { TargetKeyId: keyRef, AliasName: Match.stringLikeRegexp('^alias/') });
   });
 
-  test('KMS: the key policy lets S3 notify the encrypted queue, from the upload bucket only', () => {
+  test('KMS: the key policy lets S3 notify the encrypted queue, for the upload bucket (the queue policy, not the key, admits that bucket alone)', () => {
     synth({ encryption: PipelineEncryption.KMS }).template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([Match.objectLike({
