@@ -160,16 +160,7 @@ export function resizedNotification(upload: ResizedUpload, uploader?: string): S
     key: upload.key,
     change: upload.change,
     input: { format: upload.input.format, width: upload.input.width, height: upload.input.height },
-    sizes: upload.sizes.map((size) => ({
-      name: size.name,
-      width: size.width,
-      height: size.height,
-      bytes: size.bytes,
-      bucket: size.bucket,
-      key: size.key,
-      url: size.url,
-      contentType: size.contentType,
-    })),
+    sizes: upload.sizes.map((size) => ({ ...unlinkedSize(size), url: size.url })),
     linksExpireAt: upload.linksExpireAt.toISOString(),
   };
   const subject = `${upload.change === 'updated' ? 'Updated' : 'Resized'}: ${fileName(upload.key)}`;
@@ -183,18 +174,16 @@ export function resizedNotification(upload: ResizedUpload, uploader?: string): S
     key: document.key,
     change: document.change,
     input: document.input,
-    sizes: document.sizes.map((size) => ({
-      name: size.name,
-      width: size.width,
-      height: size.height,
-      bytes: size.bytes,
-      bucket: size.bucket,
-      key: size.key,
-      contentType: size.contentType,
-    })),
+    sizes: document.sizes.map(unlinkedSize),
     linksLeftOut: LINKS_LEFT_OUT,
   };
   return notification(subject, unlinkedText(unlinked), unlinked, uploader);
+}
+
+/** Field by field, so that nothing else the caller's object holds (a link, for one) reaches subscribers. */
+function unlinkedSize(size: UnlinkedSize): UnlinkedSize {
+  const { name, width, height, bytes, bucket, key, contentType } = size;
+  return { name, width, height, bytes, bucket, key, contentType };
 }
 
 export function failedNotification(upload: FailedUpload, uploader?: string): SnsNotification {
