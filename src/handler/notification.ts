@@ -168,15 +168,9 @@ export function resizedNotification(upload: ResizedUpload, uploader?: string): S
   if (publishedBytes(linked) <= MAX_SNS_MESSAGE_BYTES) {
     return linked;
   }
-  const unlinked: UnlinkedResizedDocument = {
-    status: 'resized',
-    bucket: document.bucket,
-    key: document.key,
-    change: document.change,
-    input: document.input,
-    sizes: document.sizes.map(unlinkedSize),
-    linksLeftOut: LINKS_LEFT_OUT,
-  };
+  // The same document without anything about links: their URLs and when they expire.
+  const { sizes, linksExpireAt, ...described } = document;
+  const unlinked: UnlinkedResizedDocument = { ...described, sizes: sizes.map(unlinkedSize), linksLeftOut: LINKS_LEFT_OUT };
   return notification(subject, unlinkedText(unlinked), unlinked, uploader);
 }
 
