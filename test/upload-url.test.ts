@@ -23,8 +23,8 @@ function loadHandler(bucket: string): UploadUrlModule['handler'] {
   return uploadUrl!.handler;
 }
 
-function apiEvent(body: string): APIGatewayProxyEvent {
-  return { body, requestContext: { identity: { userArn: ALICE } } } as unknown as APIGatewayProxyEvent;
+function apiEvent(body: string, isBase64Encoded = false): APIGatewayProxyEvent {
+  return { body, isBase64Encoded, requestContext: { identity: { userArn: ALICE } } } as unknown as APIGatewayProxyEvent;
 }
 
 describe('upload request rules', () => {
@@ -95,6 +95,19 @@ describe('the upload-url function', () => {
     const stored = await readObject(bucket, 'posted.jpg');
     expect(stored.data.toString()).toBe('jpeg bytes stand-in');
     expect(stored.metadata).toMatchObject({ uploader: ALICE });
+  });
+
+  test('a JSON body API Gateway passed base64-encoded, as it does for `curl -d`\'s form content type, gets its presigned POST', async () => {
+    // GIVEN
+    const handler = loadHandler(await createBucket('uploads'));
+    const body = Buffer.from(JSON.stringify({ filename: 'fotó.jpg', contentType: 'image/jpeg' })).toString('base64');
+
+    // WHEN
+    const response = await handler(apiEvent(body, true));
+
+    // THEN
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ key: 'fotó.jpg' });
   });
 
   test('a bad request gets 400 with the rule it broke, and no link', async () => {
