@@ -21,7 +21,7 @@ export interface UploadRequest {
  * display as another (`photo` U+202E `gpj.exe` shows as `photoexe.jpg`). Other invisible format characters stay
  * allowed: emoji sequences are joined by U+200D.
  */
-export const REFUSED_FILENAME_CHARACTERS: ReadonlyArray<{ readonly characters: string; readonly description: string }> = [
+const REFUSED_FILENAME_CHARACTERS: ReadonlyArray<{ readonly characters: string; readonly description: string }> = [
   { characters: '\\u0000-\\u001f\\u007f-\\u009f', description: 'control characters (U+0000-U+001F, U+007F-U+009F)' },
   { characters: '\\u202a-\\u202e\\u2066-\\u2069', description: 'bidirectional controls (U+202A-U+202E, U+2066-U+2069)' },
   { characters: '\\u2028\\u2029', description: 'line or paragraph separators (U+2028, U+2029)' },
@@ -32,6 +32,17 @@ const REFUSED_FILENAME_PATTERNS = REFUSED_FILENAME_CHARACTERS.map(({ characters,
   pattern: new RegExp(`[${characters}]`),
   description,
 }));
+
+/**
+ * The rules of {@link filenameProblem} that a JSON Schema draft 4 pattern can hold, for the API's model: all but
+ * the byte length. A name is a run of characters that are neither `/`, refused nor surrogates, or surrogate pairs:
+ * a validator that reads by UTF-16 code unit (ECMA 262) takes a pair by the second branch, one that reads by code
+ * point (java.util.regex) by the first, and neither lets an unpaired surrogate through.
+ */
+export const FILENAME_PATTERN = [
+  '^(?!\\.\\.?$)(?!.*\\$\\{filename\\})',
+  `(?:[^/${REFUSED_FILENAME_CHARACTERS.map((group) => group.characters).join('')}\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])+$`,
+].join('');
 
 /** A surrogate in a string read by code point is one without its pair, which UTF-8 cannot encode. */
 const UNPAIRED_SURROGATE = /[\ud800-\udfff]/u;
