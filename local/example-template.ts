@@ -96,6 +96,8 @@ export interface PipelineDefinition {
     readonly uploadUrl: ApiRoute;
     /** Present when notifications are private: each upload records its caller, each subscription filters on it. */
     readonly callerScope?: CallerScope;
+    /** The content types whose bodies API Gateway passes as bytes, so a Lambda proxy integration gets them base64-encoded. */
+    readonly binaryMediaTypes: string[];
     /** Gateway responses by type (`REQUEST_TOO_LARGE`, `BAD_REQUEST_BODY`): status code and JSON template. */
     readonly gatewayResponses: Record<string, { readonly statusCode: string; readonly template: string }>;
   };
@@ -270,7 +272,9 @@ function readApi(resources: Record<string, CfnResource>): PipelineDefinition['ap
     .map((part) => (part as Record<string, any>)?.['Fn::GetAtt']?.[0])
     .find((id): id is string => typeof id === 'string')
     ?? fail(`the POST ${uploadUrl.path} integration names no function: ${JSON.stringify(uri)}`);
-  return { upload, subscribe, uploadUrl, uploadUrlFunctionId, callerScope: callerScope(upload, subscribe), gatewayResponses };
+  const [, restApi] = single(resources, 'AWS::ApiGateway::RestApi');
+  const binaryMediaTypes: string[] = restApi.BinaryMediaTypes ?? [];
+  return { upload, subscribe, uploadUrl, uploadUrlFunctionId, callerScope: callerScope(upload, subscribe), binaryMediaTypes, gatewayResponses };
 }
 
 function callerScope(upload: ApiRoute, subscribe: ApiRoute): CallerScope | undefined {

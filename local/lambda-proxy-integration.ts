@@ -17,6 +17,8 @@ export interface LambdaProxyIntegrationOptions {
   readonly name: string;
   readonly functionArn: string;
   readonly functionTimeoutSeconds: number;
+  /** The API's binary media types (`image/*`, ...): a body of one of these reaches the function base64-encoded. */
+  readonly binaryMediaTypes: string[];
   /** A new execution environment, named as its log lines are prefixed. */
   readonly startWorker: (name: string) => FunctionWorker;
   readonly log: (line: string) => void;
@@ -54,7 +56,7 @@ export class LambdaProxyIntegration {
     const outcome = await worker.invoke({
       type: 'invoke',
       requestId,
-      event: proxyEvent(request, requestId),
+      event: proxyEvent(request, requestId, this.options.binaryMediaTypes),
       invokedFunctionArn: this.options.functionArn,
       deadline: started + timeoutSeconds * 1000,
     }, timeoutSeconds * 1000);
@@ -81,7 +83,9 @@ export class LambdaProxyIntegration {
   }
 }
 
-function proxyEvent(request: ProxyRequest, requestId: string): APIGatewayProxyEvent {
+function proxyEvent(request: ProxyRequest, requestId: string, binaryMediaTypes: string[]): APIGatewayProxyEvent {
+  const contentType = Object.entries(request.headers).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  const binary = contentType !== undefined && isBinaryMediaType(contentType, binaryMediaTypes);
   const multiValueHeaders = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, [value]]));
   return {
     resource: request.resource,
@@ -93,8 +97,8 @@ function proxyEvent(request: ProxyRequest, requestId: string): APIGatewayProxyEv
     multiValueQueryStringParameters: null,
     pathParameters: null,
     stageVariables: null,
-    body: request.body.toString('utf8'),
-    isBase64Encoded: false,
+    body: request.body.toString(binary ? 'base64' : 'utf8'),
+    isBase64Encoded: binary,
     requestContext: {
       accountId: '123456789012',
       apiId: 'local',
@@ -109,6 +113,15 @@ function proxyEvent(request: ProxyRequest, requestId: string): APIGatewayProxyEv
       ...request.requestContext,
     } as APIGatewayProxyEvent['requestContext'],
   };
+}
+
+/** Whether API Gateway treats the body as bytes: its type, without parameters, matches one of the types or wildcards. */
+function isBinaryMediaType(contentType: string, binaryMediaTypes: string[]): boolean {
+  const [type, subtype] = contentType.split(';')[0].trim().toLowerCase().split('/');
+  return binaryMediaTypes.some((pattern) => {
+    const [patternType, patternSubtype] = pattern.toLowerCase().split('/');
+    return (patternType === '*' || patternType === type) && (patternSubtype === '*' || patternSubtype === subtype);
+  });
 }
 
 function proxyResponse(result: unknown): ProxyResponse | undefined {

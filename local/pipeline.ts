@@ -220,6 +220,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       name: 'upload-url',
       functionArn: `arn:aws:lambda:${LOCAL_REGION}:${resources.identities.accountId}:function:${uploadUrlName}`,
       functionTimeoutSeconds: definition.uploadUrlFunction.timeoutSeconds,
+      binaryMediaTypes: definition.api.binaryMediaTypes,
       startWorker: (name) => new FunctionWorker({
         name,
         bootstrap: uploadUrlRoot.bootstrap,

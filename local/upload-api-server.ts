@@ -1,7 +1,7 @@
 /**
  * The deployed API's routes, served on loopback with the same rules: uploads only into the upload bucket (403
- * otherwise, nothing written), API Gateway's 10 MB body limit (413), subscribe and upload-url bodies checked by
- * the same rules as the API's JSON schema models (400). Responses are the deployed API's own templates;
+ * otherwise, nothing written), API Gateway's 10 MB body limit (413), subscribe and upload-url JSON bodies checked
+ * in place of the API's JSON schema models (400). Responses are the deployed API's own templates;
  * `POST /upload-url` is answered by the built upload-url function, through a local Lambda proxy integration.
  * Local mode needs no request signing.
  */
@@ -156,8 +156,9 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
   };
 
   const handleUploadUrl = async (req: IncomingMessage, pathname: string, body: Buffer, caller: string): Promise<Reply> => {
-    // API Gateway checks JSON (or untyped) bodies against the route's model, whose rules are the function's own;
-    // they stand in for it here, so a body either would refuse gets the gateway's 400.
+    // API Gateway checks JSON (or untyped) bodies against the route's model, which holds all the function's rules
+    // but the filename's byte length. The function's rules stand in for it here, so a body either would refuse gets
+    // the gateway's 400, even a name over 1,024 bytes that deployed only the function refuses.
     const contentType = req.headers['content-type'];
     if (contentType === undefined || /^application\/json\s*(;|$)/i.test(contentType)) {
       let parsed: ReturnType<typeof parseUploadRequest>;

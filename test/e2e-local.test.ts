@@ -239,6 +239,19 @@ describe('the local pipeline', () => {
     ]));
   });
 
+  test('POST /upload-url as `curl -d` sends it (form-encoded, so the function gets it base64-encoded) answers with a presigned POST', async () => {
+    // WHEN
+    const response = await fetch(`${pipeline.apiUrl}/upload-url`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: JSON.stringify({ filename: 'curl-d.jpg', contentType: 'image/jpeg' }),
+    });
+
+    // THEN
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ method: 'POST', key: 'curl-d.jpg' });
+  });
+
   test.each([
     ['a filename with a slash', { filename: 'a/b.jpg', contentType: 'image/jpeg' }],
     ['a type that is not an image', { filename: 'notes.txt', contentType: 'text/plain' }],

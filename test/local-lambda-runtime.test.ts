@@ -1,11 +1,13 @@
 /**
  * The local stand-in for a Lambda execution environment: module resolution from a task root outside the
- * repository, and what happens to a worker whose handler crashes or overruns its timeout.
+ * repository, what happens to a worker whose handler crashes or overruns its timeout, and the proxy event
+ * API Gateway would send it.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { layerNodeModules } from '../local/function-assets';
+import { LambdaProxyIntegration } from '../local/lambda-proxy-integration';
 import { FunctionWorker } from '../local/lambda-runtime/function-worker';
 import { prepareTaskRoot, TaskRoot } from '../local/lambda-runtime/task-root';
 
@@ -24,13 +26,13 @@ describe('a local function worker', () => {
     rmSync(codeDir, { recursive: true, force: true });
   });
 
-  function workerFor(source: string): FunctionWorker {
+  function workerFor(source: string, name = 'test worker'): FunctionWorker {
     mkdirSync(codeDir, { recursive: true });
     writeFileSync(path.join(codeDir, 'index.js'), source);
     const taskRoot = prepareTaskRoot(codeDir, layerNodeModules());
     taskRoots.push(taskRoot);
     const worker = new FunctionWorker({
-      name: 'test worker',
+      name,
       bootstrap: taskRoot.bootstrap,
       cwd: taskRoot.taskRoot,
       env: {
@@ -126,5 +128,37 @@ describe('a local function worker', () => {
     // THEN
     expect(outcome).toEqual({ kind: 'crash', detail: 'exited with code 3' });
     expect(worker.idle).toBe(false);
+  });
+
+  test.each([
+    ['application/x-www-form-urlencoded', true],
+    ['multipart/form-data; boundary=x', true],
+    ['image/jpeg', true],
+    ['application/json', false],
+    ['text/plain; charset=utf-8', false],
+  ])('the proxy integration, as API Gateway, base64-encodes a body only when its type is a binary media type: %s -> %s', async (contentType, binary) => {
+    // GIVEN the API's binary media types, and a function that answers with the body it was given
+    const integration = new LambdaProxyIntegration({
+      name: 'echo',
+      functionArn: 'arn',
+      functionTimeoutSeconds: 10,
+      binaryMediaTypes: ['image/*', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data'],
+      startWorker: (name) => workerFor(`exports.handler = async (event) => ({
+        statusCode: 200,
+        body: JSON.stringify({ body: event.body, isBase64Encoded: event.isBase64Encoded }),
+      });`, name),
+      log: () => undefined,
+    });
+    const body = '{"filename": "fotó.jpg"}';
+
+    // WHEN
+    const response = await integration.invoke({
+      resource: '/echo', path: '/echo', httpMethod: 'POST', headers: { 'content-type': contentType }, body: Buffer.from(body), requestContext: {},
+    });
+
+    // THEN
+    expect(JSON.parse(response.body)).toEqual(binary
+      ? { body: Buffer.from(body).toString('base64'), isBase64Encoded: true }
+      : { body, isBase64Encoded: false });
   });
 });

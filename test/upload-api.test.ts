@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { checkStatic, selectResponse } from '../local/api-gateway-responses';
 import { readPipelineDefinition, Template as CfnTemplate } from '../local/example-template';
 import { ImageResizePipeline } from '../src';
+import { filenameProblem } from '../src/upload-url/upload-request';
 
 const stack = new Stack(new App(), 'Test');
 new ImageResizePipeline(stack, 'Images');
@@ -62,5 +63,35 @@ test('the subscribe route, which has throttling of its own, also logs errors lik
       Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR' }),
       Match.objectLike({ HttpMethod: 'POST', ResourcePath: '/~1subscribe', LoggingLevel: 'ERROR' }),
     ]),
+  });
+});
+
+describe('the POST /upload-url model', () => {
+  const model = Object.values(template.findResources('AWS::ApiGateway::Model', { Properties: { Name: 'UploadUrlRequest' } }))[0];
+  const filename = model.Properties.Schema.properties.filename;
+
+  /** Every rule of the function's but the byte length, which JSON Schema cannot express, and names it accepts. */
+  const NAMES = [
+    'photo.jpg', 'My photo+1 \u00fc.jpg', '\u{1F469}\u200d\u{1F467} family.jpg', '\u0635\u0648\u0631\u0629.jpg', '\u{20BB7}.png', '...jpg', '.hidden',
+    'a/b.jpg', '.', '..', 'bad\nname.jpg', 'tab\t.jpg', 'del\u007f.jpg', 'nel\u0085.jpg', 'bad\ud83dname.jpg', 'bad\udc00name.jpg',
+    'photo\u202egpj.exe', '\u2068photo.jpg', 'a\u2028b.jpg', 'a\u2029b.jpg', '\ufeffphoto.jpg', 'photo\ufffe.jpg', 'photo\uffff.jpg',
+    'x${filename}', '${filename}.jpg',
+  ];
+
+  // JSON Schema draft 4 reads patterns as ECMA 262 regular expressions, which match UTF-16 code units; a validator
+  // that reads by code point (as java.util.regex does, or JavaScript with the u flag) must come to the same answer.
+  test.each([['by UTF-16 code unit', ''], ['by code point', 'u']])('refuses, %s, exactly the names the function refuses for a rule other than byte length', (_how, flags) => {
+    const pattern = new RegExp(filename.pattern, flags);
+
+    const modelRefuses = NAMES.filter((name) => !pattern.test(name));
+
+    expect(modelRefuses).toEqual(NAMES.filter((name) => filenameProblem(name) !== undefined));
+  });
+
+  test('leaves the byte length to the function: a name of 1,024 characters but more bytes passes the model', () => {
+    const name = '\u00e9'.repeat(1024);
+
+    expect(new RegExp(filename.pattern).test(name) && name.length <= filename.maxLength).toBe(true);
+    expect(filenameProblem(name)).toMatch(/at most 1024 bytes/);
   });
 });

@@ -23,8 +23,8 @@ function loadHandler(bucket: string): UploadUrlModule['handler'] {
   return uploadUrl!.handler;
 }
 
-function apiEvent(body: string): APIGatewayProxyEvent {
-  return { body, requestContext: { identity: { userArn: ALICE } } } as unknown as APIGatewayProxyEvent;
+function apiEvent(body: string, isBase64Encoded = false): APIGatewayProxyEvent {
+  return { body, isBase64Encoded, requestContext: { identity: { userArn: ALICE } } } as unknown as APIGatewayProxyEvent;
 }
 
 describe('upload request rules', () => {
@@ -33,10 +33,25 @@ describe('upload request rules', () => {
     ['with a slash', 'a/b.jpg', /must not contain "\/"/],
     ['a dot path', '..', /must not be "." or ".."/],
     ['with a newline', 'bad\nname.jpg', /control characters/],
+    ['with a C1 control (NEL)', 'bad\u0085name.jpg', /control characters .*U\+0085/],
+    ['with a lone surrogate, which S3 would get as U+FFFD while the signed policy holds the surrogate', 'bad\ud83dname.jpg', /unpaired surrogate.*U\+D83D/],
+    ['with a right-to-left override (photo U+202E gpj.exe shows as photoexe.jpg)', 'photo\u202egpj.exe', /bidirectional controls .*U\+202E/],
+    ['with a first strong isolate', '\u2068photo.jpg', /bidirectional controls .*U\+2068/],
+    ['with a line separator', 'a\u2028b.jpg', /line or paragraph separators .*U\+2028/],
+    ['with a byte order mark', '\ufeffphoto.jpg', /byte order mark .*U\+FEFF/],
+    ['with the noncharacter U+FFFF', 'photo\uffff.jpg', /noncharacters .*U\+FFFF/],
     ['with S3\'s ${filename} variable', 'x${filename}', /must not contain "\$\{filename\}"/],
     ['of 1,026 UTF-8 bytes', 'é'.repeat(513), /at most 1024 bytes/],
   ])('refuses a filename %s', (_label, filename, problem) => {
     expect(filenameProblem(filename)).toMatch(problem);
+  });
+
+  test.each([
+    ['an emoji sequence joined by U+200D', '\u{1F469}\u200d\u{1F467} family.jpg'],
+    ['right-to-left text', '\u0635\u0648\u0631\u0629.jpg'],
+    ['a character outside the Basic Multilingual Plane', '\u{20BB7}.png'],
+  ])('accepts %s', (_label, filename) => {
+    expect(filenameProblem(filename)).toBeUndefined();
   });
 
   test('accepts spaces, plus signs and non-ASCII, as the PUT route does', () => {
@@ -95,6 +110,19 @@ describe('the upload-url function', () => {
     const stored = await readObject(bucket, 'posted.jpg');
     expect(stored.data.toString()).toBe('jpeg bytes stand-in');
     expect(stored.metadata).toMatchObject({ uploader: ALICE });
+  });
+
+  test('a JSON body API Gateway passed base64-encoded, as it does for `curl -d`\'s form content type, gets its presigned POST', async () => {
+    // GIVEN
+    const handler = loadHandler(await createBucket('uploads'));
+    const body = Buffer.from(JSON.stringify({ filename: 'fotó.jpg', contentType: 'image/jpeg' })).toString('base64');
+
+    // WHEN
+    const response = await handler(apiEvent(body, true));
+
+    // THEN
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ key: 'fotó.jpg' });
   });
 
   test('a bad request gets 400 with the rule it broke, and no link', async () => {

@@ -10,7 +10,7 @@ import { ApiAuthorization } from './api-authorization';
 import { acknowledge, acknowledgeKmsActions, acknowledgeWildcardResources } from '../acknowledge';
 import { EMAIL_PATTERN, ENDPOINT_PATTERN, MAX_EMAIL_LENGTH } from './subscribe-request';
 import { UPLOADER_ATTRIBUTE } from '../handler/config';
-import { UPLOADABLE_CONTENT_TYPES } from '../upload-url/upload-request';
+import { FILENAME_PATTERN, UPLOADABLE_CONTENT_TYPES } from '../upload-url/upload-request';
 
 /**
  * Content types API Gateway passes through as raw bytes. The seed's `curl --data-binary @photo.jpg` sends
@@ -268,7 +268,8 @@ export class UploadApi extends Construct {
         additionalProperties: false,
         required: ['filename', 'contentType'],
         properties: {
-          filename: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 1024, pattern: '^[^/]+$' },
+          // 1,024 characters bound the name before the function counts its UTF-8 bytes, which a schema cannot.
+          filename: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 1024, pattern: FILENAME_PATTERN },
           contentType: { type: apigw.JsonSchemaType.STRING, enum: UPLOADABLE_CONTENT_TYPES },
         },
       },

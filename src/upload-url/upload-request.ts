@@ -16,6 +16,38 @@ export interface UploadRequest {
 }
 
 /**
+ * Characters a filename must not hold, each group as the inside of a regular expression's character class (the
+ * API's model refuses the same ones) and as what the caller is told. Bidirectional controls can make a name
+ * display as another (`photo` U+202E `gpj.exe` shows as `photoexe.jpg`). Other invisible format characters stay
+ * allowed: emoji sequences are joined by U+200D.
+ */
+const REFUSED_FILENAME_CHARACTERS: ReadonlyArray<{ readonly characters: string; readonly description: string }> = [
+  { characters: '\\u0000-\\u001f\\u007f-\\u009f', description: 'control characters (U+0000-U+001F, U+007F-U+009F)' },
+  { characters: '\\u202a-\\u202e\\u2066-\\u2069', description: 'bidirectional controls (U+202A-U+202E, U+2066-U+2069)' },
+  { characters: '\\u2028\\u2029', description: 'line or paragraph separators (U+2028, U+2029)' },
+  { characters: '\\ufeff\\ufffe\\uffff', description: 'a byte order mark (U+FEFF) or the noncharacters U+FFFE and U+FFFF' },
+];
+
+const REFUSED_FILENAME_PATTERNS = REFUSED_FILENAME_CHARACTERS.map(({ characters, description }) => ({
+  pattern: new RegExp(`[${characters}]`),
+  description,
+}));
+
+/**
+ * The rules of {@link filenameProblem} that a JSON Schema draft 4 pattern can hold, for the API's model: all but
+ * the byte length. A name is a run of characters that are neither `/`, refused nor surrogates, or surrogate pairs:
+ * a validator that reads by UTF-16 code unit (ECMA 262) takes a pair by the second branch, one that reads by code
+ * point (java.util.regex) by the first, and neither lets an unpaired surrogate through.
+ */
+export const FILENAME_PATTERN = [
+  '^(?!\\.\\.?$)(?!.*\\$\\{filename\\})',
+  `(?:[^/${REFUSED_FILENAME_CHARACTERS.map((group) => group.characters).join('')}\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])+$`,
+].join('');
+
+/** A surrogate in a string read by code point is one without its pair, which UTF-8 cannot encode. */
+const UNPAIRED_SURROGATE = /[\ud800-\udfff]/u;
+
+/**
  * The filename follows the PUT route's rule: one path segment, as `{filename}` in a URL path is. S3 would accept
  * a `/`, but it would let a caller choose a prefix the PUT route cannot reach.
  */
@@ -23,7 +55,13 @@ export function filenameProblem(filename: string): string | undefined {
   if (filename.length === 0) return '"filename" must not be empty';
   if (filename.includes('/')) return '"filename" must not contain "/"';
   if (filename === '.' || filename === '..') return '"filename" must not be "." or ".."';
-  if (/[\u0000-\u001f\u007f]/.test(filename)) return '"filename" must not contain control characters';
+  const surrogate = UNPAIRED_SURROGATE.exec(filename)?.[0];
+  // S3 would get U+FFFD in the form, while the policy it checks the form against was signed over the surrogate.
+  if (surrogate !== undefined) return `"filename" must be valid Unicode: it has an unpaired surrogate, ${codePoint(surrogate)}, which UTF-8 cannot encode`;
+  for (const { pattern, description } of REFUSED_FILENAME_PATTERNS) {
+    const found = pattern.exec(filename)?.[0];
+    if (found !== undefined) return `"filename" must not contain ${description}: it has ${codePoint(found)}`;
+  }
   // A presigned POST's form fields replace this variable with the name of the file the browser sends, which would
   // let the uploader, not the signer, choose the key.
   if (filename.includes('${filename}')) return '"filename" must not contain "${filename}", which S3 replaces in a presigned POST';
@@ -45,4 +83,9 @@ export function parseUploadRequest(body: unknown): UploadRequest | { readonly er
     return { error: `"contentType" must be one of ${UPLOADABLE_CONTENT_TYPES.join(', ')}` };
   }
   return { key: filename, contentType };
+}
+
+/** `U+202E`, as the caller is told which character was refused. */
+function codePoint(character: string): string {
+  return `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }

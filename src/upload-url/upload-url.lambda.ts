@@ -16,9 +16,12 @@ const callerPath = process.env[UPLOAD_URL_ENV.callerIdentity];
  * body over `maxUploadBytes` (`content-length-range`) and any other content type or key.
  */
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  // API Gateway base64-encodes a body whose Content-Type is one of the API's binary media types, among them
+  // `curl -d`'s default, application/x-www-form-urlencoded.
+  const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body ?? '';
   let body: unknown;
   try {
-    body = JSON.parse(event.body ?? '');
+    body = JSON.parse(text);
   } catch {
     return json(400, { message: 'The body must be JSON: {"filename": "...", "contentType": "image/jpeg"}' });
   }
