@@ -1,9 +1,13 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import { SIZE_NAME_PATTERN } from './handler/config';
 import { ImageFit, ImageSize } from './image-size';
-
-/** A size name becomes a key prefix, so it must be one plain path segment. */
-const SIZE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** The largest side any of the output encoders (WebP's is the smallest) can write. */
+/**
+ * The largest box side a size may ask for: WebP's limit, the smallest of the output encoders' (WebP 16,383, AVIF
+ * 16,384, JPEG 65,500, GIF 65,535, PNG none that matters). It bounds the box, not the copies: a size with only a
+ * width or only a height (or with `outside`) leaves the other side to follow the image, so a long, narrow upload can
+ * still give a copy past its format's limit. The handler checks each upload's copies against the format's limit
+ * before decoding it and refuses those as `too-large-for-format` (src/handler/output-encoding.ts).
+ */
 export const MAX_OUTPUT_DIMENSION = 16383;
 
 /**

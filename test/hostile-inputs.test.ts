@@ -14,7 +14,7 @@ import { MAX_KEY_BYTES, s3LimitRules } from '../local/s3-limits';
 import { OutputFormat } from '../src';
 import { Harness, Outcome, startHarness } from './support/pipeline-harness';
 import {
-  animated, halfTransparent, heicHeader, jpegWithDamagedHeader, maxChannelDifference, noise, pixelAt, pngClaiming,
+  animated, bmp, halfTransparent, heicHeader, jpegWithDamagedHeader, maxChannelDifference, noise, pixelAt, pngClaiming,
   quadrantsOf, solid, storedWithOrientation,
 } from './support/test-images';
 import { ENV } from '../src/handler/config';
@@ -82,6 +82,10 @@ describe('hostile inputs on the local pipeline', () => {
       ['an SVG', 'drawing.svg', async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="http://169.254.169.254/"/></svg>'),
         'unsupported-format', /SVG images are refused/],
       ['a HEIC photo', 'IMG_0001.HEIC', async () => heicHeader(), 'unsupported-format', /HEIC\/HEIF .* Export the photo as JPEG/],
+      ['a BMP', 'scan.bmp', async () => bmp(), 'unsupported-format', /^BMP images are not supported: .* Upload the picture as JPEG, PNG/],
+      ['a PNG of 1 x 20,000,000 pixels, whose "medium" copy would be taller than a JPEG can be', 'ribbon.png',
+        async () => pngClaiming(await solid(16, 16, [9, 9, 9]).png().toBuffer(), 1, 20_000_000), 'too-large-for-format',
+        /^Its "medium" copy would be 1 x 20000000 pixels, but a JPEG image can be at most 65,500 pixels tall/],
     ])('%s', async (_case, name, make, reason, message) => {
       // GIVEN
       const key = `bad/${name}`;

@@ -180,3 +180,17 @@ test('an animated WebP with damaged frame data is rejected as damaged, not retri
   expect((error as ImageRejectedError).reason).toBe('corrupt');
   expect((error as ImageRejectedError).message).toMatch(/^The animated WEBP is damaged or incomplete/);
 });
+
+test('an animated GIF whose frames are too tall for WebP is refused as too large for the format, not as damaged', async () => {
+  // GIVEN two 300 x 20000 frames: a GIF holds them, and with a JPEG output format they would become a WebP
+  const input = await animation('gif', [RED, BLUE], 300, 20_000);
+
+  // WHEN
+  const error = await resizeImage(input, { ...KEEP, format: 'jpeg' }).then(() => undefined, (thrown: unknown) => thrown);
+
+  // THEN "medium" (200 x 13333) fits; "large", which never enlarges, keeps the frames' 300 x 20000
+  expect(error).toBeInstanceOf(ImageRejectedError);
+  expect((error as ImageRejectedError).reason).toBe('too-large-for-format');
+  expect((error as ImageRejectedError).message).toMatch(
+    /^Its "large" copy would be 300 x 20000 pixels, but a WebP image can be at most 16,383 pixels tall\./);
+});

@@ -1,13 +1,14 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { crc32, gzipSync } from 'zlib';
+import { gzipSync } from 'zlib';
 import sharp from 'sharp';
 import { Fit, SizeSpec } from '../src/handler/config';
 import { decodesHeic, PROBE_HEIC } from '../src/handler/heic-support';
 import { ImageRejectedError, RejectReason, resizeImage, ResizeOptions } from '../src/handler/image-core';
+import { hasHeicBrand, MAX_FTYP_BYTES } from '../src/handler/image-inspection';
 import { DEFAULT_SIZES, ImageFit } from '../src/image-size';
 import {
-  noise, ORIENTATION_HEIGHT, ORIENTATION_WIDTH, pixelAt, quadrantsOf, Rgb, solid, storedWithOrientation,
+  noise, ORIENTATION_HEIGHT, ORIENTATION_WIDTH, pixelAt, pngClaiming, quadrantsOf, Rgb, solid, storedWithOrientation, unreadableImages,
 } from './support/test-images';
 
 const CORPUS = path.join(__dirname, '..', '..', 'shared', 'corpus');
@@ -499,6 +500,57 @@ describe('refused uploads', () => {
     expect(result.input.format).toBe('avif');
   });
 
+  test('BMP, PSD, ICO, JPEG XL and JPEG 2000 files are refused as formats not supported, naming the format and the ones accepted', async () => {
+    // GIVEN
+    const images = await unreadableImages();
+
+    // WHEN
+    const refusals = await Promise.all(images.map(async ([, body]) => rejection(body)));
+
+    // THEN
+    expect(refusals.map((error) => [error.reason, error.message])).toEqual(images.map(([name]) => [
+      'unsupported-format',
+      `${name} images are not supported: the image library cannot read them. Upload the picture as JPEG, PNG, WebP, GIF, AVIF or TIFF.`,
+    ]));
+  });
+
+  test('text that happens to start like a BMP ("BM") is still not an image', async () => {
+    await expectRejected(Buffer.from('BMW owners club: the spring meeting is on Saturday.\n'), 'not-an-image', /not an image/);
+  });
+
+  describe('an ftyp box that declares more bytes than any real one', () => {
+    /** `ftyp` declaring 0xFFFFFFFF bytes, major brand `isom`, then zeros, with `brand` written at `at`. */
+    function hugeFtyp(length: number, brand?: { name: string; at: number }): Buffer {
+      const file = Buffer.alloc(length);
+      file.writeUInt32BE(0xffffffff, 0);
+      file.write('ftypisom', 4, 'latin1');
+      if (brand) {
+        file.write(brand.name, brand.at, 'latin1');
+      }
+      return file;
+    }
+
+    test('is read only as far as MAX_FTYP_BYTES: a HEIC brand inside counts, one past it is not looked at', () => {
+      // GIVEN 1 MB that declares a 4 GB ftyp box
+      const length = 1024 * 1024;
+
+      // WHEN / THEN
+      expect(MAX_FTYP_BYTES).toBeLessThanOrEqual(1024);
+      expect(hasHeicBrand(hugeFtyp(length))).toBe(false);
+      expect(hasHeicBrand(hugeFtyp(length, { name: 'heic', at: MAX_FTYP_BYTES - 4 }))).toBe(true);
+      expect(hasHeicBrand(hugeFtyp(length, { name: 'heic', at: MAX_FTYP_BYTES }))).toBe(false);
+      expect(hasHeicBrand(hugeFtyp(length, { name: 'heic', at: length - 4 }))).toBe(false);
+    });
+
+    test('a crafted 64 MB upload declaring a 4 GB ftyp box with a HEIC brand is refused as HEIC', async () => {
+      // GIVEN
+      const crafted = hugeFtyp(64 * 1024 * 1024, { name: 'heic', at: 8 });
+
+      // WHEN / THEN
+      await expectRejected(crafted, 'unsupported-format', /^HEIC\/HEIF photos/);
+    });
+  });
+
   describe('damaged images', () => {
     let jpeg: Buffer;
     let png: Buffer;
@@ -528,15 +580,6 @@ describe('refused uploads', () => {
   });
 
   describe('pixel limits', () => {
-    /** Rewrites the dimensions in a PNG's IHDR chunk, CRC included; the pixel data stays that of a tiny image. */
-    function pngClaiming(png: Buffer, width: number, height: number): Buffer {
-      const bomb = Buffer.from(png);
-      bomb.writeUInt32BE(width, 16);
-      bomb.writeUInt32BE(height, 20);
-      bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
-      return bomb;
-    }
-
     /** Rewrites the dimensions in a baseline JPEG's SOF0 segment. */
     function jpegClaiming(jpeg: Buffer, width: number, height: number): Buffer {
       const bomb = Buffer.from(jpeg);
@@ -576,6 +619,52 @@ describe('refused uploads', () => {
       expect(atLimit.outputs).toHaveLength(3);
       await expectRejected(input, 'too-many-pixels', /100 x 100 pixels \(10000 pixels\), more than the 9999 pixels/,
         { ...OPTIONS, maxInputPixels: 9_999 });
+    });
+  });
+
+  describe('copies larger than the output format holds', () => {
+    const WIDTHS: SizeSpec[] = [{ name: 'medium', width: 800, fit: 'inside' }, { name: 'large', width: 1600, fit: 'inside' }];
+
+    test('a 1000 x 20000 PNG under sizes bounded only in width is refused for WebP, naming the size that does not fit', async () => {
+      // GIVEN "medium" is 800 x 16000, within WebP's 16,383; "large" keeps 1000 x 20000
+      const input = await solid(1000, 20_000, [9, 9, 9]).png().toBuffer();
+
+      // WHEN / THEN
+      await expectRejected(input, 'too-large-for-format',
+        /^Its "large" copy would be 1000 x 20000 pixels, but a WebP image can be at most 16,383 pixels tall\. Upload the picture at most 16,383 pixels wide and tall/,
+        { ...OPTIONS, sizes: WIDTHS, format: 'webp' });
+    });
+
+    test('a wide image under a height-only size is refused as too wide', async () => {
+      const input = await solid(20_000, 100, [9, 9, 9]).png().toBuffer();
+      await expectRejected(input, 'too-large-for-format', /"banner" copy would be 20000 x 100 pixels, .* AVIF image can be at most 16,384 pixels wide/,
+        { ...OPTIONS, sizes: [{ name: 'banner', height: 400, fit: 'inside' }], format: 'avif' });
+    });
+
+    test('a PNG header claiming 1 x 20,000,000 pixels is refused from the header, before any decoding', async () => {
+      // GIVEN 20 megapixels (under the limit) whose pixel data is a 16 x 16 image's: decoding it would fail as corrupt
+      const input = pngClaiming(await solid(16, 16, [9, 9, 9]).png().toBuffer(), 1, 20_000_000);
+
+      // WHEN / THEN
+      await expectRejected(input, 'too-large-for-format', /^Its "medium" copy would be 1 x 20000000 pixels, but a JPEG image can be at most 65,500 pixels tall/);
+    });
+
+    test.each([
+      ['webp', 16_383],
+      ['avif', 16_384],
+      ['jpeg', 65_500],
+    ] as const)('%s: a copy %i pixels tall is written, one a pixel taller refused', async (format, limit) => {
+      // GIVEN
+      const options: ResizeOptions = { ...OPTIONS, sizes: [WIDTHS[0]], format };
+      const atLimit = await solid(1, limit, [9, 9, 9]).png().toBuffer();
+      const overLimit = await solid(1, limit + 1, [9, 9, 9]).png().toBuffer();
+
+      // WHEN
+      const written = await resizeImage(atLimit, options);
+
+      // THEN
+      expect(await sharp(written.outputs[0].data).metadata()).toMatchObject({ format: format === 'avif' ? 'heif' : format, width: 1, height: limit });
+      await expectRejected(overLimit, 'too-large-for-format', new RegExp(`1 x ${limit + 1} pixels`), options);
     });
   });
 });

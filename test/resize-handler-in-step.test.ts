@@ -19,6 +19,7 @@ import { resizedKey } from '../src/handler/keys';
 import { DeletedDocument, ResizedDocument } from '../src/handler/notification';
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/uploader/alice';
+const BOB = 'arn:aws:sts::123456789012:assumed-role/uploader/bob';
 /** What S3 would store or remove; anything else the handler sends is a read. */
 const WRITES = ['PutObjectCommand', 'DeleteObjectCommand', 'DeleteObjectsCommand', 'CopyObjectCommand'];
 
@@ -260,6 +261,92 @@ describe('two originals whose copies would take the same names', () => {
     expect(refusal.document).toMatchObject({ status: 'failed', key: 'logo.png', reason: 'name-taken' });
     expect(await listKeys(resizedBucket)).toEqual(['medium/logo.png']);
     expect((await readObject(resizedBucket, 'medium/logo.png')).data.toString()).toBe('kept by someone else');
+  });
+});
+
+describe('a key already holding another caller\'s upload', () => {
+  /** The copies' own ETags, by key: unchanged ETags mean the objects were not written again. */
+  async function copyEtags(): Promise<Record<string, string>> {
+    const keys = await listKeys(resizedBucket);
+    return Object.fromEntries(await Promise.all(keys.map(async (key) => [key, await etagOf(resizedBucket, key)])));
+  }
+
+  test.each([
+    ['a different picture', () => image('png', 300, 600)],
+    ['a file that is not an image', async () => Buffer.from('not a picture')],
+  ])('%s uploaded there by a second caller is refused as name-taken; the first caller\'s copies stay, nothing of it is read', async (_case, body) => {
+    // GIVEN alice's copies of albums/cat.jpg
+    const { handler, s3Commands } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(handler, 'albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+    const aliceEtag = await etagOf(upload.bucket, 'albums/cat.jpg');
+    const aliceCopies = await copies();
+    expect(aliceCopies).toEqual([
+      { key: 'medium/albums/cat.jpg', sourceEtag: aliceEtag, uploader: ALICE, width: 400, height: 300 },
+      { key: 'thumb/albums/cat.jpg', sourceEtag: aliceEtag, uploader: ALICE, width: 160, height: 160 },
+    ]);
+    const aliceCopyEtags = await copyEtags();
+    s3Commands.splice(0);
+
+    // WHEN bob uploads to the same key
+    await upload.upload('albums/cat.jpg', await body(), { uploader: BOB });
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN bob is told, not retried, and alice's copies are the objects they were
+    expect(response.batchItemFailures).toEqual([]);
+    const [refusal] = await topic.received(1);
+    expect(refusal).toMatchObject({ status: 'failed', uploader: BOB });
+    expect(refusal.document).toEqual({
+      status: 'failed',
+      bucket: upload.bucket,
+      key: 'albums/cat.jpg',
+      reason: 'name-taken',
+      message: expect.stringMatching(/^"albums\/cat\.jpg" is the name of another caller's upload.*Upload the image under another name\.$/),
+    });
+    expect(await copies()).toEqual(aliceCopies);
+    expect(await copyEtags()).toEqual(aliceCopyEtags);
+    expect(s3Commands.filter((command) => WRITES.includes(command.name))).toEqual([]);
+    expect(s3Commands.filter((command) => command.name === 'GetObjectCommand')).toEqual([]);
+    expect(await topic.receivedNothing()).toBe(true);
+  });
+
+  test('the same caller replacing their own upload is an update', async () => {
+    // GIVEN
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(handler, 'albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+
+    // WHEN
+    await upload.upload('albums/cat.jpg', await image('jpeg', 300, 600), { uploader: ALICE });
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification).toMatchObject({ status: 'resized', uploader: ALICE, document: { change: 'updated', input: { width: 300, height: 600 } } });
+    const etag = await etagOf(upload.bucket, 'albums/cat.jpg');
+    expect(await copies()).toEqual([
+      { key: 'medium/albums/cat.jpg', sourceEtag: etag, uploader: ALICE, width: 300, height: 600 },
+      { key: 'thumb/albums/cat.jpg', sourceEtag: etag, uploader: ALICE, width: 160, height: 160 },
+    ]);
+  });
+
+  test('an original put straight into the bucket, with no uploader, replaces a caller\'s copies as an update', async () => {
+    // GIVEN
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(handler, 'albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+
+    // WHEN
+    await upload.upload('albums/cat.jpg', await image('jpeg', 300, 600));
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification).toMatchObject({ status: 'resized', uploader: undefined, document: { change: 'updated' } });
+    const etag = await etagOf(upload.bucket, 'albums/cat.jpg');
+    expect(await copies()).toEqual([
+      { key: 'medium/albums/cat.jpg', sourceEtag: etag, width: 300, height: 600 },
+      { key: 'thumb/albums/cat.jpg', sourceEtag: etag, width: 160, height: 160 },
+    ]);
   });
 });
 

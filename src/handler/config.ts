@@ -5,6 +5,7 @@
  */
 
 export type Fit = 'cover' | 'contain' | 'fill' | 'inside' | 'outside';
+const FITS: readonly Fit[] = ['cover', 'contain', 'fill', 'inside', 'outside'];
 export type OutputFormatName = 'jpeg' | 'webp' | 'avif' | 'same-as-input';
 export type AnimationName = 'first-frame' | 'keep';
 
@@ -58,7 +59,13 @@ export const ENV = {
   animation: 'ANIMATION',
 } as const;
 
-/** Reads and checks the handler's configuration once per container; a misconfigured function fails at init. */
+/** A size name becomes a key prefix, so it must be one plain path segment. */
+export const SIZE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Reads and checks the handler's configuration once per container; a misconfigured function fails at init, with a
+ * message that names the variable and what is wrong with it, rather than on each upload.
+ */
 export function readConfig(env: Record<string, string | undefined>): ResizeConfig {
   const required = (name: string): string => {
     const value = env[name];
@@ -82,14 +89,61 @@ export function readConfig(env: Record<string, string | undefined>): ResizeConfi
   if (animation !== 'first-frame' && animation !== 'keep') {
     throw new Error(`resize handler: ${ENV.animation} must be first-frame or keep, got ${animation}`);
   }
+  const quality = positiveInt(ENV.quality);
+  if (quality > 100) {
+    throw new Error(`resize handler: ${ENV.quality} must be an integer from 1 to 100, got ${env[ENV.quality]}`);
+  }
   return {
     animation,
     resizedBucket: required(ENV.resizedBucket),
     topicArn: required(ENV.topicArn),
-    sizes: JSON.parse(required(ENV.sizes)) as SizeSpec[],
+    sizes: readSizes(required(ENV.sizes)),
     format: format as OutputFormatName,
-    quality: positiveInt(ENV.quality),
+    quality,
     maxInputPixels: positiveInt(ENV.maxInputPixels),
     linkExpirySeconds: positiveInt(ENV.linkExpirySeconds),
   };
+}
+
+/** The JSON the construct writes: a non-empty array of sizes, each with a name, a width or a height or both, and a fit. */
+function readSizes(json: string): SizeSpec[] {
+  const fail = (problem: string): never => {
+    throw new Error(`resize handler: ${ENV.sizes}${problem.startsWith('[') ? '' : ' '}${problem}, got ${json}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return fail('must be JSON');
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    return fail('must be a non-empty array of sizes');
+  }
+  const names = new Set<string>();
+  return parsed.map((size: unknown, index): SizeSpec => {
+    const at = `[${index}]`;
+    if (typeof size !== 'object' || size === null || Array.isArray(size)) {
+      return fail(`${at} must be an object`);
+    }
+    const { name, width, height, fit } = size as Record<string, unknown>;
+    if (typeof name !== 'string' || !SIZE_NAME_PATTERN.test(name)) {
+      return fail(`${at}.name must be 1 to 64 letters, digits, "-" or "_"`);
+    }
+    if (names.has(name)) {
+      return fail(`${at}.name "${name}" is used by more than one size`);
+    }
+    names.add(name);
+    for (const [side, value] of [['width', width], ['height', height]] as const) {
+      if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) {
+        return fail(`${at}.${side} of "${name}" must be a positive integer where present`);
+      }
+    }
+    if (width === undefined && height === undefined) {
+      return fail(`${at} ("${name}") needs a width, a height or both`);
+    }
+    if (!FITS.includes(fit as Fit)) {
+      return fail(`${at}.fit of "${name}" must be one of ${FITS.join(', ')}`);
+    }
+    return { name, width: width as number | undefined, height: height as number | undefined, fit: fit as Fit };
+  });
 }

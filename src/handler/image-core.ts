@@ -7,7 +7,7 @@ import { resizeAnimation } from './image-animation';
 import { inspectImage, SourceImage } from './image-inspection';
 import { ImageRejectedError } from './image-rejected-error';
 import { withoutUnusedJpegMetadata } from './jpeg-metadata';
-import { chooseEncoding, encode, Encoding, OutputFormat } from './output-encoding';
+import { chooseEncoding, encode, Encoding, OutputFormat, refuseOversizeOutputs } from './output-encoding';
 import { planSize, SizeGeometry } from './resize-geometry';
 
 export { ImageRejectedError } from './image-rejected-error';
@@ -91,8 +91,8 @@ interface Intermediate {
  * A JPEG's bulky metadata is left out before either of the two reads, its header's and its pixels' (see
  * jpeg-metadata.ts).
  *
- * @throws ImageRejectedError when the upload is no image, an image the pipeline refuses, too large, or damaged:
- *   retrying cannot help
+ * @throws ImageRejectedError when the upload is no image, an image the pipeline refuses, too large (in pixels, or
+ *   for one of its copies to fit the output format), or damaged: retrying cannot help
  */
 export async function resizeImage(upload: Buffer, options: ResizeOptions): Promise<ResizeResult> {
   if (options.sizes.length === 0) {
@@ -109,6 +109,7 @@ export async function resizeImage(upload: Buffer, options: ResizeOptions): Promi
     size,
     geometry: planSize(source.width, source.height, size, source.shrinkOnLoad),
   }));
+  refuseOversizeOutputs(encoding, plans.map(({ size, geometry }) => ({ name: size.name, width: geometry.width, height: geometry.height })));
 
   const intermediate = await decodeOnce(input, source, plans, encoding, options.maxInputPixels);
   // One size after another, not all at once: the function has less than one vCPU below 1,769 MB, so parallel

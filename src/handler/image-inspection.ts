@@ -87,17 +87,39 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
   };
 }
 
-/** From the `ftyp` box alone, so that the refusal names HEIC even when libvips cannot read the header. */
-function hasHeicBrand(input: Buffer): boolean {
+/**
+ * How much of a file the `ftyp` box is read from, whatever size the box declares. A real one holds a major brand, a
+ * version and a few compatible brands: tens of bytes (28 in libheif's HEIC and AVIF files alike). 256 bytes allow
+ * 60 compatible brands. Trusting the declared size instead let a crafted upload (`0xFFFFFFFF` then `ftyp`) have
+ * the whole file read four bytes at a time: a 100 MB upload took 10 s and 1.4 GB.
+ */
+export const MAX_FTYP_BYTES = 256;
+
+/**
+ * From the `ftyp` box alone, so that the refusal names HEIC even when libvips cannot read the header. Only its first
+ * {@link MAX_FTYP_BYTES} are read.
+ */
+export function hasHeicBrand(input: Buffer): boolean {
   if (input.length < 16 || input.toString('latin1', 4, 8) !== 'ftyp') {
     return false;
   }
-  const boxEnd = Math.min(input.readUInt32BE(0), input.length);
-  const brands = [input.toString('latin1', 8, 12)];
-  for (let offset = 16; offset + 4 <= boxEnd; offset += 4) {
-    brands.push(input.toString('latin1', offset, offset + 4));
+  // A declared size of 0 means "to the end of the file"; either way the scan stops at MAX_FTYP_BYTES.
+  const declared = input.readUInt32BE(0);
+  const boxEnd = Math.min(declared === 0 ? input.length : declared, input.length, MAX_FTYP_BYTES);
+  // The major brand (bytes 8-11), then, after the minor version (bytes 12-15), the compatible brands.
+  const major = input.toString('latin1', 8, 12);
+  if (AVIF_BRANDS.has(major)) {
+    return false;
   }
-  return !brands.some((brand) => AVIF_BRANDS.has(brand)) && brands.some((brand) => HEIC_BRANDS.has(brand));
+  let heic = HEIC_BRANDS.has(major);
+  for (let offset = 16; offset + 4 <= boxEnd; offset += 4) {
+    const brand = input.toString('latin1', offset, offset + 4);
+    if (AVIF_BRANDS.has(brand)) {
+      return false;
+    }
+    heic ||= HEIC_BRANDS.has(brand);
+  }
+  return heic;
 }
 
 function heicMessage(): string {
@@ -130,11 +152,41 @@ interface Header {
   readonly orientation?: number;
 }
 
+/**
+ * Image formats sharp's libvips cannot read, known by their first bytes so that the refusal names the format rather
+ * than calling the upload no image at all.
+ */
+const UNREADABLE_FORMATS: ReadonlyArray<{ readonly name: string; readonly matches: (input: Buffer) => boolean }> = [
+  { name: 'BMP', matches: isBmp },
+  // Version 1 (PSD) or 2 (PSB, "large document format").
+  { name: 'Photoshop (PSD)', matches: (input) => input.length >= 6 && startsWith(input, '8BPS') && [1, 2].includes(input.readUInt16BE(4)) },
+  // Reserved 0, type 1 (icon), then at least one image.
+  { name: 'ICO (icon)', matches: (input) => input.length >= 22 && startsWith(input, '\0\0\x01\0') && input.readUInt16LE(4) > 0 },
+  // The bare codestream, or the signature box of the ISO-BMFF container.
+  { name: 'JPEG XL', matches: (input) => startsWith(input, '\xff\x0a') || startsWith(input, '\0\0\0\x0cJXL \r\n\x87\n') },
+  // The JP2 signature box, or a bare J2K codestream (SOC then SIZ marker).
+  { name: 'JPEG 2000', matches: (input) => startsWith(input, '\0\0\0\x0cjP  \r\n\x87\n') || startsWith(input, '\xff\x4f\xff\x51') },
+];
+
+/** "BM", then the size of the DIB header that follows the 14-byte file header: one of the sizes its versions have. */
+function isBmp(input: Buffer): boolean {
+  return input.length >= 18 && startsWith(input, 'BM') && [12, 16, 40, 52, 56, 64, 108, 124].includes(input.readUInt32LE(14));
+}
+
+function startsWith(input: Buffer, signature: string): boolean {
+  return input.length >= signature.length && input.toString('latin1', 0, signature.length) === signature;
+}
+
 /** Reads only the header: the pixel limit is checked here, so it must not make sharp refuse before we can say why. */
 async function readHeader(input: Buffer): Promise<Header> {
   try {
     return await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
+    const unreadable = UNREADABLE_FORMATS.find((format) => format.matches(input));
+    if (unreadable !== undefined) {
+      throw new ImageRejectedError('unsupported-format',
+        `${unreadable.name} images are not supported: the image library cannot read them. Upload the picture as ${ACCEPTED}.`, error);
+    }
     const detail = error instanceof Error ? error.message : String(error);
     // libvips tries any markup that mentions <svg as an SVG and calls it corrupt when it is HTML or other XML.
     if (detail.includes('unsupported image format') || looksLikeMarkup(input)) {

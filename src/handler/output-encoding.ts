@@ -4,6 +4,7 @@
 import type { Sharp } from 'sharp';
 import { OutputFormatName } from './config';
 import { AnimationInfo, SourceFormat } from './image-inspection';
+import { ImageRejectedError } from './image-rejected-error';
 
 export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
 
@@ -13,14 +14,23 @@ export interface Encoding {
   readonly contentType: string;
   /** JPEG has no alpha channel: transparent areas become white, as they look on most web pages. */
   readonly flattenOnto?: string;
+  /** The longest side, in pixels, the encoder writes (of one frame, for an animation); absent for no limit. */
+  readonly maxSide?: number;
 }
 
+/**
+ * The longest side each encoder writes, of the image or, in an animation, of one frame: sharp 0.35's own check
+ * (`AssertImageTypeDimensions`: "Processed image is too large for the WebP format") allows WebP 16,383, AVIF (HEIF)
+ * 16,384, GIF 65,535 and JPEG 65,535, and libjpeg then stops JPEG at 65,500 (`JPEG_MAX_DIMENSION`). Each was
+ * measured with sharp 0.35.5 and libvips 8.18: a side of the limit is written, one a pixel longer is not. PNG has no
+ * such check; a 1 x 20,000,000 PNG was written.
+ */
 const ENCODINGS: Record<OutputFormat, Encoding> = {
-  jpeg: { format: 'jpeg', extension: 'jpg', contentType: 'image/jpeg', flattenOnto: '#ffffff' },
+  jpeg: { format: 'jpeg', extension: 'jpg', contentType: 'image/jpeg', flattenOnto: '#ffffff', maxSide: 65_500 },
   png: { format: 'png', extension: 'png', contentType: 'image/png' },
-  webp: { format: 'webp', extension: 'webp', contentType: 'image/webp' },
-  avif: { format: 'avif', extension: 'avif', contentType: 'image/avif' },
-  gif: { format: 'gif', extension: 'gif', contentType: 'image/gif' },
+  webp: { format: 'webp', extension: 'webp', contentType: 'image/webp', maxSide: 16_383 },
+  avif: { format: 'avif', extension: 'avif', contentType: 'image/avif', maxSide: 16_384 },
+  gif: { format: 'gif', extension: 'gif', contentType: 'image/gif', maxSide: 65_535 },
 };
 
 /**
@@ -42,6 +52,39 @@ export function chooseEncoding(requested: OutputFormatName, source: SourceFormat
     return ENCODINGS[requested];
   }
   return source === 'tiff' || source === 'heic' ? ENCODINGS.jpeg : ENCODINGS[source];
+}
+
+/** An output's name and dimensions (of one frame, for an animation), as planned before anything is decoded. */
+export interface PlannedOutput {
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Refuses, before anything is decoded, an upload one of whose copies the encoder could not write. A size never
+ * enlarges, but one with only a width (or only a height, or `outside`) leaves the other side to follow the
+ * image, so a long, narrow upload can give a copy taller or wider than the output format holds. The encoder would
+ * fail on every attempt; this says why, at once, and costs no decoding.
+ *
+ * @throws ImageRejectedError (`too-large-for-format`) naming the first such size
+ */
+export function refuseOversizeOutputs(encoding: Encoding, outputs: readonly PlannedOutput[]): void {
+  const limit = encoding.maxSide;
+  if (limit === undefined) {
+    return;
+  }
+  const over = outputs.find((output) => output.width > limit || output.height > limit);
+  if (over === undefined) {
+    return;
+  }
+  const side = over.height > limit ? 'tall' : 'wide';
+  const format = encoding.format === 'jpeg' ? 'JPEG' : encoding.format === 'webp' ? 'WebP' : encoding.format.toUpperCase();
+  const limitText = limit.toLocaleString('en-US');
+  throw new ImageRejectedError('too-large-for-format',
+    `Its "${over.name}" copy would be ${over.width} x ${over.height} pixels, but a ${format} image can be at most `
+    + `${limitText} pixels ${side}. Upload the picture at most ${limitText} pixels wide and tall (scale it down or `
+    + 'crop it).');
 }
 
 /**

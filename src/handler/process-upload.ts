@@ -11,6 +11,11 @@
  *   stays silent. The notification says `updated` when copies of an earlier version were replaced.
  * - The original is gone: its copies (found by their source-key metadata) are removed and subscribers told
  *   which, with the uploader the copies recorded; when there were none, nothing is published.
+ * - The original records an uploader, and copies of its key record a different one: another caller uploaded to a
+ *   key that already held someone's upload (the API's keys are file names, which any caller may pick). The upload
+ *   bucket holds the later bytes by then, but the copies, and the links their subscribers were given, stay the
+ *   first caller's: the later upload is refused as `name-taken` before anything is read, and its uploader told.
+ *   An original put straight into the bucket records no uploader and replaces copies as any update does.
  * - Two originals whose keys differ only in their image extension map to the same copies (`cat.png` and `cat.jpg`
  *   both to `{size}/cat.jpg` under a fixed output format, `.jpeg` and `.jpg` under any). Overwriting would leave
  *   the first with links to the second's pictures and no copies of its own, so the original whose copies are
@@ -42,7 +47,7 @@ import { resizedKey } from './keys';
 import {
   FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
 } from './notification';
-import { OriginalContent, Originals } from './originals';
+import { Originals } from './originals';
 import { CopiesFound, ExistingCopy, ResizedStore, SourceVersion, StoredCopy } from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
 
@@ -97,8 +102,9 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     return 'settled';
   };
 
+  /** Removes `copies` (stale ones of this original, or ones this attempt wrote), then tells the uploader. */
   const reject = async (
-    upload: UploadedObject, original: OriginalContent, copies: StoredCopy[], error: ImageRejectedError,
+    upload: UploadedObject, original: SourceVersion, copies: StoredCopy[], error: ImageRejectedError,
   ): Promise<Pass> => {
     await store.remove(copies);
     if (!await stillCurrent(upload, original)) {
@@ -118,6 +124,10 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
         bucket: upload.bucket, key: upload.key, event: upload.eventName, etag: current.etag,
       });
       return 'settled';
+    }
+    if (current.uploader !== undefined && copies.some((copy) => copy.uploader !== undefined && copy.uploader !== current.uploader)) {
+      // The copies are another caller's: they stay, and so nothing of this upload is read.
+      return reject(upload, current, [], nameHeldByAnotherCaller(upload.key));
     }
     const original = await originals.read(upload.bucket, upload.key);
     if (original === undefined) {
@@ -250,6 +260,12 @@ function nameTaken(key: string): ImageRejectedError {
     `Its resized copies would replace "${key}", which is a copy of another upload whose name differs only in `
     + 'its extension, or a file this pipeline did not write. Nothing was replaced. Upload the image under another '
     + 'name, or delete the other upload first.');
+}
+
+function nameHeldByAnotherCaller(key: string): ImageRejectedError {
+  return new ImageRejectedError('name-taken',
+    `"${key}" is the name of another caller's upload, and its resized copies stay theirs: nothing was resized and `
+    + 'none of their copies was replaced. Upload the image under another name.');
 }
 
 function sameVersion(a: SourceVersion | undefined, b: SourceVersion): boolean {

@@ -59,6 +59,59 @@ export function heicHeader(): Buffer {
   return Buffer.concat([ftyp, Buffer.alloc(256)]);
 }
 
+/** A 2 x 2, 24-bit Windows bitmap, blue: a real BMP, in a format sharp cannot read. */
+export function bmp(): Buffer {
+  const rowBytes = 8; // 2 pixels of 3 bytes, padded to 4
+  const file = Buffer.alloc(54 + 2 * rowBytes);
+  file.write('BM', 0, 'latin1');
+  file.writeUInt32LE(file.length, 2);
+  file.writeUInt32LE(54, 10); // where the pixels start
+  file.writeUInt32LE(40, 14); // BITMAPINFOHEADER
+  file.writeInt32LE(2, 18);
+  file.writeInt32LE(2, 22);
+  file.writeUInt16LE(1, 26); // planes
+  file.writeUInt16LE(24, 28); // bits a pixel
+  file.writeUInt32LE(2 * rowBytes, 34);
+  for (const pixel of [54, 57, 54 + rowBytes, 57 + rowBytes]) {
+    file[pixel] = 255; // B, G, R
+  }
+  return file;
+}
+
+/**
+ * Images, or at least their opening bytes, in the formats sharp's prebuilt libvips cannot read that people still
+ * upload: each as its real file starts.
+ */
+export async function unreadableImages(): Promise<Array<[name: string, body: Buffer]>> {
+  const png = await solid(16, 16, [255, 0, 0]).png().toBuffer();
+  const icoHeader = Buffer.alloc(22);
+  icoHeader.writeUInt16LE(1, 2); // type: icon
+  icoHeader.writeUInt16LE(1, 4); // one image, a PNG (as Windows Vista and later store them)
+  icoHeader.set([16, 16], 6);
+  icoHeader.writeUInt16LE(1, 10);
+  icoHeader.writeUInt16LE(32, 12);
+  icoHeader.writeUInt32LE(png.length, 14);
+  icoHeader.writeUInt32LE(icoHeader.length, 18);
+  const psd = Buffer.alloc(26 + 4 * 3 + 2 + 2 * 2 * 3);
+  psd.write('8BPS', 0, 'latin1');
+  psd.writeUInt16BE(1, 4); // version
+  psd.writeUInt16BE(3, 12); // channels
+  psd.writeUInt32BE(2, 14);
+  psd.writeUInt32BE(2, 18);
+  psd.writeUInt16BE(8, 22); // bits a channel
+  psd.writeUInt16BE(3, 24); // RGB
+  const tail = Buffer.alloc(64);
+  return [
+    ['BMP', bmp()],
+    ['Photoshop (PSD)', psd],
+    ['ICO (icon)', Buffer.concat([icoHeader, png])],
+    ['JPEG XL', Buffer.concat([Buffer.from('ff0afa1f420c', 'hex'), tail])],
+    ['JPEG XL', Buffer.concat([Buffer.from('0000000c4a584c200d0a870a00000014667479706a786c20000000006a786c20', 'hex'), tail])],
+    ['JPEG 2000', Buffer.concat([Buffer.from('0000000c6a5020200d0a870a00000014667479706a703220000000006a703220', 'hex'), tail])],
+    ['JPEG 2000', Buffer.concat([Buffer.from('ff4fff51002f0000', 'hex'), tail])],
+  ];
+}
+
 /** Two frames, red then blue. */
 export async function animated(format: 'gif' | 'webp', width = 40, height = 30): Promise<Buffer> {
   const frames = await Promise.all([[255, 0, 0], [0, 0, 255]].map((rgb) => solid(width, height, rgb as Rgb).png().toBuffer()));
