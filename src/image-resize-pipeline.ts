@@ -577,42 +577,54 @@ export class ImageResizePipeline extends Construct {
     return bucket;
   }
 
-  /** Uploads resized into every size (a count; Sum per period). *
+  /**
+   * Uploads resized into every size (a count; Sum per period).
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricImagesResized(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.outcomeMetric('ImagesResized', props);
   }
 
-  /** Uploads refused as not an image, corrupt, unsupported or too large (a count; Sum per period). *
+  /**
+   * Uploads refused as not an image, corrupt, unsupported or too large (a count; Sum per period).
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricImagesRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.outcomeMetric('ImagesRejected', props);
   }
 
-  /** Upload events in the dead-letter queue: each is an upload that failed every retry. *
+  /**
+   * Upload events in the dead-letter queue: each is an upload that failed every retry.
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricDeadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
-  /** Age of the oldest upload event waiting in the queue, in seconds. *
+  /**
+   * Age of the oldest upload event waiting in the queue, in seconds.
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricOldestUploadAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
-  /** Invocations of the resize function that failed as a whole. *
+  /**
+   * Invocations of the resize function that failed as a whole.
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricResizeErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.resizeFunction.metricErrors(props);
   }
 
-  /** How long each invocation of the resize function (one batch) takes. *
+  /**
+   * How long each invocation of the resize function (one batch) takes.
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricResizeDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
