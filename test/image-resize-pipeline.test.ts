@@ -547,6 +547,12 @@ describe('sharp layer', () => {
       sharpLayer: new SharpLayer(stack, 'X64', { architecture: lambda.Architecture.X86_64 }),
     }))).toThrow(/sharpLayer: is built for x86_64, but the function runs on arm64/);
   });
+
+  test('a layer for an architecture it has no binaries for is refused, not given the arm64 ones', () => {
+    const stack = new Stack(new App(), 'Test');
+    expect(() => new SharpLayer(stack, 'Layer', { architecture: lambda.Architecture.custom('riscv64') }))
+      .toThrow(/SharpLayer has sharp binaries for arm64 and x86_64 only, not riscv64/);
+  });
 });
 
 describe('notification scope', () => {
