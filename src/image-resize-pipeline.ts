@@ -36,10 +36,15 @@ const METRIC_NAMESPACE = 'ImageResizePipeline';
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** SQS's own ceiling on a visibility timeout. */
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+/** The longest a presigned GET can be valid for (SigV4's limit). */
+const MAX_LINK_EXPIRY = Duration.days(7);
 /** Lambda's limit on the total size of a function's environment variables, names and values together. */
 const MAX_ENVIRONMENT_BYTES = 4 * 1024;
 
-/** How an ImageResizePipeline is set up. Every prop is optional: the defaults are safe for production. */
+/**
+ * How an ImageResizePipeline is set up. Every prop is optional: the defaults are safe for production. Every
+ * duration must be a whole number of seconds, which is what the template and the functions' settings take.
+ */
 export interface ImageResizePipelineProps {
   /**
    * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
@@ -271,7 +276,8 @@ export interface ImageResizePipelineProps {
   readonly notificationScope?: NotificationScope;
 
   /**
-   * Steady-state requests per second across the API.
+   * Steady-state requests per second across the API, above 0 and at most 10000 (API Gateway's default limit for
+   * a whole account and region). It need not be whole: 0.5 is one request every two seconds.
    *
    * @default 20
    */
@@ -796,7 +802,9 @@ function resizeEnvironment(settings: Settings, resizedBucketName: string, topicA
  * a token counted as empty. Lambda refuses more than its limit only at deploy, after the stack has started.
  */
 function knownEnvironmentBytes(settings: Settings, resizedBucket: s3.IBucket | undefined): number {
-  const environment = resizeEnvironment(settings, resizedBucket?.bucketName ?? '', '');
+  // One that is not whole seconds, which `validate` refuses, is measured as the longest allowed.
+  const linkExpiry = Number.isInteger(seconds(settings.linkExpiry)) ? settings.linkExpiry : MAX_LINK_EXPIRY;
+  const environment = resizeEnvironment({ ...settings, linkExpiry }, resizedBucket?.bucketName ?? '', '');
   return Object.entries(environment)
     .map(([name, value]) => Buffer.byteLength(name) + (Token.isUnresolved(value) ? 0 : Buffer.byteLength(value)))
     .reduce((total, bytes) => total + bytes, 0);
@@ -806,7 +814,12 @@ function defaultVisibilityTimeout(timeout: Duration, batchingWindow: Duration | 
   if (timeout.isUnresolved() || batchingWindow?.isUnresolved()) {
     return undefined;
   }
-  return Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds() + (batchingWindow?.toSeconds() ?? 0));
+  return Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * seconds(timeout) + seconds(batchingWindow));
+}
+
+/** Seconds, with any fraction: a duration that is not whole seconds is refused by `validate`, which must not throw first. */
+function seconds(duration: Duration | undefined): number {
+  return duration?.toSeconds({ integral: false }) ?? 0;
 }
 
 function validate(props: ImageResizePipelineProps, settings: Settings, scope: Construct) {
@@ -825,10 +838,7 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   }
   problems.integerIn('quality', props.quality, 1, 100);
   problems.durationIn('alarms.maxUploadAge', props.alarms?.maxUploadAge, Duration.minutes(1), Duration.days(14));
-  const maxErrorRate = props.alarms?.maxErrorRatePercent;
-  if (maxErrorRate !== undefined && !Token.isUnresolved(maxErrorRate) && !(maxErrorRate > 0 && maxErrorRate <= 100)) {
-    problems.add('alarms.maxErrorRatePercent', `must be above 0 and at most 100, got ${maxErrorRate}`);
-  }
+  problems.numberAboveZeroUpTo('alarms.maxErrorRatePercent', props.alarms?.maxErrorRatePercent, 100);
   problems.integerIn('maxInputPixels', props.maxInputPixels, 1, Number.MAX_SAFE_INTEGER);
   problems.integerIn('memorySize', props.memorySize, 128, 10240);
   problems.durationIn('timeout', props.timeout, Duration.seconds(1), Duration.minutes(15));
@@ -836,8 +846,8 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   problems.durationIn('maxBatchingWindow', props.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5));
   problems.integerIn('maxConcurrency', props.maxConcurrency, 2, 1000);
   problems.integerIn('maxReceiveCount', props.maxReceiveCount, 1, 1000);
-  problems.durationIn('linkExpiry', props.linkExpiry, Duration.seconds(1), Duration.days(7));
-  problems.integerIn('apiRateLimit', props.apiRateLimit, 1, 10000);
+  problems.durationIn('linkExpiry', props.linkExpiry, Duration.seconds(1), MAX_LINK_EXPIRY);
+  problems.numberAboveZeroUpTo('apiRateLimit', props.apiRateLimit, 10000);
   problems.integerIn('maxUploadBytes', props.maxUploadBytes, 1, 5 * 1024 ** 3);
   problems.durationIn('uploadUrlExpiry', props.uploadUrlExpiry, Duration.seconds(1), Duration.hours(12));
   problems.integerIn('apiBurstLimit', props.apiBurstLimit, 1, 5000);
@@ -848,8 +858,8 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   const visibilityTimeout = props.queueVisibilityTimeout;
   const timings = [visibilityTimeout, settings.timeout, props.maxBatchingWindow];
   if (visibilityTimeout !== undefined && !timings.some((timing) => timing?.isUnresolved())) {
-    const needed = settings.timeout.toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 0);
-    if (visibilityTimeout.toSeconds() < needed) {
+    const needed = seconds(settings.timeout) + seconds(props.maxBatchingWindow);
+    if (seconds(visibilityTimeout) < needed) {
       problems.add('queueVisibilityTimeout', `${visibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
     }
   }

@@ -362,6 +362,13 @@ describe('props', () => {
     });
   });
 
+  test('a fractional API rate limit is used as given: API Gateway\'s rate limit is a double', () => {
+    const { template } = synth({ apiRateLimit: 0.5 });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ResourcePath: '/*', ThrottlingRateLimit: 0.5 })]),
+    });
+  });
+
   test('the account CloudWatch role can be left to an existing one', () => {
     synth().template.resourceCountIs('AWS::ApiGateway::Account', 1);
     synth({ apiCloudWatchRole: false }).template.resourceCountIs('AWS::ApiGateway::Account', 0);
@@ -714,6 +721,13 @@ describe('validation', () => {
     ['a snapshot removal policy', { removalPolicy: RemovalPolicy.SNAPSHOT }, /removalPolicy: RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots/],
     ['an upload limit of 0', { maxUploadBytes: 0 }, /maxUploadBytes: must be an integer from 1 to 5368709120/],
     ['upload links for a day', { uploadUrlExpiry: Duration.days(1) }, /uploadUrlExpiry: must be from/],
+    ['a timeout that is not whole seconds', { timeout: Duration.millis(1500) }, /timeout: must be a whole number of seconds, got 1.5 seconds/],
+    ['links that expire after part of a second', { linkExpiry: Duration.millis(3_600_500) }, /linkExpiry: must be a whole number of seconds, got 3600.5 seconds/],
+    ['a batching window that is not whole seconds, with a visibility timeout', { maxBatchingWindow: Duration.millis(2500), queueVisibilityTimeout: Duration.minutes(10) },
+      /maxBatchingWindow: must be a whole number of seconds, got 2.5 seconds/],
+    ['an API rate limit of 0', { apiRateLimit: 0 }, /apiRateLimit: must be above 0 and at most 10000, got 0/],
+    ['an API rate limit over 10000', { apiRateLimit: 10000.5 }, /apiRateLimit: must be above 0 and at most 10000, got 10000.5/],
+    ['a size name that is a token', { sizes: [{ name: Lazy.string({ produce: () => 'thumbnail' }), width: 100 }] }, /sizes\[0\]\.name: ".*" must be 1 to 64 letters/],
   ])('refuses %s', (_name, props, message) => {
     expectInvalid(props, message);
   });
@@ -755,6 +769,11 @@ describe('validation', () => {
     expect(() => synth({ sizes: longNamedSizes(40) }))
       .toThrow(/sizes: every size goes into the resize function's environment, which would be at least 4\d{3} bytes, over Lambda's limit of 4096/);
     expect(JSON.parse(resizeFunctionEnv(synth({ sizes: longNamedSizes(30) }).template).SIZES)).toHaveLength(30);
+  });
+
+  test('durations that are not whole seconds are reported with every other problem, not thrown on their own', () => {
+    expect(() => synth({ timeout: Duration.millis(1500), linkExpiry: Duration.millis(500), quality: 0 }))
+      .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- quality: .*\n {2}- timeout: must be a whole number of seconds, got 1.5 seconds\n {2}- linkExpiry: must be a whole number of seconds, got 0.5 seconds/);
   });
 
   test('every problem is reported at once, naming the construct', () => {
