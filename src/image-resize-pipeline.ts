@@ -17,12 +17,12 @@ import { Animation } from './animation';
 import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
 import { PipelineEncryption } from './encryption';
-import { GLIBC_MALLOC_TUNING } from './glibc-malloc-tuning';
-import { ENV, LOG_MESSAGES, SizeSpec } from './handler/config';
+import { LOG_MESSAGES, SizeSpec } from './handler/config';
 import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
 import { NotificationScope } from './notification-scope';
 import { PipelineAlarmOptions } from './pipeline-alarms';
 import { QueueWithKeyInOtherStack } from './queue-destination';
+import { largestEnvironmentBytes, MAX_ENVIRONMENT_BYTES, MAX_LINK_EXPIRY, resizeEnvironment } from './resize-environment';
 import { ResizeFunction } from './resize-function';
 import { SharpLayer } from './sharp-layer';
 import { UPLOAD_URL_ENV } from './upload-url/config';
@@ -36,10 +36,6 @@ const METRIC_NAMESPACE = 'ImageResizePipeline';
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** SQS's own ceiling on a visibility timeout. */
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
-/** The longest a presigned GET can be valid for (SigV4's limit). */
-const MAX_LINK_EXPIRY = Duration.days(7);
-/** Lambda's limit on the total size of a function's environment variables, names and values together. */
-const MAX_ENVIRONMENT_BYTES = 4 * 1024;
 
 /**
  * How an ImageResizePipeline is set up. Every prop is optional: the defaults are safe for production. Every
@@ -48,8 +44,9 @@ const MAX_ENVIRONMENT_BYTES = 4 * 1024;
 export interface ImageResizePipelineProps {
   /**
    * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
-   * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that would not fit
-   * (about 35 sizes with 64-character names) is refused.
+   * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that might not fit
+   * is refused; room is kept for the longest bucket name and topic ARN they could get at deploy. 33 sizes with
+   * 64-character names and a width each fit.
    *
    * @default - `thumbnail` 150x150 cover, `medium` 800 wide, `large` 1600 wide
    */
@@ -782,34 +779,6 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
   };
 }
 
-/** The resize function's environment; the bucket and topic are passed in so that `validate` can measure it before they exist. */
-function resizeEnvironment(settings: Settings, resizedBucketName: string, topicArn: string): Record<string, string> {
-  return {
-    [ENV.resizedBucket]: resizedBucketName,
-    [ENV.topicArn]: topicArn,
-    [ENV.sizes]: JSON.stringify(settings.sizes),
-    [ENV.format]: settings.outputFormat,
-    [ENV.quality]: Tokenization.stringifyNumber(settings.quality),
-    [ENV.maxInputPixels]: Tokenization.stringifyNumber(settings.maxInputPixels),
-    [ENV.linkExpirySeconds]: Tokenization.stringifyNumber(settings.linkExpiry.toSeconds()),
-    [ENV.animation]: settings.animation,
-    ...GLIBC_MALLOC_TUNING,
-  };
-}
-
-/**
- * The fewest bytes the resize function's environment can take: names and values known at synth, every value that is
- * a token counted as empty. Lambda refuses more than its limit only at deploy, after the stack has started.
- */
-function knownEnvironmentBytes(settings: Settings, resizedBucket: s3.IBucket | undefined): number {
-  // One that is not whole seconds, which `validate` refuses, is measured as the longest allowed.
-  const linkExpiry = Number.isInteger(seconds(settings.linkExpiry)) ? settings.linkExpiry : MAX_LINK_EXPIRY;
-  const environment = resizeEnvironment({ ...settings, linkExpiry }, resizedBucket?.bucketName ?? '', '');
-  return Object.entries(environment)
-    .map(([name, value]) => Buffer.byteLength(name) + (Token.isUnresolved(value) ? 0 : Buffer.byteLength(value)))
-    .reduce((total, bytes) => total + bytes, 0);
-}
-
 function defaultVisibilityTimeout(timeout: Duration, batchingWindow: Duration | undefined): Duration | undefined {
   if (timeout.isUnresolved() || batchingWindow?.isUnresolved()) {
     return undefined;
@@ -825,10 +794,9 @@ function seconds(duration: Duration | undefined): number {
 function validate(props: ImageResizePipelineProps, settings: Settings, scope: Construct) {
   const problems = new PropsProblems();
   problems.sizes(props.sizes ?? DEFAULT_SIZES);
-  const dimensionsKnown = settings.sizes.every((size) => !Token.isUnresolved(size.width) && !Token.isUnresolved(size.height));
-  const environmentBytes = dimensionsKnown ? knownEnvironmentBytes(settings, props.resizedBucket) : 0;
+  const environmentBytes = largestEnvironmentBytes(settings, props.resizedBucket?.bucketName, Stack.of(scope));
   if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
-    problems.add('sizes', `every size goes into the resize function's environment, which would be at least ${environmentBytes} bytes, over Lambda's limit of ${MAX_ENVIRONMENT_BYTES}: use fewer sizes or shorter names`);
+    problems.add('sizes', `every size goes into the resize function's environment, which could take ${environmentBytes} bytes (with the longest bucket name and topic ARN it may get at deploy), over Lambda's limit of ${MAX_ENVIRONMENT_BYTES}: use fewer sizes or shorter names`);
   }
   if (props.outputFormat !== undefined && !Object.values(OutputFormat).includes(props.outputFormat)) {
     problems.add('outputFormat', `"${props.outputFormat}" is not one of ${Object.values(OutputFormat).join(', ')}`);

@@ -764,11 +764,32 @@ describe('validation', () => {
     });
   });
 
+  const longNamedSizes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `${'x'.repeat(62)}${String(i).padStart(2, '0')}`, width: 1000 + i }));
+
   test('sizes that would take the resize function\'s environment over Lambda\'s 4 KB are refused', () => {
-    const longNamedSizes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `${'x'.repeat(62)}${String(i).padStart(2, '0')}`, width: 1000 + i }));
     expect(() => synth({ sizes: longNamedSizes(40) }))
-      .toThrow(/sizes: every size goes into the resize function's environment, which would be at least 4\d{3} bytes, over Lambda's limit of 4096/);
+      .toThrow(/sizes: every size goes into the resize function's environment, which could take 4\d{3} bytes \(with the longest bucket name and topic ARN it may get at deploy\), over Lambda's limit of 4096/);
     expect(JSON.parse(resizeFunctionEnv(synth({ sizes: longNamedSizes(30) }).template).SIZES)).toHaveLength(30);
+  });
+
+  test('the most sizes that pass fit in 4 KB with every variable the function gets, its bucket name and topic ARN at their longest', () => {
+    // S3's longest bucket name, and the longest topic ARN in today's partitions and regions with SNS's longest name.
+    const longest: Record<string, number> = { RESIZED_BUCKET: 63, TOPIC_ARN: 'arn:aws-us-gov:sns:us-isof-south-1:123456789012:'.length + 256 };
+    const environment = resizeFunctionEnv(synth({ sizes: longNamedSizes(33) }).template);
+    const bytes = Object.entries(environment)
+      .map(([name, value]) => name.length + (typeof value === 'string' ? value.length : longest[name]))
+      .reduce((total, length) => total + length, 0);
+
+    expect(bytes).toBeLessThanOrEqual(4096);
+    expect(() => synth({ sizes: longNamedSizes(34) })).toThrow(/sizes: every size goes into the resize function's environment/);
+  });
+
+  test('a dimension known only at deploy time is measured as the largest allowed', () => {
+    const deployTimeSizes = (count: number) => (stack: Stack) => ({
+      sizes: longNamedSizes(count).map((size, i) => ({ ...size, width: new CfnParameter(stack, `Width${i}`, { type: 'Number' }).valueAsNumber })),
+    });
+    expect(() => synth({}, deployTimeSizes(34))).toThrow(/sizes: every size goes into the resize function's environment, which could take 4\d{3} bytes/);
+    expect(() => synth({}, deployTimeSizes(33))).not.toThrow();
   });
 
   test('durations that are not whole seconds are reported with every other problem, not thrown on their own', () => {
