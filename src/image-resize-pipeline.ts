@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
+import { Duration, Names, Reference, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -193,6 +193,11 @@ export interface ImageResizePipelineProps {
    * `Bucket.fromBucketAttributes`): the roles that write uploads and the resize function are granted the key the
    * bucket names, not `encryptionKey`, which encrypts only the buckets the pipeline creates.
    *
+   * A bucket defined in another stack of the app is refused: its notification settings would be written in that
+   * stack and refer to the pipeline's queue, whose policy refers to the bucket, a dependency cycle between the two
+   * stacks. Import it into the pipeline's stack instead, e.g. `Bucket.fromBucketAttributes(this, 'Photos',
+   * { bucketName: photos.bucketName, encryptionKey: photos.encryptionKey })`.
+   *
    * @default - a new private bucket
    */
   readonly uploadBucket?: s3.IBucket;
@@ -252,7 +257,8 @@ export interface ImageResizePipelineProps {
    * bucket, nor send its own new objects to the pipeline's queue: every output would come back as an upload.
    *
    * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
-   * `Bucket.fromBucketAttributes`), so that the resize function and `grantReadResized` are granted it.
+   * `Bucket.fromBucketAttributes`), so that the resize function and `grantReadResized` are granted it. It may be
+   * defined in another stack of the app.
    *
    * @default - a new private bucket
    */
@@ -793,8 +799,9 @@ function seconds(duration: Duration | undefined): number {
 
 function validate(props: ImageResizePipelineProps, settings: Settings, scope: Construct) {
   const problems = new PropsProblems();
+  const stack = Stack.of(scope);
   problems.sizes(props.sizes ?? DEFAULT_SIZES);
-  const environmentBytes = largestEnvironmentBytes(settings, props.resizedBucket?.bucketName, Stack.of(scope));
+  const environmentBytes = largestEnvironmentBytes(settings, props.resizedBucket?.bucketName, stack);
   if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
     problems.add('sizes', `every size goes into the resize function's environment, which could take ${environmentBytes} bytes (with the longest bucket name and topic ARN it may get at deploy), over Lambda's limit of ${MAX_ENVIRONMENT_BYTES}: use fewer sizes or shorter names`);
   }
@@ -840,13 +847,16 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   if (settings.notificationScope === NotificationScope.UPLOADER && settings.apiAuthorization.callerIdentity === undefined) {
     problems.add('notificationScope', 'private notifications (the default) need an API that knows its caller; with ApiAuthorization.none() choose NotificationScope.BROADCAST explicitly');
   }
+  if (props.uploadBucket && definedInOtherStack(props.uploadBucket, stack)) {
+    problems.add('uploadBucket', `is ${props.uploadBucket.node.path}, a bucket of another stack: its notification settings would be written in that stack and refer to the pipeline's queue, while the queue's policy refers to the bucket, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName`);
+  }
   if (props.resizedBucket && props.uploadBucket && sameBucket(props.resizedBucket, props.uploadBucket)) {
     problems.add('resizedBucket', 'is the upload bucket: every resized image would be an upload again and invoke the function without end');
   }
   if (props.encryptionKey && settings.encryption !== PipelineEncryption.KMS) {
     problems.add('encryptionKey', 'is used only with encryption: PipelineEncryption.KMS');
   }
-  const region = Stack.of(scope).region;
+  const region = stack.region;
   if (props.encryptionKey && Token.compareStrings(props.encryptionKey.env.region, region) === TokenComparison.DIFFERENT) {
     problems.add('encryptionKey', `is in ${props.encryptionKey.env.region}, but the pipeline is in ${region}: S3 and SQS encrypt only with keys in their own region`);
   }
@@ -865,4 +875,15 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
 /** The same bucket object, or two references whose names are known and equal (e.g. two imports of one bucket). */
 function sameBucket(a: s3.IBucket, b: s3.IBucket): boolean {
   return a === b || (!Token.isUnresolved(a.bucketName) && a.bucketName === b.bucketName);
+}
+
+/**
+ * A bucket defined in a stack other than `stack`, whose ARN refers to a resource or parameter of that stack. What the
+ * pipeline adds to such a bucket is written in the bucket's stack and refers to the pipeline's resources, while the
+ * pipeline's stack refers to the bucket: a cycle. A bucket imported by a literal name refers to no stack.
+ */
+function definedInOtherStack(bucket: s3.IBucket, stack: Stack): boolean {
+  const bucketStack = Stack.of(bucket);
+  return bucketStack !== stack && Tokenization.reverseString(bucket.bucketArn).tokens
+    .some((token) => Reference.isReference(token) && Stack.of(token.target) === bucketStack);
 }

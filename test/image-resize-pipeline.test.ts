@@ -302,6 +302,38 @@ describe('props', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'my-photos', Managed: false });
   });
 
+  describe('buckets of another stack of the app', () => {
+    const twoStacks = () => {
+      const app = new App();
+      const storage = new Stack(app, 'Storage');
+      return { app, storage, stack: new Stack(app, 'Test') };
+    };
+
+    test('an upload bucket defined there is refused: its notifications and the queue policy would refer to each other', () => {
+      const { storage, stack } = twoStacks();
+      expect(() => new ImageResizePipeline(stack, 'Images', { uploadBucket: new s3.Bucket(storage, 'Photos') }))
+        .toThrow(/uploadBucket: is Storage\/Photos, a bucket of another stack: .* import it into the pipeline's stack with Bucket\.fromBucketAttributes or Bucket\.fromBucketName/);
+    });
+
+    test('an upload bucket imported into the pipeline\'s stack by its name is notified from there', () => {
+      const { app, storage, stack } = twoStacks();
+      const photos = new s3.Bucket(storage, 'Photos');
+      new ImageResizePipeline(stack, 'Images', { uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', photos.bucketName) });
+
+      expect(() => app.synth()).not.toThrow();
+      Template.fromStack(stack).hasResourceProperties('Custom::S3BucketNotifications', { BucketName: { 'Fn::ImportValue': Match.stringLikeRegexp('^Storage:') } });
+      Template.fromStack(storage).resourceCountIs('Custom::S3BucketNotifications', 0);
+    });
+
+    test('a resized bucket defined there receives the outputs', () => {
+      const { app, storage, stack } = twoStacks();
+      new ImageResizePipeline(stack, 'Images', { resizedBucket: new s3.Bucket(storage, 'Thumbs') });
+
+      expect(() => app.synth()).not.toThrow();
+      expect(resizeFunctionEnv(Template.fromStack(stack)).RESIZED_BUCKET).toEqual({ 'Fn::ImportValue': expect.stringMatching(/^Storage:/) });
+    });
+  });
+
   test('an existing resized bucket receives the outputs', () => {
     const { template, pipeline } = synth({}, (stack) => ({ resizedBucket: s3.Bucket.fromBucketName(stack, 'Thumbs', 'my-thumbnails') }));
     template.resourceCountIs('AWS::S3::Bucket', 2);
