@@ -1,4 +1,4 @@
-import { Duration, Names, Reference, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Reference, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -22,6 +22,7 @@ import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
 import { NotificationScope } from './notification-scope';
 import { PipelineAlarmOptions } from './pipeline-alarms';
 import { QueueWithKeyInOtherStack } from './queue-destination';
+import { renderIntrinsics } from './render-reference';
 import { largestEnvironmentBytes, MAX_ENVIRONMENT_BYTES, MAX_LINK_EXPIRY, resizeEnvironment } from './resize-environment';
 import { ResizeFunction } from './resize-function';
 import { SharpLayer } from './sharp-layer';
@@ -229,7 +230,12 @@ export interface ImageResizePipelineProps {
   readonly sharpLayer?: lambda.ILayerVersion;
 
   /**
-   * Where the buckets' server access logs go.
+   * Where the server access logs of the buckets the pipeline creates go, under `upload/` and `resized/`. S3 delivers
+   * them only to a bucket encrypted with S3-managed keys (SSE-S3) whose policy lets `logging.s3.amazonaws.com` put
+   * objects there. The pipeline adds those statements to a bucket defined in its own stack. An imported bucket's
+   * policy cannot be changed here: the pipeline warns at synth with each statement for you to add. A bucket defined
+   * in another stack of the app is refused, since its policy would refer to the pipeline's buckets, whose logging
+   * settings refer to it, a dependency cycle; import it into the pipeline's stack instead.
    *
    * @default - a new private bucket that keeps them for 90 days
    */
@@ -565,15 +571,22 @@ export class ImageResizePipeline extends Construct {
       destinationBucketName: this.serverAccessLogsBucket.bucketName,
       logFilePrefix: prefix,
     };
-    this.serverAccessLogsBucket.addToResourcePolicy(new iam.PolicyStatement({
+    const stack = Stack.of(this);
+    const delivery = new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
       actions: ['s3:PutObject'],
       resources: [this.serverAccessLogsBucket.arnForObjects(`${prefix}*`)],
       conditions: {
         ArnLike: { 'aws:SourceArn': bucket.bucketArn },
-        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        StringEquals: { 'aws:SourceAccount': stack.account },
       },
-    }));
+    });
+    if (!this.serverAccessLogsBucket.addToResourcePolicy(delivery).statementAdded) {
+      const statement = JSON.stringify(renderIntrinsics(stack.resolve(delivery.toStatementJson())));
+      Annotations.of(this).addWarningV2('cdk-image-resize-pipeline:importedAccessLogsBucket',
+        `serverAccessLogsBucket: an imported bucket's policy is not changed here, so S3 delivers no access logs of ${bucket.node.path} until you add this statement to it: ${statement} (<Id.Arn> is the ARN of the resource of this stack with that logical ID; <AWS::…> is this stack's own value). `
+        + 'It must also be encrypted with S3-managed keys (SSE-S3): S3 delivers no server access logs to a bucket whose default encryption is a KMS key.');
+    }
     return bucket;
   }
 
@@ -849,6 +862,10 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   }
   if (props.uploadBucket && definedInOtherStack(props.uploadBucket, stack)) {
     problems.add('uploadBucket', `is ${props.uploadBucket.node.path}, a bucket of another stack: its notification settings would be written in that stack and refer to the pipeline's queue, while the queue's policy refers to the bucket, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName`);
+  }
+  const logsBucket = props.serverAccessLogsBucket;
+  if (logsBucket && !(props.uploadBucket && props.resizedBucket) && definedInOtherStack(logsBucket, stack)) {
+    problems.add('serverAccessLogsBucket', `is ${logsBucket.node.path}, a bucket of another stack: the statements that let S3 deliver the logs would be written in its policy, in that stack, and refer to the buckets the pipeline creates, whose logging settings refer to it, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName and add the statements yourself`);
   }
   if (props.resizedBucket && props.uploadBucket && sameBucket(props.resizedBucket, props.uploadBucket)) {
     problems.add('resizedBucket', 'is the upload bucket: every resized image would be an upload again and invoke the function without end');

@@ -1,5 +1,5 @@
 import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -331,6 +331,44 @@ describe('props', () => {
 
       expect(() => app.synth()).not.toThrow();
       expect(resizeFunctionEnv(Template.fromStack(stack)).RESIZED_BUCKET).toEqual({ 'Fn::ImportValue': expect.stringMatching(/^Storage:/) });
+    });
+  });
+
+  describe('a server access log bucket you bring', () => {
+    test('one defined in another stack of the app is refused: its policy and the logged buckets would refer to each other', () => {
+      const app = new App();
+      const logs = new s3.Bucket(new Stack(app, 'Storage'), 'Logs');
+      expect(() => new ImageResizePipeline(new Stack(app, 'Test'), 'Images', { serverAccessLogsBucket: logs }))
+        .toThrow(/serverAccessLogsBucket: is Storage\/Logs, a bucket of another stack: .* import it into the pipeline's stack with Bucket\.fromBucketAttributes or Bucket\.fromBucketName/);
+    });
+
+    test('an imported one is warned about, with the exact policy statement S3\'s log delivery needs for each bucket', () => {
+      const { stack } = synth({}, (scope) => ({ serverAccessLogsBucket: s3.Bucket.fromBucketName(scope, 'Logs', 'my-logs') }));
+      const warnings = Annotations.fromStack(stack).findWarning('/Test/Images', Match.anyValue()).map((warning) => warning.entry.data);
+      const statementFor = (bucket: string, prefix: string) => JSON.stringify({
+        Action: 's3:PutObject',
+        Condition: { ArnLike: { 'aws:SourceArn': `<${bucket}.Arn>` }, StringEquals: { 'aws:SourceAccount': '<AWS::AccountId>' } },
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Resource: `arn:<AWS::Partition>:s3:::my-logs/${prefix}*`,
+      });
+      const logicalId = (id: string) => stack.getLogicalId(stack.node.findChild('Images').node.findChild(id).node.defaultChild as s3.CfnBucket);
+
+      expect(warnings).toEqual([
+        expect.stringContaining(statementFor(logicalId('UploadBucket'), 'upload/')),
+        expect.stringContaining(statementFor(logicalId('ResizedBucket'), 'resized/')),
+      ]);
+      expect(warnings[0]).toMatch(/serverAccessLogsBucket: an imported bucket's policy is not changed here, so S3 delivers no access logs of .* until you add this statement to it/);
+      expect(warnings[0]).toMatch(/It must also be encrypted with S3-managed keys \(SSE-S3\)/);
+    });
+
+    test('one defined in the pipeline\'s stack gets the statements and no warning', () => {
+      const { stack, template } = synth({}, (scope) => ({ serverAccessLogsBucket: new s3.Bucket(scope, 'Logs') }));
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: Match.stringLikeRegexp('^Logs') },
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' } })]) },
+      });
+      Annotations.fromStack(stack).hasNoWarning('/Test/Images', Match.anyValue());
     });
   });
 
