@@ -536,10 +536,8 @@ export class ImageResizePipeline extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.uploadBucket.arnForObjects('*')] }));
     acknowledgeWildcardResources(role, [this.uploadBucket.arnForObjects('*')],
       'A presigned upload may name any key in the upload bucket (bucket/*); the POST policy fixes the one key it allows.');
-    if (uploadBucketKey) {
-      uploadBucketKey.grantEncrypt(role);
-      acknowledgeKmsActions(role);
-    }
+    // A presigned POST is a single PutObject: S3 needs only kms:GenerateDataKey on the bucket's key for it.
+    uploadBucketKey?.grant(role, 'kms:GenerateDataKey');
     const callerIdentity = settings.notificationScope === NotificationScope.UPLOADER ? settings.apiAuthorization.callerIdentity : undefined;
     const fn = new UploadUrlFunction(this, 'UploadUrlFunction', {
       role,
