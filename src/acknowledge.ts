@@ -32,6 +32,6 @@ export function acknowledgeWildcardResources(scope: IConstruct, resources: strin
 /** KMS grants name actions by prefix (`kms:GenerateDataKey*`, `kms:ReEncrypt*`); each is on one key only. */
 export function acknowledgeKmsActions(scope: IConstruct) {
   for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-    acknowledge(scope, `AwsSolutions-IAM5[Action::${action}]`, `${action} is granted only on the KMS keys of the pipeline's own buckets, queues and topic, as CDK's key grants name it.`);
+    acknowledge(scope, `AwsSolutions-IAM5[Action::${action}]`, `${action} is granted, as CDK's key grants name it, only on named keys: the pipeline's key and those of the buckets it reads and writes, whether it created them or they were passed in.`);
   }
 }

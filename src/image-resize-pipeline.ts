@@ -495,7 +495,7 @@ export class ImageResizePipeline extends Construct {
       acknowledgeKmsActions(functionRole);
     }
     acknowledgeWildcardResources(functionRole, [this.uploadBucket.arnForObjects('*'), this.resizedBucket.arnForObjects('*')],
-      'Object actions on any key of the pipeline\'s own upload and resized buckets (bucket/*): every upload has its own key.');
+      'Object actions on any key of the upload and resized buckets (bucket/*), whether the pipeline created them or they were passed in: every upload has its own key.');
     fn.addEventSource(new SqsEventSource(this.queue, {
       batchSize: settings.batchSize,
       maxBatchingWindow: props.maxBatchingWindow,

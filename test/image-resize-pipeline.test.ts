@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -914,6 +914,19 @@ describe('least privilege', () => {
       ManagedPolicyArns: Match.absent(),
       Description: Match.stringLikeRegexp('Resize function'),
     });
+  });
+
+  test('the reasons given for acknowledged findings do not call buckets and keys you bring the pipeline\'s own', () => {
+    const { pipeline } = synth({}, (stack) => ({
+      uploadBucket: s3.Bucket.fromBucketAttributes(stack, 'Photos', { bucketName: 'my-photos', encryptionKey: kms.Key.fromKeyArn(stack, 'PhotosKey', 'arn:aws:kms:us-east-1:111111111111:key/photos') }),
+      resizedBucket: s3.Bucket.fromBucketAttributes(stack, 'Thumbs', { bucketName: 'my-thumbnails', encryptionKey: kms.Key.fromKeyArn(stack, 'ThumbsKey', 'arn:aws:kms:us-east-1:111111111111:key/thumbs') }),
+    }));
+    const reasons = pipeline.node.findAll().flatMap((construct) => construct.node.metadata)
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.values(entry.data as Record<string, string>));
+
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(reasons.filter((reason) => /pipeline's own/.test(reason))).toEqual([]);
   });
 
   test('no policy grants an S3, SNS or SQS action on every resource', () => {
