@@ -725,6 +725,43 @@ export class ImageResizePipeline extends Construct {
   public grantReadResized(grantee: iam.IGrantable): iam.Grant {
     return this.resizedBucket.grantRead(grantee);
   }
+
+  /**
+   * Lets `grantee` upload images: `PUT /upload-image/*` and `POST /upload-url`, e.g. a web app's role that signs its
+   * requests with SigV4. Only `ApiAuthorization.iam()` (the default) makes API Gateway check a caller's IAM
+   * permissions; with any other authorization the grant would do nothing, so it is refused.
+   *
+   * @param grantee the principal that calls the upload routes
+   */
+  public grantUpload(grantee: iam.IGrantable): iam.Grant {
+    return this.grantInvoke('grantUpload', grantee, [
+      { method: 'PUT', path: '/upload-image/*' },
+      { method: 'POST', path: '/upload-url' },
+    ]);
+  }
+
+  /**
+   * Lets `grantee` subscribe addresses to the notifications: `POST /subscribe`. Only `ApiAuthorization.iam()` (the
+   * default) makes API Gateway check a caller's IAM permissions; with any other authorization the grant would do
+   * nothing, so it is refused.
+   *
+   * @param grantee the principal that calls the subscribe route
+   */
+  public grantSubscribe(grantee: iam.IGrantable): iam.Grant {
+    return this.grantInvoke('grantSubscribe', grantee, [{ method: 'POST', path: '/subscribe' }]);
+  }
+
+  private grantInvoke(grantName: string, grantee: iam.IGrantable, routes: Array<{ method: string; path: string }>): iam.Grant {
+    const authorizations = new Set(this.api.methods.map((method) => (method.node.defaultChild as apigw.CfnMethod).authorizationType));
+    if (authorizations.size !== 1 || !authorizations.has(apigw.AuthorizationType.IAM)) {
+      throw new Error(`${grantName}: the API's routes are authorized with ${[...authorizations].join(', ')}, not IAM, so API Gateway never checks a caller's IAM permissions and the grant would do nothing. It applies only with apiAuthorization: ApiAuthorization.iam()`);
+    }
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: routes.map(({ method, path }) => this.api.arnForExecuteApi(method, path, this.api.deploymentStage.stageName)),
+    });
+  }
 }
 
 /**

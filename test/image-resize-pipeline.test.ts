@@ -767,6 +767,49 @@ describe('grants', () => {
   });
 });
 
+describe('API grants', () => {
+  const routeArn = (route: string) => ({
+    'Fn::Join': ['', [
+      'arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':',
+      { Ref: Match.stringLikeRegexp('^ImagesApi[0-9A-F]{8}$') }, '/', { Ref: Match.stringLikeRegexp('^ImagesApiDeploymentStageprod') }, route,
+    ]],
+  });
+  const grantedTo = (grant: (pipeline: ImageResizePipeline, role: iam.IGrantable) => void, props: ImageResizePipelineProps = {}) => {
+    const stack = new Stack(new App(), 'Test');
+    const pipeline = new ImageResizePipeline(stack, 'Images', props);
+    grant(pipeline, new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() }));
+    return Template.fromStack(stack);
+  };
+
+  test('grantUpload lets the grantee invoke PUT /upload-image/* and POST /upload-url, and nothing else', () => {
+    grantedTo((pipeline, role) => pipeline.grantUpload(role)).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
+      PolicyDocument: {
+        Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [routeArn('/PUT/upload-image/*'), routeArn('/POST/upload-url')] }],
+      },
+    });
+  });
+
+  test('grantSubscribe lets the grantee invoke POST /subscribe, and nothing else', () => {
+    grantedTo((pipeline, role) => pipeline.grantSubscribe(role)).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: routeArn('/POST/subscribe') }] },
+    });
+  });
+
+  test.each<[string, (stack: Stack) => ImageResizePipelineProps, RegExp]>([
+    ['Cognito', (stack) => ({ apiAuthorization: ApiAuthorization.cognito(new cognito.UserPool(stack, 'Users')) }), /COGNITO_USER_POOLS/],
+    ['no authorization', () => ({ apiAuthorization: ApiAuthorization.none(), notificationScope: NotificationScope.BROADCAST }), /NONE/],
+  ])('with %s an IAM grant, which API Gateway would never check, is refused', (_name, configure, authorization) => {
+    const stack = new Stack(new App(), 'Test');
+    const pipeline = new ImageResizePipeline(stack, 'Images', configure(stack));
+    const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+    for (const grant of [() => pipeline.grantUpload(role), () => pipeline.grantSubscribe(role)]) {
+      expect(grant).toThrow(new RegExp(`grant(Upload|Subscribe): the API's routes are authorized with ${authorization.source}, not IAM, so API Gateway never checks a caller's IAM permissions`));
+    }
+  });
+});
+
 describe('validation', () => {
   const expectInvalid = (props: ImageResizePipelineProps, message: RegExp) =>
     expect(() => synth(props)).toThrow(message);
