@@ -625,6 +625,15 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
+   * Upload events waiting in the queue for the resize function: a count that keeps growing means it is not keeping up.
+   *
+   * @param props period, statistic, label or unit to change
+   */
+  public metricQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
    * Age of the oldest upload event waiting in the queue, in seconds.
    *
    * @param props period, statistic, label or unit to change
@@ -640,6 +649,17 @@ export class ImageResizePipeline extends Construct {
    */
   public metricResizeErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.resizeFunction.metricErrors(props);
+  }
+
+  /**
+   * Invocations of the resize function that Lambda refused because the account's concurrency (or a reservation of
+   * the function's) was used up (a count; Sum per period). A throttled batch returns to the queue when its visibility
+   * timeout ends, and that receive counts toward `maxReceiveCount`.
+   *
+   * @param props period, statistic, label or unit to change
+   */
+  public metricResizeThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.resizeFunction.metricThrottles(props);
   }
 
   /**

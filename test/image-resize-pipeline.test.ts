@@ -707,6 +707,28 @@ describe('operations', () => {
     expect(resolve(pipeline.metricResizeDuration())).toMatchObject({ metricStat: { namespace: 'AWS/Lambda', metricName: 'Duration' } });
   });
 
+  test('the queue depth and the resize function\'s throttles, for seeing a backlog build up and why', () => {
+    const { stack, pipeline } = synth();
+    const resolve = (metric: { toMetricConfig(): unknown }) => stack.resolve(metric.toMetricConfig());
+    expect(resolve(pipeline.metricQueueDepth())).toMatchObject({
+      metricStat: {
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        statistic: 'Maximum',
+        dimensions: [{ name: 'QueueName', value: { 'Fn::GetAtt': [expect.stringMatching(/^ImagesQueue/), 'QueueName'] } }],
+      },
+    });
+    expect(resolve(pipeline.metricResizeThrottles())).toMatchObject({
+      metricStat: {
+        namespace: 'AWS/Lambda',
+        metricName: 'Throttles',
+        statistic: 'Sum',
+        dimensions: [{ name: 'FunctionName', value: { Ref: expect.stringMatching(/ResizeFunction/) } }],
+      },
+    });
+    expect(resolve(pipeline.metricQueueDepth({ period: Duration.minutes(1), statistic: 'Average' }))).toMatchObject({ metricStat: { period: Duration.minutes(1), statistic: 'Average' } });
+  });
+
   test('no alarms unless asked for', () => {
     const { template, pipeline } = synth();
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
