@@ -697,6 +697,7 @@ export class ImageResizePipeline extends Construct {
     }
   }
 
+  /** A threshold known only at deploy time is left out of its alarm's description, which would show the token instead. */
   private createAlarms(options: PipelineAlarmOptions) {
     const maxUploadAge = options.maxUploadAge ?? Duration.minutes(15);
     const maxErrorRate = options.maxErrorRatePercent ?? 5;
@@ -711,7 +712,9 @@ export class ImageResizePipeline extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       this.metricOldestUploadAge({ period: Duration.minutes(1) }).createAlarm(this, 'UploadsWaitingAlarm', {
-        alarmDescription: `An upload has waited in the queue for more than ${maxUploadAge.toHumanString()}.`,
+        alarmDescription: maxUploadAge.isUnresolved()
+          ? 'An upload has waited in the queue for longer than the alarm\'s threshold.'
+          : `An upload has waited in the queue for more than ${maxUploadAge.toHumanString()}.`,
         threshold: maxUploadAge.toSeconds(),
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,
@@ -723,7 +726,9 @@ export class ImageResizePipeline extends Construct {
         label: 'Resize function error rate (%)',
         period: Duration.minutes(5),
       }).createAlarm(this, 'ResizeErrorRateAlarm', {
-        alarmDescription: `More than ${maxErrorRate}% of resize invocations failed as a whole.`,
+        alarmDescription: Token.isUnresolved(maxErrorRate)
+          ? 'More than the alarm\'s threshold, in percent, of resize invocations failed as a whole.'
+          : `More than ${maxErrorRate}% of resize invocations failed as a whole.`,
         threshold: maxErrorRate,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,

@@ -755,12 +755,33 @@ describe('operations', () => {
       .toThrow(/alarms.maxErrorRatePercent: must be above 0 and at most 100, got 0/);
   });
 
+  test('an upload age known only at deploy time is the threshold, and the description does not show the token', () => {
+    const { template } = synth({}, (stack) => ({
+      alarms: { topic: new sns.Topic(stack, 'Oncall'), maxUploadAge: Duration.seconds(new CfnParameter(stack, 'MaxAge', { type: 'Number' }).valueAsNumber) },
+    }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: { Ref: 'MaxAge' },
+      AlarmDescription: 'An upload has waited in the queue for longer than the alarm\'s threshold.',
+    });
+  });
+
+  test('a known upload age is named in the description', () => {
+    const { template } = synth({}, (stack) => ({ alarms: { topic: new sns.Topic(stack, 'Oncall'), maxUploadAge: Duration.minutes(30) } }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      AlarmDescription: 'An upload has waited in the queue for more than 30 minutes.',
+    });
+  });
+
   test('an error rate known only at deploy time is used as the threshold', () => {
     const { template } = synth({}, (stack) => ({
       alarms: { topic: new sns.Topic(stack, 'Oncall'), maxErrorRatePercent: new CfnParameter(stack, 'ErrorRate', { type: 'Number' }).valueAsNumber },
     }));
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Threshold: { Ref: 'ErrorRate' }, Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
+      Threshold: { Ref: 'ErrorRate' },
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
+      AlarmDescription: 'More than the alarm\'s threshold, in percent, of resize invocations failed as a whole.',
     });
   });
 });
