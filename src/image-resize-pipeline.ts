@@ -102,14 +102,14 @@ export interface ImageResizePipelineProps {
   readonly architecture?: lambda.Architecture;
 
   /**
-   * Memory of the resize function in MB; Lambda gives CPU in proportion to it.
+   * Memory of the resize function in MB, from 128 to 10240; Lambda gives CPU in proportion to it.
    *
    * @default 1024
    */
   readonly memorySize?: number;
 
   /**
-   * Timeout of one invocation, which handles a whole batch.
+   * Timeout of one invocation, which handles a whole batch, from 1 second to 15 minutes.
    *
    * @default Duration.seconds(60)
    */
@@ -123,7 +123,7 @@ export interface ImageResizePipelineProps {
   readonly batchSize?: number;
 
   /**
-   * How long the event source waits to fill a batch.
+   * How long the event source waits to fill a batch, at most 5 minutes.
    *
    * @default - no wait: each batch starts as soon as messages arrive
    */
@@ -139,7 +139,8 @@ export interface ImageResizePipelineProps {
 
   /**
    * How long a received upload event stays hidden from other invocations. It must cover the timeout plus the
-   * batching window, or SQS would hand a batch to a second invocation while the first still works on it.
+   * batching window, or SQS would hand a batch to a second invocation while the first still works on it. At
+   * most 12 hours (SQS's limit).
    *
    * Required when `timeout` or `maxBatchingWindow` is a token: CloudFormation cannot compute the default.
    *
@@ -148,7 +149,7 @@ export interface ImageResizePipelineProps {
   readonly queueVisibilityTimeout?: Duration;
 
   /**
-   * How many times an upload event is received before it moves to the dead-letter queue.
+   * How many times an upload event is received before it moves to the dead-letter queue, from 1 to 1000.
    *
    * @default 3
    */
@@ -163,8 +164,10 @@ export interface ImageResizePipelineProps {
   readonly linkExpiry?: Duration;
 
   /**
-   * What happens to the buckets, queues, topic and logs when the stack is deleted. RemovalPolicy.SNAPSHOT is
-   * refused: none of them can be snapshotted, so CloudFormation would reject the template.
+   * What happens to the buckets, queues, topic and logs, and to the KMS key the pipeline creates for
+   * `PipelineEncryption.KMS`, when the stack is deleted. With DESTROY the key is scheduled for deletion, and KMS
+   * deletes it after its waiting period. RemovalPolicy.SNAPSHOT is refused: none of them can be snapshotted, so
+   * CloudFormation would reject the template.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -172,7 +175,8 @@ export interface ImageResizePipelineProps {
 
   /**
    * Empty the buckets the pipeline creates when the stack is deleted, so they can be removed. Requires
-   * `removalPolicy: RemovalPolicy.DESTROY`. A bucket passed as `uploadBucket` is never emptied.
+   * `removalPolicy: RemovalPolicy.DESTROY`. A bucket you pass in (`uploadBucket`, `resizedBucket` or
+   * `serverAccessLogsBucket`) is never emptied.
    *
    * @default false
    */
@@ -242,7 +246,8 @@ export interface ImageResizePipelineProps {
   readonly serverAccessLogsBucket?: s3.IBucket;
 
   /**
-   * The largest file `POST /upload-url` lets a caller upload; S3 itself refuses a bigger body.
+   * The largest file `POST /upload-url` lets a caller upload, at most 5 GiB (S3's limit on one upload); S3 itself
+   * refuses a bigger body.
    * `PUT /upload-image` stays capped by API Gateway's 10 MB.
    *
    * @default 52_428_800 (50 MB)
@@ -250,9 +255,9 @@ export interface ImageResizePipelineProps {
   readonly maxUploadBytes?: number;
 
   /**
-   * How long a presigned upload from `POST /upload-url` stays usable. It also stops working when the upload-url
-   * function's session credentials that signed it expire, whichever comes first, and the `expiresAt` it answers
-   * with cannot know when that is.
+   * How long a presigned upload from `POST /upload-url` stays usable, at most 12 hours. It also stops working when
+   * the upload-url function's session credentials that signed it expire, whichever comes first, and the `expiresAt`
+   * it answers with cannot know when that is.
    *
    * @default Duration.minutes(15)
    */
@@ -293,7 +298,7 @@ export interface ImageResizePipelineProps {
   readonly apiRateLimit?: number;
 
   /**
-   * Burst of requests across the API.
+   * Burst of requests across the API, from 1 to 5000 (API Gateway's default burst for a whole account and region).
    *
    * @default 40
    */
