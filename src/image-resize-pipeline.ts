@@ -102,7 +102,7 @@ export interface ImageResizePipelineProps {
   readonly architecture?: lambda.Architecture;
 
   /**
-   * Memory of the resize function in MB, from 128 to 10240; Lambda gives CPU in proportion to it.
+   * Memory of the resize function in MB, from 128 to 10240. Lambda gives CPU in proportion to it.
    *
    * @default 1024
    */
@@ -246,7 +246,7 @@ export interface ImageResizePipelineProps {
   readonly serverAccessLogsBucket?: s3.IBucket;
 
   /**
-   * The largest file `POST /upload-url` lets a caller upload, at most 5 GiB (S3's limit on one upload); S3 itself
+   * The largest file `POST /upload-url` lets a caller upload, at most 5 GiB (S3's limit on one upload). S3 itself
    * refuses a bigger body.
    * `PUT /upload-image` stays capped by API Gateway's 10 MB.
    *
@@ -349,13 +349,13 @@ export class ImageResizePipeline extends Construct {
   public readonly encryptionKey?: kms.IKey;
   /** Where the buckets' server access logs go. */
   public readonly serverAccessLogsBucket: s3.IBucket;
-  /** The alarms made for `alarms`; empty without it. */
+  /** The alarms made for `alarms`, or none without it. */
   public readonly alarms: cloudwatch.Alarm[] = [];
 
   /**
    * @param scope where the pipeline goes, usually a Stack
    * @param id unique among the scope's children
-   * @param props what to make and how; all optional
+   * @param props what to make and how, all optional
    */
   constructor(scope: Construct, id: string, props: ImageResizePipelineProps = {}) {
     super(scope, id);
@@ -603,7 +603,7 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
-   * Uploads resized into every size (a count; Sum per period).
+   * Uploads resized into every size (a count, summed over each period).
    *
    * @param props period, statistic, label or unit to change
    */
@@ -612,7 +612,7 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
-   * Uploads refused as not an image, corrupt, unsupported or too large (a count; Sum per period).
+   * Uploads refused as not an image, corrupt, unsupported or too large (a count, summed over each period).
    *
    * @param props period, statistic, label or unit to change
    */
@@ -657,9 +657,9 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
-   * Invocations of the resize function that Lambda refused because the account's concurrency (or a reservation of
-   * the function's) was used up (a count; Sum per period). A throttled batch returns to the queue when its visibility
-   * timeout ends, and that receive counts toward `maxReceiveCount`.
+   * Invocations of the resize function that Lambda refused because the account's concurrency, or a reservation of
+   * the function's, was used up (a count, summed over each period). A throttled batch returns to the queue when its
+   * visibility timeout ends, and that receive counts toward `maxReceiveCount`.
    *
    * @param props period, statistic, label or unit to change
    */
