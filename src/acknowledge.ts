@@ -1,5 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { renderReference } from './render-reference';
 
 /** The prefix `Validations.acknowledge` gives an ID that names no plugin. */
 const ANNOTATION_PREFIX = 'Annotation::';
@@ -19,8 +20,7 @@ export function acknowledge(scope: IConstruct, ruleId: string, reason: string) {
 
 /**
  * Acknowledges the wildcard-resource finding (AwsSolutions-IAM5) for exactly these resources and no others.
- * cdk-nag names each such finding by the resource as it appears in the template, so the name is derived the
- * same way: `Fn::GetAtt` as `<Id.Attr>`, `Ref` as `<Id>`, `Fn::Join` joined.
+ * cdk-nag names each such finding by the resource as it appears in the template, which `renderReference` writes.
  */
 export function acknowledgeWildcardResources(scope: IConstruct, resources: string[], reason: string) {
   const stack = Stack.of(scope);
@@ -32,27 +32,6 @@ export function acknowledgeWildcardResources(scope: IConstruct, resources: strin
 /** KMS grants name actions by prefix (`kms:GenerateDataKey*`, `kms:ReEncrypt*`); each is on one key only. */
 export function acknowledgeKmsActions(scope: IConstruct) {
   for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-    acknowledge(scope, `AwsSolutions-IAM5[Action::${action}]`, `${action} is granted only on the KMS keys of the pipeline's own buckets, queues and topic, as CDK's key grants name it.`);
+    acknowledge(scope, `AwsSolutions-IAM5[Action::${action}]`, `${action} is granted, as CDK's key grants name it, only on named keys: the pipeline's key and those of the buckets it reads and writes, whether it created them or they were passed in.`);
   }
-}
-
-function renderReference(node: unknown): string {
-  if (typeof node === 'string') {
-    return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-  }
-  if (node !== null && typeof node === 'object') {
-    const intrinsic = node as Record<string, unknown>;
-    if (Array.isArray(intrinsic['Fn::Join'])) {
-      const [delimiter, items] = intrinsic['Fn::Join'] as [string, unknown[]];
-      return items.map(renderReference).join(delimiter);
-    }
-    if (Array.isArray(intrinsic['Fn::GetAtt'])) {
-      const [resource, attribute] = intrinsic['Fn::GetAtt'] as unknown[];
-      return `<${renderReference(resource)}.${renderReference(attribute)}>`;
-    }
-    if (intrinsic.Ref !== undefined) {
-      return `<${renderReference(intrinsic.Ref)}>`;
-    }
-  }
-  return JSON.stringify(node);
 }

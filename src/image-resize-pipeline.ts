@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Reference, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -17,12 +17,13 @@ import { Animation } from './animation';
 import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
 import { PipelineEncryption } from './encryption';
-import { GLIBC_MALLOC_TUNING } from './glibc-malloc-tuning';
-import { ENV, LOG_MESSAGES, SizeSpec } from './handler/config';
+import { LOG_MESSAGES, SizeSpec } from './handler/config';
 import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
 import { NotificationScope } from './notification-scope';
 import { PipelineAlarmOptions } from './pipeline-alarms';
 import { QueueWithKeyInOtherStack } from './queue-destination';
+import { renderIntrinsics } from './render-reference';
+import { largestEnvironmentBytes, MAX_ENVIRONMENT_BYTES, MAX_LINK_EXPIRY, resizeEnvironment } from './resize-environment';
 import { ResizeFunction } from './resize-function';
 import { SharpLayer } from './sharp-layer';
 import { UPLOAD_URL_ENV } from './upload-url/config';
@@ -36,15 +37,17 @@ const METRIC_NAMESPACE = 'ImageResizePipeline';
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** SQS's own ceiling on a visibility timeout. */
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
-/** Lambda's limit on the total size of a function's environment variables, names and values together. */
-const MAX_ENVIRONMENT_BYTES = 4 * 1024;
 
-/** How an ImageResizePipeline is set up. Every prop is optional: the defaults are safe for production. */
+/**
+ * How an ImageResizePipeline is set up. Every prop is optional: the defaults are safe for production. Every
+ * duration must be a whole number of seconds, which is what the template and the functions' settings take.
+ */
 export interface ImageResizePipelineProps {
   /**
    * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
-   * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that would not fit
-   * (about 35 sizes with 64-character names) is refused.
+   * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that might not fit
+   * is refused; room is kept for the longest bucket name and topic ARN they could get at deploy. 33 sizes with
+   * 64-character names and a width each fit.
    *
    * @default - `thumbnail` 150x150 cover, `medium` 800 wide, `large` 1600 wide
    */
@@ -99,14 +102,14 @@ export interface ImageResizePipelineProps {
   readonly architecture?: lambda.Architecture;
 
   /**
-   * Memory of the resize function in MB; Lambda gives CPU in proportion to it.
+   * Memory of the resize function in MB, from 128 to 10240. Lambda gives CPU in proportion to it.
    *
    * @default 1024
    */
   readonly memorySize?: number;
 
   /**
-   * Timeout of one invocation, which handles a whole batch.
+   * Timeout of one invocation, which handles a whole batch, from 1 second to 15 minutes.
    *
    * @default Duration.seconds(60)
    */
@@ -120,7 +123,7 @@ export interface ImageResizePipelineProps {
   readonly batchSize?: number;
 
   /**
-   * How long the event source waits to fill a batch.
+   * How long the event source waits to fill a batch, at most 5 minutes.
    *
    * @default - no wait: each batch starts as soon as messages arrive
    */
@@ -136,7 +139,8 @@ export interface ImageResizePipelineProps {
 
   /**
    * How long a received upload event stays hidden from other invocations. It must cover the timeout plus the
-   * batching window, or SQS would hand a batch to a second invocation while the first still works on it.
+   * batching window, or SQS would hand a batch to a second invocation while the first still works on it. At
+   * most 12 hours (SQS's limit).
    *
    * Required when `timeout` or `maxBatchingWindow` is a token: CloudFormation cannot compute the default.
    *
@@ -145,7 +149,7 @@ export interface ImageResizePipelineProps {
   readonly queueVisibilityTimeout?: Duration;
 
   /**
-   * How many times an upload event is received before it moves to the dead-letter queue.
+   * How many times an upload event is received before it moves to the dead-letter queue, from 1 to 1000.
    *
    * @default 3
    */
@@ -160,8 +164,10 @@ export interface ImageResizePipelineProps {
   readonly linkExpiry?: Duration;
 
   /**
-   * What happens to the buckets, queues, topic and logs when the stack is deleted. RemovalPolicy.SNAPSHOT is
-   * refused: none of them can be snapshotted, so CloudFormation would reject the template.
+   * What happens to the buckets, queues, topic and logs, and to the KMS key the pipeline creates for
+   * `PipelineEncryption.KMS`, when the stack is deleted. With DESTROY the key is scheduled for deletion, and KMS
+   * deletes it after its waiting period. RemovalPolicy.SNAPSHOT is refused: none of them can be snapshotted, so
+   * CloudFormation would reject the template.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -169,7 +175,8 @@ export interface ImageResizePipelineProps {
 
   /**
    * Empty the buckets the pipeline creates when the stack is deleted, so they can be removed. Requires
-   * `removalPolicy: RemovalPolicy.DESTROY`. A bucket passed as `uploadBucket` is never emptied.
+   * `removalPolicy: RemovalPolicy.DESTROY`. A bucket you pass in (`uploadBucket`, `resizedBucket` or
+   * `serverAccessLogsBucket`) is never emptied.
    *
    * @default false
    */
@@ -190,6 +197,11 @@ export interface ImageResizePipelineProps {
    * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
    * `Bucket.fromBucketAttributes`): the roles that write uploads and the resize function are granted the key the
    * bucket names, not `encryptionKey`, which encrypts only the buckets the pipeline creates.
+   *
+   * A bucket defined in another stack of the app is refused: its notification settings would be written in that
+   * stack and refer to the pipeline's queue, whose policy refers to the bucket, a dependency cycle between the two
+   * stacks. Import it into the pipeline's stack instead, e.g. `Bucket.fromBucketAttributes(this, 'Photos',
+   * { bucketName: photos.bucketName, encryptionKey: photos.encryptionKey })`.
    *
    * @default - a new private bucket
    */
@@ -222,14 +234,20 @@ export interface ImageResizePipelineProps {
   readonly sharpLayer?: lambda.ILayerVersion;
 
   /**
-   * Where the buckets' server access logs go.
+   * Where the server access logs of the buckets the pipeline creates go, under `upload/` and `resized/`. S3 delivers
+   * them only to a bucket encrypted with S3-managed keys (SSE-S3) whose policy lets `logging.s3.amazonaws.com` put
+   * objects there. The pipeline adds those statements to a bucket defined in its own stack. An imported bucket's
+   * policy cannot be changed here: the pipeline warns at synth with each statement for you to add. A bucket defined
+   * in another stack of the app is refused, since its policy would refer to the pipeline's buckets, whose logging
+   * settings refer to it, a dependency cycle; import it into the pipeline's stack instead.
    *
    * @default - a new private bucket that keeps them for 90 days
    */
   readonly serverAccessLogsBucket?: s3.IBucket;
 
   /**
-   * The largest file `POST /upload-url` lets a caller upload; S3 itself refuses a bigger body.
+   * The largest file `POST /upload-url` lets a caller upload, at most 5 GiB (S3's limit on one upload). S3 itself
+   * refuses a bigger body.
    * `PUT /upload-image` stays capped by API Gateway's 10 MB.
    *
    * @default 52_428_800 (50 MB)
@@ -237,9 +255,9 @@ export interface ImageResizePipelineProps {
   readonly maxUploadBytes?: number;
 
   /**
-   * How long a presigned upload from `POST /upload-url` stays usable. It also stops working when the upload-url
-   * function's session credentials that signed it expire, whichever comes first, and the `expiresAt` it answers
-   * with cannot know when that is.
+   * How long a presigned upload from `POST /upload-url` stays usable, at most 12 hours. It also stops working when
+   * the upload-url function's session credentials that signed it expire, whichever comes first, and the `expiresAt`
+   * it answers with cannot know when that is.
    *
    * @default Duration.minutes(15)
    */
@@ -250,7 +268,8 @@ export interface ImageResizePipelineProps {
    * bucket, nor send its own new objects to the pipeline's queue: every output would come back as an upload.
    *
    * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
-   * `Bucket.fromBucketAttributes`), so that the resize function and `grantReadResized` are granted it.
+   * `Bucket.fromBucketAttributes`), so that the resize function and `grantReadResized` are granted it. It may be
+   * defined in another stack of the app.
    *
    * @default - a new private bucket
    */
@@ -271,14 +290,15 @@ export interface ImageResizePipelineProps {
   readonly notificationScope?: NotificationScope;
 
   /**
-   * Steady-state requests per second across the API.
+   * Steady-state requests per second across the API, above 0 and at most 10000 (API Gateway's default limit for
+   * a whole account and region). It need not be whole: 0.5 is one request every two seconds.
    *
    * @default 20
    */
   readonly apiRateLimit?: number;
 
   /**
-   * Burst of requests across the API.
+   * Burst of requests across the API, from 1 to 5000 (API Gateway's default burst for a whole account and region).
    *
    * @default 40
    */
@@ -329,13 +349,13 @@ export class ImageResizePipeline extends Construct {
   public readonly encryptionKey?: kms.IKey;
   /** Where the buckets' server access logs go. */
   public readonly serverAccessLogsBucket: s3.IBucket;
-  /** The alarms made for `alarms`; empty without it. */
+  /** The alarms made for `alarms`, or none without it. */
   public readonly alarms: cloudwatch.Alarm[] = [];
 
   /**
    * @param scope where the pipeline goes, usually a Stack
    * @param id unique among the scope's children
-   * @param props what to make and how; all optional
+   * @param props what to make and how, all optional
    */
   constructor(scope: Construct, id: string, props: ImageResizePipelineProps = {}) {
     super(scope, id);
@@ -480,7 +500,7 @@ export class ImageResizePipeline extends Construct {
       acknowledgeKmsActions(functionRole);
     }
     acknowledgeWildcardResources(functionRole, [this.uploadBucket.arnForObjects('*'), this.resizedBucket.arnForObjects('*')],
-      'Object actions on any key of the pipeline\'s own upload and resized buckets (bucket/*): every upload has its own key.');
+      'Object actions on any key of the upload and resized buckets (bucket/*), whether the pipeline created them or they were passed in: every upload has its own key.');
     fn.addEventSource(new SqsEventSource(this.queue, {
       batchSize: settings.batchSize,
       maxBatchingWindow: props.maxBatchingWindow,
@@ -521,10 +541,8 @@ export class ImageResizePipeline extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.uploadBucket.arnForObjects('*')] }));
     acknowledgeWildcardResources(role, [this.uploadBucket.arnForObjects('*')],
       'A presigned upload may name any key in the upload bucket (bucket/*); the POST policy fixes the one key it allows.');
-    if (uploadBucketKey) {
-      uploadBucketKey.grantEncrypt(role);
-      acknowledgeKmsActions(role);
-    }
+    // A presigned POST is a single PutObject: S3 needs only kms:GenerateDataKey on the bucket's key for it.
+    uploadBucketKey?.grant(role, 'kms:GenerateDataKey');
     const callerIdentity = settings.notificationScope === NotificationScope.UPLOADER ? settings.apiAuthorization.callerIdentity : undefined;
     const fn = new UploadUrlFunction(this, 'UploadUrlFunction', {
       role,
@@ -556,15 +574,22 @@ export class ImageResizePipeline extends Construct {
       destinationBucketName: this.serverAccessLogsBucket.bucketName,
       logFilePrefix: prefix,
     };
-    this.serverAccessLogsBucket.addToResourcePolicy(new iam.PolicyStatement({
+    const stack = Stack.of(this);
+    const delivery = new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
       actions: ['s3:PutObject'],
       resources: [this.serverAccessLogsBucket.arnForObjects(`${prefix}*`)],
       conditions: {
         ArnLike: { 'aws:SourceArn': bucket.bucketArn },
-        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        StringEquals: { 'aws:SourceAccount': stack.account },
       },
-    }));
+    });
+    if (!this.serverAccessLogsBucket.addToResourcePolicy(delivery).statementAdded) {
+      const statement = JSON.stringify(renderIntrinsics(stack.resolve(delivery.toStatementJson())));
+      Annotations.of(this).addWarningV2('cdk-image-resize-pipeline:importedAccessLogsBucket',
+        `serverAccessLogsBucket: an imported bucket's policy is not changed here, so S3 delivers no access logs of ${bucket.node.path} until you add this statement to it: ${statement} (<Id.Arn> is the ARN of the resource of this stack with that logical ID; <AWS::…> is this stack's own value). `
+        + 'It must also be encrypted with S3-managed keys (SSE-S3): S3 delivers no server access logs to a bucket whose default encryption is a KMS key.');
+    }
     return bucket;
   }
 
@@ -577,42 +602,74 @@ export class ImageResizePipeline extends Construct {
     return bucket;
   }
 
-  /** Uploads resized into every size (a count; Sum per period). *
+  /**
+   * Uploads resized into every size (a count, summed over each period).
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricImagesResized(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.outcomeMetric('ImagesResized', props);
   }
 
-  /** Uploads refused as not an image, corrupt, unsupported or too large (a count; Sum per period). *
+  /**
+   * Uploads refused as not an image, corrupt, unsupported or too large (a count, summed over each period).
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricImagesRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.outcomeMetric('ImagesRejected', props);
   }
 
-  /** Upload events in the dead-letter queue: each is an upload that failed every retry. *
+  /**
+   * Upload events in the dead-letter queue: each is an upload that failed every retry.
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricDeadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
-  /** Age of the oldest upload event waiting in the queue, in seconds. *
+  /**
+   * Upload events waiting in the queue for the resize function: a count that keeps growing means it is not keeping up.
+   *
+   * @param props period, statistic, label or unit to change
+   */
+  public metricQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * Age of the oldest upload event waiting in the queue, in seconds.
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricOldestUploadAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
-  /** Invocations of the resize function that failed as a whole. *
+  /**
+   * Invocations of the resize function that failed as a whole.
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricResizeErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.resizeFunction.metricErrors(props);
   }
 
-  /** How long each invocation of the resize function (one batch) takes. *
+  /**
+   * Invocations of the resize function that Lambda refused because the account's concurrency, or a reservation of
+   * the function's, was used up (a count, summed over each period). A throttled batch returns to the queue when its
+   * visibility timeout ends, and that receive counts toward `maxReceiveCount`.
+   *
+   * @param props period, statistic, label or unit to change
+   */
+  public metricResizeThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.resizeFunction.metricThrottles(props);
+  }
+
+  /**
+   * How long each invocation of the resize function (one batch) takes.
+   *
    * @param props period, statistic, label or unit to change
    */
   public metricResizeDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -645,6 +702,7 @@ export class ImageResizePipeline extends Construct {
     }
   }
 
+  /** A threshold known only at deploy time is left out of its alarm's description, which would show the token instead. */
   private createAlarms(options: PipelineAlarmOptions) {
     const maxUploadAge = options.maxUploadAge ?? Duration.minutes(15);
     const maxErrorRate = options.maxErrorRatePercent ?? 5;
@@ -659,7 +717,9 @@ export class ImageResizePipeline extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       this.metricOldestUploadAge({ period: Duration.minutes(1) }).createAlarm(this, 'UploadsWaitingAlarm', {
-        alarmDescription: `An upload has waited in the queue for more than ${maxUploadAge.toHumanString()}.`,
+        alarmDescription: maxUploadAge.isUnresolved()
+          ? 'An upload has waited in the queue for longer than the alarm\'s threshold.'
+          : `An upload has waited in the queue for more than ${maxUploadAge.toHumanString()}.`,
         threshold: maxUploadAge.toSeconds(),
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,
@@ -671,7 +731,9 @@ export class ImageResizePipeline extends Construct {
         label: 'Resize function error rate (%)',
         period: Duration.minutes(5),
       }).createAlarm(this, 'ResizeErrorRateAlarm', {
-        alarmDescription: `More than ${maxErrorRate}% of resize invocations failed as a whole.`,
+        alarmDescription: Token.isUnresolved(maxErrorRate)
+          ? 'More than the alarm\'s threshold, in percent, of resize invocations failed as a whole.'
+          : `More than ${maxErrorRate}% of resize invocations failed as a whole.`,
         threshold: maxErrorRate,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
@@ -692,6 +754,43 @@ export class ImageResizePipeline extends Construct {
    */
   public grantReadResized(grantee: iam.IGrantable): iam.Grant {
     return this.resizedBucket.grantRead(grantee);
+  }
+
+  /**
+   * Lets `grantee` upload images: `PUT /upload-image/*` and `POST /upload-url`, e.g. a web app's role that signs its
+   * requests with SigV4. Only `ApiAuthorization.iam()` (the default) makes API Gateway check a caller's IAM
+   * permissions; with any other authorization the grant would do nothing, so it is refused.
+   *
+   * @param grantee the principal that calls the upload routes
+   */
+  public grantUpload(grantee: iam.IGrantable): iam.Grant {
+    return this.grantInvoke('grantUpload', grantee, [
+      { method: 'PUT', path: '/upload-image/*' },
+      { method: 'POST', path: '/upload-url' },
+    ]);
+  }
+
+  /**
+   * Lets `grantee` subscribe addresses to the notifications: `POST /subscribe`. Only `ApiAuthorization.iam()` (the
+   * default) makes API Gateway check a caller's IAM permissions; with any other authorization the grant would do
+   * nothing, so it is refused.
+   *
+   * @param grantee the principal that calls the subscribe route
+   */
+  public grantSubscribe(grantee: iam.IGrantable): iam.Grant {
+    return this.grantInvoke('grantSubscribe', grantee, [{ method: 'POST', path: '/subscribe' }]);
+  }
+
+  private grantInvoke(grantName: string, grantee: iam.IGrantable, routes: Array<{ method: string; path: string }>): iam.Grant {
+    const authorizations = new Set(this.api.methods.map((method) => (method.node.defaultChild as apigw.CfnMethod).authorizationType));
+    if (authorizations.size !== 1 || !authorizations.has(apigw.AuthorizationType.IAM)) {
+      throw new Error(`${grantName}: the API's routes are authorized with ${[...authorizations].join(', ')}, not IAM, so API Gateway never checks a caller's IAM permissions and the grant would do nothing. It applies only with apiAuthorization: ApiAuthorization.iam()`);
+    }
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: routes.map(({ method, path }) => this.api.arnForExecuteApi(method, path, this.api.deploymentStage.stageName)),
+    });
   }
 }
 
@@ -764,46 +863,25 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
   };
 }
 
-/** The resize function's environment; the bucket and topic are passed in so that `validate` can measure it before they exist. */
-function resizeEnvironment(settings: Settings, resizedBucketName: string, topicArn: string): Record<string, string> {
-  return {
-    [ENV.resizedBucket]: resizedBucketName,
-    [ENV.topicArn]: topicArn,
-    [ENV.sizes]: JSON.stringify(settings.sizes),
-    [ENV.format]: settings.outputFormat,
-    [ENV.quality]: Tokenization.stringifyNumber(settings.quality),
-    [ENV.maxInputPixels]: Tokenization.stringifyNumber(settings.maxInputPixels),
-    [ENV.linkExpirySeconds]: Tokenization.stringifyNumber(settings.linkExpiry.toSeconds()),
-    [ENV.animation]: settings.animation,
-    ...GLIBC_MALLOC_TUNING,
-  };
-}
-
-/**
- * The fewest bytes the resize function's environment can take: names and values known at synth, every value that is
- * a token counted as empty. Lambda refuses more than its limit only at deploy, after the stack has started.
- */
-function knownEnvironmentBytes(settings: Settings, resizedBucket: s3.IBucket | undefined): number {
-  const environment = resizeEnvironment(settings, resizedBucket?.bucketName ?? '', '');
-  return Object.entries(environment)
-    .map(([name, value]) => Buffer.byteLength(name) + (Token.isUnresolved(value) ? 0 : Buffer.byteLength(value)))
-    .reduce((total, bytes) => total + bytes, 0);
-}
-
 function defaultVisibilityTimeout(timeout: Duration, batchingWindow: Duration | undefined): Duration | undefined {
   if (timeout.isUnresolved() || batchingWindow?.isUnresolved()) {
     return undefined;
   }
-  return Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds() + (batchingWindow?.toSeconds() ?? 0));
+  return Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * seconds(timeout) + seconds(batchingWindow));
+}
+
+/** Seconds, with any fraction: a duration that is not whole seconds is refused by `validate`, which must not throw first. */
+function seconds(duration: Duration | undefined): number {
+  return duration?.toSeconds({ integral: false }) ?? 0;
 }
 
 function validate(props: ImageResizePipelineProps, settings: Settings, scope: Construct) {
   const problems = new PropsProblems();
+  const stack = Stack.of(scope);
   problems.sizes(props.sizes ?? DEFAULT_SIZES);
-  const dimensionsKnown = settings.sizes.every((size) => !Token.isUnresolved(size.width) && !Token.isUnresolved(size.height));
-  const environmentBytes = dimensionsKnown ? knownEnvironmentBytes(settings, props.resizedBucket) : 0;
+  const environmentBytes = largestEnvironmentBytes(settings, props.resizedBucket?.bucketName, stack);
   if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
-    problems.add('sizes', `every size goes into the resize function's environment, which would be at least ${environmentBytes} bytes, over Lambda's limit of ${MAX_ENVIRONMENT_BYTES}: use fewer sizes or shorter names`);
+    problems.add('sizes', `every size goes into the resize function's environment, which could take ${environmentBytes} bytes (with the longest bucket name and topic ARN it may get at deploy), over Lambda's limit of ${MAX_ENVIRONMENT_BYTES}: use fewer sizes or shorter names`);
   }
   if (props.outputFormat !== undefined && !Object.values(OutputFormat).includes(props.outputFormat)) {
     problems.add('outputFormat', `"${props.outputFormat}" is not one of ${Object.values(OutputFormat).join(', ')}`);
@@ -813,10 +891,7 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   }
   problems.integerIn('quality', props.quality, 1, 100);
   problems.durationIn('alarms.maxUploadAge', props.alarms?.maxUploadAge, Duration.minutes(1), Duration.days(14));
-  const maxErrorRate = props.alarms?.maxErrorRatePercent;
-  if (maxErrorRate !== undefined && !Token.isUnresolved(maxErrorRate) && !(maxErrorRate > 0 && maxErrorRate <= 100)) {
-    problems.add('alarms.maxErrorRatePercent', `must be above 0 and at most 100, got ${maxErrorRate}`);
-  }
+  problems.numberAboveZeroUpTo('alarms.maxErrorRatePercent', props.alarms?.maxErrorRatePercent, 100);
   problems.integerIn('maxInputPixels', props.maxInputPixels, 1, Number.MAX_SAFE_INTEGER);
   problems.integerIn('memorySize', props.memorySize, 128, 10240);
   problems.durationIn('timeout', props.timeout, Duration.seconds(1), Duration.minutes(15));
@@ -824,8 +899,8 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   problems.durationIn('maxBatchingWindow', props.maxBatchingWindow, Duration.seconds(0), Duration.minutes(5));
   problems.integerIn('maxConcurrency', props.maxConcurrency, 2, 1000);
   problems.integerIn('maxReceiveCount', props.maxReceiveCount, 1, 1000);
-  problems.durationIn('linkExpiry', props.linkExpiry, Duration.seconds(1), Duration.days(7));
-  problems.integerIn('apiRateLimit', props.apiRateLimit, 1, 10000);
+  problems.durationIn('linkExpiry', props.linkExpiry, Duration.seconds(1), MAX_LINK_EXPIRY);
+  problems.numberAboveZeroUpTo('apiRateLimit', props.apiRateLimit, 10000);
   problems.integerIn('maxUploadBytes', props.maxUploadBytes, 1, 5 * 1024 ** 3);
   problems.durationIn('uploadUrlExpiry', props.uploadUrlExpiry, Duration.seconds(1), Duration.hours(12));
   problems.integerIn('apiBurstLimit', props.apiBurstLimit, 1, 5000);
@@ -836,8 +911,8 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   const visibilityTimeout = props.queueVisibilityTimeout;
   const timings = [visibilityTimeout, settings.timeout, props.maxBatchingWindow];
   if (visibilityTimeout !== undefined && !timings.some((timing) => timing?.isUnresolved())) {
-    const needed = settings.timeout.toSeconds() + (props.maxBatchingWindow?.toSeconds() ?? 0);
-    if (visibilityTimeout.toSeconds() < needed) {
+    const needed = seconds(settings.timeout) + seconds(props.maxBatchingWindow);
+    if (seconds(visibilityTimeout) < needed) {
       problems.add('queueVisibilityTimeout', `${visibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
     }
   }
@@ -850,13 +925,20 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   if (settings.notificationScope === NotificationScope.UPLOADER && settings.apiAuthorization.callerIdentity === undefined) {
     problems.add('notificationScope', 'private notifications (the default) need an API that knows its caller; with ApiAuthorization.none() choose NotificationScope.BROADCAST explicitly');
   }
+  if (props.uploadBucket && definedInOtherStack(props.uploadBucket, stack)) {
+    problems.add('uploadBucket', `is ${props.uploadBucket.node.path}, a bucket of another stack: its notification settings would be written in that stack and refer to the pipeline's queue, while the queue's policy refers to the bucket, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName`);
+  }
+  const logsBucket = props.serverAccessLogsBucket;
+  if (logsBucket && !(props.uploadBucket && props.resizedBucket) && definedInOtherStack(logsBucket, stack)) {
+    problems.add('serverAccessLogsBucket', `is ${logsBucket.node.path}, a bucket of another stack: the statements that let S3 deliver the logs would be written in its policy, in that stack, and refer to the buckets the pipeline creates, whose logging settings refer to it, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName and add the statements yourself`);
+  }
   if (props.resizedBucket && props.uploadBucket && sameBucket(props.resizedBucket, props.uploadBucket)) {
     problems.add('resizedBucket', 'is the upload bucket: every resized image would be an upload again and invoke the function without end');
   }
   if (props.encryptionKey && settings.encryption !== PipelineEncryption.KMS) {
     problems.add('encryptionKey', 'is used only with encryption: PipelineEncryption.KMS');
   }
-  const region = Stack.of(scope).region;
+  const region = stack.region;
   if (props.encryptionKey && Token.compareStrings(props.encryptionKey.env.region, region) === TokenComparison.DIFFERENT) {
     problems.add('encryptionKey', `is in ${props.encryptionKey.env.region}, but the pipeline is in ${region}: S3 and SQS encrypt only with keys in their own region`);
   }
@@ -875,4 +957,15 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
 /** The same bucket object, or two references whose names are known and equal (e.g. two imports of one bucket). */
 function sameBucket(a: s3.IBucket, b: s3.IBucket): boolean {
   return a === b || (!Token.isUnresolved(a.bucketName) && a.bucketName === b.bucketName);
+}
+
+/**
+ * A bucket defined in a stack other than `stack`, whose ARN refers to a resource or parameter of that stack. What the
+ * pipeline adds to such a bucket is written in the bucket's stack and refers to the pipeline's resources, while the
+ * pipeline's stack refers to the bucket: a cycle. A bucket imported by a literal name refers to no stack.
+ */
+function definedInOtherStack(bucket: s3.IBucket, stack: Stack): boolean {
+  const bucketStack = Stack.of(bucket);
+  return bucketStack !== stack && Tokenization.reverseString(bucket.bucketArn).tokens
+    .some((token) => Reference.isReference(token) && Stack.of(token.target) === bucketStack);
 }

@@ -21,7 +21,8 @@ export enum ImageFit {
 export interface ImageSize {
   /**
    * Names the size in notifications and is the key prefix of its outputs (`{name}/{original key}`), so it
-   * must be a safe S3 key segment: letters, digits, `-` and `_`, at most 64 characters.
+   * must be a safe S3 key segment: letters, digits, `-` and `_`, at most 64 characters. It must be a literal, not a
+   * token such as a CfnParameter's value: that is checked when the pipeline is created, before any token has a value.
    */
   readonly name: string;
   /**

@@ -7,15 +7,16 @@ export interface PipelineAlarmOptions {
   readonly topic: sns.ITopic;
 
   /**
-   * An upload waiting in the queue longer than this means the function is not keeping up, or is failing.
+   * An upload waiting in the queue longer than this means the function is not keeping up, or is failing. From 1
+   * minute to 14 days.
    *
    * @default Duration.minutes(15)
    */
   readonly maxUploadAge?: Duration;
 
   /**
-   * Invocations that fail as a whole (crashes, timeouts), as a percentage of all, over 5 minutes. Records that
-   * fail on their own are retried and counted by the dead-letter queue alarm instead.
+   * Invocations that fail as a whole (crashes, timeouts), as a percentage of all, over 5 minutes: above 0 and at
+   * most 100. Records that fail on their own are retried and counted by the dead-letter queue alarm instead.
    *
    * @default 5
    */

@@ -2,10 +2,17 @@ import * as path from 'path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
+/** The folder under assets/sharp-layer with sharp's prebuilt binaries for each architecture Lambda names. */
+const BINARIES: ReadonlyMap<string, string> = new Map([
+  [lambda.Architecture.ARM_64.name, 'arm64'],
+  [lambda.Architecture.X86_64.name, 'x64'],
+]);
+
 /** Which sharp layer to make. */
 export interface SharpLayerProps {
   /**
-   * The processor the layer's native binaries are built for; it must match the function's.
+   * The processor the layer's native binaries are built for; it must match the function's. The package holds
+   * binaries for ARM_64 and X86_64 only, so any other architecture is refused.
    *
    * @default lambda.Architecture.ARM_64
    */
@@ -29,7 +36,10 @@ export class SharpLayer extends lambda.LayerVersion {
    */
   constructor(scope: Construct, id: string, props: SharpLayerProps = {}) {
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
-    const directory = architecture.name === lambda.Architecture.X86_64.name ? 'x64' : 'arm64';
+    const directory = BINARIES.get(architecture.name);
+    if (directory === undefined) {
+      throw new Error(`SharpLayer has sharp binaries for ${[...BINARIES.keys()].join(' and ')} only, not ${architecture.name}: choose lambda.Architecture.ARM_64 or lambda.Architecture.X86_64`);
+    }
     super(scope, id, {
       code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'sharp-layer', directory)),
       compatibleArchitectures: [architecture],

@@ -28,10 +28,21 @@ export class PropsProblems {
     }
   }
 
+  /** For a number that need not be whole but must be above 0, such as a rate. */
+  public numberAboveZeroUpTo(prop: string, value: number | undefined, max: number) {
+    if (value === undefined || Token.isUnresolved(value)) return;
+    if (!(value > 0 && value <= max)) {
+      this.add(prop, `must be above 0 and at most ${max}, got ${value}`);
+    }
+  }
+
+  /** Every duration the pipeline takes becomes a whole number of seconds in its template or its functions' settings. */
   public durationIn(prop: string, value: Duration | undefined, min: Duration, max: Duration) {
     if (value === undefined || value.isUnresolved()) return;
-    const seconds = value.toSeconds();
-    if (seconds < min.toSeconds() || seconds > max.toSeconds()) {
+    const seconds = value.toSeconds({ integral: false });
+    if (!Number.isInteger(seconds)) {
+      this.add(prop, `must be a whole number of seconds, got ${seconds} seconds`);
+    } else if (seconds < min.toSeconds() || seconds > max.toSeconds()) {
       this.add(prop, `must be from ${min.toHumanString()} to ${max.toHumanString()}, got ${value.toHumanString()}`);
     }
   }

@@ -1,5 +1,5 @@
-import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -302,6 +302,76 @@ describe('props', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'my-photos', Managed: false });
   });
 
+  describe('buckets of another stack of the app', () => {
+    const twoStacks = () => {
+      const app = new App();
+      const storage = new Stack(app, 'Storage');
+      return { app, storage, stack: new Stack(app, 'Test') };
+    };
+
+    test('an upload bucket defined there is refused: its notifications and the queue policy would refer to each other', () => {
+      const { storage, stack } = twoStacks();
+      expect(() => new ImageResizePipeline(stack, 'Images', { uploadBucket: new s3.Bucket(storage, 'Photos') }))
+        .toThrow(/uploadBucket: is Storage\/Photos, a bucket of another stack: .* import it into the pipeline's stack with Bucket\.fromBucketAttributes or Bucket\.fromBucketName/);
+    });
+
+    test('an upload bucket imported into the pipeline\'s stack by its name is notified from there', () => {
+      const { app, storage, stack } = twoStacks();
+      const photos = new s3.Bucket(storage, 'Photos');
+      new ImageResizePipeline(stack, 'Images', { uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', photos.bucketName) });
+
+      expect(() => app.synth()).not.toThrow();
+      Template.fromStack(stack).hasResourceProperties('Custom::S3BucketNotifications', { BucketName: { 'Fn::ImportValue': Match.stringLikeRegexp('^Storage:') } });
+      Template.fromStack(storage).resourceCountIs('Custom::S3BucketNotifications', 0);
+    });
+
+    test('a resized bucket defined there receives the outputs', () => {
+      const { app, storage, stack } = twoStacks();
+      new ImageResizePipeline(stack, 'Images', { resizedBucket: new s3.Bucket(storage, 'Thumbs') });
+
+      expect(() => app.synth()).not.toThrow();
+      expect(resizeFunctionEnv(Template.fromStack(stack)).RESIZED_BUCKET).toEqual({ 'Fn::ImportValue': expect.stringMatching(/^Storage:/) });
+    });
+  });
+
+  describe('a server access log bucket you bring', () => {
+    test('one defined in another stack of the app is refused: its policy and the logged buckets would refer to each other', () => {
+      const app = new App();
+      const logs = new s3.Bucket(new Stack(app, 'Storage'), 'Logs');
+      expect(() => new ImageResizePipeline(new Stack(app, 'Test'), 'Images', { serverAccessLogsBucket: logs }))
+        .toThrow(/serverAccessLogsBucket: is Storage\/Logs, a bucket of another stack: .* import it into the pipeline's stack with Bucket\.fromBucketAttributes or Bucket\.fromBucketName/);
+    });
+
+    test('an imported one is warned about, with the exact policy statement S3\'s log delivery needs for each bucket', () => {
+      const { stack } = synth({}, (scope) => ({ serverAccessLogsBucket: s3.Bucket.fromBucketName(scope, 'Logs', 'my-logs') }));
+      const warnings = Annotations.fromStack(stack).findWarning('/Test/Images', Match.anyValue()).map((warning) => warning.entry.data);
+      const statementFor = (bucket: string, prefix: string) => JSON.stringify({
+        Action: 's3:PutObject',
+        Condition: { ArnLike: { 'aws:SourceArn': `<${bucket}.Arn>` }, StringEquals: { 'aws:SourceAccount': '<AWS::AccountId>' } },
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Resource: `arn:<AWS::Partition>:s3:::my-logs/${prefix}*`,
+      });
+      const logicalId = (id: string) => stack.getLogicalId(stack.node.findChild('Images').node.findChild(id).node.defaultChild as s3.CfnBucket);
+
+      expect(warnings).toEqual([
+        expect.stringContaining(statementFor(logicalId('UploadBucket'), 'upload/')),
+        expect.stringContaining(statementFor(logicalId('ResizedBucket'), 'resized/')),
+      ]);
+      expect(warnings[0]).toMatch(/serverAccessLogsBucket: an imported bucket's policy is not changed here, so S3 delivers no access logs of .* until you add this statement to it/);
+      expect(warnings[0]).toMatch(/It must also be encrypted with S3-managed keys \(SSE-S3\)/);
+    });
+
+    test('one defined in the pipeline\'s stack gets the statements and no warning', () => {
+      const { stack, template } = synth({}, (scope) => ({ serverAccessLogsBucket: new s3.Bucket(scope, 'Logs') }));
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: Match.stringLikeRegexp('^Logs') },
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' } })]) },
+      });
+      Annotations.fromStack(stack).hasNoWarning('/Test/Images', Match.anyValue());
+    });
+  });
+
   test('an existing resized bucket receives the outputs', () => {
     const { template, pipeline } = synth({}, (stack) => ({ resizedBucket: s3.Bucket.fromBucketName(stack, 'Thumbs', 'my-thumbnails') }));
     template.resourceCountIs('AWS::S3::Bucket', 2);
@@ -362,6 +432,13 @@ describe('props', () => {
     });
   });
 
+  test('a fractional API rate limit is used as given: API Gateway\'s rate limit is a double', () => {
+    const { template } = synth({ apiRateLimit: 0.5 });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ResourcePath: '/*', ThrottlingRateLimit: 0.5 })]),
+    });
+  });
+
   test('the account CloudWatch role can be left to an existing one', () => {
     synth().template.resourceCountIs('AWS::ApiGateway::Account', 1);
     synth({ apiCloudWatchRole: false }).template.resourceCountIs('AWS::ApiGateway::Account', 0);
@@ -404,14 +481,15 @@ describe('encryption', () => {
     });
   });
 
-  test('KMS: the function may use the key, and the upload route may encrypt with it', () => {
+  test('KMS: the function may use the key, and the upload route may only have S3 generate a data key with it, all a single PutObject needs', () => {
     const { template } = synth({ encryption: PipelineEncryption.KMS });
-    const kmsStatementFor = (role: string, actions: string[]) => template.hasResourceProperties('AWS::IAM::Policy', {
+    const kmsStatementFor = (role: string, actions: string | string[]) => template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp(role) }],
       PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: actions, Resource: keyRef }]) },
     });
     kmsStatementFor('ResizeFunctionRole', ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']);
-    kmsStatementFor('UploadRole', ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']);
+    kmsStatementFor('UploadRole', 'kms:GenerateDataKey');
+    kmsStatementFor('UploadUrlFunctionRole', 'kms:GenerateDataKey');
   });
 
   test('buckets you bring with keys of their own: each role is granted the key of each bucket it uses', () => {
@@ -434,8 +512,8 @@ describe('encryption', () => {
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: photosKey },
       { Effect: 'Allow', Action: ['kms:Decrypt', ...encrypt], Resource: thumbsKey },
     ]);
-    expect(kmsStatementsOf('UploadUrlFunctionRole')).toEqual([{ Effect: 'Allow', Action: encrypt, Resource: photosKey }]);
-    expect(kmsStatementsOf('UploadRole')).toEqual([{ Effect: 'Allow', Action: encrypt, Resource: photosKey }]);
+    expect(kmsStatementsOf('UploadUrlFunctionRole')).toEqual([{ Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: photosKey }]);
+    expect(kmsStatementsOf('UploadRole')).toEqual([{ Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: photosKey }]);
     expect(kmsStatementsOf('Reader')).toEqual([{ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: thumbsKey }]);
   });
 
@@ -547,6 +625,12 @@ describe('sharp layer', () => {
       sharpLayer: new SharpLayer(stack, 'X64', { architecture: lambda.Architecture.X86_64 }),
     }))).toThrow(/sharpLayer: is built for x86_64, but the function runs on arm64/);
   });
+
+  test('a layer for an architecture it has no binaries for is refused, not given the arm64 ones', () => {
+    const stack = new Stack(new App(), 'Test');
+    expect(() => new SharpLayer(stack, 'Layer', { architecture: lambda.Architecture.custom('riscv64') }))
+      .toThrow(/SharpLayer has sharp binaries for arm64 and x86_64 only, not riscv64/);
+  });
 });
 
 describe('notification scope', () => {
@@ -623,6 +707,28 @@ describe('operations', () => {
     expect(resolve(pipeline.metricResizeDuration())).toMatchObject({ metricStat: { namespace: 'AWS/Lambda', metricName: 'Duration' } });
   });
 
+  test('the queue depth and the resize function\'s throttles, for seeing a backlog build up and why', () => {
+    const { stack, pipeline } = synth();
+    const resolve = (metric: { toMetricConfig(): unknown }) => stack.resolve(metric.toMetricConfig());
+    expect(resolve(pipeline.metricQueueDepth())).toMatchObject({
+      metricStat: {
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        statistic: 'Maximum',
+        dimensions: [{ name: 'QueueName', value: { 'Fn::GetAtt': [expect.stringMatching(/^ImagesQueue/), 'QueueName'] } }],
+      },
+    });
+    expect(resolve(pipeline.metricResizeThrottles())).toMatchObject({
+      metricStat: {
+        namespace: 'AWS/Lambda',
+        metricName: 'Throttles',
+        statistic: 'Sum',
+        dimensions: [{ name: 'FunctionName', value: { Ref: expect.stringMatching(/ResizeFunction/) } }],
+      },
+    });
+    expect(resolve(pipeline.metricQueueDepth({ period: Duration.minutes(1), statistic: 'Average' }))).toMatchObject({ metricStat: { period: Duration.minutes(1), statistic: 'Average' } });
+  });
+
   test('no alarms unless asked for', () => {
     const { template, pipeline } = synth();
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
@@ -649,12 +755,33 @@ describe('operations', () => {
       .toThrow(/alarms.maxErrorRatePercent: must be above 0 and at most 100, got 0/);
   });
 
+  test('an upload age known only at deploy time is the threshold, and the description does not show the token', () => {
+    const { template } = synth({}, (stack) => ({
+      alarms: { topic: new sns.Topic(stack, 'Oncall'), maxUploadAge: Duration.seconds(new CfnParameter(stack, 'MaxAge', { type: 'Number' }).valueAsNumber) },
+    }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: { Ref: 'MaxAge' },
+      AlarmDescription: 'An upload has waited in the queue for longer than the alarm\'s threshold.',
+    });
+  });
+
+  test('a known upload age is named in the description', () => {
+    const { template } = synth({}, (stack) => ({ alarms: { topic: new sns.Topic(stack, 'Oncall'), maxUploadAge: Duration.minutes(30) } }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      AlarmDescription: 'An upload has waited in the queue for more than 30 minutes.',
+    });
+  });
+
   test('an error rate known only at deploy time is used as the threshold', () => {
     const { template } = synth({}, (stack) => ({
       alarms: { topic: new sns.Topic(stack, 'Oncall'), maxErrorRatePercent: new CfnParameter(stack, 'ErrorRate', { type: 'Number' }).valueAsNumber },
     }));
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Threshold: { Ref: 'ErrorRate' }, Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
+      Threshold: { Ref: 'ErrorRate' },
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
+      AlarmDescription: 'More than the alarm\'s threshold, in percent, of resize invocations failed as a whole.',
     });
   });
 });
@@ -683,6 +810,49 @@ describe('grants', () => {
   });
 });
 
+describe('API grants', () => {
+  const routeArn = (route: string) => ({
+    'Fn::Join': ['', [
+      'arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':',
+      { Ref: Match.stringLikeRegexp('^ImagesApi[0-9A-F]{8}$') }, '/', { Ref: Match.stringLikeRegexp('^ImagesApiDeploymentStageprod') }, route,
+    ]],
+  });
+  const grantedTo = (grant: (pipeline: ImageResizePipeline, role: iam.IGrantable) => void, props: ImageResizePipelineProps = {}) => {
+    const stack = new Stack(new App(), 'Test');
+    const pipeline = new ImageResizePipeline(stack, 'Images', props);
+    grant(pipeline, new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() }));
+    return Template.fromStack(stack);
+  };
+
+  test('grantUpload lets the grantee invoke PUT /upload-image/* and POST /upload-url, and nothing else', () => {
+    grantedTo((pipeline, role) => pipeline.grantUpload(role)).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
+      PolicyDocument: {
+        Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [routeArn('/PUT/upload-image/*'), routeArn('/POST/upload-url')] }],
+      },
+    });
+  });
+
+  test('grantSubscribe lets the grantee invoke POST /subscribe, and nothing else', () => {
+    grantedTo((pipeline, role) => pipeline.grantSubscribe(role)).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }],
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: routeArn('/POST/subscribe') }] },
+    });
+  });
+
+  test.each<[string, (stack: Stack) => ImageResizePipelineProps, RegExp]>([
+    ['Cognito', (stack) => ({ apiAuthorization: ApiAuthorization.cognito(new cognito.UserPool(stack, 'Users')) }), /COGNITO_USER_POOLS/],
+    ['no authorization', () => ({ apiAuthorization: ApiAuthorization.none(), notificationScope: NotificationScope.BROADCAST }), /NONE/],
+  ])('with %s an IAM grant, which API Gateway would never check, is refused', (_name, configure, authorization) => {
+    const stack = new Stack(new App(), 'Test');
+    const pipeline = new ImageResizePipeline(stack, 'Images', configure(stack));
+    const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+    for (const grant of [() => pipeline.grantUpload(role), () => pipeline.grantSubscribe(role)]) {
+      expect(grant).toThrow(new RegExp(`grant(Upload|Subscribe): the API's routes are authorized with ${authorization.source}, not IAM, so API Gateway never checks a caller's IAM permissions`));
+    }
+  });
+});
+
 describe('validation', () => {
   const expectInvalid = (props: ImageResizePipelineProps, message: RegExp) =>
     expect(() => synth(props)).toThrow(message);
@@ -708,6 +878,13 @@ describe('validation', () => {
     ['a snapshot removal policy', { removalPolicy: RemovalPolicy.SNAPSHOT }, /removalPolicy: RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots/],
     ['an upload limit of 0', { maxUploadBytes: 0 }, /maxUploadBytes: must be an integer from 1 to 5368709120/],
     ['upload links for a day', { uploadUrlExpiry: Duration.days(1) }, /uploadUrlExpiry: must be from/],
+    ['a timeout that is not whole seconds', { timeout: Duration.millis(1500) }, /timeout: must be a whole number of seconds, got 1.5 seconds/],
+    ['links that expire after part of a second', { linkExpiry: Duration.millis(3_600_500) }, /linkExpiry: must be a whole number of seconds, got 3600.5 seconds/],
+    ['a batching window that is not whole seconds, with a visibility timeout', { maxBatchingWindow: Duration.millis(2500), queueVisibilityTimeout: Duration.minutes(10) },
+      /maxBatchingWindow: must be a whole number of seconds, got 2.5 seconds/],
+    ['an API rate limit of 0', { apiRateLimit: 0 }, /apiRateLimit: must be above 0 and at most 10000, got 0/],
+    ['an API rate limit over 10000', { apiRateLimit: 10000.5 }, /apiRateLimit: must be above 0 and at most 10000, got 10000.5/],
+    ['a size name that is a token', { sizes: [{ name: Lazy.string({ produce: () => 'thumbnail' }), width: 100 }] }, /sizes\[0\]\.name: ".*" must be 1 to 64 letters/],
   ])('refuses %s', (_name, props, message) => {
     expectInvalid(props, message);
   });
@@ -744,11 +921,37 @@ describe('validation', () => {
     });
   });
 
+  const longNamedSizes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `${'x'.repeat(62)}${String(i).padStart(2, '0')}`, width: 1000 + i }));
+
   test('sizes that would take the resize function\'s environment over Lambda\'s 4 KB are refused', () => {
-    const longNamedSizes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `${'x'.repeat(62)}${String(i).padStart(2, '0')}`, width: 1000 + i }));
     expect(() => synth({ sizes: longNamedSizes(40) }))
-      .toThrow(/sizes: every size goes into the resize function's environment, which would be at least 4\d{3} bytes, over Lambda's limit of 4096/);
+      .toThrow(/sizes: every size goes into the resize function's environment, which could take 4\d{3} bytes \(with the longest bucket name and topic ARN it may get at deploy\), over Lambda's limit of 4096/);
     expect(JSON.parse(resizeFunctionEnv(synth({ sizes: longNamedSizes(30) }).template).SIZES)).toHaveLength(30);
+  });
+
+  test('the most sizes that pass fit in 4 KB with every variable the function gets, its bucket name and topic ARN at their longest', () => {
+    // S3's longest bucket name, and the longest topic ARN in today's partitions and regions with SNS's longest name.
+    const longest: Record<string, number> = { RESIZED_BUCKET: 63, TOPIC_ARN: 'arn:aws-us-gov:sns:us-isof-south-1:123456789012:'.length + 256 };
+    const environment = resizeFunctionEnv(synth({ sizes: longNamedSizes(33) }).template);
+    const bytes = Object.entries(environment)
+      .map(([name, value]) => name.length + (typeof value === 'string' ? value.length : longest[name]))
+      .reduce((total, length) => total + length, 0);
+
+    expect(bytes).toBeLessThanOrEqual(4096);
+    expect(() => synth({ sizes: longNamedSizes(34) })).toThrow(/sizes: every size goes into the resize function's environment/);
+  });
+
+  test('a dimension known only at deploy time is measured as the largest allowed', () => {
+    const deployTimeSizes = (count: number) => (stack: Stack) => ({
+      sizes: longNamedSizes(count).map((size, i) => ({ ...size, width: new CfnParameter(stack, `Width${i}`, { type: 'Number' }).valueAsNumber })),
+    });
+    expect(() => synth({}, deployTimeSizes(34))).toThrow(/sizes: every size goes into the resize function's environment, which could take 4\d{3} bytes/);
+    expect(() => synth({}, deployTimeSizes(33))).not.toThrow();
+  });
+
+  test('durations that are not whole seconds are reported with every other problem, not thrown on their own', () => {
+    expect(() => synth({ timeout: Duration.millis(1500), linkExpiry: Duration.millis(500), quality: 0 }))
+      .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- quality: .*\n {2}- timeout: must be a whole number of seconds, got 1.5 seconds\n {2}- linkExpiry: must be a whole number of seconds, got 0.5 seconds/);
   });
 
   test('every problem is reported at once, naming the construct', () => {
@@ -797,6 +1000,19 @@ describe('least privilege', () => {
       ManagedPolicyArns: Match.absent(),
       Description: Match.stringLikeRegexp('Resize function'),
     });
+  });
+
+  test('the reasons given for acknowledged findings do not call buckets and keys you bring the pipeline\'s own', () => {
+    const { pipeline } = synth({}, (stack) => ({
+      uploadBucket: s3.Bucket.fromBucketAttributes(stack, 'Photos', { bucketName: 'my-photos', encryptionKey: kms.Key.fromKeyArn(stack, 'PhotosKey', 'arn:aws:kms:us-east-1:111111111111:key/photos') }),
+      resizedBucket: s3.Bucket.fromBucketAttributes(stack, 'Thumbs', { bucketName: 'my-thumbnails', encryptionKey: kms.Key.fromKeyArn(stack, 'ThumbsKey', 'arn:aws:kms:us-east-1:111111111111:key/thumbs') }),
+    }));
+    const reasons = pipeline.node.findAll().flatMap((construct) => construct.node.metadata)
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.values(entry.data as Record<string, string>));
+
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(reasons.filter((reason) => /pipeline's own/.test(reason))).toEqual([]);
   });
 
   test('no policy grants an S3, SNS or SQS action on every resource', () => {

@@ -10,7 +10,7 @@ import { acknowledge } from '../acknowledge';
 export abstract class ApiAuthorization {
   /**
    * Callers sign requests with SigV4 (`curl --aws-sigv4`) using IAM credentials allowed `execute-api:Invoke`
-   * on the API.
+   * on the API, which the pipeline's `grantUpload` and `grantSubscribe` give.
    */
   public static iam(): ApiAuthorization {
     return new IamAuthorization();

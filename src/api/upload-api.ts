@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
-import { acknowledge, acknowledgeKmsActions, acknowledgeWildcardResources } from '../acknowledge';
+import { acknowledge, acknowledgeWildcardResources } from '../acknowledge';
 import { EMAIL_PATTERN, ENDPOINT_PATTERN, MAX_EMAIL_LENGTH } from './subscribe-request';
 import { UPLOADER_ATTRIBUTE } from '../handler/config';
 import { FILENAME_PATTERN, UPLOADABLE_CONTENT_TYPES } from '../upload-url/upload-request';
@@ -140,10 +140,8 @@ export class UploadApi extends Construct {
     const role = new iam.Role(this, 'UploadRole', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
     // Only PutObject, only into this bucket: a PUT that names any other bucket is refused by S3 with 403.
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
-    if (key) {
-      key.grantEncrypt(role);
-      acknowledgeKmsActions(role);
-    }
+    // Each upload is a single PutObject: S3 needs only kms:GenerateDataKey on the bucket's key for it.
+    key?.grant(role, 'kms:GenerateDataKey');
     acknowledgeWildcardResources(role, [bucket.arnForObjects('*')],
       'The route writes uploads under any key the caller names, so s3:PutObject covers the upload bucket\'s objects (bucket/*) and nothing else.');
 
