@@ -10,6 +10,8 @@ import { FunctionWorker, InvocationOutcome } from './lambda-runtime/function-wor
 
 /** SQS's own limit on one ReceiveMessage. */
 const MAX_MESSAGES_PER_RECEIVE = 10;
+/** SQS's own limit on how long one ReceiveMessage waits; a batching window may be up to 5 minutes. */
+const MAX_RECEIVE_WAIT_SECONDS = 20;
 /** Short enough that disabling or stopping the source waits little for an open poll. */
 const LONG_POLL_SECONDS = 2;
 const ERROR_PAUSE_MS = 1_000;
@@ -22,6 +24,12 @@ export interface SqsEventSourceOptions {
   readonly functionArn: string;
   readonly batchSize: number;
   readonly maxBatchingWindowSeconds: number;
+  /**
+   * The longest one ReceiveMessage waits; a longer batching window is gathered in several receives.
+   *
+   * @default 20, SQS's limit
+   */
+  readonly maxReceiveWaitSeconds?: number;
   readonly maxConcurrency: number;
   readonly reportBatchItemFailures: boolean;
   readonly functionTimeoutSeconds: number;
@@ -104,40 +112,47 @@ export class SqsEventSource {
         });
         continue;
       }
-      let messages: Message[];
-      try {
-        messages = await this.receiveBatch();
-      } catch (error) {
-        // Lambda's pollers keep going through errors from SQS; so does this one, after a pause.
-        this.options.onError(error);
-        await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
-        continue;
-      }
+      const { messages, error } = await this.receiveBatch();
       if (messages.length > 0 && this.running) {
         const invocation = this.invoke(messages)
-          .catch((error) => this.options.onError(error))
+          .catch((invokeError) => this.options.onError(invokeError))
           .finally(() => {
             this.inFlight.delete(invocation);
             this.wake?.();
           });
         this.inFlight.add(invocation);
       }
+      if (error !== undefined) {
+        // Lambda's pollers keep going through errors from SQS; so does this one, after a pause.
+        this.options.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
+      }
     }
   }
 
-  /** One batch: up to BatchSize messages, gathered for at most MaximumBatchingWindowInSeconds once the first arrives. */
-  private async receiveBatch(): Promise<Message[]> {
+  /**
+   * One batch: up to BatchSize messages, gathered for at most MaximumBatchingWindowInSeconds once the first arrives.
+   * A receive that fails ends the batch with the messages already received: they are invisible until their
+   * visibility timeout, so dropping them would cost each a receive without the function ever seeing it.
+   */
+  private async receiveBatch(): Promise<{ readonly messages: Message[]; readonly error?: unknown }> {
     const { batchSize, maxBatchingWindowSeconds } = this.options;
-    const batch = await this.receive(Math.min(MAX_MESSAGES_PER_RECEIVE, batchSize), LONG_POLL_SECONDS);
-    if (batch.length === 0 || maxBatchingWindowSeconds === 0) {
-      return batch;
+    const maxWaitSeconds = this.options.maxReceiveWaitSeconds ?? MAX_RECEIVE_WAIT_SECONDS;
+    const messages: Message[] = [];
+    try {
+      messages.push(...await this.receive(Math.min(MAX_MESSAGES_PER_RECEIVE, batchSize), Math.min(LONG_POLL_SECONDS, maxWaitSeconds)));
+      if (messages.length === 0 || maxBatchingWindowSeconds === 0) {
+        return { messages };
+      }
+      const windowEnds = Date.now() + maxBatchingWindowSeconds * 1000;
+      while (this.running && this.enabled && messages.length < batchSize && Date.now() < windowEnds) {
+        const waitSeconds = Math.min(maxWaitSeconds, Math.ceil((windowEnds - Date.now()) / 1000));
+        messages.push(...await this.receive(Math.min(MAX_MESSAGES_PER_RECEIVE, batchSize - messages.length), waitSeconds));
+      }
+      return { messages };
+    } catch (error) {
+      return { messages, error };
     }
-    const windowEnds = Date.now() + maxBatchingWindowSeconds * 1000;
-    while (this.running && this.enabled && batch.length < batchSize && Date.now() < windowEnds) {
-      const waitSeconds = Math.ceil((windowEnds - Date.now()) / 1000);
-      batch.push(...await this.receive(Math.min(MAX_MESSAGES_PER_RECEIVE, batchSize - batch.length), waitSeconds));
-    }
-    return batch;
   }
 
   private async receive(maxMessages: number, waitSeconds: number): Promise<Message[]> {
