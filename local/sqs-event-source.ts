@@ -49,7 +49,10 @@ export interface Invocation {
   readonly messages: Array<{ readonly id: string; readonly body: string }>;
   /** Deleted from the queue. */
   readonly succeeded: string[];
-  /** Left on the queue, to be received again after the visibility timeout. */
+  /**
+   * Left on the queue, to be received again after the visibility timeout: those the function failed, then those
+   * it processed but SQS did not delete (the event source's error says why).
+   */
   readonly failed: string[];
   readonly outcome: InvocationOutcome;
   readonly durationMs: number;
@@ -194,19 +197,20 @@ export class SqsEventSource {
 
     const messageIds = messages.map((m) => m.MessageId!);
     const failed = this.failedMessageIds(outcome, messageIds);
-    const succeeded = messages.filter((m) => !failed.includes(m.MessageId!));
-    if (this.running) {
-      await this.delete(succeeded);
-    }
+    const processed = messages.filter((m) => !failed.includes(m.MessageId!));
+    const deletion = this.running ? await this.delete(processed) : { undeleted: [] };
     this.options.onInvocation({
       requestId,
       worker: worker.name,
       messages: messages.map((m) => ({ id: m.MessageId!, body: m.Body! })),
-      succeeded: succeeded.map((m) => m.MessageId!),
-      failed,
+      succeeded: processed.map((m) => m.MessageId!).filter((id) => !deletion.undeleted.includes(id)),
+      failed: [...failed, ...deletion.undeleted],
       outcome,
       durationMs: Date.now() - started,
     });
+    if (deletion.error) {
+      throw deletion.error;
+    }
   }
 
   private newWorker(): FunctionWorker {
@@ -241,17 +245,27 @@ export class SqsEventSource {
     return ids as string[];
   }
 
-  private async delete(messages: Message[]): Promise<void> {
+  /** Deletes the messages; the IDs of those SQS did not delete, which stay on the queue, and why. */
+  private async delete(messages: Message[]): Promise<{ readonly undeleted: string[]; readonly error?: Error }> {
+    const undeleted: string[] = [];
+    const reasons: string[] = [];
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_RECEIVE) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_RECEIVE);
-      const response = await this.options.sqs.send(new DeleteMessageBatchCommand({
-        QueueUrl: this.options.queueUrl,
-        Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle! })),
-      }));
-      if (response.Failed?.length) {
-        throw new Error(`could not delete processed messages: ${JSON.stringify(response.Failed)}`);
+      try {
+        const response = await this.options.sqs.send(new DeleteMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle! })),
+        }));
+        if (response.Failed?.length) {
+          undeleted.push(...response.Failed.map((failure) => chunk[Number(failure.Id)].MessageId!));
+          reasons.push(JSON.stringify(response.Failed));
+        }
+      } catch (error) {
+        undeleted.push(...chunk.map((m) => m.MessageId!));
+        reasons.push((error as Error).message ?? String(error));
       }
     }
+    return { undeleted, error: reasons.length > 0 ? new Error(`could not delete processed messages: ${reasons.join('; ')}`) : undefined };
   }
 
   private event(messages: Message[]): SQSEvent {

@@ -3,9 +3,11 @@
  * worker processes, the sharp layer, moto for S3, SQS and SNS (the one jest's global set-up started), and the
  * API's rules. Each pipeline here has its own bucket, queue and topic names.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
@@ -427,5 +429,24 @@ describe('the local pipeline when the resized bucket is missing', () => {
     expect(attempts).toHaveLength(pipeline.definition.queue.maxReceiveCount);
     expect(attempts.every((i) => i.failed.includes(dead.MessageId!))).toBe(true);
     expect(receiver.received.filter((n) => n.document.key === key)).toEqual([]);
+  });
+});
+
+describe('npx projen local', () => {
+  test('refuses LOCAL_VISIBILITY_TIMEOUT=0, with which every message would end in the dead-letter queue', async () => {
+    // WHEN (as `npx projen local` runs it; execFile rejects on a non-zero exit)
+    const run = promisify(execFile)('npx', ['ts-node', '--project', 'tsconfig.dev.json', 'local/main.ts'], {
+      cwd: path.join(__dirname, '..'),
+      // Type-checking is the compiler's job; without it ts-node starts in seconds.
+      env: { ...process.env, LOCAL_VISIBILITY_TIMEOUT: '0', LOCAL_PORT: '0', TS_NODE_TRANSPILE_ONLY: 'true' },
+      timeout: 60_000,
+    });
+
+    // THEN
+    await expect(run).rejects.toMatchObject({
+      code: 1,
+      stdout: expect.not.stringContaining('Building'),
+      stderr: expect.stringContaining('LOCAL_VISIBILITY_TIMEOUT must be at least 1'),
+    });
   });
 });

@@ -147,4 +147,26 @@ describe('the local SQS event source', () => {
     expect(invocation.succeeded).toEqual([id]);
     expect(errors).toEqual([expect.objectContaining({ message: 'injected receive failure' })]);
   });
+
+  test('a processed message SQS does not delete is reported as left on the queue, with the reason', async () => {
+    // GIVEN SQS refuses to delete anything, as it does once a message has moved to the dead-letter queue
+    fault = (call) => (call.command === 'DeleteMessageBatchCommand'
+      ? {
+        output: {
+          Successful: [],
+          Failed: call.input.Entries.map((entry: { Id: string }) => ({ Id: entry.Id, SenderFault: true, Code: 'ReceiptHandleIsInvalid', Message: 'not a valid receipt handle' })),
+        },
+      }
+      : undefined);
+    const kept = await send('kept');
+
+    // WHEN
+    start();
+
+    // THEN
+    const invocation = await eventually('the invocation', OUTCOME_WITHIN_MS, async () => invocations[0]);
+    expect(invocation).toMatchObject({ outcome: { kind: 'result' }, succeeded: [], failed: [kept] });
+    await eventually('the error', OUTCOME_WITHIN_MS, async () => errors[0]);
+    expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining('ReceiptHandleIsInvalid') })]);
+  });
 });
