@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { FunctionWorker } from './lambda-runtime/function-worker';
+import { WorkerPool } from './lambda-runtime/worker-pool';
 
 /** API Gateway's own answer when the integration fails. */
 const BAD_GATEWAY = { status: 502, headers: { 'Content-Type': 'application/json' }, body: '{"message": "Internal server error"}' };
@@ -40,14 +41,15 @@ export interface ProxyResponse {
 }
 
 export class LambdaProxyIntegration {
-  private readonly workers: FunctionWorker[] = [];
-  private started = 0;
+  private readonly workers: WorkerPool;
 
-  constructor(private readonly options: LambdaProxyIntegrationOptions) {}
+  constructor(private readonly options: LambdaProxyIntegrationOptions) {
+    this.workers = new WorkerPool(options.name, options.startWorker);
+  }
 
   /** One invocation in an idle worker, or a new one: concurrent requests get environments of their own. */
   public async invoke(request: ProxyRequest): Promise<ProxyResponse> {
-    const worker = this.workers.find((w) => w.idle) ?? this.startWorker();
+    const worker = this.workers.take();
     const requestId = randomUUID();
     const timeoutSeconds = Math.min(this.options.functionTimeoutSeconds, INTEGRATION_TIMEOUT_SECONDS);
     const started = Date.now();
@@ -58,9 +60,6 @@ export class LambdaProxyIntegration {
       invokedFunctionArn: this.options.functionArn,
       deadline: started + timeoutSeconds * 1000,
     }, timeoutSeconds * 1000);
-    if (!worker.idle) {
-      this.workers.splice(this.workers.indexOf(worker), 1);
-    }
     const response = outcome.kind === 'result' ? proxyResponse(outcome.result) : undefined;
     const detail = outcome.kind === 'result'
       ? response ? String(response.status) : 'an answer without a statusCode'
@@ -70,14 +69,7 @@ export class LambdaProxyIntegration {
   }
 
   public async stop(): Promise<void> {
-    await Promise.all(this.workers.splice(0).map((worker) => worker.stop()));
-  }
-
-  private startWorker(): FunctionWorker {
-    this.started += 1;
-    const worker = this.options.startWorker(`${this.options.name} ${this.started}`);
-    this.workers.push(worker);
-    return worker;
+    await this.workers.stop();
   }
 }
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { FunctionWorker, InvocationOutcome } from './lambda-runtime/function-worker';
+import { WorkerPool } from './lambda-runtime/worker-pool';
 
 /** SQS's own limit on one ReceiveMessage. */
 const MAX_MESSAGES_PER_RECEIVE = 10;
@@ -59,20 +60,21 @@ export interface Invocation {
 }
 
 export class SqsEventSource {
-  private readonly workers: FunctionWorker[] = [];
+  private readonly workers: WorkerPool;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private enabled = true;
   private loop?: Promise<void>;
   private poll?: AbortController;
   private wake?: () => void;
-  private workerCount = 0;
 
-  constructor(private readonly options: SqsEventSourceOptions) {}
+  constructor(private readonly options: SqsEventSourceOptions) {
+    this.workers = new WorkerPool('worker', options.startWorker);
+  }
 
-  /** The workers started and not yet discarded; one that crashed or timed out leaves once its invocation ends. */
+  /** The workers whose process has not exited. */
   public get currentWorkers(): readonly FunctionWorker[] {
-    return [...this.workers];
+    return this.workers.current;
   }
 
   public start(): void {
@@ -103,7 +105,7 @@ export class SqsEventSource {
     this.poll?.abort();
     this.wake?.();
     await this.loop;
-    await Promise.all(this.workers.map((worker) => worker.stop()));
+    await this.workers.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -183,7 +185,7 @@ export class SqsEventSource {
   private async invoke(messages: Message[]): Promise<void> {
     const requestId = randomUUID();
     const started = Date.now();
-    const worker = this.workers.find((w) => w.idle) ?? this.newWorker();
+    const worker = this.workers.take();
     const outcome = await worker.invoke({
       type: 'invoke',
       requestId,
@@ -191,9 +193,6 @@ export class SqsEventSource {
       invokedFunctionArn: this.options.functionArn,
       deadline: started + this.options.functionTimeoutSeconds * 1000,
     }, this.options.functionTimeoutSeconds * 1000);
-    if (!worker.idle) {
-      this.workers.splice(this.workers.indexOf(worker), 1);
-    }
 
     const messageIds = messages.map((m) => m.MessageId!);
     const failed = this.failedMessageIds(outcome, messageIds);
@@ -211,13 +210,6 @@ export class SqsEventSource {
     if (deletion.error) {
       throw deletion.error;
     }
-  }
-
-  private newWorker(): FunctionWorker {
-    this.workerCount += 1;
-    const worker = this.options.startWorker(`worker ${this.workerCount}`);
-    this.workers.push(worker);
-    return worker;
   }
 
   /**

@@ -169,4 +169,22 @@ describe('the local SQS event source', () => {
     await eventually('the error', OUTCOME_WITHIN_MS, async () => errors[0]);
     expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining('ReceiptHandleIsInvalid') })]);
   });
+
+  test('a worker whose process dies between invocations leaves the workers, and the next batch gets a new one', async () => {
+    // GIVEN a worker that has run a batch and waits for the next
+    const events = start();
+    await send('first');
+    await eventually('the first invocation', OUTCOME_WITHIN_MS, async () => invocations[0]);
+    const [worker] = events.currentWorkers;
+
+    // WHEN its process dies
+    process.kill(worker.pid!, 'SIGKILL');
+
+    // THEN
+    await eventually('the dead worker gone', OUTCOME_WITHIN_MS, async () => (events.currentWorkers.length === 0 ? true : undefined));
+    await send('second');
+    const second = await eventually('the second invocation', OUTCOME_WITHIN_MS, async () => invocations[1]);
+    expect(second).toMatchObject({ outcome: { kind: 'result' }, worker: 'worker 2' });
+    expect(events.currentWorkers.map((w) => [w.name, w.idle])).toEqual([['worker 2', true]]);
+  });
 });
