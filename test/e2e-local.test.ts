@@ -4,7 +4,7 @@
  * API's rules. Each pipeline here has its own bucket, queue and topic names.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,9 @@ import {
 import { ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
+import * as taskRootModule from '../local/lambda-runtime/task-root';
 import { Mail } from '../local/mail-outbox';
+import { startMoto } from '../local/moto';
 import { NotificationReceiver } from '../local/notification-receiver';
 import { checkResized } from '../local/output-check';
 import { LocalPipeline, startLocalPipeline } from '../local/pipeline';
@@ -429,6 +431,39 @@ describe('the local pipeline when the resized bucket is missing', () => {
     expect(attempts).toHaveLength(pipeline.definition.queue.maxReceiveCount);
     expect(attempts.every((i) => i.failed.includes(dead.MessageId!))).toBe(true);
     expect(receiver.received.filter((n) => n.document.key === key)).toEqual([]);
+  });
+});
+
+describe('stopping the local pipeline', () => {
+  test('runs every step even when one fails, then reports the failures together: no temporary task root is left behind', async () => {
+    // GIVEN a pipeline on a moto of its own, with an email subscribed, whose mail receiver stopping unsubscribes
+    const moto = await startMoto();
+    const mailDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-stop-mail-'));
+    const prepareTaskRoot = jest.spyOn(taskRootModule, 'prepareTaskRoot');
+    let pipeline: LocalPipeline;
+    let taskRoots: string[];
+    try {
+      pipeline = await startLocalPipeline({ port: 0, motoEndpoint: moto.endpoint, mailLogFile: path.join(mailDir, 'mail.log') });
+      taskRoots = prepareTaskRoot.mock.results.map((result) => path.dirname((result.value as taskRootModule.TaskRoot).taskRoot));
+    } finally {
+      prepareTaskRoot.mockRestore();
+    }
+    try {
+      expect((await subscribe(pipeline, JSON.stringify({ email: 'leaving@example.com' }))).status).toBe(200);
+      expect(taskRoots.filter((root) => existsSync(root))).toHaveLength(2);
+
+      // WHEN moto is gone, so that unsubscribing fails
+      await moto.stop();
+      const stopping = pipeline.stop();
+
+      // THEN
+      await expect(stopping).rejects.toThrow(AggregateError);
+      await expect(stopping).rejects.toMatchObject({ errors: [expect.any(Error)] });
+      expect(taskRoots.filter((root) => existsSync(root))).toEqual([]);
+    } finally {
+      taskRoots.forEach((root) => rmSync(root, { recursive: true, force: true }));
+      rmSync(mailDir, { recursive: true, force: true });
+    }
   });
 });
 
