@@ -1,7 +1,8 @@
 /**
  * API Gateway's Lambda proxy integration, on loopback: a request becomes the proxy event the deployed API would
  * send, the built function answers in one of its worker processes, and its answer becomes the response. As with
- * API Gateway, a function that fails, times out or answers without a status code gives a 502.
+ * API Gateway, a function that fails, times out, or answers without a status code or with a body that is not a
+ * string gives a 502.
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -62,7 +63,7 @@ export class LambdaProxyIntegration {
     }, timeoutSeconds * 1000);
     const response = outcome.kind === 'result' ? proxyResponse(outcome.result) : undefined;
     const detail = outcome.kind === 'result'
-      ? response ? String(response.status) : 'an answer without a statusCode'
+      ? response ? String(response.status) : 'a malformed proxy response (no statusCode, or a body that is not a string)'
       : outcome.kind === 'error' || outcome.kind === 'init-error' ? `${outcome.error.errorType}: ${outcome.error.errorMessage}` : outcome.kind;
     this.options.log(`${worker.name}: ${request.httpMethod} ${request.path} in ${Date.now() - started} ms: ${detail}`);
     return response ?? BAD_GATEWAY;
@@ -105,7 +106,8 @@ function proxyEvent(request: ProxyRequest, requestId: string): APIGatewayProxyEv
 
 function proxyResponse(result: unknown): ProxyResponse | undefined {
   const answer = result as { statusCode?: unknown; headers?: Record<string, unknown>; body?: unknown; isBase64Encoded?: boolean } | null;
-  if (typeof answer?.statusCode !== 'number') {
+  // API Gateway's "Malformed Lambda proxy response": the body, if any, must be a string (JSON.stringify an object).
+  if (typeof answer?.statusCode !== 'number' || (answer.body !== undefined && answer.body !== null && typeof answer.body !== 'string')) {
     return undefined;
   }
   const body = typeof answer.body === 'string' ? answer.body : '';

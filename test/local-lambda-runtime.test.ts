@@ -1,11 +1,13 @@
 /**
  * The local stand-in for a Lambda execution environment: module resolution from a task root outside the
- * repository, and what happens to a worker whose handler crashes or overruns its timeout.
+ * repository, and what happens to a worker whose handler crashes or overruns its timeout; and the stand-in for
+ * API Gateway's Lambda proxy integration in front of it.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { layerNodeModules } from '../local/function-assets';
+import { LambdaProxyIntegration } from '../local/lambda-proxy-integration';
 import { FunctionWorker } from '../local/lambda-runtime/function-worker';
 import { prepareTaskRoot, TaskRoot } from '../local/lambda-runtime/task-root';
 
@@ -126,5 +128,68 @@ describe('a local function worker', () => {
     // THEN
     expect(outcome).toEqual({ kind: 'crash', detail: 'exited with code 3' });
     expect(worker.idle).toBe(false);
+  });
+});
+
+describe('the local Lambda proxy integration', () => {
+  let codeDir: string;
+  let taskRoot: TaskRoot | undefined;
+  let integration: LambdaProxyIntegration | undefined;
+
+  beforeEach(() => {
+    codeDir = mkdtempSync(path.join(os.tmpdir(), 'proxy-test-code-'));
+  });
+
+  afterEach(async () => {
+    await integration?.stop();
+    integration = undefined;
+    taskRoot?.remove();
+    rmSync(codeDir, { recursive: true, force: true });
+  });
+
+  function integrationFor(source: string): LambdaProxyIntegration {
+    writeFileSync(path.join(codeDir, 'index.js'), source);
+    const root = prepareTaskRoot(codeDir);
+    taskRoot = root;
+    integration = new LambdaProxyIntegration({
+      name: 'proxy test',
+      functionArn: 'arn',
+      functionTimeoutSeconds: 10,
+      startWorker: (name) => new FunctionWorker({
+        name,
+        bootstrap: root.bootstrap,
+        cwd: root.taskRoot,
+        env: { NODE_PATH: root.nodePath, LAMBDA_TASK_ROOT: root.taskRoot, _HANDLER: 'index.handler', AWS_LAMBDA_FUNCTION_NAME: 'test' },
+        log: () => undefined,
+      }),
+      log: () => undefined,
+    });
+    return integration;
+  }
+
+  function request(proxy: LambdaProxyIntegration) {
+    return proxy.invoke({ resource: '/test', path: '/test', httpMethod: 'POST', headers: {}, body: Buffer.from('{}'), requestContext: {} });
+  }
+
+  test('an answer whose body is not a string is a malformed proxy response: 502, as API Gateway answers', async () => {
+    // GIVEN a handler that forgot to JSON.stringify its body
+    const proxy = integrationFor('exports.handler = async () => ({ statusCode: 200, body: { message: \'hello\' } });');
+
+    // WHEN
+    const response = await request(proxy);
+
+    // THEN
+    expect(response).toEqual({ status: 502, headers: { 'Content-Type': 'application/json' }, body: '{"message": "Internal server error"}' });
+  });
+
+  test('an answer without a body is an empty response with its status', async () => {
+    // GIVEN
+    const proxy = integrationFor('exports.handler = async () => ({ statusCode: 204 });');
+
+    // WHEN
+    const response = await request(proxy);
+
+    // THEN
+    expect(response).toEqual({ status: 204, headers: {}, body: '' });
   });
 });
