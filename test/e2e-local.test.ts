@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
-import { ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
 import * as taskRootModule from '../local/lambda-runtime/task-root';
@@ -329,6 +329,30 @@ describe('the local pipeline', () => {
       });
       await othersReceiver.stop();
     }
+  });
+
+  test('an endpoint another caller has subscribed is refused with 400, as SNS refuses a second filter for it, and keeps its own filter', async () => {
+    // GIVEN the test's receiver, subscribed by the default local caller (beforeAll)
+    const other = { [LOCAL_CALLER_HEADER]: 'arn:aws:iam::123456789012:user/someone-else' };
+    const filterOfReceiver = async () => {
+      const { Subscriptions } = await pipeline.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: pipeline.topicArn }));
+      const arn = Subscriptions?.find((sub) => sub.Endpoint === receiver.url)?.SubscriptionArn;
+      return (await pipeline.clients.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: arn }))).Attributes?.FilterPolicy;
+    };
+    const before = await filterOfReceiver();
+
+    // WHEN another caller subscribes it, and then its own caller again
+    const taken = await fetch(`${pipeline.apiUrl}/subscribe`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', ...other }, body: JSON.stringify({ endpoint: receiver.url }),
+    });
+    const again = await subscribe(pipeline, JSON.stringify({ endpoint: receiver.url }));
+
+    // THEN
+    expect(taken.status).toBe(400);
+    expect(await taken.json()).toEqual({ message: 'SNS refused the subscription' });
+    expect(again.status).toBe(200);
+    expect(JSON.parse(before!)).toEqual({ uploader: [pipeline.defaultCaller] });
+    expect(await filterOfReceiver()).toBe(before);
   });
 
   test('a non-image is reported as failed while a good image in the same batch is resized', async () => {
