@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { layerNodeModules } from '../local/function-assets';
+import { hostProblem, layerNodeModules } from '../local/function-assets';
 import { LambdaProxyIntegration } from '../local/lambda-proxy-integration';
 import { FunctionWorker } from '../local/lambda-runtime/function-worker';
 import { prepareTaskRoot, TaskRoot } from '../local/lambda-runtime/task-root';
@@ -191,5 +191,18 @@ describe('the local Lambda proxy integration', () => {
 
     // THEN
     expect(response).toEqual({ status: 204, headers: {}, body: '' });
+  });
+});
+
+describe('which machines can run the sharp layers', () => {
+  test.each([
+    ['Linux with glibc on x64', 'linux', 'x64', '2.36', undefined],
+    ['Linux with glibc on arm64', 'linux', 'arm64', '2.34', undefined],
+    ['macOS', 'darwin', 'arm64', undefined, 'this is darwin, not Linux'],
+    ['Windows', 'win32', 'x64', undefined, 'this is win32, not Linux'],
+    ['Alpine (musl)', 'linux', 'x64', undefined, 'this Linux has no glibc (musl, as on Alpine?)'],
+    ['Linux with glibc on a 32-bit processor', 'linux', 'ia32', '2.36', 'this processor is ia32, not x64 or arm64'],
+  ])('%s', (_case, platform, arch, glibc, problem) => {
+    expect(hostProblem(platform, arch, glibc)).toBe(problem);
   });
 });
