@@ -1,11 +1,13 @@
 /**
  * API Gateway's Lambda proxy integration, on loopback: a request becomes the proxy event the deployed API would
  * send, the built function answers in one of its worker processes, and its answer becomes the response. As with
- * API Gateway, a function that fails, times out or answers without a status code gives a 502.
+ * API Gateway, a function that fails, times out, or answers without a status code or with a body that is not a
+ * string gives a 502.
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { FunctionWorker } from './lambda-runtime/function-worker';
+import { WorkerPool } from './lambda-runtime/worker-pool';
 
 /** API Gateway's own answer when the integration fails. */
 const BAD_GATEWAY = { status: 502, headers: { 'Content-Type': 'application/json' }, body: '{"message": "Internal server error"}' };
@@ -42,14 +44,15 @@ export interface ProxyResponse {
 }
 
 export class LambdaProxyIntegration {
-  private readonly workers: FunctionWorker[] = [];
-  private started = 0;
+  private readonly workers: WorkerPool;
 
-  constructor(private readonly options: LambdaProxyIntegrationOptions) {}
+  constructor(private readonly options: LambdaProxyIntegrationOptions) {
+    this.workers = new WorkerPool(options.name, options.startWorker);
+  }
 
   /** One invocation in an idle worker, or a new one: concurrent requests get environments of their own. */
   public async invoke(request: ProxyRequest): Promise<ProxyResponse> {
-    const worker = this.workers.find((w) => w.idle) ?? this.startWorker();
+    const worker = this.workers.take();
     const requestId = randomUUID();
     const timeoutSeconds = Math.min(this.options.functionTimeoutSeconds, INTEGRATION_TIMEOUT_SECONDS);
     const started = Date.now();
@@ -60,26 +63,16 @@ export class LambdaProxyIntegration {
       invokedFunctionArn: this.options.functionArn,
       deadline: started + timeoutSeconds * 1000,
     }, timeoutSeconds * 1000);
-    if (!worker.idle) {
-      this.workers.splice(this.workers.indexOf(worker), 1);
-    }
     const response = outcome.kind === 'result' ? proxyResponse(outcome.result) : undefined;
     const detail = outcome.kind === 'result'
-      ? response ? String(response.status) : 'an answer without a statusCode'
+      ? response ? String(response.status) : 'a malformed proxy response (no statusCode, or a body that is not a string)'
       : outcome.kind === 'error' || outcome.kind === 'init-error' ? `${outcome.error.errorType}: ${outcome.error.errorMessage}` : outcome.kind;
     this.options.log(`${worker.name}: ${request.httpMethod} ${request.path} in ${Date.now() - started} ms: ${detail}`);
     return response ?? BAD_GATEWAY;
   }
 
   public async stop(): Promise<void> {
-    await Promise.all(this.workers.splice(0).map((worker) => worker.stop()));
-  }
-
-  private startWorker(): FunctionWorker {
-    this.started += 1;
-    const worker = this.options.startWorker(`${this.options.name} ${this.started}`);
-    this.workers.push(worker);
-    return worker;
+    await this.workers.stop();
   }
 }
 
@@ -126,7 +119,8 @@ function isBinaryMediaType(contentType: string, binaryMediaTypes: string[]): boo
 
 function proxyResponse(result: unknown): ProxyResponse | undefined {
   const answer = result as { statusCode?: unknown; headers?: Record<string, unknown>; body?: unknown; isBase64Encoded?: boolean } | null;
-  if (typeof answer?.statusCode !== 'number') {
+  // API Gateway's "Malformed Lambda proxy response": the body, if any, must be a string (JSON.stringify an object).
+  if (typeof answer?.statusCode !== 'number' || (answer.body !== undefined && answer.body !== null && typeof answer.body !== 'string')) {
     return undefined;
   }
   const body = typeof answer.body === 'string' ? answer.body : '';

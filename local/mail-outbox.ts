@@ -72,10 +72,13 @@ export class MailOutbox {
 
   /** Unsubscribes the receivers, so an emulator that lives on does not try to deliver to a closed port. */
   public async stop(): Promise<void> {
-    for (const arn of this.subscriptions.splice(0)) {
-      await this.options.sns.send(new UnsubscribeCommand({ SubscriptionArn: arn }));
+    try {
+      for (const arn of this.subscriptions.splice(0)) {
+        await this.options.sns.send(new UnsubscribeCommand({ SubscriptionArn: arn }));
+      }
+    } finally {
+      await this.endpoint.stop();
     }
-    await this.endpoint.stop();
   }
 
   private receive(envelope: SnsEnvelope, urlPath: string): void {

@@ -22,6 +22,11 @@ function numberFromEnv(name: string): number | undefined {
 async function main(): Promise<number> {
   const port = numberFromEnv('LOCAL_PORT') ?? 3000;
   const visibilityTimeoutSeconds = numberFromEnv('LOCAL_VISIBILITY_TIMEOUT');
+  if (visibilityTimeoutSeconds === 0) {
+    throw new Error('LOCAL_VISIBILITY_TIMEOUT must be at least 1: at 0 a message is visible again as soon as it is received, '
+      + 'so the poller receives it again while the function works on it, it moves to the dead-letter queue after '
+      + 'maxReceiveCount receives, and deleting it then fails');
+  }
   const stopSignal = untilStopSignal();
   console.log('Building the function bundle and the sharp layer...');
   buildFunctionAssets();

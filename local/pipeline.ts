@@ -101,7 +101,10 @@ export interface LocalPipeline {
   /** Like disabling the event source mapping: no new batches until {@link enableEventSource}. */
   disableEventSource(): Promise<void>;
   enableEventSource(): void;
-  /** Stops the API, the poller, every worker and (unless it was given) moto; removes the temporary task root. */
+  /**
+   * Stops the API, the poller, every worker and (unless it was given) moto; removes the temporary task roots.
+   * Every step runs; an AggregateError holds those that failed.
+   */
   stop(): Promise<void>;
 }
 
@@ -124,9 +127,20 @@ function exampleDefinition(): PipelineDefinition {
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   const log = options.log ?? (() => undefined);
   const cleanups: Array<() => Promise<void> | void> = [];
+  // Every step runs even when an earlier one fails, so that one stuck resource leaves none of the others
+  // (moto, worker processes, temporary task roots) behind.
   const stop = async () => {
+    const failures: unknown[] = [];
     for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup();
+      try {
+        await cleanup();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) {
+      throw new AggregateError(failures, `stopping the local pipeline: ${failures.length} step(s) failed: `
+        + failures.map((error) => (error as Error).message ?? String(error)).join('; '));
     }
   };
 
@@ -263,7 +277,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       stop,
     };
   } catch (error) {
-    await stop();
+    await stop().catch((stopError) => log((stopError as Error).message));
     throw error;
   }
 }

@@ -7,9 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { FunctionWorker, InvocationOutcome } from './lambda-runtime/function-worker';
+import { WorkerPool } from './lambda-runtime/worker-pool';
 
 /** SQS's own limit on one ReceiveMessage. */
 const MAX_MESSAGES_PER_RECEIVE = 10;
+/** SQS's own limit on how long one ReceiveMessage waits; a batching window may be up to 5 minutes. */
+const MAX_RECEIVE_WAIT_SECONDS = 20;
 /** Short enough that disabling or stopping the source waits little for an open poll. */
 const LONG_POLL_SECONDS = 2;
 const ERROR_PAUSE_MS = 1_000;
@@ -22,6 +25,12 @@ export interface SqsEventSourceOptions {
   readonly functionArn: string;
   readonly batchSize: number;
   readonly maxBatchingWindowSeconds: number;
+  /**
+   * The longest one ReceiveMessage waits; a longer batching window is gathered in several receives.
+   *
+   * @default 20, SQS's limit
+   */
+  readonly maxReceiveWaitSeconds?: number;
   readonly maxConcurrency: number;
   readonly reportBatchItemFailures: boolean;
   readonly functionTimeoutSeconds: number;
@@ -41,27 +50,31 @@ export interface Invocation {
   readonly messages: Array<{ readonly id: string; readonly body: string }>;
   /** Deleted from the queue. */
   readonly succeeded: string[];
-  /** Left on the queue, to be received again after the visibility timeout. */
+  /**
+   * Left on the queue, to be received again after the visibility timeout: those the function failed, then those
+   * it processed but SQS did not delete (the event source's error says why).
+   */
   readonly failed: string[];
   readonly outcome: InvocationOutcome;
   readonly durationMs: number;
 }
 
 export class SqsEventSource {
-  private readonly workers: FunctionWorker[] = [];
+  private readonly workers: WorkerPool;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private enabled = true;
   private loop?: Promise<void>;
   private poll?: AbortController;
   private wake?: () => void;
-  private workerCount = 0;
 
-  constructor(private readonly options: SqsEventSourceOptions) {}
+  constructor(private readonly options: SqsEventSourceOptions) {
+    this.workers = new WorkerPool('worker', options.startWorker);
+  }
 
-  /** The workers started and not yet discarded; one that crashed or timed out leaves once its invocation ends. */
+  /** The workers whose process has not exited. */
   public get currentWorkers(): readonly FunctionWorker[] {
-    return [...this.workers];
+    return this.workers.current;
   }
 
   public start(): void {
@@ -92,7 +105,7 @@ export class SqsEventSource {
     this.poll?.abort();
     this.wake?.();
     await this.loop;
-    await Promise.all(this.workers.map((worker) => worker.stop()));
+    await this.workers.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -104,40 +117,47 @@ export class SqsEventSource {
         });
         continue;
       }
-      let messages: Message[];
-      try {
-        messages = await this.receiveBatch();
-      } catch (error) {
-        // Lambda's pollers keep going through errors from SQS; so does this one, after a pause.
-        this.options.onError(error);
-        await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
-        continue;
-      }
+      const { messages, error } = await this.receiveBatch();
       if (messages.length > 0 && this.running) {
         const invocation = this.invoke(messages)
-          .catch((error) => this.options.onError(error))
+          .catch((invokeError) => this.options.onError(invokeError))
           .finally(() => {
             this.inFlight.delete(invocation);
             this.wake?.();
           });
         this.inFlight.add(invocation);
       }
+      if (error !== undefined) {
+        // Lambda's pollers keep going through errors from SQS; so does this one, after a pause.
+        this.options.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
+      }
     }
   }
 
-  /** One batch: up to BatchSize messages, gathered for at most MaximumBatchingWindowInSeconds once the first arrives. */
-  private async receiveBatch(): Promise<Message[]> {
+  /**
+   * One batch: up to BatchSize messages, gathered for at most MaximumBatchingWindowInSeconds once the first arrives.
+   * A receive that fails ends the batch with the messages already received: they are invisible until their
+   * visibility timeout, so dropping them would cost each a receive without the function ever seeing it.
+   */
+  private async receiveBatch(): Promise<{ readonly messages: Message[]; readonly error?: unknown }> {
     const { batchSize, maxBatchingWindowSeconds } = this.options;
-    const batch = await this.receive(Math.min(MAX_MESSAGES_PER_RECEIVE, batchSize), LONG_POLL_SECONDS);
-    if (batch.length === 0 || maxBatchingWindowSeconds === 0) {
-      return batch;
+    const maxWaitSeconds = this.options.maxReceiveWaitSeconds ?? MAX_RECEIVE_WAIT_SECONDS;
+    const messages: Message[] = [];
+    try {
+      messages.push(...await this.receive(Math.min(MAX_MESSAGES_PER_RECEIVE, batchSize), Math.min(LONG_POLL_SECONDS, maxWaitSeconds)));
+      if (messages.length === 0 || maxBatchingWindowSeconds === 0) {
+        return { messages };
+      }
+      const windowEnds = Date.now() + maxBatchingWindowSeconds * 1000;
+      while (this.running && this.enabled && messages.length < batchSize && Date.now() < windowEnds) {
+        const waitSeconds = Math.min(maxWaitSeconds, Math.ceil((windowEnds - Date.now()) / 1000));
+        messages.push(...await this.receive(Math.min(MAX_MESSAGES_PER_RECEIVE, batchSize - messages.length), waitSeconds));
+      }
+      return { messages };
+    } catch (error) {
+      return { messages, error };
     }
-    const windowEnds = Date.now() + maxBatchingWindowSeconds * 1000;
-    while (this.running && this.enabled && batch.length < batchSize && Date.now() < windowEnds) {
-      const waitSeconds = Math.ceil((windowEnds - Date.now()) / 1000);
-      batch.push(...await this.receive(Math.min(MAX_MESSAGES_PER_RECEIVE, batchSize - batch.length), waitSeconds));
-    }
-    return batch;
   }
 
   private async receive(maxMessages: number, waitSeconds: number): Promise<Message[]> {
@@ -165,7 +185,7 @@ export class SqsEventSource {
   private async invoke(messages: Message[]): Promise<void> {
     const requestId = randomUUID();
     const started = Date.now();
-    const worker = this.workers.find((w) => w.idle) ?? this.newWorker();
+    const worker = this.workers.take();
     const outcome = await worker.invoke({
       type: 'invoke',
       requestId,
@@ -173,32 +193,23 @@ export class SqsEventSource {
       invokedFunctionArn: this.options.functionArn,
       deadline: started + this.options.functionTimeoutSeconds * 1000,
     }, this.options.functionTimeoutSeconds * 1000);
-    if (!worker.idle) {
-      this.workers.splice(this.workers.indexOf(worker), 1);
-    }
 
     const messageIds = messages.map((m) => m.MessageId!);
     const failed = this.failedMessageIds(outcome, messageIds);
-    const succeeded = messages.filter((m) => !failed.includes(m.MessageId!));
-    if (this.running) {
-      await this.delete(succeeded);
-    }
+    const processed = messages.filter((m) => !failed.includes(m.MessageId!));
+    const deletion = this.running ? await this.delete(processed) : { undeleted: [] };
     this.options.onInvocation({
       requestId,
       worker: worker.name,
       messages: messages.map((m) => ({ id: m.MessageId!, body: m.Body! })),
-      succeeded: succeeded.map((m) => m.MessageId!),
-      failed,
+      succeeded: processed.map((m) => m.MessageId!).filter((id) => !deletion.undeleted.includes(id)),
+      failed: [...failed, ...deletion.undeleted],
       outcome,
       durationMs: Date.now() - started,
     });
-  }
-
-  private newWorker(): FunctionWorker {
-    this.workerCount += 1;
-    const worker = this.options.startWorker(`worker ${this.workerCount}`);
-    this.workers.push(worker);
-    return worker;
+    if (deletion.error) {
+      throw deletion.error;
+    }
   }
 
   /**
@@ -226,17 +237,27 @@ export class SqsEventSource {
     return ids as string[];
   }
 
-  private async delete(messages: Message[]): Promise<void> {
+  /** Deletes the messages; the IDs of those SQS did not delete, which stay on the queue, and why. */
+  private async delete(messages: Message[]): Promise<{ readonly undeleted: string[]; readonly error?: Error }> {
+    const undeleted: string[] = [];
+    const reasons: string[] = [];
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_RECEIVE) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_RECEIVE);
-      const response = await this.options.sqs.send(new DeleteMessageBatchCommand({
-        QueueUrl: this.options.queueUrl,
-        Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle! })),
-      }));
-      if (response.Failed?.length) {
-        throw new Error(`could not delete processed messages: ${JSON.stringify(response.Failed)}`);
+      try {
+        const response = await this.options.sqs.send(new DeleteMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle! })),
+        }));
+        if (response.Failed?.length) {
+          undeleted.push(...response.Failed.map((failure) => chunk[Number(failure.Id)].MessageId!));
+          reasons.push(JSON.stringify(response.Failed));
+        }
+      } catch (error) {
+        undeleted.push(...chunk.map((m) => m.MessageId!));
+        reasons.push((error as Error).message ?? String(error));
       }
     }
+    return { undeleted, error: reasons.length > 0 ? new Error(`could not delete processed messages: ${reasons.join('; ')}`) : undefined };
   }
 
   private event(messages: Message[]): SQSEvent {

@@ -8,11 +8,11 @@
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { checkRenderable, checkStatic, renderTemplate, selectResponse } from './api-gateway-responses';
 import { LocalClients } from './aws-clients';
 import { ApiRoute, PipelineDefinition } from './example-template';
 import { LambdaProxyIntegration } from './lambda-proxy-integration';
+import { subscribeAsSns } from './sns-subscribe';
 import { parseSubscribeRequest, Subscription } from '../src/api/subscribe-request';
 import { API_GATEWAY_MAX_PAYLOAD_BYTES } from '../src/api/upload-api';
 import { parseUploadRequest } from '../src/upload-url/upload-request';
@@ -140,16 +140,17 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
     }
     try {
       const filtered = api.callerScope?.subscriptionsFiltered ? api.callerScope : undefined;
-      await options.clients.sns.send(new SubscribeCommand({
+      await subscribeAsSns(options.clients.sns, {
         TopicArn: options.topicArn,
         Protocol: parsed.protocol,
         Endpoint: parsed.endpoint,
         Attributes: filtered ? { FilterPolicy: JSON.stringify({ [filtered.attribute]: [caller] }) } : undefined,
-      }));
+      });
       if (parsed.protocol === 'email') {
         await options.onEmailSubscribed(parsed.endpoint);
       }
     } catch (error) {
+      options.log(`API: POST ${api.subscribe.path}: Subscribe failed: ${(error as Error).message ?? error}`);
       return integrationReply(api.subscribe, serviceStatus(error));
     }
     return integrationReply(api.subscribe, 200);

@@ -3,16 +3,20 @@
  * worker processes, the sharp layer, moto for S3, SQS and SNS (the one jest's global set-up started), and the
  * API's rules. Each pipeline here has its own bucket, queue and topic names.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
-import { ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
+import * as taskRootModule from '../local/lambda-runtime/task-root';
 import { Mail } from '../local/mail-outbox';
+import { startMoto } from '../local/moto';
 import { NotificationReceiver } from '../local/notification-receiver';
 import { checkResized } from '../local/output-check';
 import { LocalPipeline, startLocalPipeline } from '../local/pipeline';
@@ -340,6 +344,30 @@ describe('the local pipeline', () => {
     }
   });
 
+  test('an endpoint another caller has subscribed is refused with 400, as SNS refuses a second filter for it, and keeps its own filter', async () => {
+    // GIVEN the test's receiver, subscribed by the default local caller (beforeAll)
+    const other = { [LOCAL_CALLER_HEADER]: 'arn:aws:iam::123456789012:user/someone-else' };
+    const filterOfReceiver = async () => {
+      const { Subscriptions } = await pipeline.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: pipeline.topicArn }));
+      const arn = Subscriptions?.find((sub) => sub.Endpoint === receiver.url)?.SubscriptionArn;
+      return (await pipeline.clients.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: arn }))).Attributes?.FilterPolicy;
+    };
+    const before = await filterOfReceiver();
+
+    // WHEN another caller subscribes it, and then its own caller again
+    const taken = await fetch(`${pipeline.apiUrl}/subscribe`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', ...other }, body: JSON.stringify({ endpoint: receiver.url }),
+    });
+    const again = await subscribe(pipeline, JSON.stringify({ endpoint: receiver.url }));
+
+    // THEN
+    expect(taken.status).toBe(400);
+    expect(await taken.json()).toEqual({ message: 'SNS refused the subscription' });
+    expect(again.status).toBe(200);
+    expect(JSON.parse(before!)).toEqual({ uploader: [pipeline.defaultCaller] });
+    expect(await filterOfReceiver()).toBe(before);
+  });
+
   test('a non-image is reported as failed while a good image in the same batch is resized', async () => {
     // GIVEN both uploads wait on the queue, so that one poll takes them together
     await pipeline.disableEventSource();
@@ -440,5 +468,57 @@ describe('the local pipeline when the resized bucket is missing', () => {
     expect(attempts).toHaveLength(pipeline.definition.queue.maxReceiveCount);
     expect(attempts.every((i) => i.failed.includes(dead.MessageId!))).toBe(true);
     expect(receiver.received.filter((n) => n.document.key === key)).toEqual([]);
+  });
+});
+
+describe('stopping the local pipeline', () => {
+  test('runs every step even when one fails, then reports the failures together: no temporary task root is left behind', async () => {
+    // GIVEN a pipeline on a moto of its own, with an email subscribed, whose mail receiver stopping unsubscribes
+    const moto = await startMoto();
+    const mailDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-stop-mail-'));
+    const prepareTaskRoot = jest.spyOn(taskRootModule, 'prepareTaskRoot');
+    let pipeline: LocalPipeline;
+    let taskRoots: string[];
+    try {
+      pipeline = await startLocalPipeline({ port: 0, motoEndpoint: moto.endpoint, mailLogFile: path.join(mailDir, 'mail.log') });
+      taskRoots = prepareTaskRoot.mock.results.map((result) => path.dirname((result.value as taskRootModule.TaskRoot).taskRoot));
+    } finally {
+      prepareTaskRoot.mockRestore();
+    }
+    try {
+      expect((await subscribe(pipeline, JSON.stringify({ email: 'leaving@example.com' }))).status).toBe(200);
+      expect(taskRoots.filter((root) => existsSync(root))).toHaveLength(2);
+
+      // WHEN moto is gone, so that unsubscribing fails
+      await moto.stop();
+      const stopping = pipeline.stop();
+
+      // THEN
+      await expect(stopping).rejects.toThrow(AggregateError);
+      await expect(stopping).rejects.toMatchObject({ errors: [expect.any(Error)] });
+      expect(taskRoots.filter((root) => existsSync(root))).toEqual([]);
+    } finally {
+      taskRoots.forEach((root) => rmSync(root, { recursive: true, force: true }));
+      rmSync(mailDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npx projen local', () => {
+  test('refuses LOCAL_VISIBILITY_TIMEOUT=0, with which every message would end in the dead-letter queue', async () => {
+    // WHEN (as `npx projen local` runs it; execFile rejects on a non-zero exit)
+    const run = promisify(execFile)('npx', ['ts-node', '--project', 'tsconfig.dev.json', 'local/main.ts'], {
+      cwd: path.join(__dirname, '..'),
+      // Type-checking is the compiler's job; without it ts-node starts in seconds.
+      env: { ...process.env, LOCAL_VISIBILITY_TIMEOUT: '0', LOCAL_PORT: '0', TS_NODE_TRANSPILE_ONLY: 'true' },
+      timeout: 60_000,
+    });
+
+    // THEN
+    await expect(run).rejects.toMatchObject({
+      code: 1,
+      stdout: expect.not.stringContaining('Building'),
+      stderr: expect.stringContaining('LOCAL_VISIBILITY_TIMEOUT must be at least 1'),
+    });
   });
 });

@@ -1,12 +1,12 @@
 /**
  * The local stand-in for a Lambda execution environment: module resolution from a task root outside the
- * repository, what happens to a worker whose handler crashes or overruns its timeout, and the proxy event
- * API Gateway would send it.
+ * repository, what happens to a worker whose handler crashes or overruns its timeout, and the stand-in for
+ * API Gateway's Lambda proxy integration in front of it, with the proxy event it sends.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { layerNodeModules } from '../local/function-assets';
+import { hostProblem, layerNodeModules } from '../local/function-assets';
 import { LambdaProxyIntegration } from '../local/lambda-proxy-integration';
 import { FunctionWorker } from '../local/lambda-runtime/function-worker';
 import { prepareTaskRoot, TaskRoot } from '../local/lambda-runtime/task-root';
@@ -129,6 +129,48 @@ describe('a local function worker', () => {
     expect(outcome).toEqual({ kind: 'crash', detail: 'exited with code 3' });
     expect(worker.idle).toBe(false);
   });
+});
+
+describe('the local Lambda proxy integration', () => {
+  let codeDir: string;
+  let taskRoot: TaskRoot | undefined;
+  let integration: LambdaProxyIntegration | undefined;
+
+  beforeEach(() => {
+    codeDir = mkdtempSync(path.join(os.tmpdir(), 'proxy-test-code-'));
+  });
+
+  afterEach(async () => {
+    await integration?.stop();
+    integration = undefined;
+    taskRoot?.remove();
+    rmSync(codeDir, { recursive: true, force: true });
+  });
+
+  function integrationFor(source: string, binaryMediaTypes: string[] = []): LambdaProxyIntegration {
+    writeFileSync(path.join(codeDir, 'index.js'), source);
+    const root = prepareTaskRoot(codeDir);
+    taskRoot = root;
+    integration = new LambdaProxyIntegration({
+      name: 'proxy test',
+      functionArn: 'arn',
+      functionTimeoutSeconds: 10,
+      binaryMediaTypes,
+      startWorker: (name) => new FunctionWorker({
+        name,
+        bootstrap: root.bootstrap,
+        cwd: root.taskRoot,
+        env: { NODE_PATH: root.nodePath, LAMBDA_TASK_ROOT: root.taskRoot, _HANDLER: 'index.handler', AWS_LAMBDA_FUNCTION_NAME: 'test' },
+        log: () => undefined,
+      }),
+      log: () => undefined,
+    });
+    return integration;
+  }
+
+  function request(proxy: LambdaProxyIntegration) {
+    return proxy.invoke({ resource: '/test', path: '/test', httpMethod: 'POST', headers: {}, body: Buffer.from('{}'), requestContext: {} });
+  }
 
   test.each([
     ['application/x-www-form-urlencoded', true],
@@ -136,23 +178,16 @@ describe('a local function worker', () => {
     ['image/jpeg', true],
     ['application/json', false],
     ['text/plain; charset=utf-8', false],
-  ])('the proxy integration, as API Gateway, base64-encodes a body only when its type is a binary media type: %s -> %s', async (contentType, binary) => {
+  ])('as API Gateway, it base64-encodes a body only when its type is a binary media type: %s -> %s', async (contentType, binary) => {
     // GIVEN the API's binary media types, and a function that answers with the body it was given
-    const integration = new LambdaProxyIntegration({
-      name: 'echo',
-      functionArn: 'arn',
-      functionTimeoutSeconds: 10,
-      binaryMediaTypes: ['image/*', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data'],
-      startWorker: (name) => workerFor(`exports.handler = async (event) => ({
-        statusCode: 200,
-        body: JSON.stringify({ body: event.body, isBase64Encoded: event.isBase64Encoded }),
-      });`, name),
-      log: () => undefined,
-    });
+    const proxy = integrationFor(`exports.handler = async (event) => ({
+      statusCode: 200,
+      body: JSON.stringify({ body: event.body, isBase64Encoded: event.isBase64Encoded }),
+    });`, ['image/*', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data']);
     const body = '{"filename": "fotó.jpg"}';
 
     // WHEN
-    const response = await integration.invoke({
+    const response = await proxy.invoke({
       resource: '/echo', path: '/echo', httpMethod: 'POST', headers: { 'content-type': contentType }, body: Buffer.from(body), requestContext: {},
     });
 
@@ -160,5 +195,40 @@ describe('a local function worker', () => {
     expect(JSON.parse(response.body)).toEqual(binary
       ? { body: Buffer.from(body).toString('base64'), isBase64Encoded: true }
       : { body, isBase64Encoded: false });
+  });
+
+  test('an answer whose body is not a string is a malformed proxy response: 502, as API Gateway answers', async () => {
+    // GIVEN a handler that forgot to JSON.stringify its body
+    const proxy = integrationFor('exports.handler = async () => ({ statusCode: 200, body: { message: \'hello\' } });');
+
+    // WHEN
+    const response = await request(proxy);
+
+    // THEN
+    expect(response).toEqual({ status: 502, headers: { 'Content-Type': 'application/json' }, body: '{"message": "Internal server error"}' });
+  });
+
+  test('an answer without a body is an empty response with its status', async () => {
+    // GIVEN
+    const proxy = integrationFor('exports.handler = async () => ({ statusCode: 204 });');
+
+    // WHEN
+    const response = await request(proxy);
+
+    // THEN
+    expect(response).toEqual({ status: 204, headers: {}, body: '' });
+  });
+});
+
+describe('which machines can run the sharp layers', () => {
+  test.each([
+    ['Linux with glibc on x64', 'linux', 'x64', '2.36', undefined],
+    ['Linux with glibc on arm64', 'linux', 'arm64', '2.34', undefined],
+    ['macOS', 'darwin', 'arm64', undefined, 'this is darwin, not Linux'],
+    ['Windows', 'win32', 'x64', undefined, 'this is win32, not Linux'],
+    ['Alpine (musl)', 'linux', 'x64', undefined, 'this Linux has no glibc (musl, as on Alpine?)'],
+    ['Linux with glibc on a 32-bit processor', 'linux', 'ia32', '2.36', 'this processor is ia32, not x64 or arm64'],
+  ])('%s', (_case, platform, arch, glibc, problem) => {
+    expect(hostProblem(platform, arch, glibc)).toBe(problem);
   });
 });

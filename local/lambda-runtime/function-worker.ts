@@ -32,8 +32,9 @@ export interface FunctionWorkerOptions {
 export class FunctionWorker {
   public readonly name: string;
   private readonly child: ChildProcess;
+  /** Settles once the process has exited, with how it ended, e.g. `killed by SIGKILL`. */
+  public readonly exited: Promise<string>;
   private readonly ready: Promise<InvocationOutcome | undefined>;
-  private readonly exited: Promise<string>;
   private busy = false;
   private dead = false;
 
