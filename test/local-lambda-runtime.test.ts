@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { hostProblem, layerNodeModules } from '../local/function-assets';
 import { LambdaProxyIntegration } from '../local/lambda-proxy-integration';
+import { testWorker } from './support/test-worker';
 import { FunctionWorker } from '../local/lambda-runtime/function-worker';
 import { prepareTaskRoot, TaskRoot } from '../local/lambda-runtime/task-root';
 
@@ -31,18 +32,7 @@ describe('a local function worker', () => {
     writeFileSync(path.join(codeDir, 'index.js'), source);
     const taskRoot = prepareTaskRoot(codeDir, layerNodeModules());
     taskRoots.push(taskRoot);
-    const worker = new FunctionWorker({
-      name,
-      bootstrap: taskRoot.bootstrap,
-      cwd: taskRoot.taskRoot,
-      env: {
-        NODE_PATH: taskRoot.nodePath,
-        LAMBDA_TASK_ROOT: taskRoot.taskRoot,
-        _HANDLER: 'index.handler',
-        AWS_LAMBDA_FUNCTION_NAME: 'test',
-      },
-      log: () => undefined,
-    });
+    const worker = testWorker(taskRoot, name);
     workers.push(worker);
     return worker;
   }
@@ -156,13 +146,7 @@ describe('the local Lambda proxy integration', () => {
       functionArn: 'arn',
       functionTimeoutSeconds: 10,
       binaryMediaTypes,
-      startWorker: (name) => new FunctionWorker({
-        name,
-        bootstrap: root.bootstrap,
-        cwd: root.taskRoot,
-        env: { NODE_PATH: root.nodePath, LAMBDA_TASK_ROOT: root.taskRoot, _HANDLER: 'index.handler', AWS_LAMBDA_FUNCTION_NAME: 'test' },
-        log: () => undefined,
-      }),
+      startWorker: (name) => testWorker(root, name),
       log: () => undefined,
     });
     return integration;

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { FunctionWorker } from '../local/lambda-runtime/function-worker';
 import { prepareTaskRoot, TaskRoot } from '../local/lambda-runtime/task-root';
 import { eventually } from '../local/pipeline-probes';
 import { Invocation, SqsEventSource, SqsEventSourceOptions } from '../local/sqs-event-source';
+import { testWorker } from './support/test-worker';
 
 const OUTCOME_WITHIN_MS = 15_000;
 
@@ -83,13 +83,7 @@ describe('the local SQS event source', () => {
       maxConcurrency: 2,
       reportBatchItemFailures: true,
       functionTimeoutSeconds: 10,
-      startWorker: (name) => new FunctionWorker({
-        name,
-        bootstrap: taskRoot.bootstrap,
-        cwd: taskRoot.taskRoot,
-        env: { NODE_PATH: taskRoot.nodePath, LAMBDA_TASK_ROOT: taskRoot.taskRoot, _HANDLER: 'index.handler', AWS_LAMBDA_FUNCTION_NAME: 'test' },
-        log: () => undefined,
-      }),
+      startWorker: (name) => testWorker(taskRoot, name),
       onInvocation: (invocation) => invocations.push(invocation),
       onError: (error) => errors.push(error),
       ...options,
