@@ -30,6 +30,14 @@ import { UPLOAD_URL_ENV } from './upload-url/config';
 import { UploadUrlFunction } from './upload-url/upload-url-function';
 import { PropsProblems } from './validate-props';
 
+
+/**
+ * How long the upload queue keeps an event (SQS's default, stated here because the upload-age alarm depends on it).
+ * The dead-letter queue keeps its messages longer, 14 days: SQS counts a moved message's age from when it was first
+ * sent, so a dead-letter queue no longer than this could drop an event as soon as it arrived.
+ */
+const QUEUE_RETENTION = Duration.days(4);
+
 /** Where the counts of resized and rejected uploads are published. */
 const METRIC_NAMESPACE = 'ImageResizePipeline';
 
@@ -403,6 +411,7 @@ export class ImageResizePipeline extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       ...queueEncryption,
       enforceSSL: true,
+      retentionPeriod: QUEUE_RETENTION,
       visibilityTimeout: settings.visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
       removalPolicy: settings.removalPolicy,
@@ -890,7 +899,12 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
     problems.add('animation', `"${props.animation}" is not one of ${Object.values(Animation).join(', ')}`);
   }
   problems.integerIn('quality', props.quality, 1, 100);
-  problems.durationIn('alarms.maxUploadAge', props.alarms?.maxUploadAge, Duration.minutes(1), Duration.days(14));
+  const maxUploadAge = props.alarms?.maxUploadAge;
+  if (maxUploadAge !== undefined && !maxUploadAge.isUnresolved() && maxUploadAge.toSeconds({ integral: false }) >= QUEUE_RETENTION.toSeconds()) {
+    problems.add('alarms.maxUploadAge', `must be less than ${QUEUE_RETENTION.toHumanString()}, the queue's retention: an upload event that old has left the queue, so the alarm could never go off`);
+  } else {
+    problems.durationIn('alarms.maxUploadAge', maxUploadAge, Duration.minutes(1), QUEUE_RETENTION);
+  }
   problems.numberAboveZeroUpTo('alarms.maxErrorRatePercent', props.alarms?.maxErrorRatePercent, 100);
   problems.integerIn('maxInputPixels', props.maxInputPixels, 1, Number.MAX_SAFE_INTEGER);
   problems.integerIn('memorySize', props.memorySize, 128, 10240);

@@ -8,7 +8,7 @@ export interface PipelineAlarmOptions {
 
   /**
    * An upload waiting in the queue longer than this means the function is not keeping up, or is failing. From 1
-   * minute to 14 days.
+   * minute to less than 4 days: the queue keeps an upload event 4 days, so it can never be older.
    *
    * @default Duration.minutes(15)
    */

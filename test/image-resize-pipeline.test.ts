@@ -67,7 +67,7 @@ describe('defaults', () => {
     });
   });
 
-  test('uploads and removals notify the queue, which has a dead-letter queue after three receives', () => {
+  test('uploads and removals notify the queue, which keeps them 4 days and has a dead-letter queue after three receives', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
         QueueConfigurations: [
@@ -78,6 +78,7 @@ describe('defaults', () => {
     });
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 360,
+      MessageRetentionPeriod: 345600,
       RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] } },
       SqsManagedSseEnabled: true,
     });
@@ -884,6 +885,8 @@ describe('validation', () => {
       /maxBatchingWindow: must be a whole number of seconds, got 2.5 seconds/],
     ['an API rate limit of 0', { apiRateLimit: 0 }, /apiRateLimit: must be above 0 and at most 10000, got 0/],
     ['an API rate limit over 10000', { apiRateLimit: 10000.5 }, /apiRateLimit: must be above 0 and at most 10000, got 10000.5/],
+    ['an upload age alarm as long as the queue keeps a message', { alarms: { topic: sns.Topic.fromTopicArn(new Stack(), 'Oncall', 'arn:aws:sns:us-east-1:123456789012:oncall'), maxUploadAge: Duration.days(4) } },
+      /alarms\.maxUploadAge: must be less than 4 days, the queue's retention/],
     ['a size name that is a token', { sizes: [{ name: Lazy.string({ produce: () => 'thumbnail' }), width: 100 }] }, /sizes\[0\]\.name: ".*" must be 1 to 64 letters/],
   ])('refuses %s', (_name, props, message) => {
     expectInvalid(props, message);
