@@ -57,7 +57,7 @@ export interface ImageResizePipelineProps {
    * is refused; room is kept for the longest bucket name and topic ARN they could get at deploy. 33 sizes with
    * 64-character names and a width each fit.
    *
-   * @default - `thumbnail` 150x150 cover, `medium` 800 wide, `large` 1600 wide
+   * @default ImageResizePipeline.DEFAULT_SIZES: `thumbnail` 150x150 cover, `medium` 800 wide, `large` 1600 wide
    */
   readonly sizes?: ImageSize[];
 
@@ -335,6 +335,14 @@ export interface ImageResizePipelineProps {
  * to each size.
  */
 export class ImageResizePipeline extends Construct {
+  /**
+   * The sizes a pipeline makes when `sizes` is not given: a 150x150 `thumbnail` (cover), an 800-wide `medium` and a
+   * 1600-wide `large`. Add to them rather than restate them, in any language: e.g. in Python
+   * `sizes=[*ImageResizePipeline.DEFAULT_SIZES, ImageSize(name="xl", width=3200)]`. A copy: changing it changes no
+   * pipeline's defaults.
+   */
+  public static readonly DEFAULT_SIZES: ImageSize[] = DEFAULT_SIZES.map((size) => ({ ...size }));
+
   /** Where originals arrive. */
   public readonly uploadBucket: s3.IBucket;
   /** Where every size of every original is written, at `{size name}/{original key}`. */

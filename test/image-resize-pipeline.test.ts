@@ -107,6 +107,20 @@ describe('defaults', () => {
     expect(env).toMatchObject({ OUTPUT_FORMAT: 'jpeg', QUALITY: '80', LINK_EXPIRY_SECONDS: '21600', MAX_INPUT_PIXELS: '50000000', ANIMATION: 'first-frame' });
   });
 
+  test('DEFAULT_SIZES extends into a list of sizes, and changing it changes no pipeline\'s defaults', () => {
+    const sizeNames = (props: ImageResizePipelineProps) =>
+      JSON.parse(resizeFunctionEnv(synth(props).template).SIZES).map((size: { name: string }) => size.name);
+    expect(sizeNames({ sizes: [...ImageResizePipeline.DEFAULT_SIZES, { name: 'xl', width: 3200 }] }))
+      .toEqual(['thumbnail', 'medium', 'large', 'xl']);
+
+    ImageResizePipeline.DEFAULT_SIZES.push({ name: 'xl', width: 3200 });
+    try {
+      expect(sizeNames({})).toEqual(['thumbnail', 'medium', 'large']);
+    } finally {
+      ImageResizePipeline.DEFAULT_SIZES.pop();
+    }
+  });
+
   test('the function limits glibc to two malloc arenas and keeps freed image buffers of up to 32 MiB for the next image', () => {
     expect(resizeFunctionEnv(template)).toMatchObject({
       MALLOC_ARENA_MAX: '2',

@@ -28,7 +28,7 @@ test("the wheel embeds this build's npm tarball with the handler bundle and both
 test.each([
   ['the aws-cdk-lib it is built with', cdkVersion(), 'python'],
   ['the newest aws-cdk-lib', NEWEST_CDK_VERSION.pypi, 'python-newest-cdk'],
-])('a Python app with %s (%s) installs aws-cdk-lib and the wheel with pip and synthesizes the pipeline',
+])('a Python app with %s (%s) installs aws-cdk-lib and the wheel with pip, synthesizes the pipeline and reads the default sizes',
   (_, version, workDirName) => {
     const { dir, cdkOut } = prepareWorkDir('python', workDirName);
     const pinned = `aws-cdk-lib==${cdkVersion()}\n`;
@@ -48,4 +48,13 @@ test.each([
     run(path.join(venv, 'bin', 'python'), ['app.py'], { cwd: dir, env: { CDK_OUTDIR: cdkOut } });
 
     expectPipelineAssembly(cdkOut);
+    // The defaults reach Python through the jsii runtime, as a list of ImageSize a Python app can extend.
+    const defaults = run(path.join(venv, 'bin', 'python'), ['-c', [
+      'import json',
+      'from cdk_image_resize_pipeline import ImageResizePipeline',
+      'print(json.dumps([[s.name, s.width, s.height, s.fit and s.fit.name] for s in ImageResizePipeline.DEFAULT_SIZES]))',
+    ].join('\n')], { cwd: dir });
+    expect(JSON.parse(defaults.trim().split('\n').pop()!)).toEqual([
+      ['thumbnail', 150, 150, 'COVER'], ['medium', 800, null, null], ['large', 1600, null, null],
+    ]);
   });
