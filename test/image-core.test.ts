@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
 import sharp from 'sharp';
-import { Fit, SizeSpec } from '../src/handler/config';
+import { Fit, FITS, SizeSpec } from '../src/handler/config';
 import { decodesHeic, PROBE_HEIC } from '../src/handler/heic-support';
 import { ImageRejectedError, RejectReason, resizeImage, ResizeOptions } from '../src/handler/image-core';
 import { hasHeicBrand, MAX_FTYP_BYTES } from '../src/handler/image-inspection';
@@ -136,10 +136,9 @@ describe('fits and sizes', () => {
   test('each fit gives the box sharp gives it', async () => {
     // GIVEN
     const input = await solid(400, 300, [240, 120, 0]).png().toBuffer();
-    const fits: Fit[] = ['cover', 'contain', 'fill', 'inside', 'outside'];
 
     // WHEN
-    const result = await resizeImage(input, { ...OPTIONS, sizes: fits.map(box) });
+    const result = await resizeImage(input, { ...OPTIONS, sizes: FITS.map(box) });
 
     // THEN
     expect(result.outputs.map(({ name, width, height }) => [name, width, height])).toEqual([
@@ -171,7 +170,7 @@ describe('fits and sizes', () => {
   test('no fit enlarges an image smaller than its box', async () => {
     // GIVEN
     const input = await solid(120, 80, [0, 200, 0]).png().toBuffer();
-    const sizes = [...(['cover', 'contain', 'fill', 'inside', 'outside'] as Fit[]).map(box), { name: 'wide', width: 1600, fit: 'inside' as Fit }];
+    const sizes = [...FITS.map(box), { name: 'wide', width: 1600, fit: 'inside' as Fit }];
 
     // WHEN
     const result = await resizeImage(input, { ...OPTIONS, sizes });

@@ -1,8 +1,6 @@
 import sharp from 'sharp';
-import { Fit, SizeSpec } from '../src/handler/config';
+import { FITS, SizeSpec } from '../src/handler/config';
 import { planSize, ShrinkOnLoad } from '../src/handler/resize-geometry';
-
-const FITS: Fit[] = ['cover', 'contain', 'fill', 'inside', 'outside'];
 
 /** Park and Miller's minimal standard generator, seeded, so a failure names a case that reproduces. */
 function random(seed: number): (max: number) => number {

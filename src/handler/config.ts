@@ -4,8 +4,8 @@
  * Nothing here may import AWS or sharp: the construct's jsii build includes this file.
  */
 
-export type Fit = 'cover' | 'contain' | 'fill' | 'inside' | 'outside';
-const FITS: readonly Fit[] = ['cover', 'contain', 'fill', 'inside', 'outside'];
+export const FITS = ['cover', 'contain', 'fill', 'inside', 'outside'] as const;
+export type Fit = typeof FITS[number];
 export type OutputFormatName = 'jpeg' | 'webp' | 'avif' | 'same-as-input';
 export type AnimationName = 'first-frame' | 'keep';
 

@@ -10,6 +10,8 @@ export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
 
 export interface Encoding {
   readonly format: OutputFormat;
+  /** As people write it, for messages. */
+  readonly name: string;
   readonly extension: string;
   readonly contentType: string;
   /** JPEG has no alpha channel: transparent areas become white, as they look on most web pages. */
@@ -26,11 +28,11 @@ export interface Encoding {
  * such check; a 1 x 20,000,000 PNG was written.
  */
 const ENCODINGS: Record<OutputFormat, Encoding> = {
-  jpeg: { format: 'jpeg', extension: 'jpg', contentType: 'image/jpeg', flattenOnto: '#ffffff', maxSide: 65_500 },
-  png: { format: 'png', extension: 'png', contentType: 'image/png' },
-  webp: { format: 'webp', extension: 'webp', contentType: 'image/webp', maxSide: 16_383 },
-  avif: { format: 'avif', extension: 'avif', contentType: 'image/avif', maxSide: 16_384 },
-  gif: { format: 'gif', extension: 'gif', contentType: 'image/gif', maxSide: 65_535 },
+  jpeg: { format: 'jpeg', name: 'JPEG', extension: 'jpg', contentType: 'image/jpeg', flattenOnto: '#ffffff', maxSide: 65_500 },
+  png: { format: 'png', name: 'PNG', extension: 'png', contentType: 'image/png' },
+  webp: { format: 'webp', name: 'WebP', extension: 'webp', contentType: 'image/webp', maxSide: 16_383 },
+  avif: { format: 'avif', name: 'AVIF', extension: 'avif', contentType: 'image/avif', maxSide: 16_384 },
+  gif: { format: 'gif', name: 'GIF', extension: 'gif', contentType: 'image/gif', maxSide: 65_535 },
 };
 
 /**
@@ -79,10 +81,9 @@ export function refuseOversizeOutputs(encoding: Encoding, outputs: readonly Plan
     return;
   }
   const side = over.height > limit ? 'tall' : 'wide';
-  const format = encoding.format === 'jpeg' ? 'JPEG' : encoding.format === 'webp' ? 'WebP' : encoding.format.toUpperCase();
   const limitText = limit.toLocaleString('en-US');
   throw new ImageRejectedError('too-large-for-format',
-    `Its "${over.name}" copy would be ${over.width} x ${over.height} pixels, but a ${format} image can be at most `
+    `Its "${over.name}" copy would be ${over.width} x ${over.height} pixels, but a ${encoding.name} image can be at most `
     + `${limitText} pixels ${side}. Upload the picture at most ${limitText} pixels wide and tall (scale it down or `
     + 'crop it).');
 }
