@@ -62,6 +62,7 @@ test.each(['gif', 'webp'] as const)('an animated %s keeps every frame in every s
 
   // THEN
   expect(result.input).toEqual({ format, width: 300, height: 200 });
+  expect(result.outputs).toHaveLength(SIZES.length);
   for (const [index, output] of result.outputs.entries()) {
     const [width, height] = await stillDimensions(300, 200, SIZES[index]);
     expect(output).toMatchObject({ name: SIZES[index].name, width, height, format, extension: format, contentType: `image/${format}` });
