@@ -58,13 +58,17 @@ describe('faults between the function and the emulator', () => {
     await proxy?.stop();
   });
 
-  const CASES: Array<[string, (h: Harness, key: string) => (r: AwsRequest) => boolean, Fault]> = [
-    ['S3 GetObject answering 500 InternalError', readingOriginal, FAULTS.s3InternalError],
-    ['S3 GetObject answering 503 SlowDown', readingOriginal, FAULTS.s3SlowDown],
-    ['S3 GetObject dropping the connection', readingOriginal, FAULTS.connectionReset],
-    ['S3 PutObject answering 503 SlowDown', writingCopy, FAULTS.s3SlowDown],
-    ['SNS Publish answering 400 Throttling', publishing, FAULTS.snsThrottling],
-    ['SNS Publish answering 500 InternalError', publishing, FAULTS.snsInternalError],
+  /**
+   * The last column is the copies a failed attempt leaves: none when the original cannot be read or no copy can
+   * be written (the writes all settle before the attempt fails), every size when only the notification fails.
+   */
+  const CASES: Array<[string, (h: Harness, key: string) => (r: AwsRequest) => boolean, Fault, 'none' | 'every size']> = [
+    ['S3 GetObject answering 500 InternalError', readingOriginal, FAULTS.s3InternalError, 'none'],
+    ['S3 GetObject answering 503 SlowDown', readingOriginal, FAULTS.s3SlowDown, 'none'],
+    ['S3 GetObject dropping the connection', readingOriginal, FAULTS.connectionReset, 'none'],
+    ['S3 PutObject answering 503 SlowDown', writingCopy, FAULTS.s3SlowDown, 'none'],
+    ['SNS Publish answering 400 Throttling', publishing, FAULTS.snsThrottling, 'every size'],
+    ['SNS Publish answering 500 InternalError', publishing, FAULTS.snsInternalError, 'every size'],
   ];
 
   async function copiesBytes(key: string): Promise<Map<string, Buffer>> {
@@ -74,7 +78,7 @@ describe('faults between the function and the emulator', () => {
 
   const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
-  describe.each(CASES)('%s', (name, matching, fault) => {
+  describe.each(CASES)('%s', (name, matching, fault, copiesLeft) => {
     afterEach(() => {
       proxy.clear();
     });
@@ -112,6 +116,7 @@ describe('faults between the function and the emulator', () => {
       expect(harness.failuresFor(key)).toBe(1);
       const final = await copiesBytes(key);
       expect([...final.keys()].sort()).toEqual(harness.sizes.map((size) => resizedKey(size.name, key, 'jpg')).sort());
+      expect(afterFailure.size).toBe(copiesLeft === 'none' ? 0 : harness.sizes.length);
       for (const [copy, bytes] of afterFailure) {
         expect(final.get(copy)?.equals(bytes)).toBe(true);
       }
