@@ -12,12 +12,12 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
 import { AwsRequest, Fault, FAULTS, FaultProxy } from '../local/fault-proxy';
 import { eventually, queueDepth, queueDepths, uploadThroughApi } from '../local/pipeline-probes';
+import { corpusPhoto } from './support/corpus';
 import { eventKeys, Harness, startHarness } from './support/pipeline-harness';
 import { resizedKey } from '../src/handler/keys';
 
 const PROJECT_ROOT = path.join(__dirname, '..');
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
-const CORPUS = path.join(PROJECT_ROOT, '..', 'shared', 'corpus');
 const OUTCOME_WITHIN_MS = 45_000;
 /**
  * How soon a message left on the queue comes back here (instead of the queue's 6 minutes): longer than an
@@ -232,7 +232,7 @@ describe('faults in the middle of slow work', () => {
 
   test('a worker killed in the middle of a batch loses nothing: the batch comes back and every upload is resized', async () => {
     // GIVEN five large photographs waiting to be taken in one batch
-    const photo = readFileSync(path.join(CORPUS, 'Elephants_3840x2160.jpg'));
+    const photo = readFileSync(corpusPhoto('Elephants_3840x2160.jpg'));
     const keys = [1, 2, 3, 4, 5].map((i) => `killed/elephants-${i}.jpg`);
     const { pipeline } = harness;
     await pipeline.disableEventSource();

@@ -12,6 +12,7 @@ import { checkResized } from '../local/output-check';
 import { eventually, listKeys, queueDepth, uploadThroughApi } from '../local/pipeline-probes';
 import { MAX_KEY_BYTES, s3LimitRules } from '../local/s3-limits';
 import { OutputFormat } from '../src';
+import { corpusPhoto } from './support/corpus';
 import { Harness, Outcome, startHarness } from './support/pipeline-harness';
 import {
   animated, bmp, halfTransparent, heicHeader, jpegWithDamagedHeader, maxChannelDifference, noise, pixelAt, pngClaiming,
@@ -21,9 +22,8 @@ import { ENV } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
 
 const SAMPLES = path.join(__dirname, '..', 'samples');
-const CORPUS = path.join(__dirname, '..', '..', 'shared', 'corpus');
 /** 5640 x 3172, 16 MB: over API Gateway's 10 MB, so it goes straight to the bucket as POST /upload-url would put it. */
-const LARGEST_PHOTO = path.join(CORPUS, 'Elephants_5640x3172.jpg');
+const LARGEST_PHOTO = corpusPhoto('Elephants_5640x3172.jpg');
 const OUTCOME_WITHIN_MS = 45_000;
 
 function sample(name: string): Buffer {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
-import * as path from 'path';
 import { gzipSync } from 'zlib';
 import sharp from 'sharp';
+import { CorpusPhoto, corpusPhoto } from './support/corpus';
 import { Fit, FITS, SizeSpec } from '../src/handler/config';
 import { decodesHeic, PROBE_HEIC } from '../src/handler/heic-support';
 import { ImageRejectedError, RejectReason, resizeImage, ResizeOptions } from '../src/handler/image-core';
@@ -10,8 +10,6 @@ import { DEFAULT_SIZES, ImageFit } from '../src/image-size';
 import {
   noise, ORIENTATION_HEIGHT, ORIENTATION_WIDTH, pixelAt, pngClaiming, quadrantsOf, Rgb, solid, storedWithOrientation, unreadableImages,
 } from './support/test-images';
-
-const CORPUS = path.join(__dirname, '..', '..', 'shared', 'corpus');
 
 const SIZES: SizeSpec[] = DEFAULT_SIZES.map((size) => ({
   name: size.name,
@@ -22,8 +20,8 @@ const SIZES: SizeSpec[] = DEFAULT_SIZES.map((size) => ({
 
 const OPTIONS: ResizeOptions = { sizes: SIZES, format: 'jpeg', quality: 80, maxInputPixels: 40_000_000 };
 
-function corpus(name: string): Buffer {
-  return readFileSync(path.join(CORPUS, name));
+function corpus(name: CorpusPhoto): Buffer {
+  return readFileSync(corpusPhoto(name));
 }
 
 async function decoded(data: Buffer) {
@@ -66,7 +64,7 @@ async function expectRejected(input: Buffer, reason: RejectReason, message: RegE
 }
 
 describe('corpus photographs', () => {
-  test.each(['Dune.jpg', 'goldfish.png', 'adwaita-l.webp'])(
+  test.each<CorpusPhoto>(['Dune.jpg', 'goldfish.png', 'adwaita-l.webp'])(
     '%s: each default size has its box, the original aspect ratio and no more pixels than the original', async (name) => {
       // GIVEN
       const input = corpus(name);
@@ -107,7 +105,7 @@ describe('corpus photographs', () => {
      */
     const MAX_MEAN_ABSOLUTE_DIFFERENCE = 6;
 
-    for (const name of ['Dune.jpg', 'Elephants_3840x2160.jpg', 'goldfish.png', 'adwaita-l.webp']) {
+    for (const name of ['Dune.jpg', 'Elephants_3840x2160.jpg', 'goldfish.png', 'adwaita-l.webp'] as const) {
       const input = corpus(name);
 
       // WHEN

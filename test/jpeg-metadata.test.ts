@@ -1,9 +1,9 @@
 import { readFileSync } from 'fs';
-import * as path from 'path';
 import sharp from 'sharp';
 import { resizeImage, ResizeOptions } from '../src/handler/image-core';
 import { withoutUnusedJpegMetadata } from '../src/handler/jpeg-metadata';
 import { DEFAULT_SIZES, ImageFit } from '../src/image-size';
+import { corpusPhoto } from './support/corpus';
 import { noise, quadrantsOf, storedWithOrientation } from './support/test-images';
 
 const OPTIONS: ResizeOptions = {
@@ -115,7 +115,7 @@ describe('withoutUnusedJpegMetadata', () => {
 
   test('a real Photoshop export from the corpus loses its 7 MB of XMP and none of its pixels', async () => {
     // GIVEN
-    const rhythm = readFileSync(path.join(__dirname, '..', '..', 'shared', 'corpus', 'rhythm.jpg'));
+    const rhythm = readFileSync(corpusPhoto('rhythm.jpg'));
 
     // WHEN
     const slim = withoutUnusedJpegMetadata(rhythm);

@@ -1,12 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { corpusPhoto } from './support/corpus';
 import { NotificationTopic, UploadBucket, createBucket, sns, sqsEvent } from './support/moto-aws';
 import { lambdaContext, loadHandler } from './support/resize-handler';
-
-const CORPUS = path.join(__dirname, '..', '..', 'shared', 'corpus');
 
 interface Delivery {
   readonly headers: http.IncomingHttpHeaders;
@@ -73,7 +71,7 @@ test('an http subscriber receives the JSON document in the SNS envelope, for a r
   const topic = await NotificationTopic.create();
   await sns.send(new SubscribeCommand({ TopicArn: topic.arn, Protocol: 'http', Endpoint: subscriber.url }));
   const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
-  await upload.upload('LadyBird.jpg', await fs.readFile(path.join(CORPUS, 'LadyBird.jpg')));
+  await upload.upload('LadyBird.jpg', await fs.readFile(corpusPhoto('LadyBird.jpg')));
   const [photo] = await upload.uploadNotifications(1);
   await upload.upload('broken.jpg', 'not an image');
   const [broken] = await upload.notifications(1);
@@ -123,7 +121,7 @@ test('a subscription filtered on its uploader receives only that uploader\'s not
     Attributes: { FilterPolicy: JSON.stringify({ uploader: [alice] }) },
   }));
   const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
-  const photo = await fs.readFile(path.join(CORPUS, 'LadyBird.jpg'));
+  const photo = await fs.readFile(corpusPhoto('LadyBird.jpg'));
   await upload.upload('bob.jpg', photo, { uploader: 'arn:aws:sts::123456789012:assumed-role/uploader/bob' });
   await upload.upload('alice.jpg', photo, { uploader: alice });
   const records = await upload.uploadNotifications(2);

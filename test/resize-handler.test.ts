@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import sharp from 'sharp';
+import { corpusPhoto } from './support/corpus';
 import {
   NotificationTopic,
   UploadBucket,
@@ -14,8 +14,6 @@ import { SIZES, lambdaContext, loadHandler } from './support/resize-handler';
 import type { SizeSpec } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
 import { FailedDocument, NotificationDocument, ResizedDocument, UnlinkedResizedDocument } from '../src/handler/notification';
-
-const CORPUS = path.join(__dirname, '..', '..', 'shared', 'corpus');
 
 let upload: UploadBucket;
 let resizedBucket: string;
@@ -46,7 +44,7 @@ function generatedImage(format: 'jpeg' | 'png', width = 400, height = 300): Prom
 }
 
 function ladybird(): Promise<Buffer> {
-  return fs.readFile(path.join(CORPUS, 'LadyBird.jpg'));
+  return fs.readFile(corpusPhoto('LadyBird.jpg'));
 }
 
 function copiesOf(originalKey: string, extension: string): string[] {

@@ -5,14 +5,19 @@
  * The run also gets a temporary directory of its own, which global-teardown removes. Every `new App()` without an
  * `outdir` synthesizes into a fresh directory under the system's temporary directory and CDK never removes it;
  * with the sharp layers staged into each one, a whole run would otherwise leave several gigabytes behind.
+ *
+ * The reference photographs some tests read are checked for first, before moto starts: a checkout without them
+ * stops here, with one message naming what is missing.
  */
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { MOTO_HANDLE, RUN_TMPDIR_HANDLE } from './moto-handle';
 import { startMoto } from '../../local/moto';
+import { checkCorpus } from '../support/corpus';
 
 export default async function globalSetup(): Promise<void> {
+  checkCorpus();
   const moto = await startMoto();
   (globalThis as Record<symbol, unknown>)[MOTO_HANDLE] = moto;
   const runTmpdir = mkdtempSync(path.join(tmpdir(), 'image-resize-pipeline-jest-'));
