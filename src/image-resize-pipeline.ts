@@ -173,7 +173,7 @@ export interface ImageResizePipelineProps {
 
   /**
    * What happens to the buckets, queues, topic and logs, and to the KMS key the pipeline creates for
-   * `PipelineEncryption.KMS`, when the stack is deleted. With DESTROY the key is scheduled for deletion, and KMS
+   * `PipelineEncryption.KMS` and the alias the buckets name a key of the stack by, when the stack is deleted. With DESTROY the key is scheduled for deletion, and KMS
    * deletes it after its waiting period. RemovalPolicy.SNAPSHOT is refused: none of them can be snapshotted, so
    * CloudFormation would reject the template.
    *
@@ -400,7 +400,7 @@ export class ImageResizePipeline extends Construct {
     const imageBucket: s3.BucketProps = {
       ...privateBucket,
       // Server access logs can only be delivered to an S3-managed bucket, so only the image buckets use the key.
-      ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKey(key), bucketKeyEnabled: true } : {}),
+      ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKey(key, settings.removalPolicy), bucketKeyEnabled: true } : {}),
       versioned: props.versioned ?? false,
     };
     this.uploadBucket = props.uploadBucket ?? this.logAccess(new s3.Bucket(this, 'UploadBucket', imageBucket), 'upload/');
@@ -535,15 +535,17 @@ export class ImageResizePipeline extends Construct {
    * following destination configurations"), and a bucket that referred to the key itself would close a dependency
    * cycle. No other key's policy names the bucket (an imported key's policy is left alone, and a key of another
    * stack gets `QueueWithKeyInOtherStack`'s statement instead), so the buckets name such a key directly: an alias
-   * must be in its key's account and region, which an imported key need not be.
+   * must be in its key's account and region, which an imported key need not be. The alias is kept or deleted with the
+   * buckets, which would otherwise be kept naming an alias that no longer exists.
    */
-  private bucketKey(key: kms.IKey): kms.IKey {
+  private bucketKey(key: kms.IKey, removalPolicy: RemovalPolicy): kms.IKey {
     if (!Resource.isOwnedResource(key) || Stack.of(key) !== Stack.of(this)) {
       return key;
     }
     return new kms.Alias(this, 'KeyAlias', {
       aliasName: `alias/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
       targetKey: key,
+      removalPolicy,
     });
   }
 

@@ -483,6 +483,16 @@ describe('encryption', () => {
     template.hasResourceProperties('AWS::KMS::Alias', { TargetKeyId: keyRef, AliasName: Match.stringLikeRegexp('^alias/') });
   });
 
+  test.each<[string, Partial<ImageResizePipelineProps>, string]>([
+    ['the default', {}, 'Retain'],
+    ['DESTROY', { removalPolicy: RemovalPolicy.DESTROY }, 'Delete'],
+  ])('KMS: with %s removal policy the key and the alias the buckets name it by are kept or deleted together, so a kept bucket never names a deleted alias', (_name, props, deletionPolicy) => {
+    const { template } = synth({ encryption: PipelineEncryption.KMS, ...props });
+    template.allResources('AWS::KMS::Key', { DeletionPolicy: deletionPolicy, UpdateReplacePolicy: deletionPolicy });
+    template.resourceCountIs('AWS::KMS::Alias', 1);
+    template.allResources('AWS::KMS::Alias', { DeletionPolicy: deletionPolicy, UpdateReplacePolicy: deletionPolicy });
+  });
+
   test('KMS: the key policy lets S3 notify the encrypted queue, for the upload bucket (the queue policy, not the key, admits that bucket alone)', () => {
     synth({ encryption: PipelineEncryption.KMS }).template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
