@@ -198,9 +198,10 @@ export interface ImageResizePipelineProps {
   readonly versioned?: boolean;
 
   /**
-   * Receive uploads in a bucket you already have instead of a new one. The pipeline adds ObjectCreated and
-   * ObjectRemoved notifications to it and reads from it; it does not change its other settings. Removals are
-   * followed too: deleting an object from the bucket deletes its resized copies.
+   * Receive uploads in a bucket you already have instead of a new one. The pipeline adds ObjectCreated,
+   * ObjectRemoved and LifecycleExpiration notifications to it and reads from it; it does not change its other
+   * settings. Removals are followed too: deleting an object from the bucket, or a lifecycle rule expiring it,
+   * deletes its resized copies.
    *
    * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
    * `Bucket.fromBucketAttributes`): the roles that write uploads and the resize function are granted the key the
@@ -424,12 +425,14 @@ export class ImageResizePipeline extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
       removalPolicy: settings.removalPolicy,
     });
-    // Removals too: the function keeps the resized copies in step with the originals, deletes included.
+    // Removals too: the function keeps the resized copies in step with the originals, deletes included. An object a
+    // lifecycle rule expires sends a LifecycleExpiration event, which ObjectRemoved does not cover.
     const destination = key && Stack.of(key) !== Stack.of(this)
       ? new QueueWithKeyInOtherStack(this.queue, key)
       : new s3n.SqsDestination(this.queue);
-    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination);
-    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_REMOVED, destination);
+    for (const event of [s3.EventType.OBJECT_CREATED, s3.EventType.OBJECT_REMOVED, s3.EventType.LIFECYCLE_EXPIRATION]) {
+      this.uploadBucket.addEventNotification(event, destination);
+    }
     acknowledgeNotificationsHandler(this.uploadBucket);
 
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Resized images', enforceSSL: true, masterKey: key });

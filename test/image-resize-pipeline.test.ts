@@ -67,12 +67,13 @@ describe('defaults', () => {
     });
   });
 
-  test('uploads and removals notify the queue, which keeps them 4 days and has a dead-letter queue after three receives', () => {
+  test('uploads, removals and lifecycle expirations notify the queue, which keeps them 4 days and has a dead-letter queue after three receives', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
         QueueConfigurations: [
           { Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
           { Events: ['s3:ObjectRemoved:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
+          { Events: ['s3:LifecycleExpiration:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
         ],
       },
     });
@@ -314,7 +315,13 @@ describe('props', () => {
     template.resourceCountIs('AWS::S3::Bucket', 2);
     template.resourcePropertiesCountIs('AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'upload/' } }, 0);
     expect(pipeline.uploadBucket.bucketName).toBe('my-photos');
-    template.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'my-photos', Managed: false });
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: 'my-photos',
+      Managed: false,
+      NotificationConfiguration: {
+        QueueConfigurations: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:LifecycleExpiration:*'].map((event) => Match.objectLike({ Events: [event] })),
+      },
+    });
   });
 
   describe('buckets of another stack of the app', () => {
@@ -596,6 +603,7 @@ describe('encryption', () => {
           QueueConfigurations: [
             { Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
             { Events: ['s3:ObjectRemoved:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
+            { Events: ['s3:LifecycleExpiration:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
           ],
         },
       },
