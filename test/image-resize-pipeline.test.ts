@@ -356,6 +356,44 @@ describe('props', () => {
     });
   });
 
+  describe('the access-log bucket is made only for an image bucket the pipeline creates', () => {
+    test.each<[string, (stack: Stack) => Partial<ImageResizePipelineProps>, string]>([
+      ['an existing upload bucket', (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', 'my-photos') }), 'resized/'],
+      ['an existing resized bucket', (stack) => ({ resizedBucket: s3.Bucket.fromBucketName(stack, 'Thumbs', 'my-thumbnails') }), 'upload/'],
+    ])('with %s the other bucket logs to a new one', (_name, configure, prefix) => {
+      const { stack, template, pipeline } = synth({}, configure);
+      expect(pipeline.serverAccessLogsBucket).toBeDefined();
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LoggingConfiguration: { DestinationBucketName: stack.resolve(pipeline.serverAccessLogsBucket!.bucketName), LogFilePrefix: prefix },
+      });
+    });
+
+    test.each<[string, (stack: Stack) => Partial<ImageResizePipelineProps>]>([
+      ['and none is given', () => ({})],
+      ['even when one is given', (stack) => ({ serverAccessLogsBucket: s3.Bucket.fromBucketName(stack, 'Logs', 'my-logs') })],
+    ])('with both image buckets passed in nothing logs, so there is none, %s', (_name, configure) => {
+      const { stack, template, pipeline } = synth({}, (scope) => ({
+        uploadBucket: s3.Bucket.fromBucketName(scope, 'Photos', 'my-photos'),
+        resizedBucket: s3.Bucket.fromBucketName(scope, 'Thumbs', 'my-thumbnails'),
+        ...configure(scope),
+      }));
+      template.resourceCountIs('AWS::S3::Bucket', 0);
+      template.resourceCountIs('AWS::S3::BucketPolicy', 0);
+      expect(pipeline.serverAccessLogsBucket).toBeUndefined();
+      Annotations.fromStack(stack).hasNoWarning('/Test/Images', Match.anyValue());
+    });
+
+    test('with both image buckets passed in and KMS, the key encrypts the queues and topic and gets no alias, which no bucket would name', () => {
+      const { template } = synth({ encryption: PipelineEncryption.KMS }, (scope) => ({
+        uploadBucket: s3.Bucket.fromBucketName(scope, 'Photos', 'my-photos'),
+        resizedBucket: s3.Bucket.fromBucketName(scope, 'Thumbs', 'my-thumbnails'),
+      }));
+      template.resourceCountIs('AWS::KMS::Key', 1);
+      template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() }, 2);
+      template.resourceCountIs('AWS::KMS::Alias', 0);
+    });
+  });
+
   describe('a server access log bucket you bring', () => {
     test('one defined in another stack of the app is refused: its policy and the logged buckets would refer to each other', () => {
       const app = new App();
