@@ -4,6 +4,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Animation, ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, OutputFormat, PipelineEncryption, SharpLayer } from '../src';
@@ -305,6 +306,26 @@ describe('props', () => {
     template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
   });
 
+  test.each<[string, Partial<ImageResizePipelineProps>, string]>([
+    ['the default', {}, 'Retain'],
+    ['DESTROY', { removalPolicy: RemovalPolicy.DESTROY }, 'Delete'],
+  ])('with %s removal policy both queues, the topic and every log group are kept or deleted with the buckets', (_name, props, deletionPolicy) => {
+    const { template } = synth(props);
+    for (const [type, count] of [['AWS::SQS::Queue', 2], ['AWS::SNS::Topic', 1], ['AWS::Logs::LogGroup', 3]] as const) {
+      template.resourceCountIs(type, count);
+      template.allResources(type, { DeletionPolicy: deletionPolicy, UpdateReplacePolicy: deletionPolicy });
+    }
+  });
+
+  test.each<[string, Partial<ImageResizePipelineProps>, number]>([
+    ['the default', {}, 30],
+    ['ONE_WEEK', { logRetention: logs.RetentionDays.ONE_WEEK }, 7],
+  ])('with %s log retention both functions\' logs and the API\'s access logs are kept that many days', (_name, props, days) => {
+    const { template } = synth(props);
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: days });
+  });
+
   test('versioned buckets', () => {
     const { template } = synth({ versioned: true });
     template.resourcePropertiesCountIs('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } }, 2);
@@ -397,8 +418,8 @@ describe('props', () => {
   describe('a server access log bucket you bring', () => {
     test('one defined in another stack of the app is refused: its policy and the logged buckets would refer to each other', () => {
       const app = new App();
-      const logs = new s3.Bucket(new Stack(app, 'Storage'), 'Logs');
-      expect(() => new ImageResizePipeline(new Stack(app, 'Test'), 'Images', { serverAccessLogsBucket: logs }))
+      const logsBucket = new s3.Bucket(new Stack(app, 'Storage'), 'Logs');
+      expect(() => new ImageResizePipeline(new Stack(app, 'Test'), 'Images', { serverAccessLogsBucket: logsBucket }))
         .toThrow(/serverAccessLogsBucket: is Storage\/Logs, a bucket of another stack: .* import it into the pipeline's stack with Bucket\.fromBucketAttributes or Bucket\.fromBucketName/);
     });
 
