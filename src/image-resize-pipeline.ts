@@ -173,9 +173,9 @@ export interface ImageResizePipelineProps {
 
   /**
    * What happens to the buckets, queues, topic and logs, and to the KMS key the pipeline creates for
-   * `PipelineEncryption.KMS` and the alias the buckets name a key of the stack by, when the stack is deleted. With DESTROY the key is scheduled for deletion, and KMS
-   * deletes it after its waiting period. RemovalPolicy.SNAPSHOT is refused: none of them can be snapshotted, so
-   * CloudFormation would reject the template.
+   * `PipelineEncryption.KMS` and the key alias its buckets name, when the stack is deleted. With DESTROY the key is
+   * scheduled for deletion, and KMS deletes it after its waiting period. RemovalPolicy.SNAPSHOT is refused: none of
+   * them can be snapshotted, so CloudFormation would reject the template.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -326,7 +326,7 @@ export interface ImageResizePipelineProps {
   readonly apiCloudWatchRole?: boolean;
 
   /**
-   * How long the function's logs and the API's access logs are kept.
+   * How long the logs of the resize and upload-url functions and the API's access logs are kept.
    *
    * @default logs.RetentionDays.ONE_MONTH
    */
