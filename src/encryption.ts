@@ -6,8 +6,9 @@ export enum PipelineEncryption {
    */
   S3_MANAGED = 's3-managed',
   /**
-   * One customer-managed KMS key for the buckets, both queues and the topic: key policy and CloudTrail under
-   * your control, at KMS's request prices (S3 Bucket Keys keep those low).
+   * One customer-managed KMS key for the upload and resized buckets the pipeline creates, both queues and the topic:
+   * key policy and CloudTrail under your control, at KMS's request prices (S3 Bucket Keys keep those low). The
+   * access-log bucket stays on S3-managed keys, the only encryption S3 delivers server access logs to.
    */
   KMS = 'kms',
 }

@@ -173,9 +173,9 @@ export interface ImageResizePipelineProps {
 
   /**
    * What happens to the buckets, queues, topic and logs, and to the KMS key the pipeline creates for
-   * `PipelineEncryption.KMS`, when the stack is deleted. With DESTROY the key is scheduled for deletion, and KMS
-   * deletes it after its waiting period. RemovalPolicy.SNAPSHOT is refused: none of them can be snapshotted, so
-   * CloudFormation would reject the template.
+   * `PipelineEncryption.KMS` and the key alias its buckets name, when the stack is deleted. With DESTROY the key is
+   * scheduled for deletion, and KMS deletes it after its waiting period. RemovalPolicy.SNAPSHOT is refused: none of
+   * them can be snapshotted, so CloudFormation would reject the template.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -198,9 +198,10 @@ export interface ImageResizePipelineProps {
   readonly versioned?: boolean;
 
   /**
-   * Receive uploads in a bucket you already have instead of a new one. The pipeline adds ObjectCreated and
-   * ObjectRemoved notifications to it and reads from it; it does not change its other settings. Removals are
-   * followed too: deleting an object from the bucket deletes its resized copies.
+   * Receive uploads in a bucket you already have instead of a new one. The pipeline adds ObjectCreated,
+   * ObjectRemoved and LifecycleExpiration notifications to it and reads from it; it does not change its other
+   * settings. Removals are followed too: deleting an object from the bucket, or a lifecycle rule expiring it,
+   * deletes its resized copies.
    *
    * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
    * `Bucket.fromBucketAttributes`): the roles that write uploads and the resize function are granted the key the
@@ -249,7 +250,10 @@ export interface ImageResizePipelineProps {
    * in another stack of the app is refused, since its policy would refer to the pipeline's buckets, whose logging
    * settings refer to it, a dependency cycle; import it into the pipeline's stack instead.
    *
-   * @default - a new private bucket that keeps them for 90 days
+   * With both `uploadBucket` and `resizedBucket` passed in there are no such buckets, and this is not used.
+   *
+   * @default - a new private bucket that keeps them for 90 days, made only when the pipeline creates the upload or
+   * resized bucket
    */
   readonly serverAccessLogsBucket?: s3.IBucket;
 
@@ -322,7 +326,7 @@ export interface ImageResizePipelineProps {
   readonly apiCloudWatchRole?: boolean;
 
   /**
-   * How long the function's logs and the API's access logs are kept.
+   * How long the logs of the resize and upload-url functions and the API's access logs are kept.
    *
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -363,8 +367,11 @@ export class ImageResizePipeline extends Construct {
   public readonly sharpLayer: lambda.ILayerVersion;
   /** The customer-managed key, with PipelineEncryption.KMS. */
   public readonly encryptionKey?: kms.IKey;
-  /** Where the buckets' server access logs go. */
-  public readonly serverAccessLogsBucket: s3.IBucket;
+  /**
+   * Where the server access logs of the buckets the pipeline creates go. Undefined when it creates neither, with both
+   * `uploadBucket` and `resizedBucket` passed in: then no bucket is made for them, and one you pass is not used.
+   */
+  public readonly serverAccessLogsBucket?: s3.IBucket;
   /** The alarms made for `alarms`, or none without it. */
   public readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -396,15 +403,24 @@ export class ImageResizePipeline extends Construct {
       removalPolicy: settings.removalPolicy,
       autoDeleteObjects: props.autoDeleteObjects ?? false,
     };
-    this.serverAccessLogsBucket = props.serverAccessLogsBucket ?? this.createAccessLogsBucket(privateBucket);
-    const imageBucket: s3.BucketProps = {
-      ...privateBucket,
-      // Server access logs can only be delivered to an S3-managed bucket, so only the image buckets use the key.
-      ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKey(key), bucketKeyEnabled: true } : {}),
-      versioned: props.versioned ?? false,
+    // The access-log bucket and the key's alias are made with the first image bucket the pipeline creates: with both
+    // passed in, nothing would log to the one or name the other.
+    let imageBuckets: { props: s3.BucketProps; accessLogs: s3.IBucket } | undefined;
+    const createImageBucket = (bucketId: string, logPrefix: string) => {
+      imageBuckets ??= {
+        props: {
+          ...privateBucket,
+          // Server access logs can only be delivered to an S3-managed bucket, so only the image buckets use the key.
+          ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKey(key, settings.removalPolicy), bucketKeyEnabled: true } : {}),
+          versioned: props.versioned ?? false,
+        },
+        accessLogs: props.serverAccessLogsBucket ?? this.createAccessLogsBucket(privateBucket),
+      };
+      return this.logAccess(new s3.Bucket(this, bucketId, imageBuckets.props), logPrefix, imageBuckets.accessLogs);
     };
-    this.uploadBucket = props.uploadBucket ?? this.logAccess(new s3.Bucket(this, 'UploadBucket', imageBucket), 'upload/');
-    this.resizedBucket = props.resizedBucket ?? this.logAccess(new s3.Bucket(this, 'ResizedBucket', imageBucket), 'resized/');
+    this.uploadBucket = props.uploadBucket ?? createImageBucket('UploadBucket', 'upload/');
+    this.resizedBucket = props.resizedBucket ?? createImageBucket('ResizedBucket', 'resized/');
+    this.serverAccessLogsBucket = imageBuckets?.accessLogs;
 
     const queueEncryption: Partial<sqs.QueueProps> = key
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
@@ -424,12 +440,14 @@ export class ImageResizePipeline extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
       removalPolicy: settings.removalPolicy,
     });
-    // Removals too: the function keeps the resized copies in step with the originals, deletes included.
+    // Removals too: the function keeps the resized copies in step with the originals, deletes included. An object a
+    // lifecycle rule expires sends a LifecycleExpiration event, which ObjectRemoved does not cover.
     const destination = key && Stack.of(key) !== Stack.of(this)
       ? new QueueWithKeyInOtherStack(this.queue, key)
       : new s3n.SqsDestination(this.queue);
-    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination);
-    this.uploadBucket.addEventNotification(s3.EventType.OBJECT_REMOVED, destination);
+    for (const event of [s3.EventType.OBJECT_CREATED, s3.EventType.OBJECT_REMOVED, s3.EventType.LIFECYCLE_EXPIRATION]) {
+      this.uploadBucket.addEventNotification(event, destination);
+    }
     acknowledgeNotificationsHandler(this.uploadBucket);
 
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Resized images', enforceSSL: true, masterKey: key });
@@ -535,15 +553,17 @@ export class ImageResizePipeline extends Construct {
    * following destination configurations"), and a bucket that referred to the key itself would close a dependency
    * cycle. No other key's policy names the bucket (an imported key's policy is left alone, and a key of another
    * stack gets `QueueWithKeyInOtherStack`'s statement instead), so the buckets name such a key directly: an alias
-   * must be in its key's account and region, which an imported key need not be.
+   * must be in its key's account and region, which an imported key need not be. The alias is kept or deleted with the
+   * buckets, which would otherwise be kept naming an alias that no longer exists.
    */
-  private bucketKey(key: kms.IKey): kms.IKey {
+  private bucketKey(key: kms.IKey, removalPolicy: RemovalPolicy): kms.IKey {
     if (!Resource.isOwnedResource(key) || Stack.of(key) !== Stack.of(this)) {
       return key;
     }
     return new kms.Alias(this, 'KeyAlias', {
       aliasName: `alias/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
       targetKey: key,
+      removalPolicy,
     });
   }
 
@@ -586,22 +606,22 @@ export class ImageResizePipeline extends Construct {
    * `serverAccessLogsBucket`: that prop falls back to a legacy ACL unless the app sets a feature flag, and a
    * library must not depend on its user's flags.
    */
-  private logAccess(bucket: s3.Bucket, prefix: string): s3.Bucket {
+  private logAccess(bucket: s3.Bucket, prefix: string, accessLogs: s3.IBucket): s3.Bucket {
     (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
-      destinationBucketName: this.serverAccessLogsBucket.bucketName,
+      destinationBucketName: accessLogs.bucketName,
       logFilePrefix: prefix,
     };
     const stack = Stack.of(this);
     const delivery = new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
       actions: ['s3:PutObject'],
-      resources: [this.serverAccessLogsBucket.arnForObjects(`${prefix}*`)],
+      resources: [accessLogs.arnForObjects(`${prefix}*`)],
       conditions: {
         ArnLike: { 'aws:SourceArn': bucket.bucketArn },
         StringEquals: { 'aws:SourceAccount': stack.account },
       },
     });
-    if (!this.serverAccessLogsBucket.addToResourcePolicy(delivery).statementAdded) {
+    if (!accessLogs.addToResourcePolicy(delivery).statementAdded) {
       const statement = JSON.stringify(renderIntrinsics(stack.resolve(delivery.toStatementJson())));
       Annotations.of(this).addWarningV2('cdk-image-resize-pipeline:importedAccessLogsBucket',
         `serverAccessLogsBucket: an imported bucket's policy is not changed here, so S3 delivers no access logs of ${bucket.node.path} until you add this statement to it: ${statement} (<Id.Arn> is the ARN of the resource of this stack with that logical ID; <AWS::…> is this stack's own value). `

@@ -26,13 +26,15 @@ export interface ImageSize {
    */
   readonly name: string;
   /**
-   * Largest width in pixels. Images are never enlarged.
+   * Largest width in pixels, a whole number from 1 to 16383 (WebP's limit, the lowest of the output formats').
+   * Images are never enlarged.
    *
    * @default - no width limit; `height` alone decides
    */
   readonly width?: number;
   /**
-   * Largest height in pixels. Images are never enlarged.
+   * Largest height in pixels, a whole number from 1 to 16383 (WebP's limit, the lowest of the output formats').
+   * Images are never enlarged.
    *
    * @default - no height limit; `width` alone decides
    */

@@ -6,7 +6,8 @@ export const EXAMPLE_STACK_NAME = 'ImageResizePipelineExample';
 
 /**
  * The example the README, the integration test, the cdk-nag test and the local pipeline all use, so what runs
- * locally is what deploys. It tears down cleanly: a demo should not leave buckets behind.
+ * locally is what deploys. Its buckets and data go with it (DESTROY and autoDeleteObjects): a demo should not leave
+ * buckets behind. API Gateway's CloudWatch role and the account setting naming it stay, as the README's Cleanup says.
  */
 export class ExampleStack extends Stack {
   public readonly pipeline: ImageResizePipeline;

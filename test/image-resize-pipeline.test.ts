@@ -4,6 +4,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Animation, ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, OutputFormat, PipelineEncryption, SharpLayer } from '../src';
@@ -67,12 +68,13 @@ describe('defaults', () => {
     });
   });
 
-  test('uploads and removals notify the queue, which keeps them 4 days and has a dead-letter queue after three receives', () => {
+  test('uploads, removals and lifecycle expirations notify the queue, which keeps them 4 days and has a dead-letter queue after three receives', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
         QueueConfigurations: [
           { Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
           { Events: ['s3:ObjectRemoved:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
+          { Events: ['s3:LifecycleExpiration:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
         ],
       },
     });
@@ -304,6 +306,26 @@ describe('props', () => {
     template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
   });
 
+  test.each<[string, Partial<ImageResizePipelineProps>, string]>([
+    ['the default', {}, 'Retain'],
+    ['DESTROY', { removalPolicy: RemovalPolicy.DESTROY }, 'Delete'],
+  ])('with %s removal policy both queues, the topic and every log group are kept or deleted with the buckets', (_name, props, deletionPolicy) => {
+    const { template } = synth(props);
+    for (const [type, count] of [['AWS::SQS::Queue', 2], ['AWS::SNS::Topic', 1], ['AWS::Logs::LogGroup', 3]] as const) {
+      template.resourceCountIs(type, count);
+      template.allResources(type, { DeletionPolicy: deletionPolicy, UpdateReplacePolicy: deletionPolicy });
+    }
+  });
+
+  test.each<[string, Partial<ImageResizePipelineProps>, number]>([
+    ['the default', {}, 30],
+    ['ONE_WEEK', { logRetention: logs.RetentionDays.ONE_WEEK }, 7],
+  ])('with %s log retention both functions\' logs and the API\'s access logs are kept that many days', (_name, props, days) => {
+    const { template } = synth(props);
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: days });
+  });
+
   test('versioned buckets', () => {
     const { template } = synth({ versioned: true });
     template.resourcePropertiesCountIs('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } }, 2);
@@ -314,7 +336,13 @@ describe('props', () => {
     template.resourceCountIs('AWS::S3::Bucket', 2);
     template.resourcePropertiesCountIs('AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'upload/' } }, 0);
     expect(pipeline.uploadBucket.bucketName).toBe('my-photos');
-    template.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'my-photos', Managed: false });
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: 'my-photos',
+      Managed: false,
+      NotificationConfiguration: {
+        QueueConfigurations: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:LifecycleExpiration:*'].map((event) => Match.objectLike({ Events: [event] })),
+      },
+    });
   });
 
   describe('buckets of another stack of the app', () => {
@@ -349,11 +377,49 @@ describe('props', () => {
     });
   });
 
+  describe('the access-log bucket is made only for an image bucket the pipeline creates', () => {
+    test.each<[string, (stack: Stack) => Partial<ImageResizePipelineProps>, string]>([
+      ['an existing upload bucket', (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', 'my-photos') }), 'resized/'],
+      ['an existing resized bucket', (stack) => ({ resizedBucket: s3.Bucket.fromBucketName(stack, 'Thumbs', 'my-thumbnails') }), 'upload/'],
+    ])('with %s the other bucket logs to a new one', (_name, configure, prefix) => {
+      const { stack, template, pipeline } = synth({}, configure);
+      expect(pipeline.serverAccessLogsBucket).toBeDefined();
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LoggingConfiguration: { DestinationBucketName: stack.resolve(pipeline.serverAccessLogsBucket!.bucketName), LogFilePrefix: prefix },
+      });
+    });
+
+    test.each<[string, (stack: Stack) => Partial<ImageResizePipelineProps>]>([
+      ['and none is given', () => ({})],
+      ['even when one is given', (stack) => ({ serverAccessLogsBucket: s3.Bucket.fromBucketName(stack, 'Logs', 'my-logs') })],
+    ])('with both image buckets passed in nothing logs, so there is none, %s', (_name, configure) => {
+      const { stack, template, pipeline } = synth({}, (scope) => ({
+        uploadBucket: s3.Bucket.fromBucketName(scope, 'Photos', 'my-photos'),
+        resizedBucket: s3.Bucket.fromBucketName(scope, 'Thumbs', 'my-thumbnails'),
+        ...configure(scope),
+      }));
+      template.resourceCountIs('AWS::S3::Bucket', 0);
+      template.resourceCountIs('AWS::S3::BucketPolicy', 0);
+      expect(pipeline.serverAccessLogsBucket).toBeUndefined();
+      Annotations.fromStack(stack).hasNoWarning('/Test/Images', Match.anyValue());
+    });
+
+    test('with both image buckets passed in and KMS, the key encrypts the queues and topic and gets no alias, which no bucket would name', () => {
+      const { template } = synth({ encryption: PipelineEncryption.KMS }, (scope) => ({
+        uploadBucket: s3.Bucket.fromBucketName(scope, 'Photos', 'my-photos'),
+        resizedBucket: s3.Bucket.fromBucketName(scope, 'Thumbs', 'my-thumbnails'),
+      }));
+      template.resourceCountIs('AWS::KMS::Key', 1);
+      template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() }, 2);
+      template.resourceCountIs('AWS::KMS::Alias', 0);
+    });
+  });
+
   describe('a server access log bucket you bring', () => {
     test('one defined in another stack of the app is refused: its policy and the logged buckets would refer to each other', () => {
       const app = new App();
-      const logs = new s3.Bucket(new Stack(app, 'Storage'), 'Logs');
-      expect(() => new ImageResizePipeline(new Stack(app, 'Test'), 'Images', { serverAccessLogsBucket: logs }))
+      const logsBucket = new s3.Bucket(new Stack(app, 'Storage'), 'Logs');
+      expect(() => new ImageResizePipeline(new Stack(app, 'Test'), 'Images', { serverAccessLogsBucket: logsBucket }))
         .toThrow(/serverAccessLogsBucket: is Storage\/Logs, a bucket of another stack: .* import it into the pipeline's stack with Bucket\.fromBucketAttributes or Bucket\.fromBucketName/);
     });
 
@@ -483,6 +549,16 @@ describe('encryption', () => {
     template.hasResourceProperties('AWS::KMS::Alias', { TargetKeyId: keyRef, AliasName: Match.stringLikeRegexp('^alias/') });
   });
 
+  test.each<[string, Partial<ImageResizePipelineProps>, string]>([
+    ['the default', {}, 'Retain'],
+    ['DESTROY', { removalPolicy: RemovalPolicy.DESTROY }, 'Delete'],
+  ])('KMS: with %s removal policy the key and the alias the buckets name it by are kept or deleted together, so a kept bucket never names a deleted alias', (_name, props, deletionPolicy) => {
+    const { template } = synth({ encryption: PipelineEncryption.KMS, ...props });
+    template.allResources('AWS::KMS::Key', { DeletionPolicy: deletionPolicy, UpdateReplacePolicy: deletionPolicy });
+    template.resourceCountIs('AWS::KMS::Alias', 1);
+    template.allResources('AWS::KMS::Alias', { DeletionPolicy: deletionPolicy, UpdateReplacePolicy: deletionPolicy });
+  });
+
   test('KMS: the key policy lets S3 notify the encrypted queue, for the upload bucket (the queue policy, not the key, admits that bucket alone)', () => {
     synth({ encryption: PipelineEncryption.KMS }).template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
@@ -586,6 +662,7 @@ describe('encryption', () => {
           QueueConfigurations: [
             { Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
             { Events: ['s3:ObjectRemoved:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
+            { Events: ['s3:LifecycleExpiration:*'], QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] } },
           ],
         },
       },

@@ -28,12 +28,17 @@ test('every record of a notification is reported, with its key decoded', () => {
   ]);
 });
 
-test('a record without a size (as S3 sends for deletions) has none', () => {
+test.each([
+  'ObjectRemoved:Delete',
+  'ObjectRemoved:DeleteMarkerCreated',
+  'LifecycleExpiration:Delete',
+  'LifecycleExpiration:DeleteMarkerCreated',
+])('a removal record without a size (as S3 sends for deletions and lifecycle expirations) is reported, with none: %s', (eventName) => {
   // WHEN
-  const [object] = uploadedObjects(notification({ bucket: 'uploads', key: 'gone.jpg', eventName: 'ObjectRemoved:Delete' }));
+  const objects = uploadedObjects(notification({ bucket: 'uploads', key: 'old+photos/gone.jpg', eventName }));
 
   // THEN
-  expect(object).toEqual({ bucket: 'uploads', key: 'gone.jpg', eventName: 'ObjectRemoved:Delete', size: undefined });
+  expect(objects).toEqual([{ bucket: 'uploads', key: 'old photos/gone.jpg', eventName, size: undefined }]);
 });
 
 test('the empty object the S3 console writes for a folder is no upload, but a folder\'s removal and a non-empty key ending in / are reported', () => {

@@ -34,8 +34,10 @@ export abstract class ApiAuthorization {
   }
 
   /**
-   * The API Gateway context variable that names the caller, without the `$` (e.g. `context.identity.userArn`),
-   * or undefined when the API cannot know who calls it.
+   * The API Gateway context variable that names the caller, without the `$`: `context.identity.userArn` for
+   * `iam()`, `context.authorizer.claims.sub` for `cognito()`.
+   *
+   * @default - undefined for `none()`, whose API cannot know who calls it
    */
   public abstract readonly callerIdentity?: string;
 

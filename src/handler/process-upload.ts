@@ -1,9 +1,10 @@
 /**
  * One SQS record from the upload queue, from an S3 event to copies that match the original and a notification.
  *
- * Every event, `ObjectCreated:*` or `ObjectRemoved:*`, is read as "this key changed" and nothing more: S3
- * delivers each event at least once and in no particular order, and several batches run at once, so neither the
- * event's name nor its sequencer says what the bucket holds now. The handler looks, and brings the copies in step:
+ * Every event, `ObjectCreated:*`, `ObjectRemoved:*` or `LifecycleExpiration:*`, is read as "this key changed" and
+ * nothing more: S3 delivers each event at least once and in no particular order, and several batches run at once,
+ * so neither the event's name nor its sequencer says what the bucket holds now. The handler looks, and brings the
+ * copies in step:
  *
  * - The original exists: every size is made from its current bytes, each copy recording the original's key,
  *   ETag and uploader. When every copy already records the current ETag and uploader, nothing is read, resized,

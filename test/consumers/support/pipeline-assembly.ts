@@ -44,6 +44,7 @@ export function expectPipelineAssembly(cdkOut: string): void {
   expect(notifications[0][1].Properties.NotificationConfiguration.QueueConfigurations).toEqual([
     expect.objectContaining({ Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
     expect.objectContaining({ Events: ['s3:ObjectRemoved:*'], QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
+    expect.objectContaining({ Events: ['s3:LifecycleExpiration:*'], QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
   ]);
 
   const functions = ofType('AWS::Lambda::Function').filter(([, fn]) => fn.Properties.Environment?.Variables?.SIZES);
