@@ -348,6 +348,35 @@ describe('a key already holding another caller\'s upload', () => {
       { key: 'thumb/albums/cat.jpg', sourceEtag: etag, width: 160, height: 160 },
     ]);
   });
+
+  test('a second caller uploading between the handler\'s look at the original and its read gets name-taken; the first caller\'s copies stay', async () => {
+    // GIVEN alice's copies, and a handler for her next upload during whose read of the original bob uploads there
+    const plain = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(plain, 'albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+    const aliceCopies = await copies();
+    const bobsImage = await image('png', 300, 600);
+    let bobUploaded = false;
+    const bobUploadsFirst = async (command: SentS3Command) => {
+      if (!bobUploaded && command.name === 'GetObjectCommand' && command.input.Bucket === upload.bucket) {
+        bobUploaded = true;
+        await upload.upload('albums/cat.jpg', bobsImage, { uploader: BOB });
+      }
+    };
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, bobUploadsFirst);
+    await upload.upload('albums/cat.jpg', await image('jpeg', 500, 500), { uploader: ALICE });
+    const [aliceEvent] = await upload.notifications(1);
+
+    // WHEN
+    const response = await handler(sqsEvent(aliceEvent), lambdaContext);
+
+    // THEN what the handler read, bob's upload, is refused, and alice's copies are as they were
+    expect(bobUploaded).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    const [refusal] = await topic.received(1);
+    expect(refusal).toMatchObject({ status: 'failed', uploader: BOB, document: { reason: 'name-taken' } });
+    expect(await copies()).toEqual(aliceCopies);
+    expect(await topic.receivedNothing()).toBe(true);
+  });
 });
 
 test('the same record delivered twice writes nothing, reads no image and publishes nothing the second time', async () => {

@@ -130,7 +130,9 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       return reject(upload, current, [], nameHeldByAnotherCaller(upload.key));
     }
     const original = await originals.read(upload.bucket, upload.key);
-    if (original === undefined) {
+    // The checks above were made on `current`. Bytes of a later version, perhaps another caller's upload between
+    // the look and the read, would pass the copies' conditional writes all the same, so they are looked at again.
+    if (original === undefined || !sameVersion(original, current)) {
       return 'changed';
     }
 
