@@ -349,6 +349,52 @@ describe('a key already holding another caller\'s upload', () => {
     ]);
   });
 
+  test('an empty uploader names nobody: the upload is resized and announced without the attribute, which SNS would refuse empty', async () => {
+    // GIVEN
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await upload.upload('albums/cat.jpg', await image('jpeg', 400, 300), { uploader: '' });
+
+    // WHEN
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification).toMatchObject({ status: 'resized', uploader: undefined, document: { change: 'created' } });
+    for (const key of await listKeys(resizedBucket)) {
+      expect((await readObject(resizedBucket, key)).metadata).not.toHaveProperty('uploader');
+    }
+  });
+
+  test('copies that record an empty uploader are replaced by a caller\'s upload, and removed with their original, without the attribute', async () => {
+    // GIVEN copies whose metadata says uploader "", as they were written before an empty uploader named nobody
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(handler, 'albums/cat.jpg', await image('jpeg', 400, 300));
+    for (const key of await listKeys(resizedBucket)) {
+      const copy = await readObject(resizedBucket, key);
+      await putObject(resizedBucket, key, copy.data, { ...copy.metadata, uploader: '' });
+    }
+
+    // WHEN alice uploads there, and then the original is deleted
+    await upload.upload('albums/cat.jpg', await image('jpeg', 300, 600), { uploader: ALICE });
+    const updated = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+    const [update] = await topic.received(1);
+    for (const key of await listKeys(resizedBucket)) {
+      const copy = await readObject(resizedBucket, key);
+      await putObject(resizedBucket, key, copy.data, { ...copy.metadata, uploader: '' });
+    }
+    await upload.remove('albums/cat.jpg');
+    const deleted = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(updated.batchItemFailures).toEqual([]);
+    expect(update).toMatchObject({ status: 'resized', uploader: ALICE, document: { change: 'updated' } });
+    expect(deleted.batchItemFailures).toEqual([]);
+    const [removal] = await topic.received(1);
+    expect(removal).toMatchObject({ status: 'deleted', uploader: undefined });
+    expect(await listKeys(resizedBucket)).toEqual([]);
+  });
+
   test('a second caller uploading between the handler\'s look at the original and its read gets name-taken; the first caller\'s copies stay', async () => {
     // GIVEN alice's copies, and a handler for her next upload during whose read of the original bob uploads there
     const plain = loadHandler({ resizedBucket, topicArn: topic.arn });

@@ -2,7 +2,7 @@
  * The upload bucket as the handler sees it: whether an original exists now, which version, and its bytes.
  */
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { UPLOADER_ATTRIBUTE } from './config';
+import { uploaderIn } from './config';
 import type { SourceVersion } from './resized-store';
 
 export interface OriginalContent extends SourceVersion {
@@ -47,5 +47,5 @@ function version(etag: string | undefined, metadata: Record<string, string> | un
   if (etag === undefined) {
     throw new Error('S3 answered without an ETag');
   }
-  return { etag: etag.replace(/"/g, ''), uploader: metadata?.[UPLOADER_ATTRIBUTE] };
+  return { etag: etag.replace(/"/g, ''), uploader: uploaderIn(metadata) };
 }

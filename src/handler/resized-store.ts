@@ -12,7 +12,7 @@ import {
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { SizeSpec, UPLOADER_ATTRIBUTE } from './config';
+import { SizeSpec, UPLOADER_ATTRIBUTE, uploaderIn } from './config';
 import { decodeFormEncodedKey, resizedKey } from './keys';
 
 export interface EncodedCopy {
@@ -160,7 +160,7 @@ export class ResizedStore {
               key,
               etag: head.etag,
               sourceEtag: head.metadata[SOURCE_ETAG_METADATA],
-              uploader: head.metadata[UPLOADER_ATTRIBUTE],
+              uploader: uploaderIn(head.metadata),
             });
           } else {
             heldByOthers.add(key);
