@@ -465,6 +465,27 @@ test('a record SQS delivers again after a failed attempt remakes and republishes
   expect(notification.document).toMatchObject({ status: 'resized', key: 'retried.jpg' });
 });
 
+test('an update whose first attempt wrote every copy and then failed to publish is still announced as an update when delivered again', async () => {
+  // GIVEN copies of a first version, and an attempt at the second that writes its copies but cannot publish
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  await resizedOnce(loadHandler({ resizedBucket, topicArn: topic.arn }), 'retried.jpg', await image('jpeg', 400, 300));
+  await upload.upload('retried.jpg', await image('jpeg', 300, 600));
+  const [record] = await upload.notifications(1);
+  const cannotPublish = loadHandler({ resizedBucket, topicArn: `${topic.arn}-deleted` });
+  expect((await cannotPublish(sqsEvent(record), lambdaContext)).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  const etag = await etagOf(upload.bucket, 'retried.jpg');
+  expect((await copies()).map((copy) => copy.sourceEtag)).toEqual([etag, etag]);
+
+  // WHEN SQS delivers it a second time
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  const response = await handler(sqsEvent({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } }), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  const [notification] = await topic.received(1);
+  expect(notification.document).toMatchObject({ status: 'resized', change: 'updated', input: { width: 300, height: 600 } });
+});
+
 describe.each([
   ['uploaded, then deleted', 'gone'],
   ['deleted, then uploaded again', 'there'],
