@@ -33,7 +33,10 @@ export class Originals {
   async read(bucket: string, key: string): Promise<OriginalContent | undefined> {
     try {
       const response = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return { ...version(response.ETag, response.Metadata), bytes: Buffer.from(await response.Body!.transformToByteArray()) };
+      // A view of the SDK's bytes, not a copy (which Buffer.from(array) would make): two of a large original at once
+      // count against the function's memory.
+      const bytes = await response.Body!.transformToByteArray();
+      return { ...version(response.ETag, response.Metadata), bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
     } catch (error) {
       if ((error as Error).name === 'NoSuchKey') {
         return undefined;
