@@ -98,8 +98,8 @@ describe('the local pipeline keeps the copies in step with their original', () =
     const key = 'in-step/deleted.png';
     await upload(key, sample('transparent.png'));
     const { document: created } = await receiver.waitFor(key, NOTIFIED_WITHIN_MS);
-    if (created.status !== 'resized') {
-      throw new Error(`the PNG was not resized: ${JSON.stringify(created)}`);
+    if (created.status !== 'resized' || 'keysLeftOut' in created) {
+      throw new Error(`the PNG was not resized, or its notification left the keys out: ${JSON.stringify(created)}`);
     }
     expect(await copiesOf(key)).toHaveLength(sizes.length);
 

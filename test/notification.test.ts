@@ -261,6 +261,89 @@ describe('SNS\'s limit of 256 KB a message', () => {
     ].join('\n\n'));
   });
 
+  describe('with the longest key of control characters, which JSON escapes six bytes for one in each rendering', () => {
+    /** 1,014 characters: with `wNN/` before it, its copies' keys are just under S3's 1,024 bytes. */
+    const CONTROL_KEY = `${'\u0010'.repeat(1010)}.jpg`;
+
+    function controlKeyInSizes(count: number): ResizedUpload {
+      const long = uploadInSizes(count);
+      const sizes = long.sizes.map((size): PublishedSize => {
+        const key = `${size.name}/${CONTROL_KEY}`;
+        return { ...size, key, url: presignedUrl(key) };
+      });
+      return { ...long, key: CONTROL_KEY, sizes };
+    }
+
+    test('a resized upload in 16 sizes keeps the copies\' keys once the links are left out', () => {
+      // WHEN
+      const notification = resizedNotification(controlKeyInSizes(16));
+
+      // THEN
+      expect(publishedBytes(notification)).toBeLessThanOrEqual(MAX_SNS_MESSAGE_BYTES);
+      const document = JSON.parse(JSON.parse(notification.Message).default);
+      expect(document).toHaveProperty('linksLeftOut');
+      expect(document).not.toHaveProperty('keysLeftOut');
+      expect(document.sizes[0].key).toBe(`w1/${CONTROL_KEY}`);
+    });
+
+    test('a resized upload in 20 sizes leaves the keys out too, keeps every size\'s name, and both renderings say so', () => {
+      // GIVEN
+      const upload = controlKeyInSizes(20);
+
+      // WHEN
+      const notification = resizedNotification(upload, 'alice');
+
+      // THEN
+      expect(publishedBytes(notification)).toBeLessThanOrEqual(MAX_SNS_MESSAGE_BYTES);
+      expect(notification.MessageAttributes.status.StringValue).toBe('resized');
+      const message = JSON.parse(notification.Message);
+      const document = JSON.parse(message.default);
+      expect(document).toEqual({
+        status: 'resized',
+        bucket: 'uploads',
+        key: CONTROL_KEY,
+        change: 'created',
+        input: { format: 'jpeg', width: 4000, height: 3000 },
+        sizes: upload.sizes.map(({ url, key, ...size }) => size),
+        linksLeftOut: expect.stringContaining('over the 256 KB that SNS accepts in one message'),
+        keysLeftOut: expect.stringMatching(/^The copies' keys were left out as well.*size's name, a slash and the original's key/),
+      });
+      expect(message.email).toBe([
+        `${CONTROL_KEY} in bucket uploads was resized (original: jpeg, 4000x3000).`,
+        ...upload.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, image/jpeg, in bucket resized`),
+        document.linksLeftOut,
+        document.keysLeftOut,
+      ].join('\n\n'));
+    });
+
+    test('a deleted original with copies in 20 sizes lists them without their keys, and both renderings say so', () => {
+      // GIVEN
+      const removed = controlKeyInSizes(20).sizes.map(({ name, bucket, key }) => ({ name, bucket, key }));
+
+      // WHEN
+      const notification = deletedNotification({ bucket: 'uploads', key: CONTROL_KEY, removed }, 'alice');
+
+      // THEN
+      expect(publishedBytes(notification)).toBeLessThanOrEqual(MAX_SNS_MESSAGE_BYTES);
+      expect(notification.Subject).toMatch(/^Deleted: /);
+      expect(notification.MessageAttributes.status.StringValue).toBe('deleted');
+      const message = JSON.parse(notification.Message);
+      const document = JSON.parse(message.default);
+      expect(document).toEqual({
+        status: 'deleted',
+        bucket: 'uploads',
+        key: CONTROL_KEY,
+        removed: removed.map(({ name, bucket }) => ({ name, bucket })),
+        keysLeftOut: expect.stringMatching(/^The removed copies' keys were left out: .*over the 256 KB that SNS accepts in one message/),
+      });
+      expect(message.email).toBe([
+        `${CONTROL_KEY} in bucket uploads was deleted, and so were its 20 copies:`,
+        removed.map((copy) => `${copy.name}: in bucket resized`).join('\n'),
+        document.keysLeftOut,
+      ].join('\n\n'));
+    });
+  });
+
   test('the attributes count toward the limit, to the byte', () => {
     // GIVEN an uploader just long enough to fill what the notification with its links leaves of the limit
     const upload = uploadInSizes(8);

@@ -361,6 +361,81 @@ describe('a key already holding another caller\'s upload', () => {
       { key: 'thumb/albums/cat.jpg', sourceEtag: etag, width: 160, height: 160 },
     ]);
   });
+
+  test('an empty uploader names nobody: the upload is resized and announced without the attribute, which SNS would refuse empty', async () => {
+    // GIVEN
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await upload.upload('albums/cat.jpg', await image('jpeg', 400, 300), { uploader: '' });
+
+    // WHEN
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification).toMatchObject({ status: 'resized', uploader: undefined, document: { change: 'created' } });
+    for (const key of await listKeys(resizedBucket)) {
+      expect((await readObject(resizedBucket, key)).metadata).not.toHaveProperty('uploader');
+    }
+  });
+
+  test('copies that record an empty uploader are replaced by a caller\'s upload, and removed with their original, without the attribute', async () => {
+    // GIVEN copies whose metadata says uploader "", as they were written before an empty uploader named nobody
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(handler, 'albums/cat.jpg', await image('jpeg', 400, 300));
+    for (const key of await listKeys(resizedBucket)) {
+      const copy = await readObject(resizedBucket, key);
+      await putObject(resizedBucket, key, copy.data, { ...copy.metadata, uploader: '' });
+    }
+
+    // WHEN alice uploads there, and then the original is deleted
+    await upload.upload('albums/cat.jpg', await image('jpeg', 300, 600), { uploader: ALICE });
+    const updated = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+    const [update] = await topic.received(1);
+    for (const key of await listKeys(resizedBucket)) {
+      const copy = await readObject(resizedBucket, key);
+      await putObject(resizedBucket, key, copy.data, { ...copy.metadata, uploader: '' });
+    }
+    await upload.remove('albums/cat.jpg');
+    const deleted = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(updated.batchItemFailures).toEqual([]);
+    expect(update).toMatchObject({ status: 'resized', uploader: ALICE, document: { change: 'updated' } });
+    expect(deleted.batchItemFailures).toEqual([]);
+    const [removal] = await topic.received(1);
+    expect(removal).toMatchObject({ status: 'deleted', uploader: undefined });
+    expect(await listKeys(resizedBucket)).toEqual([]);
+  });
+
+  test('a second caller uploading between the handler\'s look at the original and its read gets name-taken; the first caller\'s copies stay', async () => {
+    // GIVEN alice's copies, and a handler for her next upload during whose read of the original bob uploads there
+    const plain = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(plain, 'albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+    const aliceCopies = await copies();
+    const bobsImage = await image('png', 300, 600);
+    let bobUploaded = false;
+    const bobUploadsFirst = async (command: SentS3Command) => {
+      if (!bobUploaded && command.name === 'GetObjectCommand' && command.input.Bucket === upload.bucket) {
+        bobUploaded = true;
+        await upload.upload('albums/cat.jpg', bobsImage, { uploader: BOB });
+      }
+    };
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, bobUploadsFirst);
+    await upload.upload('albums/cat.jpg', await image('jpeg', 500, 500), { uploader: ALICE });
+    const [aliceEvent] = await upload.notifications(1);
+
+    // WHEN
+    const response = await handler(sqsEvent(aliceEvent), lambdaContext);
+
+    // THEN what the handler read, bob's upload, is refused, and alice's copies are as they were
+    expect(bobUploaded).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    const [refusal] = await topic.received(1);
+    expect(refusal).toMatchObject({ status: 'failed', uploader: BOB, document: { reason: 'name-taken' } });
+    expect(await copies()).toEqual(aliceCopies);
+    expect(await topic.receivedNothing()).toBe(true);
+  });
 });
 
 test('the same record delivered twice writes nothing, reads no image and publishes nothing the second time', async () => {
@@ -401,6 +476,27 @@ test('a record SQS delivers again after a failed attempt remakes and republishes
   expect(s3Commands.filter((command) => command.name === 'PutObjectCommand')).toHaveLength(SIZES.length);
   const [notification] = await topic.received(1);
   expect(notification.document).toMatchObject({ status: 'resized', key: 'retried.jpg' });
+});
+
+test('an update whose first attempt wrote every copy and then failed to publish is still announced as an update when delivered again', async () => {
+  // GIVEN copies of a first version, and an attempt at the second that writes its copies but cannot publish
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  await resizedOnce(loadHandler({ resizedBucket, topicArn: topic.arn }), 'retried.jpg', await image('jpeg', 400, 300));
+  await upload.upload('retried.jpg', await image('jpeg', 300, 600));
+  const [record] = await upload.notifications(1);
+  const cannotPublish = loadHandler({ resizedBucket, topicArn: `${topic.arn}-deleted` });
+  expect((await cannotPublish(sqsEvent(record), lambdaContext)).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  const etag = await etagOf(upload.bucket, 'retried.jpg');
+  expect((await copies()).map((copy) => copy.sourceEtag)).toEqual([etag, etag]);
+
+  // WHEN SQS delivers it a second time
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  const response = await handler(sqsEvent({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } }), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  const [notification] = await topic.received(1);
+  expect(notification.document).toMatchObject({ status: 'resized', change: 'updated', input: { width: 300, height: 600 } });
 });
 
 describe.each([

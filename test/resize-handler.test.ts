@@ -325,4 +325,37 @@ describe('a notification that SNS would refuse for its size with all its links',
     })));
     expect(await listKeys(resizedBucket)).toEqual(sizes.map((size) => resizedKey(size.name, LONG_KEY, 'jpg')).sort());
   });
+
+  test('leaves the copies\' keys out too when even they do not fit, and so for the delete, whose copies are then removed', async () => {
+    // GIVEN a key of S3's full length made of a control character, which JSON escapes six bytes for one
+    const key = `${'\u0010'.repeat(1010)}.jpg`;
+    const sizes = manySizes(20);
+    const manySized = loadHandler({ resizedBucket, topicArn: topic.arn, sizes });
+    await upload.upload(key, await generatedImage('jpeg'));
+
+    // WHEN it is resized, and then deleted
+    const resizing = await manySized(sqsEvent(...await upload.uploadNotifications(1)), lambdaContext);
+    const [resizedNotification] = await topic.received(1);
+    await upload.remove(key);
+    const deleting = await manySized(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN
+    expect(resizing.batchItemFailures).toEqual([]);
+    expect(resizedNotification.document).toMatchObject({
+      status: 'resized',
+      key,
+      sizes: sizes.map((size) => ({ name: size.name, bucket: resizedBucket })),
+      keysLeftOut: expect.stringContaining('left out'),
+    });
+    expect(deleting.batchItemFailures).toEqual([]);
+    const [deletedNotification] = await topic.received(1);
+    expect(deletedNotification.document).toEqual({
+      status: 'deleted',
+      bucket: upload.bucket,
+      key,
+      removed: sizes.map((size) => ({ name: size.name, bucket: resizedBucket })),
+      keysLeftOut: expect.stringContaining('left out'),
+    });
+    expect(await listKeys(resizedBucket)).toEqual([]);
+  });
 });

@@ -34,6 +34,16 @@ export interface ResizeConfig {
 export const UPLOADER_ATTRIBUTE = 'uploader';
 
 /**
+ * The uploader object metadata records, if any. An empty value names nobody: SNS refuses a message attribute
+ * whose value is empty, so publishing it would fail on every attempt, and copies recording it would look like
+ * another caller's.
+ */
+export function uploaderIn(metadata: Record<string, string> | undefined): string | undefined {
+  const uploader = metadata?.[UPLOADER_ATTRIBUTE];
+  return uploader === '' ? undefined : uploader;
+}
+
+/**
  * The log messages the construct's metric filters count. The handler logs exactly these (with Powertools'
  * `function_name` field), so the metrics need no extra API calls from the function.
  */

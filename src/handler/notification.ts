@@ -26,6 +26,12 @@ export interface UnlinkedSize {
   readonly contentType: string;
 }
 
+/**
+ * A copy as a notification that cannot even name its key describes it. Where the copy is follows from its size's
+ * name and the original's key (see {@link KEYS_LEFT_OUT}).
+ */
+export type KeylessSize = Omit<UnlinkedSize, 'key'>;
+
 /** `updated` when copies made from an earlier version of the original were replaced. */
 export type Change = 'created' | 'updated';
 
@@ -79,7 +85,8 @@ export interface ResizedDocument {
  * {@link MAX_SNS_MESSAGE_BYTES}: SNS would refuse it on every attempt, and the record would end in the dead-letter
  * queue with nobody told. The copies are there all the same; whoever may read the resized bucket can fetch them.
  * Without links a message grows only with the copies' keys, and reaches the limit only with a hundred sizes or so
- * (some twenty with keys of S3's full length made of control characters, which JSON escapes six bytes for one).
+ * (some twenty with keys of S3's full length made of control characters, which JSON escapes six bytes for one);
+ * past that, {@link KeylessResizedDocument}.
  */
 export interface UnlinkedResizedDocument {
   readonly status: 'resized';
@@ -90,6 +97,17 @@ export interface UnlinkedResizedDocument {
   readonly sizes: UnlinkedSize[];
   /** Why the links are missing; present only in this document. */
   readonly linksLeftOut: string;
+}
+
+/**
+ * What they receive when even the copies' keys would take an {@link UnlinkedResizedDocument} over the limit. What is
+ * left grows with the number of sizes only, which the function's environment (4 KB in all) keeps under two hundred
+ * short entries, far below the limit.
+ */
+export interface KeylessResizedDocument extends Omit<UnlinkedResizedDocument, 'sizes'> {
+  readonly sizes: KeylessSize[];
+  /** Why the keys are missing too, and how each follows from its size's name; present only in this document. */
+  readonly keysLeftOut: string;
 }
 
 /** What they receive when the upload was rejected. */
@@ -109,7 +127,19 @@ export interface DeletedDocument {
   readonly removed: RemovedCopy[];
 }
 
-export type NotificationDocument = ResizedDocument | UnlinkedResizedDocument | FailedDocument | DeletedDocument;
+/**
+ * What they receive instead of a {@link DeletedDocument} whose copies' keys would take it over
+ * {@link MAX_SNS_MESSAGE_BYTES}, as with {@link KeylessResizedDocument}: a delete whose announcement SNS refused would
+ * be retried until it ended in the dead-letter queue, and its copies would never be removed.
+ */
+export interface KeylessDeletedDocument extends Omit<DeletedDocument, 'removed'> {
+  readonly removed: Array<Omit<RemovedCopy, 'key'>>;
+  /** Why the keys are missing, and how each followed from its size's name; present only in this document. */
+  readonly keysLeftOut: string;
+}
+
+export type NotificationDocument =
+  | ResizedDocument | UnlinkedResizedDocument | KeylessResizedDocument | FailedDocument | DeletedDocument | KeylessDeletedDocument;
 
 /** The parts of an SNS Publish request that depend on the upload; spread it into one with the topic. */
 export interface SnsNotification {
@@ -139,6 +169,13 @@ export const MAX_SNS_MESSAGE_BYTES = 262_144;
 const LINKS_LEFT_OUT = 'The links to the copies were left out: with them, this notification was over the 256 KB '
   + 'that SNS accepts in one message.';
 
+const KEYS_LEFT_OUT = 'The copies\' keys were left out as well, for the same reason. Each copy\'s key is its size\'s name, '
+  + 'a slash and the original\'s key, with the image extension of the copy\'s format.';
+
+const REMOVED_KEYS_LEFT_OUT = 'The removed copies\' keys were left out: with them, this notification was over the 256 KB '
+  + 'that SNS accepts in one message. Each copy\'s key was its size\'s name, a slash and the original\'s key, with the '
+  + 'image extension of the copy\'s format.';
+
 /** SNS rejects subjects of 100 characters or more, and line breaks or control characters in them. */
 const MAX_SUBJECT_LENGTH = 99;
 
@@ -153,7 +190,10 @@ const REASON_TEXT: Record<RejectReason, string> = {
   'name-taken': 'its resized copies would replace those of another upload',
 };
 
-/** With the links if they fit in one SNS message, and otherwise without them (see {@link UnlinkedResizedDocument}). */
+/**
+ * With the links if they fit in one SNS message, otherwise without them (see {@link UnlinkedResizedDocument}), and
+ * failing that without the copies' keys either (see {@link KeylessResizedDocument}).
+ */
 export function resizedNotification(upload: ResizedUpload, uploader?: string): SnsNotification {
   const document: ResizedDocument = {
     status: 'resized',
@@ -172,7 +212,16 @@ export function resizedNotification(upload: ResizedUpload, uploader?: string): S
   // The same document without anything about links: their URLs and when they expire.
   const { sizes, linksExpireAt, ...described } = document;
   const unlinked: UnlinkedResizedDocument = { ...described, sizes: sizes.map(unlinkedSize), linksLeftOut: LINKS_LEFT_OUT };
-  return notification(subject, unlinkedText(unlinked), unlinked, uploader);
+  const withKeys = notification(subject, unlinkedText(unlinked), unlinked, uploader);
+  if (publishedBytes(withKeys) <= MAX_SNS_MESSAGE_BYTES) {
+    return withKeys;
+  }
+  const keyless: KeylessResizedDocument = {
+    ...unlinked,
+    sizes: unlinked.sizes.map(({ key, ...size }) => size),
+    keysLeftOut: KEYS_LEFT_OUT,
+  };
+  return notification(subject, keylessText(keyless), keyless, uploader);
 }
 
 /** Field by field, so that nothing else the caller's object holds (a link, for one) reaches subscribers. */
@@ -192,6 +241,7 @@ export function failedNotification(upload: FailedUpload, uploader?: string): Sns
   return notification(`Could not resize: ${fileName(upload.key)}`, failedText(document), document, uploader);
 }
 
+/** With the copies' keys if they fit in one SNS message, and otherwise without them (see {@link KeylessDeletedDocument}). */
 export function deletedNotification(original: DeletedOriginal, uploader?: string): SnsNotification {
   const document: DeletedDocument = {
     status: 'deleted',
@@ -199,7 +249,17 @@ export function deletedNotification(original: DeletedOriginal, uploader?: string
     key: original.key,
     removed: original.removed.map((copy) => ({ name: copy.name, bucket: copy.bucket, key: copy.key })),
   };
-  return notification(`Deleted: ${fileName(original.key)}`, deletedText(document), document, uploader);
+  const subject = `Deleted: ${fileName(original.key)}`;
+  const withKeys = notification(subject, deletedText(document), document, uploader);
+  if (publishedBytes(withKeys) <= MAX_SNS_MESSAGE_BYTES) {
+    return withKeys;
+  }
+  const keyless: KeylessDeletedDocument = {
+    ...document,
+    removed: document.removed.map(({ name, bucket }) => ({ name, bucket })),
+    keysLeftOut: REMOVED_KEYS_LEFT_OUT,
+  };
+  return notification(subject, keylessDeletedText(keyless), keyless, uploader);
 }
 
 /**
@@ -209,11 +269,14 @@ export function deletedNotification(original: DeletedOriginal, uploader?: string
 export function emailText(document: NotificationDocument, linkExpirySeconds: number): string {
   switch (document.status) {
     case 'resized':
+      if ('keysLeftOut' in document) {
+        return keylessText(document);
+      }
       return 'linksLeftOut' in document ? unlinkedText(document) : linkedText(document, linkExpirySeconds);
     case 'failed':
       return failedText(document);
     case 'deleted':
-      return deletedText(document);
+      return 'keysLeftOut' in document ? keylessDeletedText(document) : deletedText(document);
   }
 }
 
@@ -233,10 +296,27 @@ function unlinkedText(document: UnlinkedResizedDocument): string {
   ].join('\n\n');
 }
 
-function resizedHeading(document: ResizedDocument | UnlinkedResizedDocument): string {
+function keylessText(document: KeylessResizedDocument): string {
+  return [
+    resizedHeading(document),
+    ...document.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, ${size.contentType}, in bucket ${size.bucket}`),
+    document.linksLeftOut,
+    document.keysLeftOut,
+  ].join('\n\n');
+}
+
+function resizedHeading(document: ResizedDocument | UnlinkedResizedDocument | KeylessResizedDocument): string {
   const updated = document.change === 'updated';
   return `${document.key} in bucket ${document.bucket} was ${updated ? 'replaced, and its copies were made again from the new version' : 'resized'} `
     + `(original: ${document.input.format}, ${document.input.width}x${document.input.height}).`;
+}
+
+function keylessDeletedText(document: KeylessDeletedDocument): string {
+  return [
+    `${document.key} in bucket ${document.bucket} was deleted, and so were its ${document.removed.length} copies:`,
+    document.removed.map((copy) => `${copy.name}: in bucket ${copy.bucket}`).join('\n'),
+    document.keysLeftOut,
+  ].join('\n\n');
 }
 
 function failedText(document: FailedDocument): string {

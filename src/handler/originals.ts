@@ -2,7 +2,7 @@
  * The upload bucket as the handler sees it: whether an original exists now, which version, and its bytes.
  */
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { UPLOADER_ATTRIBUTE } from './config';
+import { uploaderIn } from './config';
 import type { SourceVersion } from './resized-store';
 
 export interface OriginalContent extends SourceVersion {
@@ -33,7 +33,10 @@ export class Originals {
   async read(bucket: string, key: string): Promise<OriginalContent | undefined> {
     try {
       const response = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return { ...version(response.ETag, response.Metadata), bytes: Buffer.from(await response.Body!.transformToByteArray()) };
+      // A view of the SDK's bytes, not a copy (which Buffer.from(array) would make): two of a large original at once
+      // count against the function's memory.
+      const bytes = await response.Body!.transformToByteArray();
+      return { ...version(response.ETag, response.Metadata), bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
     } catch (error) {
       if ((error as Error).name === 'NoSuchKey') {
         return undefined;
@@ -47,5 +50,5 @@ function version(etag: string | undefined, metadata: Record<string, string> | un
   if (etag === undefined) {
     throw new Error('S3 answered without an ETag');
   }
-  return { etag: etag.replace(/"/g, ''), uploader: metadata?.[UPLOADER_ATTRIBUTE] };
+  return { etag: etag.replace(/"/g, ''), uploader: uploaderIn(metadata) };
 }

@@ -46,7 +46,7 @@ import { LOG_MESSAGES, REDRIVEN_ATTRIBUTE, ResizeConfig, SizeSpec } from './conf
 import { ImageRejectedError, ResizeResult, resizeImage } from './image-core';
 import { resizedKey } from './keys';
 import {
-  FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
+  Change, FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
 } from './notification';
 import { Originals } from './originals';
 import { CopiesFound, ExistingCopy, ResizedStore, SourceVersion, StoredCopy } from './resized-store';
@@ -131,7 +131,9 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       return reject(upload, current, [], nameHeldByAnotherCaller(upload.key));
     }
     const original = await originals.read(upload.bucket, upload.key);
-    if (original === undefined) {
+    // The checks above were made on `current`. Bytes of a later version, perhaps another caller's upload between
+    // the look and the read, would pass the copies' conditional writes all the same, so they are looked at again.
+    if (original === undefined || !sameVersion(original, current)) {
       return 'changed';
     }
 
@@ -164,7 +166,9 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     }
 
     const source: SourceVersion = { etag: original.etag, uploader: original.uploader };
-    const outcome = await store.put(upload.key, source, resized.outputs, copies);
+    // Copies already made from this version were written by an earlier attempt, which recorded what it replaced.
+    const change: Change = copies.some((copy) => copy.sourceEtag !== source.etag || copy.change === 'updated') ? 'updated' : 'created';
+    const outcome = await store.put(upload.key, source, change, resized.outputs, copies);
     if ('taken' in outcome) {
       const written = outcome.written.filter((copy) => !copies.some((existing) => existing.key === copy.key));
       return reject(upload, original, [...copies, ...written], nameTaken(outcome.taken));
@@ -176,7 +180,6 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       return 'changed';
     }
 
-    const change = copies.some((copy) => copy.sourceEtag !== source.etag) ? 'updated' : 'created';
     const linksExpireAt = new Date(Date.now() + config.linkExpirySeconds * 1000);
     const sizes = await Promise.all(resized.outputs.map(async (output, index) => ({
       name: output.name,

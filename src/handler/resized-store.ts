@@ -12,8 +12,9 @@ import {
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { SizeSpec, UPLOADER_ATTRIBUTE } from './config';
+import { SizeSpec, UPLOADER_ATTRIBUTE, uploaderIn } from './config';
 import { decodeFormEncodedKey, resizedKey } from './keys';
+import type { Change } from './notification';
 
 export interface EncodedCopy {
   readonly name: string;
@@ -36,6 +37,8 @@ export interface ExistingCopy extends StoredCopy {
   /** Absent on copies written before source ETags were recorded. */
   readonly sourceEtag?: string;
   readonly uploader?: string;
+  /** What writing the copy was announced as; absent on copies written before it was recorded. */
+  readonly change?: Change;
 }
 
 /** What the resized bucket holds under the names an original's copies take. */
@@ -76,6 +79,12 @@ export function sourceKeyDigest(originalKey: string): string {
 }
 /** The ETag of the original's bytes the copy was made from, so an unchanged original is not resized again. */
 export const SOURCE_ETAG_METADATA = 'source-etag';
+/**
+ * `updated` when writing the copies replaced copies of an earlier version, and `created` otherwise. An attempt may
+ * write every copy and then fail to publish; its retry finds the copies already made from this version, and only
+ * this says that they replaced others, so that the retry too announces an update.
+ */
+export const SOURCE_CHANGE_METADATA = 'source-change';
 
 /**
  * How often one copy's write is tried while its name keeps changing hands between attempts for the same original.
@@ -97,11 +106,14 @@ export class ResizedStore {
    * an unconditional write would have been (the caller then checks that its version is still current), and
    * anything else makes the name taken.
    */
-  async put(originalKey: string, source: SourceVersion, copies: EncodedCopy[], replacing: readonly ExistingCopy[]): Promise<PutOutcome> {
+  async put(
+    originalKey: string, source: SourceVersion, change: Change, copies: EncodedCopy[], replacing: readonly ExistingCopy[],
+  ): Promise<PutOutcome> {
     const originalDigest = sourceKeyDigest(originalKey);
     const metadata: Record<string, string> = {
       [SOURCE_KEY_METADATA]: originalDigest,
       [SOURCE_ETAG_METADATA]: source.etag,
+      [SOURCE_CHANGE_METADATA]: change,
     };
     if (source.uploader !== undefined) {
       metadata[UPLOADER_ATTRIBUTE] = source.uploader;
@@ -154,13 +166,15 @@ export class ResizedStore {
             continue;
           }
           if (head.metadata[SOURCE_KEY_METADATA] === originalDigest) {
+            const change = head.metadata[SOURCE_CHANGE_METADATA];
             copies.push({
               name: size.name,
               bucket: this.bucket,
               key,
               etag: head.etag,
               sourceEtag: head.metadata[SOURCE_ETAG_METADATA],
-              uploader: head.metadata[UPLOADER_ATTRIBUTE],
+              uploader: uploaderIn(head.metadata),
+              change: change === 'created' || change === 'updated' ? change : undefined,
             });
           } else {
             heldByOthers.add(key);
