@@ -15,7 +15,8 @@ function runTask(task: string, args: string[], timeout: number): Promise<{ stdou
   const tasks = JSON.parse(readFileSync(path.join(REPO_ROOT, '.projen', 'tasks.json'), 'utf8')).tasks;
   const exec: string = tasks[task].steps.find((step: { exec?: string }) => step.exec !== undefined).exec;
   const [command, ...taskArgs] = exec.split(' ');
-  return promisify(execFile)(path.join(REPO_ROOT, 'node_modules', '.bin', command), [...taskArgs, ...args], { cwd: REPO_ROOT, timeout });
+  const PATH = [path.join(REPO_ROOT, 'node_modules', '.bin'), process.env.PATH].join(path.delimiter);
+  return promisify(execFile)(command, [...taskArgs, ...args], { cwd: REPO_ROOT, timeout, env: { ...process.env, PATH } });
 }
 
 let scratch: string;
@@ -49,4 +50,16 @@ test('npx projen bench --quick runs every approach and writes positive figures f
     }
   }
   expect(readFileSync(path.join(out, 'results.svg'), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
+});
+
+test('npx projen bench:cold-start loads the handler bundle with sharp and libvips from the layer and times a resize', async () => {
+  // WHEN one fresh process, on the bundle and the layer that the test task builds first
+  const { stdout } = await runTask('bench:cold-start', ['1'], 110_000);
+
+  // THEN
+  const layer = path.join('assets', 'sharp-layer', process.arch, 'nodejs', 'node_modules');
+  expect(stdout).toContain(`sharp and libvips loaded from ${layer}`);
+  expect(stdout).toMatch(/^bundle: [1-9]\d* KB/m);
+  expect(stdout).toMatch(/^init \(load the bundle, sharp and libvips\): median [1-9]\d* ms over 1 fresh process/m);
+  expect(stdout).toMatch(/^first resize of samples\/landscape\.jpg: median [1-9]\d* ms; later ones: [1-9]\d* ms/m);
 });
