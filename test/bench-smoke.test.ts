@@ -4,6 +4,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import sharp from 'sharp';
+import { parseArgs } from '../bench/run-options';
 
 const REPO_ROOT = path.join(__dirname, '..');
 
@@ -62,4 +63,11 @@ test('npx projen bench:cold-start loads the handler bundle with sharp and libvip
   expect(stdout).toMatch(/^bundle: [1-9]\d* KB/m);
   expect(stdout).toMatch(/^init \(load the bundle, sharp and libvips\): median [1-9]\d* ms over 1 fresh process/m);
   expect(stdout).toMatch(/^first resize of samples\/landscape\.jpg: median [1-9]\d* ms; later ones: [1-9]\d* ms/m);
+});
+
+test('a quick benchmark writes to bench/out/, not over the committed results, unless --out says where', () => {
+  const bench = path.join(REPO_ROOT, 'bench');
+  expect(parseArgs(['--quick']).out).toBe(path.join(bench, 'out'));
+  expect(parseArgs(['--quick', '--out', scratch]).out).toBe(scratch);
+  expect(parseArgs([]).out).toBe(bench);
 });
