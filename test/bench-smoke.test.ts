@@ -5,6 +5,8 @@ import * as path from 'path';
 import { promisify } from 'util';
 import sharp from 'sharp';
 import { parseArgs } from '../bench/run-options';
+import { bulkyMetadata, noise, withMetadataAhead } from './support/test-images';
+import { withoutUnusedJpegMetadata } from '../src/handler/jpeg-metadata';
 
 const REPO_ROOT = path.join(__dirname, '..');
 
@@ -70,4 +72,32 @@ test('a quick benchmark writes to bench/out/, not over the committed results, un
   expect(parseArgs(['--quick']).out).toBe(path.join(bench, 'out'));
   expect(parseArgs(['--quick', '--out', scratch]).out).toBe(scratch);
   expect(parseArgs([]).out).toBe(bench);
+});
+
+test('the floor, like the project, leaves out the JPEG metadata no output needs before sharp reads it; naive does not', async () => {
+  // GIVEN a photo with 300 KB of XMP, and the approaches loaded with a sharp that records the size of what it opens
+  const photo = withMetadataAhead(await noise(320, 240).jpeg().toBuffer(), bulkyMetadata(5));
+  const opened: number[] = [];
+  let approaches: typeof import('../bench/approaches')['APPROACHES'] | undefined;
+  jest.isolateModules(() => {
+    jest.doMock('sharp', () => {
+      const real = jest.requireActual('sharp');
+      return Object.assign((input: Buffer, ...rest: unknown[]) => {
+        opened.push(input.length);
+        return real(input, ...rest);
+      }, real);
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    approaches = (require('../bench/approaches') as typeof import('../bench/approaches')).APPROACHES;
+  });
+
+  // WHEN
+  await approaches!.floor(photo);
+  const byFloor = opened.splice(0);
+  await approaches!.naive(photo);
+
+  // THEN
+  expect(byFloor).toEqual([withoutUnusedJpegMetadata(photo).length]);
+  expect(withoutUnusedJpegMetadata(photo).length).toBeLessThan(photo.length - 300_000);
+  expect(opened).toEqual([photo.length, photo.length, photo.length]);
 });
