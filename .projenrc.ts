@@ -159,9 +159,8 @@ project.addTask('bench:memory', {
 });
 
 project.addTask('bench:cold-start', {
-  description: 'Bundle size, init time and first-resize time in fresh processes (needs npx projen compile first)',
-  steps: [{ spawn: 'bundle' }, { exec: 'node bench/cold-start.js' }],
-  receiveArgs: true,
+  description: 'Bundle size, init time and first-resize time of the handler bundle and the sharp layer in fresh processes ([RUNS])',
+  steps: [{ spawn: 'bundle' }, { spawn: 'sharp-layers' }, { exec: 'ts-node --project tsconfig.dev.json bench/cold-start.ts', receiveArgs: true }],
 });
 
 project.addTask('local', {

@@ -6,7 +6,8 @@
  *   ts-node --project tsconfig.dev.json bench/run.ts [--dir DIR] [--out DIR] [--iterations N] [--quick]
  *
  * --dir         images to use (default: ../shared/corpus beside the repository)
- * --out         where results.json and results.svg go (default: bench/)
+ * --out         where results.json and results.svg go (default: bench/, or bench/out/ with --quick, which git
+ *               ignores, so that a quick run leaves the committed results alone)
  * --iterations  passes over all images (default 7)
  * --quick       a smoke test: only the smallest image, one pass
  *
@@ -27,18 +28,10 @@ import type { CallMeasurement } from './approach-worker';
 import { APPROACHES, ApproachName, SIZES } from './approaches';
 import { renderChart } from './chart';
 import { PEAK_RSS_RESETTABLE } from './process-memory';
-
-const REPO_ROOT = path.join(__dirname, '..');
+import { parseArgs } from './run-options';
 
 /** The formats every approach reads: jimp has no WebP or AVIF decoder, and ratios need the same images throughout. */
 const COMMON_FORMATS = new Set(['jpeg', 'png']);
-
-interface Options {
-  readonly dir: string;
-  readonly out: string;
-  readonly iterations: number;
-  readonly quick: boolean;
-}
 
 interface BenchImage {
   readonly name: string;
@@ -60,33 +53,6 @@ interface Tally {
   peakRssMb: number;
   /** Before any image: what the approach's process holds for node, ts-node and the code. */
   baselineRssMb: number;
-}
-
-function parseArgs(args: string[]): Options {
-  let dir = path.join(REPO_ROOT, '..', 'shared', 'corpus');
-  let out = __dirname;
-  let iterations = 7;
-  let quick = false;
-  for (let i = 0; i < args.length; i++) {
-    const value = () => {
-      const next = args[++i];
-      if (next === undefined) {
-        throw new Error(`bench: ${args[i - 1]} needs a value`);
-      }
-      return next;
-    };
-    switch (args[i]) {
-      case '--dir': dir = path.resolve(value()); break;
-      case '--out': out = path.resolve(value()); break;
-      case '--iterations': iterations = Number(value()); break;
-      case '--quick': quick = true; break;
-      default: throw new Error(`bench: unknown argument ${args[i]}; see the comment at the top of bench/run.ts`);
-    }
-  }
-  if (!Number.isInteger(iterations) || iterations < 1) {
-    throw new Error('bench: --iterations must be a positive integer');
-  }
-  return { dir, out, iterations: quick ? 1 : iterations, quick };
 }
 
 async function findImages(dir: string, quick: boolean): Promise<{ used: BenchImage[]; skipped: string[] }> {

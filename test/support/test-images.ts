@@ -174,3 +174,23 @@ export async function quadrantsOf(data: Buffer): Promise<number[]> {
   }
   return found;
 }
+
+/** A JPEG marker segment: the marker, its length and `payload`. */
+export function segment(marker: number, payload: Buffer): Buffer {
+  const header = Buffer.from([0xff, marker, 0, 0]);
+  header.writeUInt16BE(payload.length + 2, 2);
+  return Buffer.concat([header, payload]);
+}
+
+/** Photoshop-style extended XMP: `count` APP1 segments of about 60 KB each, and an APP13 with IPTC. */
+export function bulkyMetadata(count: number): Buffer {
+  const chunk = Buffer.alloc(60_000, 'x');
+  const extendedXmp = Buffer.concat([Buffer.from('http://ns.adobe.com/xmp/extension/\0'), Buffer.alloc(40, '0'), chunk]);
+  const photoshop = Buffer.concat([Buffer.from('Photoshop 3.0\0'), Buffer.alloc(5_000, 'i')]);
+  return Buffer.concat([...Array.from({ length: count }, () => segment(0xe1, extendedXmp)), segment(0xed, photoshop)]);
+}
+
+/** `metadata` spliced in right after the start-of-image marker, ahead of everything the JPEG had. */
+export function withMetadataAhead(jpeg: Buffer, metadata: Buffer): Buffer {
+  return Buffer.concat([jpeg.subarray(0, 2), metadata, jpeg.subarray(2)]);
+}
