@@ -297,6 +297,7 @@ describe('colour and metadata', () => {
     const result = await resizeImage(input, { ...OPTIONS, format });
 
     // THEN
+    expect(result.outputs).toHaveLength(OPTIONS.sizes.length);
     for (const output of result.outputs) {
       const after = await sharp(output.data).metadata();
       expect({ exif: after.exif, icc: after.icc, xmp: after.xmp, orientation: after.orientation })
