@@ -102,6 +102,7 @@ function main(): void {
       [ENV.quality]: String(QUALITY),
       [ENV.maxInputPixels]: String(MAX_INPUT_PIXELS),
       [ENV.linkExpirySeconds]: '3600',
+      [ENV.maxUploadBytes]: String(50 * 1024 * 1024),
       AWS_REGION: 'us-east-1',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '1',
       ...GLIBC_MALLOC_TUNING,

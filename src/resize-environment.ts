@@ -33,6 +33,7 @@ export interface ResizeSettings {
   readonly maxInputPixels: number;
   readonly linkExpiry: Duration;
   readonly animation: Animation;
+  readonly maxUploadBytes: number;
 }
 
 /** The resize function's environment; the bucket and topic are passed in so that it can be measured before they exist. */
@@ -46,6 +47,7 @@ export function resizeEnvironment(settings: ResizeSettings, resizedBucketName: s
     [ENV.maxInputPixels]: Tokenization.stringifyNumber(settings.maxInputPixels),
     [ENV.linkExpirySeconds]: Tokenization.stringifyNumber(settings.linkExpiry.toSeconds()),
     [ENV.animation]: settings.animation,
+    [ENV.maxUploadBytes]: Tokenization.stringifyNumber(settings.maxUploadBytes),
     ...GLIBC_MALLOC_TUNING,
   };
 }
@@ -69,6 +71,7 @@ export function largestEnvironmentBytes(settings: ResizeSettings, resizedBucketN
     })),
     quality: largestIfToken(settings.quality, 100),
     maxInputPixels: largestIfToken(settings.maxInputPixels, Number.MAX_SAFE_INTEGER),
+    maxUploadBytes: largestIfToken(settings.maxUploadBytes, Number.MAX_SAFE_INTEGER),
     linkExpiry: linkExpiryKnown ? settings.linkExpiry : MAX_LINK_EXPIRY,
   };
   const bucketName = resizedBucketName === undefined || Token.isUnresolved(resizedBucketName)

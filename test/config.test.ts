@@ -17,6 +17,7 @@ const VALID: Record<string, string> = {
   [ENV.quality]: '80',
   [ENV.maxInputPixels]: '50000000',
   [ENV.linkExpirySeconds]: '21600',
+  [ENV.maxUploadBytes]: '52428800',
 };
 
 test('the construct\'s environment is read as it was written', () => {
@@ -33,7 +34,22 @@ test('the construct\'s environment is read as it was written', () => {
     maxInputPixels: 50_000_000,
     linkExpirySeconds: 21600,
     animation: 'first-frame',
+    maxUploadBytes: 52_428_800,
   });
+});
+
+test.each(['1', '5368709120'])('MAX_UPLOAD_BYTES %s is accepted', (bytes) => {
+  expect(readConfig({ ...VALID, [ENV.maxUploadBytes]: bytes }).maxUploadBytes).toBe(Number(bytes));
+});
+
+test.each(['0', '-1', '1.5', '50MB', ''])('MAX_UPLOAD_BYTES "%s" is refused at init, naming the variable', (bytes) => {
+  expect(() => readConfig({ ...VALID, [ENV.maxUploadBytes]: bytes })).toThrow(/^resize handler: (environment variable )?MAX_UPLOAD_BYTES /);
+});
+
+test('MAX_UPLOAD_BYTES missing is refused at init', () => {
+  const withoutLimit = { ...VALID };
+  delete withoutLimit[ENV.maxUploadBytes];
+  expect(() => readConfig(withoutLimit)).toThrow('resize handler: environment variable MAX_UPLOAD_BYTES is not set');
 });
 
 test.each(['1', '100'])('QUALITY %s is accepted', (quality) => {

@@ -107,6 +107,7 @@ describe('defaults', () => {
       { name: 'large', width: 1600, fit: 'inside' },
     ]);
     expect(env).toMatchObject({ OUTPUT_FORMAT: 'jpeg', QUALITY: '80', LINK_EXPIRY_SECONDS: '21600', MAX_INPUT_PIXELS: '50000000', ANIMATION: 'first-frame' });
+    expect(env.MAX_UPLOAD_BYTES).toBe('52428800');
   });
 
   test('DEFAULT_SIZES extends into a list of sizes, and changing it changes no pipeline\'s defaults', () => {
@@ -257,7 +258,7 @@ describe('the API integrations', () => {
 });
 
 describe('props', () => {
-  test('sizes, format and quality reach the function', () => {
+  test('sizes, format, quality and the upload limit reach the function', () => {
     const { template } = synth({
       sizes: [{ name: 'square', width: 300, height: 300, fit: ImageFit.CONTAIN }, { name: 'tall', height: 1000 }],
       outputFormat: OutputFormat.WEBP,
@@ -265,13 +266,14 @@ describe('props', () => {
       maxInputPixels: 25_000_000,
       linkExpiry: Duration.minutes(30),
       animation: Animation.KEEP,
+      maxUploadBytes: 200_000_000,
     });
     const env = resizeFunctionEnv(template);
     expect(JSON.parse(env.SIZES)).toEqual([
       { name: 'square', width: 300, height: 300, fit: 'contain' },
       { name: 'tall', height: 1000, fit: 'inside' },
     ]);
-    expect(env).toMatchObject({ OUTPUT_FORMAT: 'webp', QUALITY: '65', MAX_INPUT_PIXELS: '25000000', LINK_EXPIRY_SECONDS: '1800', ANIMATION: 'keep' });
+    expect(env).toMatchObject({ OUTPUT_FORMAT: 'webp', QUALITY: '65', MAX_INPUT_PIXELS: '25000000', LINK_EXPIRY_SECONDS: '1800', ANIMATION: 'keep', MAX_UPLOAD_BYTES: '200000000' });
   });
 
   test('X86_64 gets the x86_64 function and the x64 layer', () => {
@@ -500,7 +502,7 @@ describe('props', () => {
       maxUploadBytes: lazy(20_000_000),
       uploadUrlExpiry: Duration.seconds(lazy(300)),
     });
-    expect(resizeFunctionEnv(template)).toMatchObject({ QUALITY: '70', MAX_INPUT_PIXELS: '1000000', LINK_EXPIRY_SECONDS: '600' });
+    expect(resizeFunctionEnv(template)).toMatchObject({ QUALITY: '70', MAX_INPUT_PIXELS: '1000000', LINK_EXPIRY_SECONDS: '600', MAX_UPLOAD_BYTES: '20000000' });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ MAX_UPLOAD_BYTES: '20000000', UPLOAD_URL_EXPIRY_SECONDS: '300' }) },
     });
@@ -1039,8 +1041,8 @@ describe('validation', () => {
     const deployTimeSizes = (count: number) => (stack: Stack) => ({
       sizes: longNamedSizes(count).map((size, i) => ({ ...size, width: new CfnParameter(stack, `Width${i}`, { type: 'Number' }).valueAsNumber })),
     });
-    expect(() => synth({}, deployTimeSizes(34))).toThrow(/sizes: every size goes into the resize function's environment, which could take 4\d{3} bytes/);
-    expect(() => synth({}, deployTimeSizes(33))).not.toThrow();
+    expect(() => synth({}, deployTimeSizes(33))).toThrow(/sizes: every size goes into the resize function's environment, which could take 4\d{3} bytes/);
+    expect(() => synth({}, deployTimeSizes(32))).not.toThrow();
   });
 
   test('durations that are not whole seconds are reported with every other problem, not thrown on their own', () => {

@@ -10,7 +10,7 @@ import {
   readObject,
   sqsEvent,
 } from './support/moto-aws';
-import { SIZES, lambdaContext, loadHandler } from './support/resize-handler';
+import { SIZES, lambdaContext, loadHandler, loadHandlerRecordingS3 } from './support/resize-handler';
 import type { SizeSpec } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
 import { FailedDocument, NotificationDocument, ResizedDocument, UnlinkedResizedDocument } from '../src/handler/notification';
@@ -246,6 +246,57 @@ test('an original replaced by a file that is rejected takes its earlier copies w
   expect(response.batchItemFailures).toEqual([]);
   expect(await listKeys(resizedBucket)).toEqual(copiesOf('cat.png', 'png').sort());
   expect(failed(await topic.received(1), 'cat.jpg')).toMatchObject({ reason: 'empty' });
+});
+
+test('originals over maxUploadBytes put straight into the bucket are refused as too-many-bytes without being read, and not retried', async () => {
+  // GIVEN
+  const { handler: limited, s3Commands } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn, maxUploadBytes: 2_048 });
+  const small = await generatedImage('png', 8, 8);
+  expect(small.length).toBeLessThanOrEqual(2_048);
+  await upload.upload('large.jpg', await ladybird());
+  await upload.upload('just-over.jpg', Buffer.alloc(2_049));
+  await upload.upload('small.png', small);
+  const records = await upload.uploadNotifications(3);
+
+  // WHEN
+  const response = await limited(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(s3Commands.filter((command) => command.name === 'GetObjectCommand').map((command) => command.input.Key)).toEqual(['small.png']);
+  expect(await listKeys(resizedBucket)).toEqual(copiesOf('small.png', 'png').sort());
+  const notifications = await topic.received(3);
+  expect(failed(notifications, 'large.jpg')).toEqual({
+    status: 'failed',
+    bucket: upload.bucket,
+    key: 'large.jpg',
+    reason: 'too-many-bytes',
+    message: 'The file is 343.3 KB, more than the 2 KB this pipeline reads. Upload a smaller file.',
+  });
+  // Both would round to 2 KB.
+  expect(failed(notifications, 'just-over.jpg')).toMatchObject({
+    reason: 'too-many-bytes',
+    message: 'The file is 2,049 bytes, more than the 2,048 bytes this pipeline reads. Upload a smaller file.',
+  });
+  expect(resized(notifications, 'small.png')).toMatchObject({ input: { format: 'png', width: 8, height: 8 } });
+});
+
+test('an original replaced by one over maxUploadBytes takes its earlier copies with it', async () => {
+  // GIVEN
+  const limited = loadHandler({ resizedBucket, topicArn: topic.arn, maxUploadBytes: 2_048 });
+  await upload.upload('bird.jpg', await generatedImage('jpeg', 8, 8));
+  await limited(sqsEvent(...await upload.uploadNotifications(1)), lambdaContext);
+  expect(await listKeys(resizedBucket)).toEqual(copiesOf('bird.jpg', 'jpg').sort());
+  await topic.received(1);
+  await upload.upload('bird.jpg', await ladybird());
+
+  // WHEN
+  const response = await limited(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual([]);
+  expect(failed(await topic.received(1), 'bird.jpg')).toMatchObject({ reason: 'too-many-bytes' });
 });
 
 test('a message that is not an S3 notification is logged as an error and not retried', async () => {

@@ -25,6 +25,11 @@ export interface ResizeConfig {
   readonly maxInputPixels: number;
   readonly linkExpirySeconds: number;
   readonly animation: AnimationName;
+  /**
+   * The largest original, in bytes, that is read at all: a larger one, put into the bucket other than through the
+   * API, would exhaust the function's memory before its pixels could be counted.
+   */
+  readonly maxUploadBytes: number;
 }
 
 /**
@@ -67,6 +72,7 @@ export const ENV = {
   maxInputPixels: 'MAX_INPUT_PIXELS',
   linkExpirySeconds: 'LINK_EXPIRY_SECONDS',
   animation: 'ANIMATION',
+  maxUploadBytes: 'MAX_UPLOAD_BYTES',
 } as const;
 
 /** A size name becomes a key prefix, so it must be one plain path segment. */
@@ -112,6 +118,7 @@ export function readConfig(env: Record<string, string | undefined>): ResizeConfi
     quality,
     maxInputPixels: positiveInt(ENV.maxInputPixels),
     linkExpirySeconds: positiveInt(ENV.linkExpirySeconds),
+    maxUploadBytes: positiveInt(ENV.maxUploadBytes),
   };
 }
 

@@ -183,6 +183,7 @@ const REASON_TEXT: Record<RejectReason, string> = {
   'empty': 'the file is empty',
   'not-an-image': 'the file is not an image',
   'unsupported-format': 'the image format is not supported',
+  'too-many-bytes': 'the file is larger than this pipeline reads',
   'too-many-pixels': 'the image has more pixels than this pipeline accepts',
   'too-large-for-format': 'a resized copy would be wider or taller than its image format allows',
   'corrupt': 'the image is damaged or incomplete',

@@ -1,11 +1,16 @@
 /**
- * The upload bucket as the handler sees it: whether an original exists now, which version, and its bytes.
+ * The upload bucket as the handler sees it: whether an original exists now, which version, how large, and its bytes.
  */
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { uploaderIn } from './config';
 import type { SourceVersion } from './resized-store';
 
-export interface OriginalContent extends SourceVersion {
+export interface CurrentOriginal extends SourceVersion {
+  /** Its size in bytes, known before any of them is read. */
+  readonly byteLength: number;
+}
+
+export interface OriginalContent extends CurrentOriginal {
   readonly bytes: Buffer;
 }
 
@@ -13,14 +18,17 @@ export class Originals {
   constructor(private readonly s3: S3Client) {}
 
   /**
-   * The version there is now, or undefined when the key does not exist. A HEAD cannot tell a missing key from
-   * a missing bucket (both are a bare 404), and only the first means the original is gone, so a 404 is asked
-   * again with a GET, whose error names which.
+   * The version there is now and its size, or undefined when the key does not exist. A HEAD cannot tell a missing
+   * key from a missing bucket (both are a bare 404), and only the first means the original is gone, so a 404 is
+   * asked again with a GET, whose error names which.
    */
-  async current(bucket: string, key: string): Promise<SourceVersion | undefined> {
+  async current(bucket: string, key: string): Promise<CurrentOriginal | undefined> {
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return version(head.ETag, head.Metadata);
+      if (head.ContentLength === undefined) {
+        throw new Error('S3 answered a HEAD without a Content-Length');
+      }
+      return { ...version(head.ETag, head.Metadata), byteLength: head.ContentLength };
     } catch (error) {
       if ((error as Error).name !== 'NotFound') {
         throw error;
@@ -36,7 +44,11 @@ export class Originals {
       // A view of the SDK's bytes, not a copy (which Buffer.from(array) would make): two of a large original at once
       // count against the function's memory.
       const bytes = await response.Body!.transformToByteArray();
-      return { ...version(response.ETag, response.Metadata), bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+      return {
+        ...version(response.ETag, response.Metadata),
+        byteLength: bytes.byteLength,
+        bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      };
     } catch (error) {
       if ((error as Error).name === 'NoSuchKey') {
         return undefined;

@@ -48,7 +48,7 @@ import { resizedKey } from './keys';
 import {
   Change, FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
 } from './notification';
-import { Originals } from './originals';
+import { CurrentOriginal, Originals } from './originals';
 import { CopiesFound, ExistingCopy, ResizedStore, SourceVersion, StoredCopy } from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
 
@@ -118,7 +118,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
   };
 
   const makeCopies = async (
-    upload: UploadedObject, current: SourceVersion, { copies, heldByOthers }: CopiesFound, redelivered: boolean,
+    upload: UploadedObject, current: CurrentOriginal, { copies, heldByOthers }: CopiesFound, redelivered: boolean,
   ): Promise<Pass> => {
     if (!redelivered && madeFrom(copies, current, config.sizes)) {
       logger.info('Copies already made from this version of the original; nothing to do', {
@@ -129,6 +129,11 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     if (current.uploader !== undefined && copies.some((copy) => copy.uploader !== undefined && copy.uploader !== current.uploader)) {
       // The copies are another caller's: they stay, and so nothing of this upload is read.
       return reject(upload, current, [], nameHeldByAnotherCaller(upload.key));
+    }
+    if (current.byteLength > config.maxUploadBytes) {
+      // Only the API caps an upload's size; one put into the bucket another way could be larger than the function's
+      // memory, which would kill the invocation, its whole batch with it, on every attempt.
+      return reject(upload, current, copies, tooManyBytes(current.byteLength, config.maxUploadBytes));
     }
     const original = await originals.read(upload.bucket, upload.key);
     // The checks above were made on `current`. Bytes of a later version, perhaps another caller's upload between
@@ -270,6 +275,26 @@ function nameHeldByAnotherCaller(key: string): ImageRejectedError {
   return new ImageRejectedError('name-taken',
     `"${key}" is the name of another caller's upload, and its resized copies stay theirs: nothing was resized and `
     + 'none of their copies was replaced. Upload the image under another name.');
+}
+
+function tooManyBytes(byteLength: number, maxUploadBytes: number): ImageRejectedError {
+  let [size, limit] = [byteSize(byteLength), byteSize(maxUploadBytes)];
+  if (size === limit) {
+    // Rounded alike ("50 MB, more than the 50 MB"), which would read as no reason at all.
+    [size, limit] = [exactBytes(byteLength), exactBytes(maxUploadBytes)];
+  }
+  return new ImageRejectedError('too-many-bytes', `The file is ${size}, more than the ${limit} this pipeline reads. Upload a smaller file.`);
+}
+
+/** In the binary units the construct's `maxUploadBytes` is documented in (50 MB is 52,428,800 bytes). */
+function byteSize(bytes: number): string {
+  const units: Array<[string, number]> = [['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]];
+  const found = units.find(([, size]) => bytes >= size);
+  return found === undefined ? exactBytes(bytes) : `${(bytes / found[1]).toFixed(1).replace(/\.0$/, '')} ${found[0]}`;
+}
+
+function exactBytes(bytes: number): string {
+  return `${bytes.toLocaleString('en-US')} bytes`;
 }
 
 function sameVersion(a: SourceVersion | undefined, b: SourceVersion): boolean {

@@ -24,6 +24,8 @@ export interface HandlerEnvironment {
   readonly animation?: AnimationName;
   /** @default SIZES */
   readonly sizes?: SizeSpec[];
+  /** @default 50 MB, the construct's default */
+  readonly maxUploadBytes?: number;
 }
 
 /** A command the handler's S3 client sent, by its class name (`PutObjectCommand`, ...). */
@@ -72,6 +74,7 @@ function load(environment: HandlerEnvironment, instrument?: (client: typeof S3Cl
     [ENV.animation]: environment.animation ?? 'first-frame',
     [ENV.quality]: '80',
     [ENV.maxInputPixels]: String(40_000_000),
+    [ENV.maxUploadBytes]: String(environment.maxUploadBytes ?? 50 * 1024 * 1024),
     [ENV.linkExpirySeconds]: String(LINK_EXPIRY_SECONDS),
     // Logs go to jest's console, where tests can read them, rather than straight to stdout.
     POWERTOOLS_DEV: 'true',
