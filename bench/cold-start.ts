@@ -16,17 +16,22 @@
 import { spawnSync } from 'child_process';
 import { statSync } from 'fs';
 import * as path from 'path';
+import { Duration } from 'aws-cdk-lib';
 import { buildSync } from 'esbuild';
 import { QUALITY, SIZES } from './approaches';
+import { median } from './median';
 import { FUNCTION_CODE_DIR, layerNodeModules } from '../local/function-assets';
 import { prepareTaskRoot } from '../local/lambda-runtime/task-root';
-import { GLIBC_MALLOC_TUNING } from '../src/glibc-malloc-tuning';
+import { Animation } from '../src/animation';
 import { ENV } from '../src/handler/config';
+import { OutputFormat } from '../src/image-size';
+import { resizeEnvironment } from '../src/resize-environment';
 
 const REPO_ROOT = path.join(__dirname, '..');
 const SAMPLE = path.join(REPO_ROOT, 'samples', 'landscape.jpg');
-/** The pipeline's default `maxInputPixels`. */
+/** The pipeline's defaults for `maxInputPixels` and `maxUploadBytes`. */
 const MAX_INPUT_PIXELS = 50_000_000;
+const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
 interface ProbeResult {
   readonly initMs: number;
@@ -72,10 +77,6 @@ function parseRuns(args: string[]): number {
   return runs;
 }
 
-function median(values: number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-}
-
 function main(): void {
   const runs = parseRuns(process.argv.slice(2));
   const layer = layerNodeModules();
@@ -92,20 +93,22 @@ function main(): void {
       external: ['sharp'],
       logLevel: 'error',
     });
+    // The construct's own function environment, malloc settings included, so a variable it adds reaches the probe too.
+    const functionEnvironment = resizeEnvironment({
+      sizes: SIZES,
+      outputFormat: OutputFormat.JPEG,
+      quality: QUALITY,
+      maxInputPixels: MAX_INPUT_PIXELS,
+      linkExpiry: Duration.hours(1),
+      animation: Animation.FIRST_FRAME,
+      maxUploadBytes: MAX_UPLOAD_BYTES,
+    }, 'bench', 'arn:aws:sns:us-east-1:123456789012:bench');
     const env = {
       PATH: process.env.PATH,
       NODE_PATH: taskRoot.nodePath,
-      [ENV.resizedBucket]: 'bench',
-      [ENV.topicArn]: 'arn:aws:sns:us-east-1:123456789012:bench',
-      [ENV.sizes]: JSON.stringify(SIZES),
-      [ENV.format]: 'jpeg',
-      [ENV.quality]: String(QUALITY),
-      [ENV.maxInputPixels]: String(MAX_INPUT_PIXELS),
-      [ENV.linkExpirySeconds]: '3600',
-      [ENV.maxUploadBytes]: String(50 * 1024 * 1024),
       AWS_REGION: 'us-east-1',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '1',
-      ...GLIBC_MALLOC_TUNING,
+      ...functionEnvironment,
     };
     const script = probe(path.join(taskRoot.taskRoot, 'index.js'), core);
     const results: ProbeResult[] = [];

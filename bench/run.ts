@@ -27,6 +27,7 @@ import { ApproachProcess } from './approach-process';
 import type { CallMeasurement } from './approach-worker';
 import { APPROACHES, ApproachName, SIZES } from './approaches';
 import { renderChart } from './chart';
+import { median } from './median';
 import { PEAK_RSS_RESETTABLE } from './process-memory';
 import { parseArgs } from './run-options';
 
@@ -80,12 +81,6 @@ async function findImages(dir: string, quick: boolean): Promise<{ used: BenchIma
 function record(tally: Tally, image: number, call: CallMeasurement): void {
   tally.cpuMs[image].push(call.cpuMs);
   tally.peakRssMb = Math.max(tally.peakRssMb, call.peakRssMb);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function mean(values: number[]): number {
