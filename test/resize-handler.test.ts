@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import type { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { corpusPhoto } from './support/corpus';
 import {
@@ -10,7 +11,7 @@ import {
   readObject,
   sqsEvent,
 } from './support/moto-aws';
-import { SIZES, lambdaContext, loadHandler, loadHandlerRecordingS3 } from './support/resize-handler';
+import { SIZES, SentS3Command, lambdaContext, loadHandler, loadHandlerRecordingS3 } from './support/resize-handler';
 import type { SizeSpec } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
 import { FailedDocument, NotificationDocument, ResizedDocument, UnlinkedResizedDocument } from '../src/handler/notification';
@@ -279,6 +280,41 @@ test('originals over maxUploadBytes put straight into the bucket are refused as 
     message: 'The file is 2,049 bytes, more than the 2,048 bytes this pipeline reads. Upload a smaller file.',
   });
   expect(resized(notifications, 'small.png')).toMatchObject({ input: { format: 'png', width: 8, height: 8 } });
+});
+
+test('an original over maxUploadBytes put there between the handler\'s HEAD and its GET is refused without its bytes being read', async () => {
+  // GIVEN a record whose original is gone when the handler looks with a HEAD, and back, too large, by the GET that
+  // follows a HEAD's bare 404
+  await upload.upload('late.jpg', Buffer.from('gone by the time the handler looks'));
+  const [record] = await upload.uploadNotifications(1);
+  const large = await ladybird();
+  let phase: 'head' | 'get' | 'done' = 'head';
+  const raceTheHandler = async (command: SentS3Command) => {
+    if (command.input.Key !== 'late.jpg') {
+      return;
+    }
+    if (phase === 'head' && command.name === 'HeadObjectCommand') {
+      phase = 'get';
+      await upload.remove('late.jpg');
+    } else if (phase === 'get' && command.name === 'GetObjectCommand') {
+      phase = 'done';
+      await upload.upload('late.jpg', large);
+    }
+  };
+  const { handler: limited, s3Commands } = loadHandlerRecordingS3(
+    { resizedBucket, topicArn: topic.arn, maxUploadBytes: 2_048 }, raceTheHandler);
+
+  // WHEN
+  const response = await limited(sqsEvent(record), lambdaContext);
+
+  // THEN
+  expect(phase).toBe('done');
+  expect(response.batchItemFailures).toEqual([]);
+  expect(failed(await topic.received(1), 'late.jpg')).toMatchObject({ reason: 'too-many-bytes' });
+  const gets = s3Commands.filter((command) => command.name === 'GetObjectCommand' && command.input.Key === 'late.jpg');
+  expect(gets).toHaveLength(1);
+  const { destroyed, readableEnded } = gets[0].output?.Body as Readable;
+  expect({ destroyed, readableEnded }).toEqual({ destroyed: true, readableEnded: false });
 });
 
 test('an original replaced by one over maxUploadBytes takes its earlier copies with it', async () => {

@@ -32,6 +32,8 @@ export interface HandlerEnvironment {
 export interface SentS3Command {
   readonly name: string;
   readonly input: { readonly Bucket?: string; readonly Key?: string };
+  /** S3's answer, once it has come (a GetObject's `Body` as the handler got it). */
+  output?: { readonly Body?: unknown };
 }
 
 export interface RecordingHandler {
@@ -56,10 +58,11 @@ export function loadHandlerRecordingS3(
     const send = client.prototype.send;
     jest.spyOn(client.prototype, 'send').mockImplementation(async function (this: S3Client, ...args: Parameters<S3Client['send']>) {
       const command = args[0] as unknown as { constructor: { name: string }; input: SentS3Command['input'] };
-      const sent = { name: command.constructor.name, input: command.input };
+      const sent: SentS3Command = { name: command.constructor.name, input: command.input };
       s3Commands.push(sent);
       await beforeSend(sent);
-      return (send as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+      sent.output = await (send as (...a: unknown[]) => Promise<SentS3Command['output']>).apply(this, args);
+      return sent.output;
     } as S3Client['send']);
   });
   return { handler, s3Commands };
