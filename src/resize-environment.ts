@@ -5,7 +5,10 @@ import { ENV, SizeSpec } from './handler/config';
 import { OutputFormat } from './image-size';
 import { MAX_OUTPUT_DIMENSION } from './validate-props';
 
-/** Lambda's limit on the total size of a function's environment variables, names and values together. */
+/**
+ * Lambda's limit on a function's environment variables, which it measures as one JSON object of names and values:
+ * the quotes, colons and commas count, and so does each backslash that escapes a quote inside a value.
+ */
 export const MAX_ENVIRONMENT_BYTES = 4 * 1024;
 
 /** The longest a presigned GET can be valid for (SigV4's limit). */
@@ -53,9 +56,10 @@ export function resizeEnvironment(settings: ResizeSettings, resizedBucketName: s
 }
 
 /**
- * The most bytes the resize function's environment can take, which Lambda checks only at deploy, after the stack has
- * started: every variable the function gets, with each value that is a token until deploy counted at the longest it
- * can be. A link expiry that is not whole seconds, which the props' validation refuses, counts as the longest too.
+ * The most bytes the resize function's environment can take as Lambda measures it, which it does only at deploy,
+ * after the stack has started: every variable the function gets, with each value that is a token until deploy
+ * counted at the longest it can be. A link expiry that is not whole seconds, which the props' validation refuses,
+ * counts as the longest too.
  *
  * @param resizedBucketName the name of the bucket you bring, or undefined for one the pipeline creates
  * @param stack the pipeline's stack, whose partition, region and account are in the topic's ARN
@@ -78,9 +82,7 @@ export function largestEnvironmentBytes(settings: ResizeSettings, resizedBucketN
     ? 'x'.repeat(MAX_BUCKET_NAME_LENGTH)
     : resizedBucketName;
   const environment = { ...resizeEnvironment(largest, bucketName, 'x'.repeat(longestTopicArn(stack))), ...ADDED_BY_RESIZE_FUNCTION };
-  return Object.entries(environment)
-    .map(([name, value]) => Buffer.byteLength(name) + Buffer.byteLength(value))
-    .reduce((total, bytes) => total + bytes, 0);
+  return Buffer.byteLength(JSON.stringify(environment));
 }
 
 function largestIfToken<T extends number | undefined>(value: T, largest: number): T | number {

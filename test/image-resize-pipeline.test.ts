@@ -1020,29 +1020,52 @@ describe('validation', () => {
   const longNamedSizes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `${'x'.repeat(62)}${String(i).padStart(2, '0')}`, width: 1000 + i }));
 
   test('sizes that would take the resize function\'s environment over Lambda\'s 4 KB are refused', () => {
-    expect(() => synth({ sizes: longNamedSizes(40) }))
+    expect(() => synth({ sizes: longNamedSizes(31) }))
       .toThrow(/sizes: every size goes into the resize function's environment, which could take 4\d{3} bytes \(with the longest bucket name and topic ARN it may get at deploy\), over Lambda's limit of 4096/);
-    expect(JSON.parse(resizeFunctionEnv(synth({ sizes: longNamedSizes(30) }).template).SIZES)).toHaveLength(30);
+    expect(JSON.parse(resizeFunctionEnv(synth({ sizes: longNamedSizes(29) }).template).SIZES)).toHaveLength(29);
   });
 
-  test('the most sizes that pass fit in 4 KB with every variable the function gets, its bucket name and topic ARN at their longest', () => {
-    // S3's longest bucket name, and the longest topic ARN in today's partitions and regions with SNS's longest name.
-    const longest: Record<string, number> = { RESIZED_BUCKET: 63, TOPIC_ARN: 'arn:aws-us-gov:sns:us-isof-south-1:123456789012:'.length + 256 };
-    const environment = resizeFunctionEnv(synth({ sizes: longNamedSizes(33) }).template);
-    const bytes = Object.entries(environment)
-      .map(([name, value]) => name.length + (typeof value === 'string' ? value.length : longest[name]))
-      .reduce((total, length) => total + length, 0);
+  /**
+   * The resize function's environment as Lambda measures it against its 4 KB: the variables as one JSON object, with
+   * the bucket's name and the topic's ARN, which the template only refers to, at the longest S3 and SNS allow.
+   */
+  const environmentJsonBytes = (template: Template) => {
+    const longest: Record<string, string> = {
+      RESIZED_BUCKET: 'b'.repeat(63),
+      TOPIC_ARN: `arn:aws-iso-f:sns:us-isof-south-1:123456789012:${'t'.repeat(256)}`,
+    };
+    const variables = Object.entries(resizeFunctionEnv(template))
+      .map(([name, value]) => [name, typeof value === 'string' ? value : longest[name]]);
+    return Buffer.byteLength(JSON.stringify(Object.fromEntries(variables)));
+  };
+  const inIsoF = (configure: (stack: Stack) => ImageResizePipelineProps) => {
+    const app = new App({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
+    const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-isof-south-1' } });
+    new ImageResizePipeline(stack, 'Images', configure(stack));
+    return Template.fromStack(stack);
+  };
+  /** 29 sizes with 64-character names, then one named with `length` characters whose width is `width` or, if absent, 1. */
+  const lastNamed = (length: number, width: number = 1) => [...longNamedSizes(29), { name: 'y'.repeat(length), width }];
+  /** The length of the last name for which the environment takes exactly 4096 bytes. */
+  const fittingLength = () => 4096 - environmentJsonBytes(inIsoF(() => ({ sizes: lastNamed(1) }))) + 1;
 
-    expect(bytes).toBeLessThanOrEqual(4096);
-    expect(() => synth({ sizes: longNamedSizes(34) })).toThrow(/sizes: every size goes into the resize function's environment/);
+  test('the most sizes that pass fit in 4 KB as Lambda measures it, with every variable the function gets', () => {
+    expect(environmentJsonBytes(inIsoF(() => ({ sizes: longNamedSizes(29) })))).toBeLessThanOrEqual(4096);
+    expect(() => inIsoF(() => ({ sizes: longNamedSizes(30) }))).toThrow(/sizes: every size goes into the resize function's environment/);
+  });
+
+  test('the check measures the environment the template gives the function, to the byte', () => {
+    const fitting = fittingLength();
+
+    expect(environmentJsonBytes(inIsoF(() => ({ sizes: lastNamed(fitting) })))).toBe(4096);
+    expect(() => inIsoF(() => ({ sizes: lastNamed(fitting + 1) }))).toThrow(/which could take 4097 bytes/);
   });
 
   test('a dimension known only at deploy time is measured as the largest allowed', () => {
-    const deployTimeSizes = (count: number) => (stack: Stack) => ({
-      sizes: longNamedSizes(count).map((size, i) => ({ ...size, width: new CfnParameter(stack, `Width${i}`, { type: 'Number' }).valueAsNumber })),
-    });
-    expect(() => synth({}, deployTimeSizes(33))).toThrow(/sizes: every size goes into the resize function's environment, which could take 4\d{3} bytes/);
-    expect(() => synth({}, deployTimeSizes(32))).not.toThrow();
+    const fitting = fittingLength();
+
+    expect(() => inIsoF((stack) => ({ sizes: lastNamed(fitting, new CfnParameter(stack, 'Width', { type: 'Number' }).valueAsNumber) })))
+      .toThrow(/which could take 4100 bytes/);
   });
 
   test('durations that are not whole seconds are reported with every other problem, not thrown on their own', () => {
