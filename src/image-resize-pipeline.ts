@@ -45,6 +45,8 @@ const METRIC_NAMESPACE = 'ImageResizePipeline';
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** SQS's own ceiling on a visibility timeout. */
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+/** The runtime projen generates ResizeFunction for (`lambdaOptions` in .projenrc.ts); a layer that names runtimes must name it. */
+const RESIZE_RUNTIME = lambda.Runtime.NODEJS_22_X.name;
 
 /**
  * How an ImageResizePipeline is set up. Every prop is optional: the defaults are safe for production. Every
@@ -484,6 +486,20 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
+   * The sharp layer as the resize function takes it. CDK refuses a layer whose compatibleRuntimes hold
+   * Runtime.NODEJS_22_X for the generated ResizeFunction's runtime of the same name, as it compares runtime objects, so
+   * a layer that names runtimes, which the props' validation has checked by name, is attached by its ARN alone.
+   */
+  private layerForResizeFunction(): lambda.ILayerVersion {
+    if (this.sharpLayer.compatibleRuntimes === undefined) {
+      return this.sharpLayer;
+    }
+    return lambda.LayerVersion.fromLayerVersionAttributes(this, 'SharpLayerForResizeFunction', {
+      layerVersionArn: this.sharpLayer.layerVersionArn,
+    });
+  }
+
+  /**
    * The resize function with a role of its own (Lambda's default role would attach the account-wide
    * AWSLambdaBasicExecutionRole), its log group, and the queue as its event source.
    */
@@ -506,7 +522,7 @@ export class ImageResizePipeline extends Construct {
       architecture: settings.architecture,
       memorySize: settings.memorySize,
       timeout: settings.timeout,
-      layers: [this.sharpLayer],
+      layers: [this.layerForResizeFunction()],
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: functionLogs,
       environment: resizeEnvironment(settings, this.resizedBucket.bucketName, this.topic.topicArn),
@@ -989,6 +1005,10 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   const layerArchitectures = (props.sharpLayer?.node.defaultChild as lambda.CfnLayerVersion | undefined)?.compatibleArchitectures;
   if (layerArchitectures && !layerArchitectures.includes(settings.architecture.name)) {
     problems.add('sharpLayer', `is built for ${layerArchitectures.join(', ')}, but the function runs on ${settings.architecture.name}`);
+  }
+  const layerRuntimes = props.sharpLayer?.compatibleRuntimes?.map((runtime) => runtime.name);
+  if (layerRuntimes && !layerRuntimes.includes(RESIZE_RUNTIME)) {
+    problems.add('sharpLayer', `names ${layerRuntimes.join(', ')} as its compatibleRuntimes, but the resize function runs on ${RESIZE_RUNTIME}: add lambda.Runtime.NODEJS_22_X or leave compatibleRuntimes out`);
   }
   const architecture = props.architecture;
   if (architecture !== undefined && !Token.isUnresolved(architecture.name)

@@ -714,6 +714,25 @@ describe('sharp layer', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Layers: ['arn:aws:lambda:us-east-1:123456789012:layer:sharp-heic:3'] });
   });
 
+  const layerFor = (stack: Stack, runtimes: lambda.Runtime[]) => new lambda.LayerVersion(stack, 'Heic', {
+    code: lambda.Code.fromBucket(s3.Bucket.fromBucketName(stack, 'Layers', 'my-layers'), 'sharp-heic.zip'),
+    compatibleArchitectures: [lambda.Architecture.ARM_64],
+    compatibleRuntimes: runtimes,
+  });
+
+  test('a layer of your own that names nodejs22.x among its runtimes is attached', () => {
+    const { template, pipeline } = synth({}, (stack) => ({ sharpLayer: layerFor(stack, [lambda.Runtime.NODEJS_20_X, lambda.Runtime.NODEJS_22_X]) }));
+    const [layerId] = Object.keys(template.findResources('AWS::Lambda::LayerVersion', { Properties: { CompatibleRuntimes: ['nodejs20.x', 'nodejs22.x'] } }));
+
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Layers: [{ Ref: layerId }] });
+    expect(pipeline.sharpLayer.compatibleRuntimes).toEqual([lambda.Runtime.NODEJS_20_X, lambda.Runtime.NODEJS_22_X]);
+  });
+
+  test('a layer of your own for other runtimes only is refused, naming the function\'s', () => {
+    expect(() => synth({}, (stack) => ({ sharpLayer: layerFor(stack, [lambda.Runtime.NODEJS_20_X]) })))
+      .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sharpLayer: names nodejs20.x as its compatibleRuntimes, but the resize function runs on nodejs22.x: add lambda.Runtime.NODEJS_22_X or leave compatibleRuntimes out/);
+  });
+
   test('a layer built for the other architecture is refused', () => {
     expect(() => synth({ architecture: lambda.Architecture.ARM_64 }, (stack) => ({
       sharpLayer: new SharpLayer(stack, 'X64', { architecture: lambda.Architecture.X86_64 }),
