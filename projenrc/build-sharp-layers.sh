@@ -5,10 +5,13 @@
 set -euo pipefail
 : "${SHARP_VERSION:?}"
 root="assets/sharp-layer"
+# Raised whenever what the script leaves in a layer changes, so that a checkout holding an older layer rebuilds it.
+layout=2
 for arch in arm64 x64; do
   dir="$root/$arch/nodejs"
   stamp="$dir/.sharp-version"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$SHARP_VERSION-linux-$arch-glibc" ]; then
+  built="$SHARP_VERSION-linux-$arch-glibc-layout$layout"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$built" ]; then
     continue
   fi
   rm -rf "$root/$arch"
@@ -18,7 +21,10 @@ for arch in arm64 x64; do
     --os=linux --cpu="$arch" --libc=glibc "sharp@$SHARP_VERSION" >/dev/null
   test -d "$dir/node_modules/@img/sharp-linux-$arch" || { echo "sharp-layers: @img/sharp-linux-$arch missing" >&2; exit 1; }
   test -d "$dir/node_modules/@img/sharp-libvips-linux-$arch" || { echo "sharp-layers: libvips for $arch missing" >&2; exit 1; }
-  # Only the modules go in the layer: npm's own bookkeeping would change the asset hash between npm versions.
-  rm -f "$dir/package.json" "$dir/node_modules/.package-lock.json"
-  echo "$SHARP_VERSION-linux-$arch-glibc" > "$stamp"
+  # Only the modules go in the layer: npm's own bookkeeping would change the asset hash between npm versions, and
+  # npm pack leaves out the symlinks in .bin, so a package's layer would hash differently from this checkout's.
+  rm -rf "$dir/package.json" "$dir/node_modules/.package-lock.json" "$dir/node_modules/.bin"
+  links="$(find "$dir" -type l)"
+  test -z "$links" || { echo "sharp-layers: npm pack would leave out these symlinks: $links" >&2; exit 1; }
+  echo "$built" > "$stamp"
 done

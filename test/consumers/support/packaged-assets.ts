@@ -41,27 +41,30 @@ const BUILT_DIRS = ['lib', 'assets'];
  * The files of this build's `lib/` and `assets/` that `tgz` lacks or holds in another version: an empty list means
  * the package was made from this build. A package left in dist/ by an earlier build would otherwise let a consumer
  * test pass or fail on code that is no longer there.
+ *
+ * @param root the checkout whose build the package should hold; the project's unless a test builds another
  */
-export function filesNotFromThisBuild(tgz: string): string[] {
+export function filesNotFromThisBuild(tgz: string, root: string = PROJECT_ROOT): string[] {
   const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'tarball-'));
   try {
     run('tar', ['-xzf', tgz, '-C', unpacked], { cwd: unpacked });
-    return BUILT_DIRS.flatMap((dir) => builtFiles(path.join(PROJECT_ROOT, dir)))
-      .map((file) => path.relative(PROJECT_ROOT, file))
+    return BUILT_DIRS.flatMap((dir) => builtFiles(path.join(root, dir)))
+      .map((file) => path.relative(root, file))
       .filter((file) => {
         const packed = path.join(unpacked, 'package', file);
-        return !fs.existsSync(packed) || !fs.readFileSync(packed).equals(fs.readFileSync(path.join(PROJECT_ROOT, file)));
+        return !fs.existsSync(packed) || !fs.readFileSync(packed).equals(fs.readFileSync(path.join(root, file)));
       });
   } finally {
     fs.rmSync(unpacked, { recursive: true, force: true });
   }
 }
 
+/** Every entry but directories: a symlink counts too, as npm pack leaves it out and a layer's asset hash counts it. */
 function builtFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) {
     throw new Error(`No ${dir}: run \`npx projen compile\` and \`npx projen bundle\` (or a build) first.`);
   }
   return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
-    .filter((entry) => entry.isFile())
+    .filter((entry) => !entry.isDirectory())
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
