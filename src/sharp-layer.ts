@@ -45,7 +45,9 @@ export class SharpLayer extends lambda.LayerVersion {
       code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'sharp-layer', directory)),
       compatibleArchitectures: [architecture],
       description: `sharp (libvips) for Node.js on Linux ${architecture.name}`,
-      license: 'Apache-2.0 (sharp), LGPL-3.0-or-later (libvips)',
+      // The layer holds each package under its own licence: sharp, its addon and detect-libc under Apache-2.0, the
+      // libvips package under LGPL-3.0-or-later, @img/colour under MIT and semver under ISC.
+      license: 'Apache-2.0 AND LGPL-3.0-or-later AND MIT AND ISC',
     });
     this.architecture = architecture;
   }

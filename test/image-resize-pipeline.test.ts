@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -737,6 +739,21 @@ describe('sharp layer', () => {
     expect(() => synth({ architecture: lambda.Architecture.ARM_64 }, (stack) => ({
       sharpLayer: new SharpLayer(stack, 'X64', { architecture: lambda.Architecture.X86_64 }),
     }))).toThrow(/sharpLayer: is built for x86_64, but the function runs on arm64/);
+  });
+
+  test.each([
+    ['arm64', lambda.Architecture.ARM_64],
+    ['x64', lambda.Architecture.X86_64],
+  ])('the %s layer\'s licence names the licence of every package it holds, as an SPDX expression', (directory, architecture) => {
+    const modules = path.join(__dirname, '..', 'assets', 'sharp-layer', directory, 'nodejs', 'node_modules');
+    const licences = (fs.readdirSync(modules, { recursive: true }) as string[])
+      .filter((file) => path.basename(file) === 'package.json')
+      .map((file) => JSON.parse(fs.readFileSync(path.join(modules, file), 'utf8')).license);
+    const stack = new Stack(new App(), 'Test');
+    new SharpLayer(stack, 'Layer', { architecture });
+    const [layer] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::LayerVersion'));
+
+    expect(new Set(layer.Properties.LicenseInfo.split(' AND '))).toEqual(new Set(licences));
   });
 
   test('a layer for an architecture it has no binaries for is refused, not given the arm64 ones', () => {
