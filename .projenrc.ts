@@ -26,6 +26,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   cdkVersion: '2.263.0',
   constructsVersion: '10.5.1',
   minNodeVersion: '20.16.0',
+  // jsii 6 warns that Node 20 is past its end of life and no longer supported, so CI builds and releases on 22.
+  workflowNodeVersion: '22.x',
   tsconfigDevFile: 'tsconfig.dev.json',
 
   publishToPypi: {
