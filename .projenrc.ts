@@ -99,7 +99,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   releaseWorkflowSetupSteps: CONSUMER_TOOLCHAINS,
 });
 
-for (const pattern of ['/local/', '/bench/', '/samples/', '/.ci/', '/.local/', '/tsconfig.dev.json', '/consumers/', '/rosetta/']) {
+for (const pattern of ['/local/', '/bench/', '/samples/', '/.ci/', '/.local/', '/tsconfig.dev.json', '/rosetta/']) {
   project.addPackageIgnore(pattern);
 }
 // projen's `dist` pattern matches at any depth, so it would drop sharp's own dist/ (its entry point) from the layers.
