@@ -26,6 +26,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   cdkVersion: '2.263.0',
   constructsVersion: '10.5.1',
   minNodeVersion: '20.16.0',
+  // jsii 6 warns that Node 20 is past its end of life and no longer supported, so CI builds and releases on 22.
+  workflowNodeVersion: '22.x',
   tsconfigDevFile: 'tsconfig.dev.json',
 
   publishToPypi: {
@@ -97,7 +99,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   releaseWorkflowSetupSteps: CONSUMER_TOOLCHAINS,
 });
 
-for (const pattern of ['/local/', '/bench/', '/samples/', '/.ci/', '/.local/', '/tsconfig.dev.json', '/consumers/']) {
+for (const pattern of ['/local/', '/bench/', '/samples/', '/.ci/', '/.local/', '/tsconfig.dev.json', '/rosetta/']) {
   project.addPackageIgnore(pattern);
 }
 // projen's `dist` pattern matches at any depth, so it would drop sharp's own dist/ (its entry point) from the layers.
@@ -200,8 +202,20 @@ const consumerTests = project.addTask('test:consumers', {
   exec: 'jest --ci --config test/consumers/jest.config.json --json --outputFile=test-reports/jest-consumers.json',
   receiveArgs: true,
 });
+// The README's TypeScript examples reach the Python, Java and Go READMEs through a tablet of translations that
+// jsii-rosetta makes after each compile. It compiles each example against this build, with the code around it from
+// rosetta/, so an example that no longer compiles fails the build. The tablet ships in the npm tarball, from which
+// CI's packaging jobs work. Packaging fails rather than copy an untranslated example under another language's
+// fence. Examples that are TypeScript in every README (the TypeScript app, the local test tooling) are fenced as
+// tsx, which rosetta does not translate.
+project.postCompileTask.exec('jsii-rosetta extract --strict');
+project.gitignore.exclude('/.jsii.tabl.json');
+const pacmak = (target: string, ...options: string[]) =>
+  ['jsii-pacmak -v --target', target, '--rosetta-unknown-snippets fail', ...options].join(' ');
 // pacmak's default Maven repository is a temporary one, so every run would download the CDK's jar again.
-project.tasks.tryFind('package:java')!.reset('jsii-pacmak -v --target java --maven-local-repository .local/maven-repository');
+project.tasks.tryFind('package:java')!.reset(pacmak('java', '--maven-local-repository .local/maven-repository'));
+project.tasks.tryFind('package:python')!.reset(pacmak('python'));
+project.tasks.tryFind('package:go')!.reset(pacmak('go'));
 const packageAll = project.tasks.tryFind('package-all')!;
 // The consumer tests need the packages, so a build packages them all, in CI too, and then installs each.
 project.packageTask.reset();

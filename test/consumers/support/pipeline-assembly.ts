@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PROJECT_ROOT } from './project-paths';
@@ -19,8 +20,8 @@ interface Resource {
 
 /**
  * Checks the cloud assembly an app synthesized: the pipeline is wired end to end (upload bucket -> queue with
- * its dead-letter queue -> function with the app's sizes -> resized bucket and topic), the API has both routes,
- * and the function and layer assets are the ones this build made.
+ * its dead-letter queue -> function with the app's sizes -> resized bucket and topic), the API has its routes,
+ * and the functions' and layer's assets are the ones this build made, file by file and byte for byte.
  */
 export function expectPipelineAssembly(cdkOut: string): void {
   const manifest = readJson(path.join(cdkOut, 'manifest.json'));
@@ -60,17 +61,24 @@ export function expectPipelineAssembly(cdkOut: string): void {
     expect.objectContaining({ EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] }, FunctionName: { Ref: functionId } }),
   ]);
 
-  expect(apiRoutes(resources)).toEqual(expect.arrayContaining(['PUT /upload-image/{bucket}/{filename}', 'POST /subscribe']));
+  expect(apiRoutes(resources)).toEqual(expect.arrayContaining([
+    'PUT /upload-image/{bucket}/{filename}', 'POST /upload-url', 'POST /subscribe',
+  ]));
 
   const assetDir = assetDirectories(cdkOut, stacks[0].properties.templateFile.replace(/\.template\.json$/, '.assets.json'));
-  expect(filesUnder(assetDir(fn.Properties.Code.S3Key))).toEqual(filesUnder(path.join(PROJECT_ROOT, 'assets', 'resize.lambda')));
+  expect(fileHashes(assetDir(fn.Properties.Code.S3Key))).toEqual(fileHashes(path.join(PROJECT_ROOT, 'assets', 'resize.lambda')));
+  const uploadUrlFunctions = ofType('AWS::Lambda::Function')
+    .filter(([, candidate]) => candidate.Properties.Environment?.Variables?.UPLOAD_URL_EXPIRY_SECONDS);
+  expect(uploadUrlFunctions).toHaveLength(1);
+  expect(fileHashes(assetDir(uploadUrlFunctions[0][1].Properties.Code.S3Key)))
+    .toEqual(fileHashes(path.join(PROJECT_ROOT, 'assets', 'upload-url', 'upload-url.lambda')));
   const layers: unknown[] = fn.Properties.Layers;
   expect(layers).toHaveLength(1);
   const layer = resources[logicalId(layers[0])];
   expect(layer.Type).toBe('AWS::Lambda::LayerVersion');
   const arch = { arm64: 'arm64', x86_64: 'x64' }[fn.Properties.Architectures?.[0] as string ?? 'x86_64'];
   expect(layer.Properties.CompatibleArchitectures).toEqual(fn.Properties.Architectures);
-  expect(filesUnder(assetDir(layer.Properties.Content.S3Key))).toEqual(filesUnder(path.join(PROJECT_ROOT, 'assets', 'sharp-layer', arch!)));
+  expect(fileHashes(assetDir(layer.Properties.Content.S3Key))).toEqual(fileHashes(path.join(PROJECT_ROOT, 'assets', 'sharp-layer', arch!)));
 }
 
 /** Every route as `METHOD /path`, from the API's resources and methods. */
@@ -97,11 +105,16 @@ function assetDirectories(cdkOut: string, assetManifestFile: string): (objectKey
   };
 }
 
-function filesUnder(dir: string): string[] {
-  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+/** Each file under `dir`, by its path relative to `dir`, with the SHA-256 of its content. */
+function fileHashes(dir: string): Record<string, string> {
+  const files = (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
     .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .map((entry) => path.join(entry.parentPath, entry.name))
     .sort();
+  return Object.fromEntries(files.map((file) => [
+    path.relative(dir, file),
+    createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
+  ]));
 }
 
 function logicalId(ref: any): string {
