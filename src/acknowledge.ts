@@ -21,11 +21,29 @@ export function acknowledge(scope: IConstruct, ruleId: string, reason: string) {
 /**
  * Acknowledges the wildcard-resource finding (AwsSolutions-IAM5) for exactly these resources and no others.
  * cdk-nag names each such finding by the resource as it appears in the template, which `renderReference` writes.
+ *
+ * They are named when the app is validated, not now: only once synthesis has prepared the app has a reference to a
+ * resource of another stack become the `Fn::ImportValue` that the template holds and cdk-nag names; rendered now, it
+ * would name the resource as its own stack refers to it. Validation runs after that and before any policy plugin.
  */
 export function acknowledgeWildcardResources(scope: IConstruct, resources: string[], reason: string) {
   const stack = Stack.of(scope);
-  for (const resource of resources) {
-    acknowledge(scope, `AwsSolutions-IAM5[Resource::${renderReference(stack.resolve(resource))}]`, reason);
+  scope.node.addValidation({
+    validate: () => {
+      for (const resource of resources) {
+        acknowledgeOnce(scope, `AwsSolutions-IAM5[Resource::${renderReference(stack.resolve(resource))}]`, reason);
+      }
+      return [];
+    },
+  });
+}
+
+/** As `acknowledge`, unless `scope` already acknowledges the rule: an app validated again would list it twice. */
+function acknowledgeOnce(scope: IConstruct, ruleId: string, reason: string) {
+  const acknowledged = scope.node.metadata.some((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    && Object.keys(entry.data).includes(`${ANNOTATION_PREFIX}${ruleId}`));
+  if (!acknowledged) {
+    acknowledge(scope, ruleId, reason);
   }
 }
 

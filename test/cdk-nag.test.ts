@@ -12,13 +12,19 @@ import { ApiAuthorization, ImageResizePipelineProps, NotificationScope, Pipeline
 
 interface Finding { readonly rule: string; readonly path: string }
 
+/**
+ * How a case sets up the pipeline: `dependencies` makes (once) a second stack of the app, for resources defined
+ * elsewhere; `pipelineStack` is the example stack the pipeline goes in, for what must be imported there.
+ */
+type Configure = (dependencies: () => Stack, pipelineStack: Stack) => ImageResizePipelineProps;
+
 /** Synthesizes with cdk-nag's AwsSolutions pack and returns every unacknowledged finding, errors and warnings. */
-function awsSolutionsFindings(configure: (dependencies: () => Stack) => ImageResizePipelineProps = () => ({})): Finding[] {
+function awsSolutionsFindings(configure: Configure = () => ({})): Finding[] {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-'));
   const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true } });
   // Made only when a case needs one: an empty stack is itself a template finding.
   let dependencies: Stack | undefined;
-  new ExampleStack(app, 'Example', { pipeline: configure(() => dependencies ??= new Stack(app, 'Dependencies')) });
+  new ExampleStack(app, 'Example', { pipeline: (stack) => configure(() => dependencies ??= new Stack(app, 'Dependencies'), stack) });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   try {
     app.synth();
@@ -39,13 +45,21 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(awsSolutionsFindings()).toEqual([]);
   });
 
-  test.each<[string, (dependencies: () => Stack) => ImageResizePipelineProps]>([
+  test.each<[string, Configure]>([
     ['x86_64', () => ({ architecture: lambda.Architecture.X86_64 })],
     ['Cognito authorization', (dependencies) => ({
       apiAuthorization: ApiAuthorization.cognito(cognito.UserPool.fromUserPoolId(dependencies(), 'Users', 'us-east-1_example')),
     })],
     ['no authorization, chosen explicitly', () => ({ apiAuthorization: ApiAuthorization.none(), notificationScope: NotificationScope.BROADCAST })],
     ['an existing upload bucket', (dependencies) => ({ uploadBucket: s3.Bucket.fromBucketName(dependencies(), 'Photos', 'my-photos') })],
+    // The README's pattern for a bucket of another stack: its name crosses to the pipeline's stack as an import.
+    ['an upload bucket of another stack, imported by name', (dependencies, pipelineStack) => {
+      const photos = new s3.Bucket(dependencies(), 'Photos', { enforceSSL: true, serverAccessLogsBucket: s3.Bucket.fromBucketName(dependencies(), 'Logs', 'my-logs') });
+      return { uploadBucket: s3.Bucket.fromBucketAttributes(pipelineStack, 'Photos', { bucketName: photos.bucketName }) };
+    }],
+    ['a resized bucket of another stack', (dependencies) => ({
+      resizedBucket: new s3.Bucket(dependencies(), 'Thumbs', { enforceSSL: true, serverAccessLogsBucket: s3.Bucket.fromBucketName(dependencies(), 'Logs', 'my-logs') }),
+    })],
     ['no API CloudWatch role', () => ({ apiCloudWatchRole: false })],
     ['KMS encryption', () => ({ encryption: PipelineEncryption.KMS })],
     ['a KMS key from another stack', (dependencies) => ({ encryptionKey: new kms.Key(dependencies(), 'Shared', { enableKeyRotation: true }) })],
