@@ -38,6 +38,11 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
+/** The handler's log lines written through `spy`, as the JSON objects Powertools Logger writes. */
+function logLines(spy: jest.SpyInstance): Array<Record<string, any> & { message: string }> {
+  return spy.mock.calls.map(([line]) => JSON.parse(line));
+}
+
 function generatedImage(format: 'jpeg' | 'png', width = 400, height = 300): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } })
     .toFormat(format)
@@ -150,6 +155,23 @@ test('in a batch of a non-image and a photograph, the photograph is resized, the
     key: 'notes.jpg',
     reason: 'not-an-image',
     message: expect.any(String),
+  });
+});
+
+test('a rejected upload\'s log line says why, with no field dropped as one of the logger\'s reserved keys', async () => {
+  // GIVEN
+  await upload.upload('notes.jpg', 'this is a text file with an image name');
+  const records = await upload.uploadNotifications(1);
+
+  // WHEN
+  await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  const notification = failed(await topic.received(1), 'notes.jpg');
+  const warnings = logLines(logged.warn);
+  expect(warnings.filter((line) => /reserved key/.test(line.message))).toEqual([]);
+  expect(warnings.find((line) => line.message === 'Upload rejected')).toMatchObject({
+    key: 'notes.jpg', reason: 'not-an-image', detail: notification.message,
   });
 });
 

@@ -113,7 +113,15 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     }
     const failure: FailedUpload = { bucket: upload.bucket, key: upload.key, reason: error.reason, message: error.message };
     await publish(failedNotification(failure, original.uploader));
-    logger.warn(LOG_MESSAGES.rejected, { ...failure, removedStaleCopies: copies.map((copy) => copy.key), cause: String(error.cause ?? '') });
+    // `detail`, not `message`: the logger keeps `message` for the line's own text and drops any field of that name.
+    logger.warn(LOG_MESSAGES.rejected, {
+      bucket: upload.bucket,
+      key: upload.key,
+      reason: failure.reason,
+      detail: failure.message,
+      removedStaleCopies: copies.map((copy) => copy.key),
+      cause: String(error.cause ?? ''),
+    });
     return 'settled';
   };
 
