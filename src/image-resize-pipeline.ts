@@ -796,6 +796,20 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
+   * Lets `grantee` move the dead-letter queue's messages back to the queue once what made them fail is fixed: receive
+   * and delete them from the dead-letter queue and send them to the queue (as `npx projen redrive` does, in a clone of
+   * this repository), or start, list and cancel SQS's own move task. With `PipelineEncryption.KMS` it includes the
+   * pipeline key's permissions both queues need.
+   *
+   * @param grantee the principal that redrives, e.g. an operator's role
+   */
+  public grantRedrive(grantee: iam.IGrantable): iam.Grant {
+    return this.deadLetterQueue.grantConsumeMessages(grantee)
+      .combine(this.deadLetterQueue.grant(grantee, 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask'))
+      .combine(this.queue.grantSendMessages(grantee));
+  }
+
+  /**
    * Lets `grantee` upload images: `PUT /upload-image/*` and `POST /upload-url`, e.g. a web app's role that signs its
    * requests with SigV4. Only `ApiAuthorization.iam()` (the default) makes API Gateway check a caller's IAM
    * permissions; with any other authorization the grant would do nothing, so it is refused.

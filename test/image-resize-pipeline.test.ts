@@ -904,6 +904,40 @@ describe('grants', () => {
   });
 });
 
+describe('grantRedrive', () => {
+  const redriveStatements = (props: ImageResizePipelineProps) => {
+    const stack = new Stack(new App(), 'Test');
+    const pipeline = new ImageResizePipeline(stack, 'Images', props);
+    pipeline.grantRedrive(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Operator') }] } });
+    return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+  };
+  const arnOf = (id: string) => ({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${id}[0-9A-F]{8}$`)), 'Arn'] });
+  const sqsStatements = [
+    {
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      Resource: arnOf('ImagesDeadLetterQueue'),
+    },
+    { Effect: 'Allow', Action: ['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask'], Resource: arnOf('ImagesDeadLetterQueue') },
+    { Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Resource: arnOf('ImagesQueue') },
+  ];
+
+  test('lets the grantee move the dead-letter queue\'s messages back to the queue, by hand or by SQS\'s move task, and nothing else', () => {
+    expect(redriveStatements({})).toEqual(sqsStatements);
+  });
+
+  test('with KMS, it lets the grantee decrypt what it receives and encrypt what it sends with the pipeline\'s key', () => {
+    const statements = redriveStatements({ encryption: PipelineEncryption.KMS });
+
+    expect(statements).toEqual(expect.arrayContaining(sqsStatements));
+    expect(statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('kms:')))).toEqual([
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: arnOf('ImagesKey') },
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'], Resource: arnOf('ImagesKey') },
+    ]);
+  });
+});
+
 describe('API grants', () => {
   const routeArn = (route: string) => ({
     'Fn::Join': ['', [
