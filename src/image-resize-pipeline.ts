@@ -433,7 +433,6 @@ export class ImageResizePipeline extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy: settings.removalPolicy,
     });
-    acknowledge(this.deadLetterQueue, 'AwsSolutions-SQS3', 'This is the dead-letter queue of the upload queue; it holds what failed, for redrive.');
     this.queue = new sqs.Queue(this, 'Queue', {
       ...queueEncryption,
       enforceSSL: true,
@@ -633,12 +632,10 @@ export class ImageResizePipeline extends Construct {
   }
 
   private createAccessLogsBucket(privateBucket: s3.BucketProps): s3.Bucket {
-    const bucket = new s3.Bucket(this, 'AccessLogsBucket', {
+    return new s3.Bucket(this, 'AccessLogsBucket', {
       ...privateBucket,
       lifecycleRules: [{ expiration: Duration.days(90) }],
     });
-    acknowledge(bucket, 'AwsSolutions-S1', 'This is the server access log bucket; logging its own access would log without end.');
-    return bucket;
   }
 
   /**
