@@ -12,7 +12,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeKmsActions, acknowledgeWildcardResources } from './acknowledge';
+import { acknowledge, acknowledgeGenerateDataKeyPrefix, acknowledgeWildcardResources } from './acknowledge';
 import { Animation } from './animation';
 import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
@@ -528,12 +528,15 @@ export class ImageResizePipeline extends Construct {
       resources: [this.resizedBucket.arnForObjects('*')],
     }));
     this.topic.grantPublish(functionRole);
-    this.encryptionKey?.grantEncryptDecrypt(functionRole);
+    // No key is used to encrypt or re-encrypt directly: S3 and SQS decrypt with it (uploads, presigned reads of the
+    // copies, received messages), and S3 and SNS have it generate data keys (copies written, notifications published),
+    // which is what the topic's grant gives on the pipeline's key too.
+    this.encryptionKey?.grant(functionRole, 'kms:Decrypt', 'kms:GenerateDataKey*');
     // A bucket you bring may have a key of its own: uploads are only read, copies are written and presigned for reading.
     props.uploadBucket?.encryptionKey?.grantDecrypt(functionRole);
-    props.resizedBucket?.encryptionKey?.grantEncryptDecrypt(functionRole);
-    if (this.encryptionKey || props.resizedBucket?.encryptionKey) {
-      acknowledgeKmsActions(functionRole);
+    props.resizedBucket?.encryptionKey?.grant(functionRole, 'kms:Decrypt', 'kms:GenerateDataKey');
+    if (this.encryptionKey) {
+      acknowledgeGenerateDataKeyPrefix(functionRole);
     }
     acknowledgeWildcardResources(functionRole, [this.uploadBucket.arnForObjects('*'), this.resizedBucket.arnForObjects('*')],
       'Object actions on any key of the upload and resized buckets (bucket/*), whether the pipeline created them or they were passed in: every upload has its own key.');
