@@ -840,13 +840,28 @@ describe('operations', () => {
       alarms: { topic: new sns.Topic(stack, 'Oncall'), maxUploadAge: Duration.minutes(30), maxErrorRatePercent: 10 },
     }));
     expect(pipeline.alarms).toHaveLength(3);
-    const notifiesOncall = { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Oncall') }], OKActions: [{ Ref: Match.stringLikeRegexp('^Oncall') }] };
+    const notifiesOncall = {
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Oncall') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('^Oncall') }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      // No data is no trouble: an idle pipeline has no messages, no old uploads and no invocations.
+      TreatMissingData: 'notBreaching',
+    };
+    // One minute with a message in the dead-letter queue.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      ...notifiesOncall, MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+      ...notifiesOncall, MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Period: 60, EvaluationPeriods: 1, Threshold: 0,
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { ...notifiesOncall, MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 1800 });
+    // Three minutes in a row with an upload older than the maximum, so one slow batch does not page anyone.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      ...notifiesOncall, Threshold: 10, Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
+      ...notifiesOncall, MetricName: 'ApproximateAgeOfOldestMessage', Statistic: 'Maximum', Period: 60, EvaluationPeriods: 3, Threshold: 1800,
+    });
+    // Five minutes' errors over five minutes' invocations.
+    const fiveMinutes = (metricName: string) => Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: metricName }), Period: 300, Stat: 'Sum' }) });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...notifiesOncall,
+      EvaluationPeriods: 1,
+      Threshold: 10,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' }), fiveMinutes('Errors'), fiveMinutes('Invocations')]),
     });
   });
 
