@@ -135,9 +135,12 @@ function parseArguments(argv: string[]): CliArguments {
   };
 }
 
-/** `https://sqs.eu-west-1.amazonaws.com/...` (or the legacy `https://eu-west-1.queue.amazonaws.com/...`) names its region. */
-function regionOf(queueUrl: string): string | undefined {
-  return /^https:\/\/(?:sqs\.)?([a-z0-9-]+)\.(?:queue\.)?amazonaws\.com\//.exec(queueUrl)?.[1];
+/**
+ * `https://sqs.eu-west-1.amazonaws.com/...` (or the legacy `https://eu-west-1.queue.amazonaws.com/...`) names its
+ * region; in China the domain is `amazonaws.com.cn`.
+ */
+export function regionOf(queueUrl: string): string | undefined {
+  return /^https:\/\/(?:sqs\.)?([a-z0-9-]+)\.(?:queue\.)?amazonaws\.com(?:\.cn)?\//.exec(queueUrl)?.[1];
 }
 
 async function main(): Promise<number> {

@@ -21,17 +21,34 @@ export function acknowledge(scope: IConstruct, ruleId: string, reason: string) {
 /**
  * Acknowledges the wildcard-resource finding (AwsSolutions-IAM5) for exactly these resources and no others.
  * cdk-nag names each such finding by the resource as it appears in the template, which `renderReference` writes.
+ *
+ * They are named when the app is validated, not now: only once synthesis has prepared the app has a reference to a
+ * resource of another stack become the `Fn::ImportValue` that the template holds and cdk-nag names; rendered now, it
+ * would name the resource as its own stack refers to it. Validation runs after that and before any policy plugin.
  */
 export function acknowledgeWildcardResources(scope: IConstruct, resources: string[], reason: string) {
   const stack = Stack.of(scope);
-  for (const resource of resources) {
-    acknowledge(scope, `AwsSolutions-IAM5[Resource::${renderReference(stack.resolve(resource))}]`, reason);
+  scope.node.addValidation({
+    validate: () => {
+      for (const resource of resources) {
+        acknowledgeOnce(scope, `AwsSolutions-IAM5[Resource::${renderReference(stack.resolve(resource))}]`, reason);
+      }
+      return [];
+    },
+  });
+}
+
+/** As `acknowledge`, unless `scope` already acknowledges the rule: an app validated again would list it twice. */
+function acknowledgeOnce(scope: IConstruct, ruleId: string, reason: string) {
+  const acknowledged = scope.node.metadata.some((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    && Object.keys(entry.data).includes(`${ANNOTATION_PREFIX}${ruleId}`));
+  if (!acknowledged) {
+    acknowledge(scope, ruleId, reason);
   }
 }
 
-/** KMS grants name actions by prefix (`kms:GenerateDataKey*`, `kms:ReEncrypt*`); each is on one key only. */
-export function acknowledgeKmsActions(scope: IConstruct) {
-  for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-    acknowledge(scope, `AwsSolutions-IAM5[Action::${action}]`, `${action} is granted, as CDK's key grants name it, only on named keys: the pipeline's key and those of the buckets it reads and writes, whether it created them or they were passed in.`);
-  }
+/** SNS needs `kms:GenerateDataKey*` to publish to a topic encrypted with a key; CDK's topic grant names it so. */
+export function acknowledgeGenerateDataKeyPrefix(scope: IConstruct) {
+  acknowledge(scope, 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+    'kms:GenerateDataKey* is granted, as CDK\'s topic grant names it and SNS needs it to publish to an encrypted topic, only on the key that encrypts the topic.');
 }

@@ -12,7 +12,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeKmsActions, acknowledgeWildcardResources } from './acknowledge';
+import { acknowledge, acknowledgeGenerateDataKeyPrefix, acknowledgeWildcardResources } from './acknowledge';
 import { Animation } from './animation';
 import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
@@ -435,7 +435,6 @@ export class ImageResizePipeline extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy: settings.removalPolicy,
     });
-    acknowledge(this.deadLetterQueue, 'AwsSolutions-SQS3', 'This is the dead-letter queue of the upload queue; it holds what failed, for redrive.');
     this.queue = new sqs.Queue(this, 'Queue', {
       ...queueEncryption,
       enforceSSL: true,
@@ -545,12 +544,15 @@ export class ImageResizePipeline extends Construct {
       resources: [this.resizedBucket.arnForObjects('*')],
     }));
     this.topic.grantPublish(functionRole);
-    this.encryptionKey?.grantEncryptDecrypt(functionRole);
+    // No key is used to encrypt or re-encrypt directly: S3 and SQS decrypt with it (uploads, presigned reads of the
+    // copies, received messages), and S3 and SNS have it generate data keys (copies written, notifications published),
+    // which is what the topic's grant gives on the pipeline's key too.
+    this.encryptionKey?.grant(functionRole, 'kms:Decrypt', 'kms:GenerateDataKey*');
     // A bucket you bring may have a key of its own: uploads are only read, copies are written and presigned for reading.
     props.uploadBucket?.encryptionKey?.grantDecrypt(functionRole);
-    props.resizedBucket?.encryptionKey?.grantEncryptDecrypt(functionRole);
-    if (this.encryptionKey || props.resizedBucket?.encryptionKey) {
-      acknowledgeKmsActions(functionRole);
+    props.resizedBucket?.encryptionKey?.grant(functionRole, 'kms:Decrypt', 'kms:GenerateDataKey');
+    if (this.encryptionKey) {
+      acknowledgeGenerateDataKeyPrefix(functionRole);
     }
     acknowledgeWildcardResources(functionRole, [this.uploadBucket.arnForObjects('*'), this.resizedBucket.arnForObjects('*')],
       'Object actions on any key of the upload and resized buckets (bucket/*), whether the pipeline created them or they were passed in: every upload has its own key.');
@@ -649,12 +651,10 @@ export class ImageResizePipeline extends Construct {
   }
 
   private createAccessLogsBucket(privateBucket: s3.BucketProps): s3.Bucket {
-    const bucket = new s3.Bucket(this, 'AccessLogsBucket', {
+    return new s3.Bucket(this, 'AccessLogsBucket', {
       ...privateBucket,
       lifecycleRules: [{ expiration: Duration.days(90) }],
     });
-    acknowledge(bucket, 'AwsSolutions-S1', 'This is the server access log bucket; logging its own access would log without end.');
-    return bucket;
   }
 
   /**
@@ -809,6 +809,20 @@ export class ImageResizePipeline extends Construct {
    */
   public grantReadResized(grantee: iam.IGrantable): iam.Grant {
     return this.resizedBucket.grantRead(grantee);
+  }
+
+  /**
+   * Lets `grantee` move the dead-letter queue's messages back to the queue once what made them fail is fixed: receive
+   * and delete them from the dead-letter queue and send them to the queue (as `npx projen redrive` does, in a clone of
+   * this repository), or start, list and cancel SQS's own move task. With `PipelineEncryption.KMS` it includes the
+   * pipeline key's permissions both queues need.
+   *
+   * @param grantee the principal that redrives, e.g. an operator's role
+   */
+  public grantRedrive(grantee: iam.IGrantable): iam.Grant {
+    return this.deadLetterQueue.grantConsumeMessages(grantee)
+      .combine(this.deadLetterQueue.grant(grantee, 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask'))
+      .combine(this.queue.grantSendMessages(grantee));
   }
 
   /**

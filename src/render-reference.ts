@@ -1,6 +1,7 @@
 /**
  * A template value as cdk-nag names it in its findings: `Fn::GetAtt` as `<Id.Attr>`, `Ref` as `<Id>`, `Fn::Join`
- * joined. A person reads it the same way, so warnings that show template values write them like this too.
+ * joined, `Fn::Sub` and `Fn::ImportValue` as what they wrap (an import is named by its export). A person reads it the
+ * same way, so warnings that show template values write them like this too.
  */
 export function renderReference(node: unknown): string {
   if (typeof node === 'string') {
@@ -12,9 +13,15 @@ export function renderReference(node: unknown): string {
       const [delimiter, items] = intrinsic['Fn::Join'] as [string, unknown[]];
       return items.map(renderReference).join(delimiter);
     }
+    if (intrinsic['Fn::Sub'] !== undefined) {
+      return renderReference(intrinsic['Fn::Sub']);
+    }
     if (Array.isArray(intrinsic['Fn::GetAtt'])) {
       const [resource, attribute] = intrinsic['Fn::GetAtt'] as unknown[];
       return `<${renderReference(resource)}.${renderReference(attribute)}>`;
+    }
+    if (intrinsic['Fn::ImportValue'] !== undefined) {
+      return renderReference(intrinsic['Fn::ImportValue']);
     }
     if (intrinsic.Ref !== undefined) {
       return `<${renderReference(intrinsic.Ref)}>`;

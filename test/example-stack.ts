@@ -4,6 +4,9 @@ import { ImageResizePipeline, ImageResizePipelineProps } from '../src';
 
 export const EXAMPLE_STACK_NAME = 'ImageResizePipelineExample';
 
+/** The pipeline's props, or a function of the example stack that returns them. */
+export type ExamplePipelineProps = ImageResizePipelineProps | ((stack: Stack) => ImageResizePipelineProps);
+
 /**
  * The example the README, the integration test, the cdk-nag test and the local pipeline all use, so what runs
  * locally is what deploys. Its buckets and data go with it (DESTROY and autoDeleteObjects): a demo should not leave
@@ -12,12 +15,13 @@ export const EXAMPLE_STACK_NAME = 'ImageResizePipelineExample';
 export class ExampleStack extends Stack {
   public readonly pipeline: ImageResizePipeline;
 
-  constructor(scope: Construct, id: string, props: StackProps & { pipeline?: ImageResizePipelineProps } = {}) {
+  /** A function for `pipeline` makes what must be in this stack, such as a bucket of another stack imported here. */
+  constructor(scope: Construct, id: string, props: StackProps & { pipeline?: ExamplePipelineProps } = {}) {
     super(scope, id, props);
     this.pipeline = new ImageResizePipeline(this, 'Images', {
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
-      ...props.pipeline,
+      ...(typeof props.pipeline === 'function' ? props.pipeline(this) : props.pipeline),
     });
     new CfnOutput(this, 'ApiUrl', { value: this.pipeline.api.url });
     new CfnOutput(this, 'UploadBucketName', { value: this.pipeline.uploadBucket.bucketName });

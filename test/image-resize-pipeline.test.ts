@@ -576,15 +576,21 @@ describe('encryption', () => {
     });
   });
 
-  test('KMS: the function may use the key, and the upload route may only have S3 generate a data key with it, all a single PutObject needs', () => {
+  test('KMS: the function may only decrypt with the key and have it generate data keys, all that reading, writing, publishing and consuming need; the upload route only the latter, all a single PutObject needs', () => {
     const { template } = synth({ encryption: PipelineEncryption.KMS });
-    const kmsStatementFor = (role: string, actions: string | string[]) => template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp(role) }],
-      PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: actions, Resource: keyRef }]) },
-    });
-    kmsStatementFor('ResizeFunctionRole', ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']);
-    kmsStatementFor('UploadRole', 'kms:GenerateDataKey');
-    kmsStatementFor('UploadUrlFunctionRole', 'kms:GenerateDataKey');
+    const kmsStatementsOf = (role: string) => Object.values(template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp(role) }] },
+    })).flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('kms:')));
+    const key = { 'Fn::GetAtt': [expect.stringMatching(/^ImagesKey/), 'Arn'] };
+
+    // S3's GetObject and presigned GETs, and SQS's receive, decrypt; S3's PutObject and SNS's Publish generate data keys.
+    expect(kmsStatementsOf('ResizeFunctionRole')).toEqual([
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: key },
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: key },
+    ]);
+    expect(kmsStatementsOf('UploadRole')).toEqual([{ Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: key }]);
+    expect(kmsStatementsOf('UploadUrlFunctionRole')).toEqual([{ Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: key }]);
   });
 
   test('buckets you bring with keys of their own: each role is granted the key of each bucket it uses', () => {
@@ -601,11 +607,11 @@ describe('encryption', () => {
       .filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('kms:')));
     const photosKey = { 'Fn::GetAtt': [expect.stringMatching(/^PhotosKey/), 'Arn'] };
     const thumbsKey = { 'Fn::GetAtt': [expect.stringMatching(/^ThumbsKey/), 'Arn'] };
-    const encrypt = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
 
+    // The copies are written (a data key) and read through the presigned links (decrypt); nothing is re-encrypted.
     expect(kmsStatementsOf('ResizeFunctionRole')).toEqual([
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: photosKey },
-      { Effect: 'Allow', Action: ['kms:Decrypt', ...encrypt], Resource: thumbsKey },
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: thumbsKey },
     ]);
     expect(kmsStatementsOf('UploadUrlFunctionRole')).toEqual([{ Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: photosKey }]);
     expect(kmsStatementsOf('UploadRole')).toEqual([{ Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: photosKey }]);
@@ -870,13 +876,28 @@ describe('operations', () => {
       alarms: { topic: new sns.Topic(stack, 'Oncall'), maxUploadAge: Duration.minutes(30), maxErrorRatePercent: 10 },
     }));
     expect(pipeline.alarms).toHaveLength(3);
-    const notifiesOncall = { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Oncall') }], OKActions: [{ Ref: Match.stringLikeRegexp('^Oncall') }] };
+    const notifiesOncall = {
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Oncall') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('^Oncall') }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      // No data is no trouble: an idle pipeline has no messages, no old uploads and no invocations.
+      TreatMissingData: 'notBreaching',
+    };
+    // One minute with a message in the dead-letter queue.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      ...notifiesOncall, MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+      ...notifiesOncall, MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Period: 60, EvaluationPeriods: 1, Threshold: 0,
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { ...notifiesOncall, MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 1800 });
+    // Three minutes in a row with an upload older than the maximum, so one slow batch does not page anyone.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      ...notifiesOncall, Threshold: 10, Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
+      ...notifiesOncall, MetricName: 'ApproximateAgeOfOldestMessage', Statistic: 'Maximum', Period: 60, EvaluationPeriods: 3, Threshold: 1800,
+    });
+    // Five minutes' errors over five minutes' invocations.
+    const fiveMinutes = (metricName: string) => Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: metricName }), Period: 300, Stat: 'Sum' }) });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...notifiesOncall,
+      EvaluationPeriods: 1,
+      Threshold: 10,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' }), fiveMinutes('Errors'), fiveMinutes('Invocations')]),
     });
   });
 
@@ -937,6 +958,40 @@ describe('grants', () => {
         }],
       },
     });
+  });
+});
+
+describe('grantRedrive', () => {
+  const redriveStatements = (props: ImageResizePipelineProps) => {
+    const stack = new Stack(new App(), 'Test');
+    const pipeline = new ImageResizePipeline(stack, 'Images', props);
+    pipeline.grantRedrive(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Operator') }] } });
+    return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+  };
+  const arnOf = (id: string) => ({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${id}[0-9A-F]{8}$`)), 'Arn'] });
+  const sqsStatements = [
+    {
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      Resource: arnOf('ImagesDeadLetterQueue'),
+    },
+    { Effect: 'Allow', Action: ['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask'], Resource: arnOf('ImagesDeadLetterQueue') },
+    { Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Resource: arnOf('ImagesQueue') },
+  ];
+
+  test('lets the grantee move the dead-letter queue\'s messages back to the queue, by hand or by SQS\'s move task, and nothing else', () => {
+    expect(redriveStatements({})).toEqual(sqsStatements);
+  });
+
+  test('with KMS, it lets the grantee decrypt what it receives and encrypt what it sends with the pipeline\'s key', () => {
+    const statements = redriveStatements({ encryption: PipelineEncryption.KMS });
+
+    expect(statements).toEqual(expect.arrayContaining(sqsStatements));
+    expect(statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('kms:')))).toEqual([
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: arnOf('ImagesKey') },
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'], Resource: arnOf('ImagesKey') },
+    ]);
   });
 });
 

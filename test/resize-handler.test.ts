@@ -38,6 +38,11 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
+/** The handler's log lines written through `spy`, as the JSON objects Powertools Logger writes. */
+function logLines(spy: jest.SpyInstance): Array<Record<string, any> & { message: string }> {
+  return spy.mock.calls.map(([line]) => JSON.parse(line));
+}
+
 function generatedImage(format: 'jpeg' | 'png', width = 400, height = 300): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } })
     .toFormat(format)
@@ -153,6 +158,47 @@ test('in a batch of a non-image and a photograph, the photograph is resized, the
   });
 });
 
+test('a rejected upload\'s log line says why, with no field dropped as one of the logger\'s reserved keys', async () => {
+  // GIVEN
+  await upload.upload('notes.jpg', 'this is a text file with an image name');
+  const records = await upload.uploadNotifications(1);
+
+  // WHEN
+  await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  const notification = failed(await topic.received(1), 'notes.jpg');
+  const warnings = logLines(logged.warn);
+  expect(warnings.filter((line) => /reserved key/.test(line.message))).toEqual([]);
+  expect(warnings.find((line) => line.message === 'Upload rejected')).toMatchObject({
+    key: 'notes.jpg', reason: 'not-an-image', detail: notification.message,
+  });
+});
+
+test('each upload\'s outcome is logged with how long it took, and a rejected one with the version refused', async () => {
+  // GIVEN a photo and a file that is not an image
+  const notAnImage = 'this is a text file with an image name';
+  await upload.upload('photo.jpg', await generatedImage('jpeg'));
+  await upload.upload('notes.jpg', notAnImage);
+  const uploads = await upload.uploadNotifications(2);
+
+  // WHEN the uploads are processed, the photo's event again, and then its removal
+  await handler(sqsEvent(...uploads), lambdaContext);
+  await handler(sqsEvent(...uploads.filter((record) => record.body.includes('photo.jpg'))), lambdaContext);
+  await upload.remove('photo.jpg');
+  await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+  // THEN
+  const lines = [...logLines(logged.info), ...logLines(logged.warn)];
+  const outcome = (message: string) => lines.find((line) => line.message === message);
+  expect(outcome('Upload resized')).toMatchObject({ key: 'photo.jpg', durationMs: expect.any(Number) });
+  expect(outcome('Copies already made from this version of the original; nothing to do')).toMatchObject({ key: 'photo.jpg', durationMs: expect.any(Number) });
+  expect(outcome('Original deleted; its copies were removed')).toMatchObject({ key: 'photo.jpg', durationMs: expect.any(Number) });
+  expect(outcome('Upload rejected')).toMatchObject({
+    key: 'notes.jpg', etag: createHash('md5').update(notAnImage).digest('hex'), durationMs: expect.any(Number),
+  });
+});
+
 test('the links in the notification download the copies, at the dimensions it states', async () => {
   // GIVEN
   const original = await ladybird();
@@ -194,6 +240,9 @@ test('a record whose original cannot be read is retried, and the rest of the bat
 
   // THEN
   expect(response.batchItemFailures).toEqual([{ itemIdentifier: lost.messageId }]);
+  expect(logLines(logged.error).find((line) => line.message === 'Upload failed; the record is retried')).toMatchObject({
+    bucket: vanishing.bucket, key: 'lost.png', receiveCount: '1', durationMs: expect.any(Number),
+  });
   expect(await listKeys(resizedBucket)).toEqual(copiesOf('kept.png', 'png').sort());
   const notifications = await topic.received(1);
   expect(notifications).toEqual([{ status: 'resized', document: expect.objectContaining({ key: 'kept.png' }) }]);

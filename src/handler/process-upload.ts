@@ -73,6 +73,16 @@ const MAX_S3_KEY_BYTES = 1024;
 /** Whether a pass settled the copies, or the original changed under it and the pass must be made again. */
 type Pass = 'settled' | 'changed';
 
+/** An upload being brought in step, with when that started: each line that ends it says how long it took. */
+interface UploadInProgress extends UploadedObject {
+  /** From `performance.now()`. */
+  readonly startedAt: number;
+}
+
+function elapsedMs(upload: UploadInProgress): number {
+  return Math.round(performance.now() - upload.startedAt);
+}
+
 export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHandler {
   const { s3, sns, config, logger } = deps;
   const originals = new Originals(s3);
@@ -85,7 +95,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
   const stillCurrent = async (upload: UploadedObject, version: SourceVersion) =>
     sameVersion(await originals.current(upload.bucket, upload.key), version);
 
-  const removeCopies = async (upload: UploadedObject, copies: ExistingCopy[]): Promise<Pass> => {
+  const removeCopies = async (upload: UploadInProgress, copies: ExistingCopy[]): Promise<Pass> => {
     if (copies.length > 0) {
       const uploader = copies.find((copy) => copy.uploader !== undefined)?.uploader;
       await publish(deletedNotification({ bucket: upload.bucket, key: upload.key, removed: copies }, uploader));
@@ -99,13 +109,14 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       key: upload.key,
       event: upload.eventName,
       removed: copies.map((copy) => copy.key),
+      durationMs: elapsedMs(upload),
     });
     return 'settled';
   };
 
   /** Removes `copies` (stale ones of this original, or ones this attempt wrote), then tells the uploader. */
   const reject = async (
-    upload: UploadedObject, original: SourceVersion, copies: StoredCopy[], error: ImageRejectedError,
+    upload: UploadInProgress, original: SourceVersion, copies: StoredCopy[], error: ImageRejectedError,
   ): Promise<Pass> => {
     await store.remove(copies);
     if (!await stillCurrent(upload, original)) {
@@ -113,16 +124,26 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     }
     const failure: FailedUpload = { bucket: upload.bucket, key: upload.key, reason: error.reason, message: error.message };
     await publish(failedNotification(failure, original.uploader));
-    logger.warn(LOG_MESSAGES.rejected, { ...failure, removedStaleCopies: copies.map((copy) => copy.key), cause: String(error.cause ?? '') });
+    // `detail`, not `message`: the logger keeps `message` for the line's own text and drops any field of that name.
+    logger.warn(LOG_MESSAGES.rejected, {
+      bucket: upload.bucket,
+      key: upload.key,
+      etag: original.etag,
+      reason: failure.reason,
+      detail: failure.message,
+      removedStaleCopies: copies.map((copy) => copy.key),
+      cause: String(error.cause ?? ''),
+      durationMs: elapsedMs(upload),
+    });
     return 'settled';
   };
 
   const makeCopies = async (
-    upload: UploadedObject, current: CurrentOriginal, { copies, heldByOthers }: CopiesFound, redelivered: boolean,
+    upload: UploadInProgress, current: CurrentOriginal, { copies, heldByOthers }: CopiesFound, redelivered: boolean,
   ): Promise<Pass> => {
     if (!redelivered && madeFrom(copies, current, config.sizes)) {
       logger.info('Copies already made from this version of the original; nothing to do', {
-        bucket: upload.bucket, key: upload.key, event: upload.eventName, etag: current.etag,
+        bucket: upload.bucket, key: upload.key, event: upload.eventName, etag: current.etag, durationMs: elapsedMs(upload),
       });
       return 'settled';
     }
@@ -213,11 +234,12 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       etag: source.etag,
       input: resized.input,
       sizes: sizes.map(({ name, width, height, bytes, key }) => ({ name, width, height, bytes, key })),
+      durationMs: elapsedMs(upload),
     });
     return 'settled';
   };
 
-  const bringInStep = async (upload: UploadedObject, redelivered: boolean) => {
+  const bringInStep = async (upload: UploadInProgress, redelivered: boolean) => {
     for (let round = 1; round <= MAX_ROUNDS; round++) {
       const current = await originals.current(upload.bucket, upload.key);
       const found = await store.copiesOf(upload.key, config.sizes);
@@ -250,13 +272,18 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       throw error;
     }
     const redelivered = Number(record.attributes.ApproximateReceiveCount) > 1 || record.messageAttributes?.[REDRIVEN_ATTRIBUTE] !== undefined;
-    for (const upload of uploads) {
+    for (const uploaded of uploads) {
+      const upload: UploadInProgress = { ...uploaded, startedAt: performance.now() };
       try {
         await bringInStep(upload, redelivered);
       } catch (error) {
         // The record goes back to the queue; this line is what says why, should it end in the dead-letter queue.
         logger.error('Upload failed; the record is retried', {
-          bucket: upload.bucket, key: upload.key, receiveCount: record.attributes.ApproximateReceiveCount, error: error as Error,
+          bucket: upload.bucket,
+          key: upload.key,
+          receiveCount: record.attributes.ApproximateReceiveCount,
+          error: error as Error,
+          durationMs: elapsedMs(upload),
         });
         throw error;
       }
