@@ -36,4 +36,13 @@ describe('the integ test', () => {
       }
     }
   });
+
+  test.each(stacks.map((stack) => [stack.stackName, stack]))('%s uploads the sample only once the upload bucket notifies the queue', (_, stack) => {
+    const template = Template.fromStack(stack);
+    const notifications = Object.keys(template.findResources('Custom::S3BucketNotifications'));
+    expect(notifications).toHaveLength(1);
+    const samples = Object.values(template.findResources('Custom::CDKBucketDeployment'));
+    expect(samples).toHaveLength(1);
+    expect(samples[0].DependsOn).toContain(notifications[0]);
+  });
 });

@@ -18,12 +18,14 @@ export const stacks = [
 // The assertion provider can only send text, so the sample photo rides in with the deployment instead.
 export const SAMPLE = 'landscape.jpg';
 for (const stack of stacks) {
-  new s3deploy.BucketDeployment(stack, 'IntegSample', {
+  const sample = new s3deploy.BucketDeployment(stack, 'IntegSample', {
     sources: [s3deploy.Source.asset(path.join(__dirname, '..', 'samples'), { exclude: ['*', `!${SAMPLE}`] })],
     destinationBucket: stack.pipeline.uploadBucket,
     destinationKeyPrefix: 'integ/',
     retainOnDelete: false,
   });
+  // S3 sends no event for an object put before the bucket's notification is set, and nothing else orders the two.
+  sample.node.addDependency(stack.pipeline.uploadBucket.node.findChild('Notifications'));
 }
 
 export const integ = new IntegTest(app, 'ImageResizePipelineInteg', { testCases: stacks });
