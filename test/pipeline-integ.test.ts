@@ -1,3 +1,7 @@
+import { spawnSync } from 'child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { app, SAMPLE, SIZES, stacks } from './pipeline.integ';
@@ -44,5 +48,48 @@ describe('the integ test', () => {
     const samples = Object.values(template.findResources('Custom::CDKBucketDeployment'));
     expect(samples).toHaveLength(1);
     expect(samples[0].DependsOn).toContain(notifications[0]);
+  });
+});
+
+describe('npx projen integ:pipeline:destroy', () => {
+  const root = path.join(__dirname, '..');
+  const tasks = JSON.parse(readFileSync(path.join(root, '.projen', 'tasks.json'), 'utf8')).tasks;
+  let scratch: string;
+  beforeAll(() => {
+    scratch = mkdtempSync(path.join(tmpdir(), 'integ-destroy-'));
+  });
+  afterAll(() => {
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /**
+   * A cloud assembly directory as a checkout has it: its committed files only. What a deploy or a synth left beside
+   * them (manifest.json among them, which git ignores) is not there after a fresh clone or a failed deploy.
+   */
+  function committedCopy(dir: string): string {
+    const copy = path.join(scratch, 'committed', dir);
+    const files = spawnSync('git', ['ls-files', '-z', dir], { cwd: root, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+    for (const file of files) {
+      mkdirSync(path.dirname(path.join(scratch, 'committed', file)), { recursive: true });
+      cpSync(path.join(root, file), path.join(scratch, 'committed', file));
+    }
+    return copy;
+  }
+
+  test('finds every stack the deploy made, from what a checkout has', () => {
+    const [step] = tasks['integ:pipeline:destroy'].steps;
+    const [cdk, verb, ...args] = step.execArgs;
+    expect([cdk, verb]).toEqual(['cdk', 'destroy']);
+    const listArgs = args.filter((arg: string) => arg !== '--force');
+    const appAt = listArgs.indexOf('--app') + 1;
+    const appPath = path.join(root, listArgs[appAt]);
+    // cdk reads an --app naming a directory as a cloud assembly, and runs any other as the command that makes one.
+    if (existsSync(appPath) && statSync(appPath).isDirectory()) listArgs[appAt] = committedCopy(listArgs[appAt]);
+    const outAt = listArgs.indexOf('-o');
+    if (outAt >= 0) listArgs[outAt + 1] = path.join(scratch, 'cdk.out');
+    const listed = spawnSync(path.join(root, 'node_modules', '.bin', 'cdk'), ['ls', ...listArgs], { cwd: root, encoding: 'utf8' });
+    expect({ status: listed.status, stderr: listed.stderr }).toMatchObject({ status: 0 });
+    const deployed = app.node.findAll().filter(Stack.isStack).map((stack) => stack.node.path);
+    expect(listed.stdout.trim().split('\n').sort()).toEqual(deployed.sort());
   });
 });
