@@ -47,6 +47,8 @@ export interface LoadTestResult {
   /** Messages left in the queue, visible or in flight. */
   readonly inQueue: number;
   readonly inDeadLetterQueue: number;
+  /** Uploads whose notification arrived more than once. */
+  readonly duplicates: number;
   readonly uploadsPerSecond: number;
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number };
   /** Stopped by the time bound or the signal before every upload was settled. */
@@ -226,7 +228,7 @@ async function drive(
   const inQueue = queue.visible + queue.inFlight;
   const inDeadLetterQueue = dead.visible + dead.inFlight;
   const summary = `load-test: ${sent.length} uploads, ${reconciled} reconciled, ${sent.length - reconciled} missing, ` +
-    `${inQueue} in queue, ${inDeadLetterQueue} in DLQ, ${uploadsPerSecond.toFixed(1)} uploads/s, ` +
+    `${inQueue} in queue, ${inDeadLetterQueue} in DLQ, ${duplicates} notified more than once, ${uploadsPerSecond.toFixed(1)} uploads/s, ` +
     `p50 ${latencyMs.p50} ms, p95 ${latencyMs.p95} ms, p99 ${latencyMs.p99} ms`;
   print(summary);
   return {
@@ -235,6 +237,7 @@ async function drive(
     missing: sent.length - reconciled,
     inQueue,
     inDeadLetterQueue,
+    duplicates,
     uploadsPerSecond,
     latencyMs,
     timedOut,
