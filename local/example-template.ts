@@ -65,6 +65,8 @@ export interface IntegrationResponse {
 export interface FunctionDefinition {
   readonly logicalId: string;
   readonly handler: string;
+  /** Lambda's runtime identifier, such as `nodejs22.x`. */
+  readonly runtime: string;
   readonly timeoutSeconds: number;
   readonly memorySize: number;
   readonly environment: Record<string, CfnValue>;
@@ -174,6 +176,7 @@ function functionDefinition(logicalId: string, fn: Record<string, any>): Functio
   return {
     logicalId,
     handler: fn.Handler ?? fail(`function ${logicalId} has no Handler`),
+    runtime: fn.Runtime ?? fail(`function ${logicalId} has no Runtime`),
     // CloudFormation's own defaults when the properties are absent.
     timeoutSeconds: fn.Timeout ?? 3,
     memorySize: fn.MemorySize ?? 128,

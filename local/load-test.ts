@@ -47,6 +47,8 @@ export interface LoadTestResult {
   /** Messages left in the queue, visible or in flight. */
   readonly inQueue: number;
   readonly inDeadLetterQueue: number;
+  /** Uploads whose notification arrived more than once. */
+  readonly duplicates: number;
   readonly uploadsPerSecond: number;
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number };
   /** Stopped by the time bound or the signal before every upload was settled. */
@@ -93,16 +95,42 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
       throw new Error(`POST /subscribe answered ${subscribed.status}: ${await subscribed.text()}`);
     }
     const { eventSource } = pipeline.definition;
-    const workers = options.workers === undefined
-      ? `${eventSource.maxConcurrency} function workers at most (the template's MaximumConcurrency)`
-      : `${options.workers} function workers at most (local override; the template's MaximumConcurrency is ${eventSource.maxConcurrency})`;
-    print(`load-test: ${uploads} uploads through ${pipeline.apiUrl}, ${concurrency} in flight at a time; ${workers}, batches of ${eventSource.batchSize}`);
+    print(describeRun({
+      uploads,
+      apiUrl: pipeline.apiUrl,
+      concurrency,
+      workers: options.workers,
+      maxConcurrency: eventSource.maxConcurrency,
+      batchSize: eventSource.batchSize,
+    }));
     const timeoutSeconds = options.timeoutSeconds ?? 600;
     return await drive(pipeline, receiver, inputs, { uploads, concurrency, timeoutSeconds, print, signal: options.signal });
   } finally {
     await pipeline?.stop();
     await receiver.stop();
   }
+}
+
+/**
+ * The run's first line. A batch is gathered from what is on the queue, and each client has one upload there at a
+ * time, so batches mostly hold one or two messages and no more run at once than uploads are in flight (but for the
+ * moment a finished invocation spends deleting its messages): workers beyond that stay idle.
+ */
+export function describeRun(run: {
+  readonly uploads: number;
+  readonly apiUrl: string;
+  readonly concurrency: number;
+  /** The local override of the worker count, if any. */
+  readonly workers?: number;
+  readonly maxConcurrency: number;
+  readonly batchSize: number;
+}): string {
+  const workers = run.workers === undefined
+    ? `${run.maxConcurrency} function workers at most (the template's MaximumConcurrency)`
+    : `${run.workers} function workers at most (local override; the template's MaximumConcurrency is ${run.maxConcurrency})`;
+  const atOnce = Math.min(run.workers ?? run.maxConcurrency, run.concurrency);
+  return `load-test: ${run.uploads} uploads through ${run.apiUrl}, ${run.concurrency} in flight at a time; ${workers}, ` +
+    `batches of up to ${run.batchSize}; each batch holds one or more uploads in flight, so no more than about ${atOnce} batches run at once`;
 }
 
 async function drive(
@@ -200,7 +228,7 @@ async function drive(
   const inQueue = queue.visible + queue.inFlight;
   const inDeadLetterQueue = dead.visible + dead.inFlight;
   const summary = `load-test: ${sent.length} uploads, ${reconciled} reconciled, ${sent.length - reconciled} missing, ` +
-    `${inQueue} in queue, ${inDeadLetterQueue} in DLQ, ${uploadsPerSecond.toFixed(1)} uploads/s, ` +
+    `${inQueue} in queue, ${inDeadLetterQueue} in DLQ, ${duplicates} notified more than once, ${uploadsPerSecond.toFixed(1)} uploads/s, ` +
     `p50 ${latencyMs.p50} ms, p95 ${latencyMs.p95} ms, p99 ${latencyMs.p99} ms`;
   print(summary);
   return {
@@ -209,6 +237,7 @@ async function drive(
     missing: sent.length - reconciled,
     inQueue,
     inDeadLetterQueue,
+    duplicates,
     uploadsPerSecond,
     latencyMs,
     timedOut,

@@ -287,7 +287,7 @@ function localCaller(definition: PipelineDefinition, accountId: string): string 
   return definition.api.callerScope?.callerVariable === 'context.identity.userArn' ? `arn:aws:iam::${accountId}:user/local` : 'local';
 }
 
-interface LambdaEnvironmentInputs {
+export interface LambdaEnvironmentInputs {
   readonly fn: FunctionDefinition;
   readonly functionName: string;
   readonly functionEnvironment: Record<string, string>;
@@ -302,7 +302,7 @@ interface LambdaEnvironmentInputs {
  * shared AWS config and credentials files point nowhere, so a developer's ~/.aws cannot change what the
  * function does here.
  */
-function lambdaEnvironment(inputs: LambdaEnvironmentInputs): Record<string, string> {
+export function lambdaEnvironment(inputs: LambdaEnvironmentInputs): Record<string, string> {
   const { fn, functionName } = inputs;
   const env: Record<string, string> = {
     ...inputs.functionEnvironment,
@@ -313,7 +313,7 @@ function lambdaEnvironment(inputs: LambdaEnvironmentInputs): Record<string, stri
     LAMBDA_TASK_ROOT: inputs.taskRoot,
     LAMBDA_RUNTIME_DIR: inputs.runtimeDir,
     _HANDLER: fn.handler,
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),

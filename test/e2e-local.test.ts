@@ -14,12 +14,13 @@ import {
 import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
+import { readPipelineDefinition, synthesizeExampleTemplate } from '../local/example-template';
 import * as taskRootModule from '../local/lambda-runtime/task-root';
 import { Mail } from '../local/mail-outbox';
 import { startMoto } from '../local/moto';
 import { NotificationReceiver } from '../local/notification-receiver';
 import { checkResized } from '../local/output-check';
-import { LocalPipeline, startLocalPipeline } from '../local/pipeline';
+import { lambdaEnvironment, LocalPipeline, startLocalPipeline } from '../local/pipeline';
 import { Invocation } from '../local/sqs-event-source';
 import { LOCAL_CALLER_HEADER } from '../local/upload-api-server';
 import { ENV, SizeSpec } from '../src/handler/config';
@@ -520,5 +521,26 @@ describe('npx projen local', () => {
       stdout: expect.not.stringContaining('Building'),
       stderr: expect.stringContaining('LOCAL_VISIBILITY_TIMEOUT must be at least 1'),
     });
+  });
+});
+
+describe('the environment the local functions run in', () => {
+  test('AWS_EXECUTION_ENV names the runtime the template gives each function', () => {
+    // GIVEN the example template with its functions on another runtime
+    const template = synthesizeExampleTemplate();
+    for (const resource of Object.values(template.Resources)) {
+      if (resource.Type === 'AWS::Lambda::Function') {
+        resource.Properties!.Runtime = 'nodejs24.x';
+      }
+    }
+    const definition = readPipelineDefinition(template);
+
+    // WHEN
+    const environments = [definition.function, definition.uploadUrlFunction].map((fn) => lambdaEnvironment({
+      fn, functionName: 'f', functionEnvironment: {}, endpoint: 'http://127.0.0.1:1', taskRoot: '/task', runtimeDir: '/runtime', nodePath: '/opt',
+    }));
+
+    // THEN
+    expect(environments.map((env) => env.AWS_EXECUTION_ENV)).toEqual(['AWS_Lambda_nodejs24.x', 'AWS_Lambda_nodejs24.x']);
   });
 });

@@ -213,6 +213,16 @@ describe('the API integrations', () => {
     });
   });
 
+  test('a subscribe that SNS accepts is answered with what each kind of subscriber must do to confirm it', () => {
+    const method = Object.values(template.findResources('AWS::ApiGateway::Method', {
+      Properties: { ResourceId: { Ref: Match.stringLikeRegexp('subscribe') } },
+    }))[0];
+    const success = method.Properties.Integration.IntegrationResponses.find((response: any) => response.StatusCode === '200');
+    const { message } = JSON.parse(success.ResponseTemplates['application/json']);
+    expect(message).toMatch(/email addresses/i);
+    expect(message).toMatch(/http\(s\) endpoints .*SubscriptionConfirmation.*SubscribeURL/);
+  });
+
   test('the subscribe role may only subscribe to the topic', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('SubscribeRole') }],

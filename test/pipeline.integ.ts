@@ -1,42 +1,59 @@
 import * as path from 'path';
 import { AwsApiCall, ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, Aspects, CfnResource, Duration, IAspect } from 'aws-cdk-lib';
+import { IKey } from 'aws-cdk-lib/aws-kms';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { IConstruct } from 'constructs';
 import { EXAMPLE_STACK_NAME, ExampleStack } from './example-stack';
 import { PipelineEncryption } from '../src';
 
 // No stack traces in the snapshot: they hold this checkout's absolute paths, which differ on every machine.
-const app = new App({ context: { 'aws:cdk:disable-stack-trace': true } });
+export const app = new App({ context: { 'aws:cdk:disable-stack-trace': true } });
 // The example as it is, and the same with a customer-managed KMS key: both must deploy and resize.
-const stacks = [
+export const stacks = [
   new ExampleStack(app, EXAMPLE_STACK_NAME),
   new ExampleStack(app, `${EXAMPLE_STACK_NAME}Kms`, { pipeline: { encryption: PipelineEncryption.KMS } }),
 ];
 
 // The assertion provider can only send text, so the sample photo rides in with the deployment instead.
-const SAMPLE = 'landscape.jpg';
+export const SAMPLE = 'landscape.jpg';
 for (const stack of stacks) {
-  new s3deploy.BucketDeployment(stack, 'IntegSample', {
+  const sample = new s3deploy.BucketDeployment(stack, 'IntegSample', {
     sources: [s3deploy.Source.asset(path.join(__dirname, '..', 'samples'), { exclude: ['*', `!${SAMPLE}`] })],
     destinationBucket: stack.pipeline.uploadBucket,
     destinationKeyPrefix: 'integ/',
     retainOnDelete: false,
   });
+  // S3 sends no event for an object put before the bucket's notification is set, and nothing else orders the two.
+  sample.node.addDependency(stack.pipeline.uploadBucket.node.findChild('Notifications'));
 }
 
-const integ = new IntegTest(app, 'ImageResizePipelineInteg', { testCases: stacks });
+export const integ = new IntegTest(app, 'ImageResizePipelineInteg', { testCases: stacks });
+
+/** The example's sizes: each must hold a copy of the sample. */
+export const SIZES = ['thumbnail', 'medium', 'large'];
 
 for (const stack of stacks) {
-  for (const size of ['thumbnail', 'medium', 'large']) {
+  for (const size of SIZES) {
     const head = integ.assertions
       .awsApiCall('S3', 'headObject', { Bucket: stack.pipeline.resizedBucket.bucketName, Key: `${size}/integ/${SAMPLE}` })
       .expect(ExpectedResult.objectLike({ ContentType: 'image/jpeg' }))
       .waitForAssertions({ totalTimeout: Duration.minutes(5), interval: Duration.seconds(10) });
-    const key = stack.pipeline.encryptionKey;
+    allowHead(head as AwsApiCall, stack.pipeline.resizedBucket.arnForObjects(`${size}/integ/${SAMPLE}`), stack.pipeline.encryptionKey);
+  }
+}
+
+/**
+ * integ-tests-alpha grants the action named after the call, s3:HeadObject, which IAM does not have: HEAD is allowed
+ * by s3:GetObject, and for an object encrypted with a customer-managed key by kms:Decrypt too. Without them every
+ * HEAD is refused with 403 and the waiter times out. The waiter makes the calls; the call's own provider gets the
+ * same so the assertion holds if it is ever made without waiting.
+ */
+function allowHead(call: AwsApiCall, objectArn: string, key?: IKey) {
+  for (const provider of [call.provider, call.waiterProvider]) {
+    provider?.addToRolePolicy({ Effect: 'Allow', Action: ['s3:GetObject'], Resource: [objectArn] });
     if (key) {
-      // HEAD of an object encrypted with a customer-managed key needs the key, as GET does; the waiter makes the calls.
-      (head as AwsApiCall).waiterProvider?.addToRolePolicy({ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [key.keyArn] });
+      provider?.addToRolePolicy({ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [key.keyArn] });
     }
   }
 }

@@ -1,18 +1,32 @@
 /**
  * The local stand-in for Lambda's SQS event source mapping, on the suite's moto with a small handler in real
- * worker processes: how it gathers a batch within the batching window, and what it does when SQS fails it.
+ * worker processes: how it gathers a batch within the batching window, which messages of a batch it leaves on the
+ * queue, and what it does when SQS fails it.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { prepareTaskRoot, TaskRoot } from '../local/lambda-runtime/task-root';
 import { eventually } from '../local/pipeline-probes';
 import { Invocation, SqsEventSource, SqsEventSourceOptions } from '../local/sqs-event-source';
 import { testWorker } from './support/test-worker';
 
 const OUTCOME_WITHIN_MS = 15_000;
+
+/**
+ * What the test function does is chosen by the bodies in its batch: one of the whole-batch failures, or else it
+ * reports the messages whose body starts with `fail` as failed items.
+ */
+const HANDLER = `exports.handler = async (event) => {
+  const bodies = event.Records.map((record) => record.body);
+  if (bodies.includes('throw')) throw new Error('the handler failed');
+  if (bodies.includes('hang')) return new Promise(() => undefined);
+  if (bodies.includes('name-unknown')) return { batchItemFailures: [{ itemIdentifier: 'not-in-this-batch' }] };
+  if (bodies.includes('name-empty')) return { batchItemFailures: [{ itemIdentifier: '' }] };
+  return { batchItemFailures: event.Records.filter((record) => record.body.startsWith('fail')).map((record) => ({ itemIdentifier: record.messageId })) };
+};`;
 
 /** One SDK call to SQS, and what it returned once it has. */
 interface SentCall {
@@ -35,7 +49,7 @@ describe('the local SQS event source', () => {
 
   beforeAll(() => {
     codeDir = mkdtempSync(path.join(os.tmpdir(), 'event-source-test-code-'));
-    writeFileSync(path.join(codeDir, 'index.js'), 'exports.handler = async () => ({});');
+    writeFileSync(path.join(codeDir, 'index.js'), HANDLER);
     taskRoot = prepareTaskRoot(codeDir);
   });
 
@@ -180,5 +194,75 @@ describe('the local SQS event source', () => {
     const second = await eventually('the second invocation', OUTCOME_WITHIN_MS, async () => invocations[1]);
     expect(second).toMatchObject({ outcome: { kind: 'result' }, worker: 'worker 2' });
     expect(events.currentWorkers.map((w) => [w.name, w.idle])).toEqual([['worker 2', true]]);
+  });
+
+  describe('which messages of a batch stay on the queue', () => {
+    const ids = (invocation: Invocation) => invocation.messages.map((m) => m.id).sort();
+
+    test('with ReportBatchItemFailures, only those the function lists: the others are deleted', async () => {
+      // GIVEN one batch of three, one of which the function reports as failed
+      const ok = [await send('ok-1'), await send('ok-2')];
+      const failed = await send('fail');
+
+      // WHEN
+      start({ visibilityTimeoutSeconds: 1 });
+
+      // THEN the listed message comes back alone once its visibility timeout ends
+      const [first, second] = await eventually('two invocations', OUTCOME_WITHIN_MS, async () => (invocations.length >= 2 ? invocations : undefined));
+      expect(ids(first)).toEqual([...ok, failed].sort());
+      expect(first).toMatchObject({ outcome: { kind: 'result' }, failed: [failed] });
+      expect(first.succeeded.sort()).toEqual(ok.sort());
+      expect(ids(second)).toEqual([failed]);
+    });
+
+    test.each([
+      ['names a message that is not in the batch', 'name-unknown', 'result', {}],
+      ['names an empty itemIdentifier', 'name-empty', 'result', {}],
+      ['throws', 'throw', 'error', {}],
+      ['runs past its timeout', 'hang', 'timeout', { functionTimeoutSeconds: 1 }],
+    ])('all of them when the function %s', async (_case, body, kind, options: Partial<SqsEventSourceOptions>) => {
+      // GIVEN a batch with a message the function has no quarrel with
+      const batch = [await send('ok'), await send(body)].sort();
+
+      // WHEN
+      start({ visibilityTimeoutSeconds: 2, maxConcurrency: 1, ...options });
+
+      // THEN the whole batch comes back once its visibility timeout ends
+      const [first, second] = await eventually('two invocations', OUTCOME_WITHIN_MS, async () => (invocations.length >= 2 ? invocations : undefined));
+      expect(first).toMatchObject({ outcome: { kind }, succeeded: [] });
+      expect(first.failed.sort()).toEqual(batch);
+      expect(ids(second)).toEqual(batch);
+    });
+
+    test('after maxReceiveCount failures the queue\'s own redrive policy moves a message to the dead-letter queue', async () => {
+      // GIVEN a queue that sends a message to its dead-letter queue after 2 receives
+      const deadLetterQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `event-source-dlq-${randomUUID()}` }))).QueueUrl!;
+      try {
+        const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
+        await sqs.send(new SetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 2 }) },
+        }));
+        const ok = await send('ok');
+        const failed = await send('fail');
+
+        // WHEN
+        start({ visibilityTimeoutSeconds: 1 });
+
+        // THEN
+        const dead = await eventually('the message in the dead-letter queue', OUTCOME_WITHIN_MS, async () => {
+          const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetterQueueUrl, WaitTimeSeconds: 1 }));
+          return received.Messages?.[0];
+        });
+        expect(dead).toMatchObject({ MessageId: failed, Body: 'fail' });
+        expect(invocations.filter((invocation) => invocation.messages.some((m) => m.id === failed))).toHaveLength(2);
+        expect(invocations.flatMap((invocation) => invocation.succeeded)).toEqual([ok]);
+        // The event source only receives and deletes: the move is the queue's.
+        const sourceCalls = sent.filter((call) => call.input.QueueUrl === queueUrl && call.command !== 'SetQueueAttributesCommand' && call.command !== 'SendMessageCommand');
+        expect(new Set(sourceCalls.map((call) => call.command))).toEqual(new Set(['ReceiveMessageCommand', 'DeleteMessageBatchCommand']));
+      } finally {
+        await sqs.send(new DeleteQueueCommand({ QueueUrl: deadLetterQueueUrl }));
+      }
+    });
   });
 });

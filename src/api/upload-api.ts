@@ -34,6 +34,13 @@ function jsonString(expression: string): string {
 const jsonMessage = (message: string) => ({ 'application/json': JSON.stringify({ message }) });
 
 /**
+ * SNS delivers nothing to a subscription until it is confirmed, and the caller is the one who has to confirm it,
+ * by a step that differs with the protocol.
+ */
+const SUBSCRIBED_MESSAGE = 'Subscribed. SNS sends nothing until the subscription is confirmed: email addresses get a '
+  + 'message with a link to follow, http(s) endpoints a SubscriptionConfirmation request whose SubscribeURL they must fetch.';
+
+/**
  * Integration responses for an AWS service integration, whose selection patterns are matched against the service's
  * HTTP status code. Every pattern is disjoint from the others, because API Gateway keeps integration responses by
  * status code, not in order, so which of two matching patterns wins is not defined. A response without a pattern
@@ -241,7 +248,7 @@ export class UploadApi extends Construct {
         requestParameters: { 'integration.request.header.Content-Type': '\'application/x-www-form-urlencoded\'' },
         requestTemplates: { 'application/json': subscribeForm },
         integrationResponses: serviceResponses(
-          { statusCode: '200', responseTemplates: jsonMessage('Subscribed. Email addresses receive a confirmation message first.') },
+          { statusCode: '200', responseTemplates: jsonMessage(SUBSCRIBED_MESSAGE) },
           [{ statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: jsonMessage('SNS refused the subscription') }],
           'SNS failed; try again'),
       },

@@ -1,0 +1,95 @@
+import { spawnSync } from 'child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { app, SAMPLE, SIZES, stacks } from './pipeline.integ';
+
+/** How the assertions' stack refers to a value of a test stack: by importing that stack's export of it. */
+function imported(stack: Stack, value: string) {
+  const outputs = Template.fromStack(stack).findOutputs('*', { Value: stack.resolve(value) });
+  return { 'Fn::ImportValue': Object.values(outputs)[0]?.Export.Name };
+}
+
+describe('the integ test', () => {
+  // integ-tests-alpha puts the assertions in a stack of their own, the only one that is not a test case.
+  const assertionStack = app.node.findAll().filter(Stack.isStack).find((stack) => !(stacks as Stack[]).includes(stack))!;
+  const assertions = Template.fromStack(assertionStack);
+
+  test('every role that may HEAD the resized copies may GetObject them (and decrypt them), which is what HeadObject needs', () => {
+    const headRoles = Object.values(assertions.findResources('AWS::IAM::Role', {
+      Properties: { Policies: Match.arrayWith([Match.objectLike({ PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['s3:HeadObject'] })]) } })]) },
+    }));
+    expect(headRoles.length).toBeGreaterThan(0);
+    for (const role of headRoles) {
+      const statements = role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+      for (const stack of stacks) {
+        const bucketArn = imported(stack, stack.pipeline.resizedBucket.bucketArn);
+        for (const size of SIZES) {
+          expect(statements).toContainEqual({
+            Effect: 'Allow',
+            Action: ['s3:GetObject'],
+            Resource: [{ 'Fn::Join': ['', [bucketArn, `/${size}/integ/${SAMPLE}`]] }],
+          });
+        }
+        const key = stack.pipeline.encryptionKey;
+        if (key) {
+          expect(statements).toContainEqual({ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [imported(stack, key.keyArn)] });
+        }
+      }
+    }
+  });
+
+  test.each(stacks.map((stack) => [stack.stackName, stack]))('%s uploads the sample only once the upload bucket notifies the queue', (_, stack) => {
+    const template = Template.fromStack(stack);
+    const notifications = Object.keys(template.findResources('Custom::S3BucketNotifications'));
+    expect(notifications).toHaveLength(1);
+    const samples = Object.values(template.findResources('Custom::CDKBucketDeployment'));
+    expect(samples).toHaveLength(1);
+    expect(samples[0].DependsOn).toContain(notifications[0]);
+  });
+});
+
+describe('npx projen integ:pipeline:destroy', () => {
+  const root = path.join(__dirname, '..');
+  const tasks = JSON.parse(readFileSync(path.join(root, '.projen', 'tasks.json'), 'utf8')).tasks;
+  let scratch: string;
+  beforeAll(() => {
+    scratch = mkdtempSync(path.join(tmpdir(), 'integ-destroy-'));
+  });
+  afterAll(() => {
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /**
+   * A cloud assembly directory as a checkout has it: its committed files only. What a deploy or a synth left beside
+   * them (manifest.json among them, which git ignores) is not there after a fresh clone or a failed deploy.
+   */
+  function committedCopy(dir: string): string {
+    const copy = path.join(scratch, 'committed', dir);
+    const files = spawnSync('git', ['ls-files', '-z', dir], { cwd: root, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+    for (const file of files) {
+      mkdirSync(path.dirname(path.join(scratch, 'committed', file)), { recursive: true });
+      cpSync(path.join(root, file), path.join(scratch, 'committed', file));
+    }
+    return copy;
+  }
+
+  test('finds every stack the deploy made, from what a checkout has', () => {
+    const [step] = tasks['integ:pipeline:destroy'].steps;
+    const [cdk, verb, ...args] = step.execArgs;
+    expect([cdk, verb]).toEqual(['cdk', 'destroy']);
+    const listArgs = args.filter((arg: string) => arg !== '--force');
+    const appAt = listArgs.indexOf('--app') + 1;
+    const appPath = path.join(root, listArgs[appAt]);
+    // cdk reads an --app naming a directory as a cloud assembly, and runs any other as the command that makes one.
+    if (existsSync(appPath) && statSync(appPath).isDirectory()) listArgs[appAt] = committedCopy(listArgs[appAt]);
+    const outAt = listArgs.indexOf('-o');
+    if (outAt >= 0) listArgs[outAt + 1] = path.join(scratch, 'cdk.out');
+    const listed = spawnSync(path.join(root, 'node_modules', '.bin', 'cdk'), ['ls', ...listArgs], { cwd: root, encoding: 'utf8' });
+    expect({ status: listed.status, stderr: listed.stderr }).toMatchObject({ status: 0 });
+    const deployed = app.node.findAll().filter(Stack.isStack).map((stack) => stack.node.path);
+    expect(listed.stdout.trim().split('\n').sort()).toEqual(deployed.sort());
+  });
+});
