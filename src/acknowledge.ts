@@ -22,23 +22,29 @@ export function acknowledge(scope: IConstruct, ruleId: string, reason: string) {
  * Acknowledges the wildcard-resource finding (AwsSolutions-IAM5) for exactly these resources and no others.
  * cdk-nag names each such finding by the resource as it appears in the template, which `renderReference` writes.
  *
- * They are named when the app is validated, not now: only once synthesis has prepared the app has a reference to a
- * resource of another stack become the `Fn::ImportValue` that the template holds and cdk-nag names; rendered now, it
- * would name the resource as its own stack refers to it. Validation runs after that and before any policy plugin.
+ * Each is named twice when a resource is another stack's. Before synthesis prepares the app, the reference is the
+ * other stack's own (`<Bucket.Arn>`); that is what cdk-nag sees run as an aspect or through `validateScope`, and what
+ * its `writeSuppressionsToCloudFormation` writes. Once prepared, it has become the `Fn::ImportValue` that the
+ * template holds, which is what cdk-nag sees as a policy validation plugin; validation runs after that and before any
+ * plugin, so that form is added then. For a resource of the same stack both forms are the same, and it is named once.
  */
 export function acknowledgeWildcardResources(scope: IConstruct, resources: string[], reason: string) {
   const stack = Stack.of(scope);
+  const ruleIdFor = (resource: string) => `AwsSolutions-IAM5[Resource::${renderReference(stack.resolve(resource))}]`;
+  for (const resource of resources) {
+    acknowledge(scope, ruleIdFor(resource), reason);
+  }
   scope.node.addValidation({
     validate: () => {
       for (const resource of resources) {
-        acknowledgeOnce(scope, `AwsSolutions-IAM5[Resource::${renderReference(stack.resolve(resource))}]`, reason);
+        acknowledgeOnce(scope, ruleIdFor(resource), reason);
       }
       return [];
     },
   });
 }
 
-/** As `acknowledge`, unless `scope` already acknowledges the rule: an app validated again would list it twice. */
+/** As `acknowledge`, unless `scope` already acknowledges the rule: the same form, or an app validated again. */
 function acknowledgeOnce(scope: IConstruct, ruleId: string, reason: string) {
   const acknowledged = scope.node.metadata.some((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY
     && Object.keys(entry.data).includes(`${ANNOTATION_PREFIX}${ruleId}`));

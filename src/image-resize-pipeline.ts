@@ -486,8 +486,9 @@ export class ImageResizePipeline extends Construct {
 
   /**
    * The sharp layer as the resize function takes it. CDK refuses a layer whose compatibleRuntimes hold
-   * Runtime.NODEJS_22_X for the generated ResizeFunction's runtime of the same name, as it compares runtime objects, so
-   * a layer that names runtimes, which the props' validation has checked by name, is attached by its ARN alone.
+   * Runtime.NODEJS_22_X for the generated ResizeFunction's runtime of the same name, as it also compares
+   * `supportsInlineCode` (true for the one, false for the other), so a layer that names runtimes, which the props'
+   * validation has checked by name, is attached by its ARN alone.
    */
   private layerForResizeFunction(): lambda.ILayerVersion {
     if (this.sharpLayer.compatibleRuntimes === undefined) {
