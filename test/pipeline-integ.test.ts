@@ -51,6 +51,32 @@ describe('the integ test', () => {
   });
 });
 
+describe('npx projen integ:pipeline:assert', () => {
+  test('finds no performance counters beside the templates, however slow the synthesis', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'integ-perf-'));
+    const counters = path.join(outdir, 'performance-counters.json');
+    const saved = { ...process.env };
+    // What `cdk synth` passes the app, with a threshold every synthesis exceeds, as on a busy machine.
+    Object.assign(process.env, {
+      CDK_OUTDIR: outdir,
+      CDK_PERF_COUNTERS_FILE: counters,
+      CDK_CONTEXT_JSON: JSON.stringify({ '@aws-cdk/core.slowSynthThreshold': 0 }),
+    });
+    try {
+      // A fresh app: the one imported above was made before this environment was set.
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('./pipeline.integ') as typeof import('./pipeline.integ')).app.synth();
+      });
+      expect(existsSync(path.join(outdir, 'manifest.json'))).toBe(true);
+      expect(existsSync(counters)).toBe(false);
+    } finally {
+      process.env = saved;
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('npx projen integ:pipeline:destroy', () => {
   const root = path.join(__dirname, '..');
   const tasks = JSON.parse(readFileSync(path.join(root, '.projen', 'tasks.json'), 'utf8')).tasks;
