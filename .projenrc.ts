@@ -161,6 +161,14 @@ integDestroy.execArgs([
   '**', '--force', '-o', 'test/.tmp/pipeline.integ/destroy.cdk.out',
 ]);
 
+/**
+ * The integ app packages the handler bundles and the sharp layers from assets/, which git does not hold: each task
+ * that synthesizes it builds them first, so it works on a fresh clone and never deploys a stale bundle.
+ */
+for (const step of ['assert', 'snapshot', 'deploy', 'watch', 'destroy']) {
+  project.tasks.tryFind(`integ:pipeline:${step}`)!.prependSpawn(project.preCompileTask);
+}
+
 project.addTask('bench', {
   description: 'Benchmark the image core against a pipeline per size, jimp and the one-output floor (--dir DIR, --quick)',
   exec: 'ts-node --project tsconfig.dev.json bench/run.ts',
