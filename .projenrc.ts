@@ -81,7 +81,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 120_000,
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-      snapshotSerializers: ['<rootDir>/test/setup/asset-hash-serializer.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumers/'],
     },
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
