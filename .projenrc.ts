@@ -81,7 +81,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 120_000,
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-      snapshotSerializers: ['<rootDir>/test/setup/asset-hash-serializer.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumers/'],
     },
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
@@ -160,6 +159,14 @@ integDestroy.execArgs([
   'cdk', 'destroy', '--app', 'ts-node -P tsconfig.dev.json test/pipeline.integ.ts', '--no-notices', '--no-version-reporting',
   '**', '--force', '-o', 'test/.tmp/pipeline.integ/destroy.cdk.out',
 ]);
+
+/**
+ * The integ app packages the handler bundles and the sharp layers from assets/, which git does not hold: each task
+ * that synthesizes it builds them first, so it works on a fresh clone and never deploys a stale bundle.
+ */
+for (const step of ['assert', 'snapshot', 'deploy', 'watch', 'destroy']) {
+  project.tasks.tryFind(`integ:pipeline:${step}`)!.prependSpawn(project.preCompileTask);
+}
 
 project.addTask('bench', {
   description: 'Benchmark the image core against a pipeline per size, jimp and the one-output floor (--dir DIR, --quick)',

@@ -1,4 +1,4 @@
-import { App, CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ImageResizePipeline, ImageResizePipelineProps } from '../src';
 
@@ -28,11 +28,4 @@ export class ExampleStack extends Stack {
     new CfnOutput(this, 'ResizedBucketName', { value: this.pipeline.resizedBucket.bucketName });
     new CfnOutput(this, 'TopicArn', { value: this.pipeline.topic.topicArn });
   }
-}
-
-/** The example stack in a fresh app, synthesized as `cdk synth` would. */
-export function synthesizeExample(): { app: App; stack: ExampleStack } {
-  const app = new App();
-  const stack = new ExampleStack(app, EXAMPLE_STACK_NAME);
-  return { app, stack };
 }

@@ -595,7 +595,6 @@ describe('refused uploads', () => {
       const bomb = claiming(await make(), 30000, 30000);
       expect(bomb.length).toBeLessThan(2000);
       expect(await sharp(bomb, { limitInputPixels: false }).metadata()).toMatchObject({ width: 30000, height: 30000 });
-      const peakBefore = process.resourceUsage().maxRSS;
 
       // WHEN
       const error = await rejection(bomb);
@@ -603,7 +602,6 @@ describe('refused uploads', () => {
       // THEN the pixel data (a 16x16 image's) was never decoded: that would have failed as corrupt, not this
       expect(error.reason).toBe('too-many-pixels');
       expect(error.message).toMatch(/30000 x 30000 pixels \(900\.0 megapixels\), more than the 40\.0 megapixels/);
-      expect(process.resourceUsage().maxRSS - peakBefore).toBeLessThan(100 * 1024);
     });
 
     test('the limit is inclusive', async () => {

@@ -6,6 +6,13 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { app, SAMPLE, SIZES, stacks } from './pipeline.integ';
 
+/** A step of a projen task as .projen/tasks.json holds it. */
+interface TaskStep {
+  readonly spawn?: string;
+  readonly exec?: string;
+  readonly execArgs?: string[];
+}
+
 /** How the assertions' stack refers to a value of a test stack: by importing that stack's export of it. */
 function imported(stack: Stack, value: string) {
   const outputs = Template.fromStack(stack).findOutputs('*', { Value: stack.resolve(value) });
@@ -103,7 +110,7 @@ describe('npx projen integ:pipeline:destroy', () => {
   }
 
   test('finds every stack the deploy made, from what a checkout has', () => {
-    const [step] = tasks['integ:pipeline:destroy'].steps;
+    const step = tasks['integ:pipeline:destroy'].steps.find((candidate: { execArgs?: string[] }) => candidate.execArgs?.[0] === 'cdk');
     const [cdk, verb, ...args] = step.execArgs;
     expect([cdk, verb]).toEqual(['cdk', 'destroy']);
     const listArgs = args.filter((arg: string) => arg !== '--force');
@@ -119,5 +126,21 @@ describe('npx projen integ:pipeline:destroy', () => {
     expect({ status: listed.status, stderr: listed.stderr }).toMatchObject({ status: 0 });
     const deployed = app.node.findAll().filter(Stack.isStack).map((stack) => stack.node.path);
     expect(listed.stdout.trim().split('\n').sort()).toEqual(deployed.sort());
+  });
+});
+
+describe('the integ tasks', () => {
+  const tasks: Record<string, { steps?: TaskStep[] }> = JSON.parse(readFileSync(path.join(__dirname, '..', '.projen', 'tasks.json'), 'utf8')).tasks;
+
+  test('each one that synthesizes the integ app builds the bundles and the sharp layers first, which git does not hold', () => {
+    const synthesizes = (step: TaskStep) => [step.exec, ...step.execArgs ?? []].some((text) => text?.includes('test/pipeline.integ.ts'));
+    const synthesizing = Object.keys(tasks).filter((name) => tasks[name].steps?.some(synthesizes));
+    expect(synthesizing.sort()).toEqual(['assert', 'deploy', 'destroy', 'snapshot', 'watch'].map((step) => `integ:pipeline:${step}`));
+    for (const name of synthesizing) {
+      const steps = tasks[name].steps!;
+      const preCompileAt = steps.findIndex((step) => step.spawn === 'pre-compile');
+      expect({ name, buildsAssets: preCompileAt >= 0 && preCompileAt < steps.findIndex(synthesizes) }).toEqual({ name, buildsAssets: true });
+    }
+    expect(tasks['pre-compile'].steps).toEqual([{ spawn: 'bundle' }, { spawn: 'sharp-layers' }]);
   });
 });
