@@ -8,7 +8,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -21,7 +20,7 @@ import { LOG_MESSAGES, SizeSpec } from './handler/config';
 import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
 import { NotificationScope } from './notification-scope';
 import { PipelineAlarmOptions } from './pipeline-alarms';
-import { QueueWithKeyInOtherStack } from './queue-destination';
+import { S3QueueDestination } from './queue-destination';
 import { renderIntrinsics } from './render-reference';
 import { largestEnvironmentBytes, MAX_ENVIRONMENT_BYTES, MAX_LINK_EXPIRY, resizeEnvironment } from './resize-environment';
 import { ResizeFunction } from './resize-function';
@@ -227,10 +226,11 @@ export interface ImageResizePipelineProps {
 
   /**
    * The KMS key for `PipelineEncryption.KMS`. A key you pass keeps its own key policy: the pipeline adds the
-   * statement that lets S3 send notifications to the encrypted queue only to keys created in the same app (in
-   * the pipeline's stack or another one); to an imported key's policy you add it yourself. A key from another
-   * account is named directly, without the alias a key of the pipeline's stack gets, and its own policy must let
-   * this account use it. The key must be in the pipeline's region.
+   * statement that lets S3 send notifications to the encrypted queue, held to this account's upload bucket (to this
+   * account alone for a key of another stack), only to keys created in the same app; to an imported key's policy
+   * you add it yourself, as a warning at synth gives it. A key from another account is named directly, without the
+   * alias a key of the pipeline's stack gets, and its own policy must let this account use it. The key must be in
+   * the pipeline's region.
    *
    * @default - with PipelineEncryption.KMS, a new key with yearly rotation
    */
@@ -445,9 +445,7 @@ export class ImageResizePipeline extends Construct {
     });
     // Removals too: the function keeps the resized copies in step with the originals, deletes included. An object a
     // lifecycle rule expires sends a LifecycleExpiration event, which ObjectRemoved does not cover.
-    const destination = key && Stack.of(key) !== Stack.of(this)
-      ? new QueueWithKeyInOtherStack(this.queue, key)
-      : new s3n.SqsDestination(this.queue);
+    const destination = new S3QueueDestination(this.queue);
     for (const event of [s3.EventType.OBJECT_CREATED, s3.EventType.OBJECT_REMOVED, s3.EventType.LIFECYCLE_EXPIRATION]) {
       this.uploadBucket.addEventNotification(event, destination);
     }
@@ -569,11 +567,11 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
-   * The buckets name a key of this stack through an alias: CDK lets S3 use the queue's key by a key-policy statement
-   * that names the upload bucket (without it, deploying the notification fails with "Unable to validate the
-   * following destination configurations"), and a bucket that referred to the key itself would close a dependency
-   * cycle. No other key's policy names the bucket (an imported key's policy is left alone, and a key of another
-   * stack gets `QueueWithKeyInOtherStack`'s statement instead), so the buckets name such a key directly: an alias
+   * The buckets name a key of this stack through an alias: `S3QueueDestination` lets S3 use the queue's key by a
+   * key-policy statement that names the upload bucket (without it, deploying the notification fails with "Unable to
+   * validate the following destination configurations"), and a bucket that referred to the key itself would close a
+   * dependency cycle. No other key's policy names the bucket (an imported key's policy is left alone, and a key of
+   * another stack is held to its stack's account only), so the buckets name such a key directly: an alias
    * must be in its key's account and region, which an imported key need not be. The alias is kept or deleted with the
    * buckets, which would otherwise be kept naming an alias that no longer exists.
    */
@@ -601,7 +599,8 @@ export class ImageResizePipeline extends Construct {
       'A presigned upload may name any key in the upload bucket (bucket/*); the POST policy fixes the one key it allows.');
     // A presigned POST is a single PutObject: S3 needs only kms:GenerateDataKey on the bucket's key for it.
     uploadBucketKey?.grant(role, 'kms:GenerateDataKey');
-    const callerIdentity = settings.notificationScope === NotificationScope.UPLOADER ? settings.apiAuthorization.callerIdentity : undefined;
+    // Recorded under either notification scope: the resize function keeps a caller's copies from another caller's upload by it.
+    const callerIdentity = settings.apiAuthorization.callerIdentity;
     const fn = new UploadUrlFunction(this, 'UploadUrlFunction', {
       role,
       description: 'Hands out presigned uploads into the upload bucket for images over API Gateway\'s 10 MB',

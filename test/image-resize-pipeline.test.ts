@@ -573,17 +573,19 @@ describe('encryption', () => {
     template.allResources('AWS::KMS::Alias', { DeletionPolicy: deletionPolicy, UpdateReplacePolicy: deletionPolicy });
   });
 
-  test('KMS: the key policy lets S3 notify the encrypted queue, for the upload bucket (the queue policy, not the key, admits that bucket alone)', () => {
-    synth({ encryption: PipelineEncryption.KMS }).template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([Match.objectLike({
-          Effect: 'Allow',
-          Principal: { Service: 's3.amazonaws.com' },
-          Action: Match.arrayWith(['kms:GenerateDataKey*']),
-          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('UploadBucket'), 'Arn'] } } },
-        })]),
+  test('KMS: the key policy lets S3 notify the encrypted queue from the upload bucket of this account, and from nothing else', () => {
+    const { template } = synth({ encryption: PipelineEncryption.KMS });
+    const [key] = Object.values(template.findResources('AWS::KMS::Key'));
+    expect(key.Properties.KeyPolicy.Statement.filter((statement: any) => statement.Principal.Service === 's3.amazonaws.com')).toEqual([{
+      Effect: 'Allow',
+      Principal: { Service: 's3.amazonaws.com' },
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: {
+        ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/UploadBucket/), 'Arn'] } },
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
       },
-    });
+    }]);
   });
 
   test('KMS: the function may only decrypt with the key and have it generate data keys, all that reading, writing, publishing and consuming need; the upload route only the latter, all a single PutObject needs', () => {
@@ -658,7 +660,11 @@ describe('encryption', () => {
     keyTemplate.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([{
-          Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: ['kms:GenerateDataKey*', 'kms:Decrypt'], Resource: '*',
+          Effect: 'Allow',
+          Principal: { Service: 's3.amazonaws.com' },
+          Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
         }]),
       },
     });
@@ -672,7 +678,10 @@ describe('encryption', () => {
           Principal: { Service: 's3.amazonaws.com' },
           Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
           Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ImagesQueue'), 'Arn'] },
-          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('UploadBucket'), 'Arn'] } } },
+          Condition: {
+            ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('UploadBucket'), 'Arn'] } },
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          },
         }]),
       },
     });
@@ -687,6 +696,51 @@ describe('encryption', () => {
         },
       },
       DependsOn: Match.arrayWith([Match.stringLikeRegexp('ImagesQueuePolicy')]),
+    });
+  });
+
+  test.each<[string, (app: App, stack: Stack) => Partial<ImageResizePipelineProps>]>([
+    ['S3-managed', () => ({})],
+    ['KMS with the pipeline\'s key', () => ({ encryption: PipelineEncryption.KMS })],
+    ['KMS with a key of the same stack and an imported upload bucket', (_app, stack) => ({
+      encryptionKey: new kms.Key(stack, 'Mine'), uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', 'my-photos'),
+    })],
+    ['KMS with a key of another stack', (app) => ({ encryptionKey: new kms.Key(new Stack(app, 'Keys'), 'Shared') })],
+  ])('%s: every statement that lets S3 use the queue or its key holds it to this account, so no other account\'s bucket can', (_name, configure) => {
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    new ImageResizePipeline(stack, 'Images', configure(app, stack));
+
+    const s3Statements = app.node.findAll()
+      .filter((construct): construct is Stack => construct instanceof Stack)
+      .flatMap((each) => Object.values<any>(Template.fromStack(each).toJSON().Resources))
+      .flatMap((resource) => {
+        if (resource.Type === 'AWS::KMS::Key') {
+          return resource.Properties.KeyPolicy.Statement;
+        }
+        return resource.Type === 'AWS::SQS::QueuePolicy' ? resource.Properties.PolicyDocument.Statement : [];
+      })
+      .filter((statement: any) => [statement.Principal?.Service].flat().includes('s3.amazonaws.com'));
+    expect(s3Statements.length).toBeGreaterThan(0);
+    for (const statement of s3Statements) {
+      expect({ statement, sourceAccount: statement.Condition?.StringEquals?.['aws:SourceAccount'] })
+        .toEqual({ statement, sourceAccount: { Ref: 'AWS::AccountId' } });
+    }
+  });
+
+  test('an imported key\'s policy is left alone, with a warning that gives the statement to add, held to the bucket and this account', () => {
+    const { stack } = synth({}, (scope) => ({ encryptionKey: kms.Key.fromKeyArn(scope, 'Theirs', 'arn:aws:kms:us-east-1:222222222222:key/theirs') }));
+    const [warning] = Annotations.fromStack(stack).findWarning('/Test/Theirs', Match.stringLikeRegexp('importedKeyPolicy'));
+    const statement = JSON.parse(/add this statement to it: (\{.*\}) \(<Id\.Arn>/.exec(String(warning.entry.data))![1]);
+    expect(statement).toEqual({
+      Effect: 'Allow',
+      Principal: { Service: 's3.amazonaws.com' },
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: {
+        ArnLike: { 'aws:SourceArn': expect.stringMatching(/^<ImagesUploadBucket\w+\.Arn>$/) },
+        StringEquals: { 'aws:SourceAccount': '<AWS::AccountId>' },
+      },
     });
   });
 
@@ -802,9 +856,23 @@ describe('notification scope', () => {
     expect(subscribeTemplate(template)).toContain('$context.authorizer.claims.sub');
   });
 
-  test('broadcast records no caller and sets no filter', () => {
+  const uploadUrlEnv = (template: Template): Record<string, string> => {
+    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { UPLOAD_BUCKET: Match.anyValue() } } } });
+    return Object.values(functions)[0].Properties.Environment.Variables;
+  };
+
+  test('broadcast still records a known caller, so another caller cannot take over their copies, but sets no filter', () => {
     const { template } = synth({ notificationScope: NotificationScope.BROADCAST });
+    expect(uploadMethod(template).Properties.Integration.RequestParameters['integration.request.header.x-amz-meta-uploader'])
+      .toBe('context.identity.userArn');
+    expect(uploadUrlEnv(template).CALLER_IDENTITY).toBe('identity.userArn');
+    expect(subscribeTemplate(template)).not.toContain('FilterPolicy');
+  });
+
+  test('broadcast without authorization records no caller: there is none to record', () => {
+    const { template } = synth({ apiAuthorization: ApiAuthorization.none(), notificationScope: NotificationScope.BROADCAST });
     expect(uploadMethod(template).Properties.Integration.RequestParameters['integration.request.header.x-amz-meta-uploader']).toBeUndefined();
+    expect(uploadUrlEnv(template).CALLER_IDENTITY).toBeUndefined();
     expect(subscribeTemplate(template)).not.toContain('FilterPolicy');
   });
 

@@ -322,6 +322,30 @@ describe('a key already holding another caller\'s upload', () => {
     expect(await topic.receivedNothing()).toBe(true);
   });
 
+  test.each([
+    ['the first caller\'s event', 0],
+    ['the second caller\'s event', 1],
+  ])('two callers uploading one new name before either event is processed, %s first: the later bytes are the later caller\'s copies, and the earlier caller is told nothing', async (_order, first) => {
+    // GIVEN alice's upload, overwritten by bob's before the function has looked at the key
+    const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await upload.upload('albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+    const aliceEvent = (await upload.notifications(1))[0];
+    await upload.upload('albums/cat.jpg', await image('png', 300, 600), { uploader: BOB });
+    const bobEvent = (await upload.notifications(1))[0];
+
+    // WHEN both events are processed, one after the other
+    const events = first === 0 ? [aliceEvent, bobEvent] : [bobEvent, aliceEvent];
+    for (const event of events) {
+      expect((await handler(sqsEvent(event), lambdaContext)).batchItemFailures).toEqual([]);
+    }
+
+    // THEN bob hears of his copies once, and alice of nothing
+    const [notification] = await topic.received(1);
+    expect(notification).toMatchObject({ status: 'resized', uploader: BOB, document: { change: 'created', input: { format: 'png', width: 300, height: 600 } } });
+    expect(await topic.receivedNothing()).toBe(true);
+    expect((await copies()).map((copy) => copy.uploader)).toEqual([BOB, BOB]);
+  });
+
   test('the same caller replacing their own upload is an update', async () => {
     // GIVEN
     const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
