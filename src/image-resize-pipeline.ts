@@ -250,7 +250,9 @@ export interface ImageResizePipelineProps {
    * objects there. The pipeline adds those statements to a bucket defined in its own stack. An imported bucket's
    * policy cannot be changed here: the pipeline warns at synth with each statement for you to add. A bucket defined
    * in another stack of the app is refused, since its policy would refer to the pipeline's buckets, whose logging
-   * settings refer to it, a dependency cycle; import it into the pipeline's stack instead.
+   * settings refer to it, a dependency cycle; import it into the pipeline's stack instead. So is the upload bucket,
+   * where each log would be an upload that makes more logs, and the resized bucket, where everyone granted
+   * `grantReadResized` could read who uploaded what.
    *
    * With both `uploadBucket` and `resizedBucket` passed in there are no such buckets, and this is not used.
    *
@@ -1004,8 +1006,17 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
     problems.add('uploadBucket', `is ${props.uploadBucket.node.path}, a bucket of another stack: its notification settings would be written in that stack and refer to the pipeline's queue, while the queue's policy refers to the bucket, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName`);
   }
   const logsBucket = props.serverAccessLogsBucket;
-  if (logsBucket && !(props.uploadBucket && props.resizedBucket) && definedInOtherStack(logsBucket, stack)) {
-    problems.add('serverAccessLogsBucket', `is ${logsBucket.node.path}, a bucket of another stack: the statements that let S3 deliver the logs would be written in its policy, in that stack, and refer to the buckets the pipeline creates, whose logging settings refer to it, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName and add the statements yourself`);
+  // With both image buckets passed in, nothing logs to it.
+  if (logsBucket && !(props.uploadBucket && props.resizedBucket)) {
+    if (definedInOtherStack(logsBucket, stack)) {
+      problems.add('serverAccessLogsBucket', `is ${logsBucket.node.path}, a bucket of another stack: the statements that let S3 deliver the logs would be written in its policy, in that stack, and refer to the buckets the pipeline creates, whose logging settings refer to it, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName and add the statements yourself`);
+    }
+    if (props.uploadBucket && sameBucket(logsBucket, props.uploadBucket)) {
+      problems.add('serverAccessLogsBucket', 'is the upload bucket: every access log S3 writes there would be an upload, which the resize function refuses and whose handling writes more access logs, without end. Give the logs a bucket of their own');
+    }
+    if (props.resizedBucket && sameBucket(logsBucket, props.resizedBucket)) {
+      problems.add('serverAccessLogsBucket', 'is the resized bucket: the upload bucket\'s access logs, which name every requester and key, would be readable by everyone granted grantReadResized. Give the logs a bucket of their own');
+    }
   }
   if (props.resizedBucket && props.uploadBucket && sameBucket(props.resizedBucket, props.uploadBucket)) {
     problems.add('resizedBucket', 'is the upload bucket: every resized image would be an upload again and invoke the function without end');

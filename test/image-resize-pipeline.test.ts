@@ -457,6 +457,23 @@ describe('props', () => {
       expect(warnings[0]).toMatch(/It must also be encrypted with S3-managed keys \(SSE-S3\)/);
     });
 
+    const refusedAsImageBucket = (imageBucket: 'uploadBucket' | 'resizedBucket', message: RegExp) => test.each<[string, (stack: Stack) => Partial<ImageResizePipelineProps>]>([
+      ['the bucket itself', (stack) => {
+        const bucket = new s3.Bucket(stack, 'Shared');
+        return { [imageBucket]: bucket, serverAccessLogsBucket: bucket };
+      }],
+      ['an import by the same name', (stack) => ({
+        [imageBucket]: s3.Bucket.fromBucketName(stack, 'Imported', 'shared-bucket'),
+        serverAccessLogsBucket: s3.Bucket.fromBucketName(stack, 'Logs', 'shared-bucket'),
+      })],
+    ])(`${imageBucket} as the access-log bucket is refused, given as %s`, (_name, configure) => {
+      expect(() => synth({}, configure)).toThrow(message);
+    });
+    refusedAsImageBucket('uploadBucket',
+      /serverAccessLogsBucket: is the upload bucket: every access log S3 writes there would be an upload, which the resize function refuses and whose handling writes more access logs, without end/);
+    refusedAsImageBucket('resizedBucket',
+      /serverAccessLogsBucket: is the resized bucket: the upload bucket's access logs, which name every requester and key, would be readable by everyone granted grantReadResized/);
+
     test('one defined in the pipeline\'s stack gets the statements and no warning', () => {
       const { stack, template } = synth({}, (scope) => ({ serverAccessLogsBucket: new s3.Bucket(scope, 'Logs') }));
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
