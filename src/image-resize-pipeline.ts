@@ -246,9 +246,10 @@ export interface ImageResizePipelineProps {
 
   /**
    * Where the server access logs of the buckets the pipeline creates go, under `upload/` and `resized/`. S3 delivers
-   * them only to a bucket encrypted with S3-managed keys (SSE-S3) whose policy lets `logging.s3.amazonaws.com` put
-   * objects there. The pipeline adds those statements to a bucket defined in its own stack. An imported bucket's
-   * policy cannot be changed here: the pipeline warns at synth with each statement for you to add. A bucket defined
+   * them only to a bucket encrypted with S3-managed keys (SSE-S3), so a bucket of the app encrypted with KMS is
+   * refused. The bucket's policy must let `logging.s3.amazonaws.com` put objects there. The pipeline adds those
+   * statements to a bucket defined in its own stack. An imported bucket's encryption is not known here and its
+   * policy cannot be changed: the pipeline warns at synth with each statement for you to add. A bucket defined
    * in another stack of the app is refused, since its policy would refer to the pipeline's buckets, whose logging
    * settings refer to it, a dependency cycle; import it into the pipeline's stack instead. So is the upload bucket,
    * where each log would be an upload that makes more logs, and the resized bucket, where everyone granted
@@ -1017,6 +1018,10 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
     if (props.resizedBucket && sameBucket(logsBucket, props.resizedBucket)) {
       problems.add('serverAccessLogsBucket', 'is the resized bucket: the upload bucket\'s access logs, which name every requester and key, would be readable by everyone granted grantReadResized. Give the logs a bucket of their own');
     }
+    const algorithm = kmsEncryptionAlgorithm(logsBucket);
+    if (algorithm) {
+      problems.add('serverAccessLogsBucket', `is encrypted with ${algorithm} by default, but S3 delivers server access logs only to a bucket encrypted with S3-managed keys (SSE-S3), so none would arrive: give it encryption: BucketEncryption.S3_MANAGED`);
+    }
   }
   if (props.resizedBucket && props.uploadBucket && sameBucket(props.resizedBucket, props.uploadBucket)) {
     problems.add('resizedBucket', 'is the upload bucket: every resized image would be an upload again and invoke the function without end');
@@ -1047,6 +1052,26 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
 /** The same bucket object, or two references whose names are known and equal (e.g. two imports of one bucket). */
 function sameBucket(a: s3.IBucket, b: s3.IBucket): boolean {
   return a === b || (!Token.isUnresolved(a.bucketName) && a.bucketName === b.bucketName);
+}
+
+/**
+ * The KMS algorithm a bucket defined in the app encrypts with by default, read from its CfnBucket as it stands, without
+ * resolving it: a part that is a token is known only at deploy and is passed over. An imported bucket's encryption is
+ * unknown here; `logAccess` warns about it instead.
+ */
+function kmsEncryptionAlgorithm(bucket: s3.IBucket): string | undefined {
+  const cfnBucket = bucket.node.defaultChild;
+  if (!s3.CfnBucket.isCfnBucket(cfnBucket)) {
+    return undefined;
+  }
+  const encryption = cfnBucket.bucketEncryption;
+  if (encryption === undefined || Tokenization.isResolvable(encryption) || Tokenization.isResolvable(encryption.serverSideEncryptionConfiguration)) {
+    return undefined;
+  }
+  return encryption.serverSideEncryptionConfiguration
+    .map((rule) => Tokenization.isResolvable(rule) ? undefined : rule.serverSideEncryptionByDefault)
+    .map((byDefault) => byDefault === undefined || Tokenization.isResolvable(byDefault) ? undefined : byDefault.sseAlgorithm)
+    .find((algorithm) => algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse');
 }
 
 /**

@@ -474,6 +474,15 @@ describe('props', () => {
     refusedAsImageBucket('resizedBucket',
       /serverAccessLogsBucket: is the resized bucket: the upload bucket's access logs, which name every requester and key, would be readable by everyone granted grantReadResized/);
 
+    test.each([
+      ['a key of its own', s3.BucketEncryption.KMS, 'aws:kms'],
+      ['the AWS managed key', s3.BucketEncryption.KMS_MANAGED, 'aws:kms'],
+      ['dual-layer KMS', s3.BucketEncryption.DSSE_MANAGED, 'aws:kms:dsse'],
+    ])('one defined in the app and encrypted with %s is refused: S3 would deliver no logs to it', (_name, encryption, algorithm) => {
+      expect(() => synth({}, (stack) => ({ serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { encryption }) })))
+        .toThrow(new RegExp(`serverAccessLogsBucket: is encrypted with ${algorithm} by default, but S3 delivers server access logs only to a bucket encrypted with S3-managed keys \\(SSE-S3\\)`));
+    });
+
     test('one defined in the pipeline\'s stack gets the statements and no warning', () => {
       const { stack, template } = synth({}, (scope) => ({ serverAccessLogsBucket: new s3.Bucket(scope, 'Logs') }));
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
