@@ -908,12 +908,7 @@ interface Settings {
 function resolveSettings(props: ImageResizePipelineProps): Settings {
   const timeout = props.timeout ?? Duration.seconds(60);
   return {
-    sizes: (props.sizes ?? DEFAULT_SIZES).map((size) => ({
-      name: size.name,
-      width: size.width,
-      height: size.height,
-      fit: size.fit ?? ImageFit.INSIDE,
-    })),
+    sizes: sizeSpecs(props.sizes ?? DEFAULT_SIZES),
     animation: props.animation ?? Animation.FIRST_FRAME,
     outputFormat: props.outputFormat ?? OutputFormat.JPEG,
     quality: props.quality ?? 80,
@@ -934,6 +929,19 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
     maxUploadBytes: props.maxUploadBytes ?? 50 * 1024 * 1024,
     uploadUrlExpiry: props.uploadUrlExpiry ?? Duration.minutes(15),
   };
+}
+
+/** Sizes that plain JavaScript passes as something other than an array of objects are left out here; `validate` refuses them. */
+function sizeSpecs(sizes: ImageSize[]): SizeSpec[] {
+  if (!Array.isArray(sizes)) {
+    return [];
+  }
+  return sizes.filter((size) => typeof size === 'object' && size !== null).map((size) => ({
+    name: size.name,
+    width: size.width,
+    height: size.height,
+    fit: size.fit ?? ImageFit.INSIDE,
+  }));
 }
 
 function defaultVisibilityTimeout(timeout: Duration, batchingWindow: Duration | undefined): Duration | undefined {

@@ -10,6 +10,8 @@ import { ImageFit, ImageSize } from './image-size';
  */
 export const MAX_OUTPUT_DIMENSION = 16383;
 
+const SIZE_NAME_RULE = '1 to 64 letters, digits, "-" or "_" (it becomes the key prefix of the outputs)';
+
 /**
  * Collects every problem with the props so a user fixes them all in one go, rather than one per synth.
  * Values that are tokens are unknown until deploy and are left alone.
@@ -24,7 +26,7 @@ export class PropsProblems {
   public integerIn(prop: string, value: number | undefined, min: number, max: number) {
     if (value === undefined || Token.isUnresolved(value)) return;
     if (!Number.isInteger(value) || value < min || value > max) {
-      this.add(prop, `must be an integer from ${min} to ${max}, got ${value}`);
+      this.add(prop, `must be an integer from ${min} to ${max}, got ${shown(value)}`);
     }
   }
 
@@ -32,7 +34,7 @@ export class PropsProblems {
   public numberAboveZeroUpTo(prop: string, value: number | undefined, max: number) {
     if (value === undefined || Token.isUnresolved(value)) return;
     if (!(value > 0 && value <= max)) {
-      this.add(prop, `must be above 0 and at most ${max}, got ${value}`);
+      this.add(prop, `must be above 0 and at most ${max}, got ${shown(value)}`);
     }
   }
 
@@ -47,26 +49,39 @@ export class PropsProblems {
     }
   }
 
-  public sizes(sizes: ImageSize[]) {
+  /** Takes what plain JavaScript can pass as well as what the types allow, so that a wrong type is a problem too. */
+  public sizes(sizes: unknown) {
+    if (!Array.isArray(sizes)) {
+      this.add('sizes', `must be an array of sizes, got ${shown(sizes)}`);
+      return;
+    }
     if (sizes.length === 0) {
       this.add('sizes', 'at least one size is required');
     }
     const seen = new Set<string>();
-    sizes.forEach((size, index) => {
+    sizes.forEach((size: unknown, index) => {
       const prop = `sizes[${index}]`;
-      if (!SIZE_NAME_PATTERN.test(size.name)) {
-        this.add(`${prop}.name`, `"${size.name}" must be 1 to 64 letters, digits, "-" or "_" (it becomes the key prefix of the outputs)`);
-      } else if (seen.has(size.name)) {
-        this.add(`${prop}.name`, `"${size.name}" is used by more than one size`);
+      if (typeof size !== 'object' || size === null) {
+        this.add(prop, `must be an object with a name and a width, a height or both, got ${shown(size)}`);
+        return;
       }
-      seen.add(size.name);
-      if (size.width === undefined && size.height === undefined) {
-        this.add(prop, `"${size.name}" needs a width, a height or both`);
+      const { name, width, height, fit } = size as Record<keyof ImageSize, unknown>;
+      if (typeof name !== 'string') {
+        this.add(`${prop}.name`, `must be a string of ${SIZE_NAME_RULE}, got ${shown(name)}`);
+      } else if (!SIZE_NAME_PATTERN.test(name)) {
+        this.add(`${prop}.name`, `${shown(name)} must be ${SIZE_NAME_RULE}`);
+      } else if (seen.has(name)) {
+        this.add(`${prop}.name`, `${shown(name)} is used by more than one size`);
+      } else {
+        seen.add(name);
       }
-      this.integerIn(`${prop}.width`, size.width, 1, MAX_OUTPUT_DIMENSION);
-      this.integerIn(`${prop}.height`, size.height, 1, MAX_OUTPUT_DIMENSION);
-      if (size.fit !== undefined && !Object.values(ImageFit).includes(size.fit)) {
-        this.add(`${prop}.fit`, `"${size.fit}" is not one of ${Object.values(ImageFit).join(', ')}`);
+      if (width === undefined && height === undefined) {
+        this.add(prop, `${typeof name === 'string' ? `${shown(name)} ` : ''}needs a width, a height or both`);
+      }
+      this.integerIn(`${prop}.width`, width as number | undefined, 1, MAX_OUTPUT_DIMENSION);
+      this.integerIn(`${prop}.height`, height as number | undefined, 1, MAX_OUTPUT_DIMENSION);
+      if (fit !== undefined && !(Object.values(ImageFit) as unknown[]).includes(fit)) {
+        this.add(`${prop}.fit`, `${shown(fit)} is not one of ${Object.values(ImageFit).join(', ')}`);
       }
     });
   }
@@ -77,4 +92,9 @@ export class PropsProblems {
       throw new Error(`Invalid ImageResizePipeline props at ${constructPath}:\n  - ${this.problems.join('\n  - ')}`);
     }
   }
+}
+
+/** A value as it was given: a string in quotes, so that "100" does not pass for 100. */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
 }

@@ -1078,8 +1078,16 @@ describe('validation', () => {
   const expectInvalid = (props: ImageResizePipelineProps, message: RegExp) =>
     expect(() => synth(props)).toThrow(message);
 
+  /** Props as plain JavaScript can pass them, past the types. */
+  const untyped = (props: unknown) => props as ImageResizePipelineProps;
+
   test.each<[string, ImageResizePipelineProps, RegExp]>([
     ['no sizes', { sizes: [] }, /sizes: at least one size is required/],
+    ['sizes that are not an array', untyped({ sizes: {} }), /sizes: must be an array of sizes, got \{\}/],
+    ['a size that is not an object', untyped({ sizes: [null] }), /sizes\[0\]: must be an object with a name and a width, a height or both, got null/],
+    ['a size without a name', untyped({ sizes: [{ width: 10 }] }), /sizes\[0\]\.name: must be a string of 1 to 64 letters, digits, "-" or "_" \(it becomes the key prefix of the outputs\), got undefined/],
+    ['a name that is a number', untyped({ sizes: [{ name: 7, width: 10 }] }), /sizes\[0\]\.name: must be a string of 1 to 64 letters, .*, got 7/],
+    ['a width that is a string', untyped({ sizes: [{ name: 'x', width: '100' }] }), /sizes\[0\]\.width: must be an integer from 1 to 16383, got "100"/],
     ['a name with a slash', { sizes: [{ name: 'a/b', width: 10 }] }, /sizes\[0\]\.name: "a\/b" must be 1 to 64 letters/],
     ['a duplicate name', { sizes: [{ name: 'x', width: 10 }, { name: 'x', width: 20 }] }, /sizes\[1\]\.name: "x" is used by more than one size/],
     ['neither width nor height', { sizes: [{ name: 'x' }] }, /sizes\[0\]: "x" needs a width, a height or both/],
@@ -1198,6 +1206,13 @@ describe('validation', () => {
   test('durations that are not whole seconds are reported with every other problem, not thrown on their own', () => {
     expect(() => synth({ timeout: Duration.millis(1500), linkExpiry: Duration.millis(500), quality: 0 }))
       .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- quality: .*\n {2}- timeout: must be a whole number of seconds, got 1.5 seconds\n {2}- linkExpiry: must be a whole number of seconds, got 0.5 seconds/);
+  });
+
+  test('sizes of the wrong types are reported with every other problem, not thrown on their own', () => {
+    expect(() => synth(untyped({ sizes: [null, { width: 10 }], quality: 0 })))
+      .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sizes\[0\]: must be an object.*\n {2}- sizes\[1\]\.name: must be a string.*\n {2}- quality: /);
+    expect(() => synth(untyped({ sizes: 'thumbnail', quality: 0 })))
+      .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sizes: must be an array of sizes, got "thumbnail"\n {2}- quality: /);
   });
 
   test('every problem is reported at once, naming the construct', () => {
