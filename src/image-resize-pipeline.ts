@@ -964,12 +964,8 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
     problems.add('sizes', `every size goes into the resize function's environment, which could take ${environmentBytes} bytes (with the longest bucket name and topic ARN it may get at deploy), over Lambda's limit of ${MAX_ENVIRONMENT_BYTES}: use fewer sizes or shorter names`);
   }
-  if (props.outputFormat !== undefined && !Object.values(OutputFormat).includes(props.outputFormat)) {
-    problems.add('outputFormat', `"${props.outputFormat}" is not one of ${Object.values(OutputFormat).join(', ')}`);
-  }
-  if (props.animation !== undefined && !Object.values(Animation).includes(props.animation)) {
-    problems.add('animation', `"${props.animation}" is not one of ${Object.values(Animation).join(', ')}`);
-  }
+  problems.oneOf('outputFormat', props.outputFormat, Object.values(OutputFormat));
+  problems.oneOf('animation', props.animation, Object.values(Animation));
   problems.integerIn('quality', props.quality, 1, 100);
   const maxUploadAge = props.alarms?.maxUploadAge;
   if (maxUploadAge !== undefined && !maxUploadAge.isUnresolved() && maxUploadAge.toSeconds({ integral: false }) >= QUEUE_RETENTION.toSeconds()) {
@@ -1002,12 +998,14 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
       problems.add('queueVisibilityTimeout', `${visibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
     }
   }
+  problems.oneOf('removalPolicy', props.removalPolicy, Object.values(RemovalPolicy));
   if (settings.removalPolicy === RemovalPolicy.SNAPSHOT) {
     problems.add('removalPolicy', 'RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots; choose DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE');
   }
   if (props.autoDeleteObjects && settings.removalPolicy !== RemovalPolicy.DESTROY) {
     problems.add('autoDeleteObjects', 'requires removalPolicy: RemovalPolicy.DESTROY (a retained bucket is never deleted, so emptying it would only lose data)');
   }
+  problems.oneOf('notificationScope', props.notificationScope, Object.values(NotificationScope));
   if (settings.notificationScope === NotificationScope.UPLOADER && settings.apiAuthorization.callerIdentity === undefined) {
     problems.add('notificationScope', 'private notifications (the default) need an API that knows its caller; with ApiAuthorization.none() choose NotificationScope.BROADCAST explicitly');
   }
@@ -1034,6 +1032,7 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   if (props.resizedBucket && props.uploadBucket && sameBucket(props.resizedBucket, props.uploadBucket)) {
     problems.add('resizedBucket', 'is the upload bucket: every resized image would be an upload again and invoke the function without end');
   }
+  problems.oneOf('encryption', props.encryption, Object.values(PipelineEncryption));
   if (props.encryptionKey && settings.encryption !== PipelineEncryption.KMS) {
     problems.add('encryptionKey', 'is used only with encryption: PipelineEncryption.KMS');
   }

@@ -12,9 +12,12 @@ export const MAX_OUTPUT_DIMENSION = 16383;
 
 const SIZE_NAME_RULE = '1 to 64 letters, digits, "-" or "_" (it becomes the key prefix of the outputs)';
 
+const LITERAL_REQUIRED = 'must be a literal, not a deploy-time token such as a CfnParameter\'s value: the pipeline is checked and built from it at synth, before any token has a value';
+
 /**
  * Collects every problem with the props so a user fixes them all in one go, rather than one per synth.
- * Values that are tokens are unknown until deploy and are left alone.
+ * Numbers and durations that are tokens are unknown until deploy and are left alone; names and choices are refused as
+ * tokens.
  */
 export class PropsProblems {
   private readonly problems: string[] = [];
@@ -27,6 +30,16 @@ export class PropsProblems {
     if (value === undefined || Token.isUnresolved(value)) return;
     if (!Number.isInteger(value) || value < min || value > max) {
       this.add(prop, `must be an integer from ${min} to ${max}, got ${shown(value)}`);
+    }
+  }
+
+  /** For a choice such as an enum's value. */
+  public oneOf(prop: string, value: unknown, allowed: readonly string[]) {
+    if (value === undefined) return;
+    if (Token.isUnresolved(value)) {
+      this.add(prop, LITERAL_REQUIRED);
+    } else if (!(allowed as readonly unknown[]).includes(value)) {
+      this.add(prop, `${shown(value)} is not one of ${allowed.join(', ')}`);
     }
   }
 
@@ -68,6 +81,8 @@ export class PropsProblems {
       const { name, width, height, fit } = size as Record<keyof ImageSize, unknown>;
       if (typeof name !== 'string') {
         this.add(`${prop}.name`, `must be a string of ${SIZE_NAME_RULE}, got ${shown(name)}`);
+      } else if (Token.isUnresolved(name)) {
+        this.add(`${prop}.name`, LITERAL_REQUIRED);
       } else if (!SIZE_NAME_PATTERN.test(name)) {
         this.add(`${prop}.name`, `${shown(name)} must be ${SIZE_NAME_RULE}`);
       } else if (seen.has(name)) {
@@ -76,13 +91,11 @@ export class PropsProblems {
         seen.add(name);
       }
       if (width === undefined && height === undefined) {
-        this.add(prop, `${typeof name === 'string' ? `${shown(name)} ` : ''}needs a width, a height or both`);
+        this.add(prop, `${typeof name === 'string' && !Token.isUnresolved(name) ? `${shown(name)} ` : ''}needs a width, a height or both`);
       }
       this.integerIn(`${prop}.width`, width as number | undefined, 1, MAX_OUTPUT_DIMENSION);
       this.integerIn(`${prop}.height`, height as number | undefined, 1, MAX_OUTPUT_DIMENSION);
-      if (fit !== undefined && !(Object.values(ImageFit) as unknown[]).includes(fit)) {
-        this.add(`${prop}.fit`, `${shown(fit)} is not one of ${Object.values(ImageFit).join(', ')}`);
-      }
+      this.oneOf(`${prop}.fit`, fit, Object.values(ImageFit));
     });
   }
 

@@ -1115,9 +1115,34 @@ describe('validation', () => {
     ['an API rate limit over 10000', { apiRateLimit: 10000.5 }, /apiRateLimit: must be above 0 and at most 10000, got 10000.5/],
     ['an upload age alarm as long as the queue keeps a message', { alarms: { topic: sns.Topic.fromTopicArn(new Stack(), 'Oncall', 'arn:aws:sns:us-east-1:123456789012:oncall'), maxUploadAge: Duration.days(4) } },
       /alarms\.maxUploadAge: must be less than 4 days, the queue's retention/],
-    ['a size name that is a token', { sizes: [{ name: Lazy.string({ produce: () => 'thumbnail' }), width: 100 }] }, /sizes\[0\]\.name: ".*" must be 1 to 64 letters/],
   ])('refuses %s', (_name, props, message) => {
     expectInvalid(props, message);
+  });
+
+  test.each<[string, (token: string) => ImageResizePipelineProps]>([
+    ['sizes[0].name', (token) => ({ sizes: [{ name: token, width: 100 }] })],
+    ['sizes[0].fit', (token) => ({ sizes: [{ name: 'thumbnail', width: 100, fit: token as ImageFit }] })],
+    ['outputFormat', (token) => ({ outputFormat: token as OutputFormat })],
+    ['animation', (token) => ({ animation: token as Animation })],
+    ['removalPolicy', (token) => ({ removalPolicy: token as RemovalPolicy })],
+    ['notificationScope', (token) => ({ notificationScope: token as NotificationScope })],
+    ['encryption', (token) => ({ encryption: token as PipelineEncryption })],
+  ])('%s known only at deploy time is refused as such: the pipeline is checked and built from it at synth', (prop, propsWith) => {
+    expect(() => synth({}, (stack) => propsWith(new CfnParameter(stack, 'Choice').valueAsString)))
+      .toThrow(new Error(`Invalid ImageResizePipeline props at Test/Images:\n  - ${prop}: must be a literal, not a deploy-time token such as a CfnParameter's value: the pipeline is checked and built from it at synth, before any token has a value`));
+  });
+
+  test('a size name that is a token is refused whatever kind of token it is', () => {
+    expect(() => synth({ sizes: [{ name: Lazy.string({ produce: () => 'thumbnail' }), width: 100 }] }))
+      .toThrow(/sizes\[0\]\.name: must be a literal, not a deploy-time token/);
+  });
+
+  test.each<[string, ImageResizePipelineProps]>([
+    ['notificationScope', { notificationScope: 'private' as NotificationScope }],
+    ['encryption', { encryption: 'aws:kms' as PipelineEncryption }],
+    ['removalPolicy', { removalPolicy: 'keep' as RemovalPolicy }],
+  ])('an unknown %s is refused, not taken for another choice', (prop, props) => {
+    expectInvalid(props, new RegExp(`${prop}: "${Object.values(props)[0]}" is not one of`));
   });
 
   test('a visibility timeout that does not cover the timeout and batching window is refused', () => {
