@@ -288,9 +288,10 @@ describe('props', () => {
     expect(env).toMatchObject({ OUTPUT_FORMAT: 'webp', QUALITY: '65', MAX_INPUT_PIXELS: '25000000', LINK_EXPIRY_SECONDS: '1800', ANIMATION: 'keep', MAX_UPLOAD_BYTES: '200000000' });
   });
 
-  test('X86_64 gets the x86_64 function and the x64 layer', () => {
+  test('X86_64 gets x86_64 resize and upload-url functions and the x64 layer', () => {
     const { template } = synth({ architecture: lambda.Architecture.X86_64 });
     template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'], Layers: [{ Ref: Match.stringLikeRegexp('SharpLayer') }] });
+    template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'], Description: Match.stringLikeRegexp('^Hands out presigned uploads') });
     template.hasResourceProperties('AWS::Lambda::LayerVersion', {
       CompatibleArchitectures: ['x86_64'],
       Content: { S3Key: Match.stringLikeRegexp('\\.zip$') },
@@ -934,6 +935,15 @@ describe('operations', () => {
       EvaluationPeriods: 1,
       Threshold: 10,
       Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' }), fiveMinutes('Errors'), fiveMinutes('Invocations')]),
+    });
+  });
+
+  test('by default an upload waiting more than 15 minutes, or more than 5% of invocations failing, sets off an alarm', () => {
+    const { template } = synth({}, (stack) => ({ alarms: { topic: new sns.Topic(stack, 'Oncall') } }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 5,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
     });
   });
 
