@@ -1125,6 +1125,22 @@ describe('validation', () => {
     ['an API rate limit over 10000', { apiRateLimit: 10000.5 }, /apiRateLimit: must be above 0 and at most 10000, got 10000.5/],
     ['an upload age alarm as long as the queue keeps a message', { alarms: { topic: sns.Topic.fromTopicArn(new Stack(), 'Oncall', 'arn:aws:sns:us-east-1:123456789012:oncall'), maxUploadAge: Duration.days(4) } },
       /alarms\.maxUploadAge: must be less than 4 days, the queue's retention/],
+    ['an upload age alarm under a minute', { alarms: { topic: sns.Topic.fromTopicArn(new Stack(), 'Oncall', 'arn:aws:sns:us-east-1:123456789012:oncall'), maxUploadAge: Duration.seconds(30) } },
+      /alarms\.maxUploadAge: must be from 1 minute to 4 days, got 30 seconds/],
+    ['no input pixels', { maxInputPixels: 0 }, /maxInputPixels: must be an integer from 1 to 9007199254740991, got 0/],
+    ['a fractional pixel limit', { maxInputPixels: 1.5 }, /maxInputPixels: must be an integer from 1 to 9007199254740991, got 1.5/],
+    ['no receives before the dead-letter queue', { maxReceiveCount: 0 }, /maxReceiveCount: must be an integer from 1 to 1000, got 0/],
+    ['more than 1000 receives', { maxReceiveCount: 1001 }, /maxReceiveCount: must be an integer from 1 to 1000, got 1001/],
+    ['an API burst limit of 0', { apiBurstLimit: 0 }, /apiBurstLimit: must be an integer from 1 to 5000, got 0/],
+    ['an API burst limit over 5000', { apiBurstLimit: 5001 }, /apiBurstLimit: must be an integer from 1 to 5000, got 5001/],
+    ['a visibility timeout over SQS\'s 12 hours', { queueVisibilityTimeout: Duration.hours(13) }, /queueVisibilityTimeout: must be from 0 seconds to 12 hours, got 13 hours/],
+    ['a batching window over 5 minutes', { maxBatchingWindow: Duration.minutes(6) }, /maxBatchingWindow: must be from 0 seconds to 5 minutes, got 6 minutes/],
+    ['a width over WebP\'s 16383', { sizes: [{ name: 'x', width: 16384 }] }, /sizes\[0\]\.width: must be an integer from 1 to 16383, got 16384/],
+    ['a height over WebP\'s 16383', { sizes: [{ name: 'x', height: 16384 }] }, /sizes\[0\]\.height: must be an integer from 1 to 16383, got 16384/],
+    ['an architecture Lambda does not have, with a sharp layer you bring', {
+      architecture: lambda.Architecture.custom('riscv64'),
+      sharpLayer: lambda.LayerVersion.fromLayerVersionArn(new Stack(), 'Sharp', 'arn:aws:lambda:us-east-1:123456789012:layer:sharp:1'),
+    }, /architecture: must be ARM_64 or X86_64, got riscv64/],
   ])('refuses %s', (_name, props, message) => {
     expectInvalid(props, message);
   });
