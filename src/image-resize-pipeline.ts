@@ -105,7 +105,7 @@ export interface ImageResizePipelineProps {
   readonly maxInputPixels?: number;
 
   /**
-   * The processor the resize function runs on. Graviton (ARM_64) costs less per GB-second.
+   * The processor the resize and upload-url functions run on. Graviton (ARM_64) costs less per GB-second.
    *
    * @default lambda.Architecture.ARM_64
    */
