@@ -104,7 +104,7 @@ export interface ImageResizePipelineProps {
   readonly maxInputPixels?: number;
 
   /**
-   * The processor the resize function runs on. Graviton (ARM_64) costs less per GB-second.
+   * The processor the resize and upload-url functions run on. Graviton (ARM_64) costs less per GB-second.
    *
    * @default lambda.Architecture.ARM_64
    */
@@ -246,11 +246,14 @@ export interface ImageResizePipelineProps {
 
   /**
    * Where the server access logs of the buckets the pipeline creates go, under `upload/` and `resized/`. S3 delivers
-   * them only to a bucket encrypted with S3-managed keys (SSE-S3) whose policy lets `logging.s3.amazonaws.com` put
-   * objects there. The pipeline adds those statements to a bucket defined in its own stack. An imported bucket's
-   * policy cannot be changed here: the pipeline warns at synth with each statement for you to add. A bucket defined
+   * them only to a bucket encrypted with S3-managed keys (SSE-S3), so a bucket of the app encrypted with KMS is
+   * refused. The bucket's policy must let `logging.s3.amazonaws.com` put objects there. The pipeline adds those
+   * statements to a bucket defined in its own stack. An imported bucket's encryption is not known here and its
+   * policy cannot be changed: the pipeline warns at synth with each statement for you to add. A bucket defined
    * in another stack of the app is refused, since its policy would refer to the pipeline's buckets, whose logging
-   * settings refer to it, a dependency cycle; import it into the pipeline's stack instead.
+   * settings refer to it, a dependency cycle; import it into the pipeline's stack instead. So is the upload bucket,
+   * where each log would be an upload that makes more logs, and the resized bucket, where everyone granted
+   * `grantReadResized` could read who uploaded what.
    *
    * With both `uploadBucket` and `resizedBucket` passed in there are no such buckets, and this is not used.
    *
@@ -904,12 +907,7 @@ interface Settings {
 function resolveSettings(props: ImageResizePipelineProps): Settings {
   const timeout = props.timeout ?? Duration.seconds(60);
   return {
-    sizes: (props.sizes ?? DEFAULT_SIZES).map((size) => ({
-      name: size.name,
-      width: size.width,
-      height: size.height,
-      fit: size.fit ?? ImageFit.INSIDE,
-    })),
+    sizes: sizeSpecs(props.sizes ?? DEFAULT_SIZES),
     animation: props.animation ?? Animation.FIRST_FRAME,
     outputFormat: props.outputFormat ?? OutputFormat.JPEG,
     quality: props.quality ?? 80,
@@ -932,6 +930,19 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
   };
 }
 
+/** Sizes that plain JavaScript passes as something other than an array of objects are left out here; `validate` refuses them. */
+function sizeSpecs(sizes: ImageSize[]): SizeSpec[] {
+  if (!Array.isArray(sizes)) {
+    return [];
+  }
+  return sizes.filter((size) => typeof size === 'object' && size !== null).map((size) => ({
+    name: size.name,
+    width: size.width,
+    height: size.height,
+    fit: size.fit ?? ImageFit.INSIDE,
+  }));
+}
+
 function defaultVisibilityTimeout(timeout: Duration, batchingWindow: Duration | undefined): Duration | undefined {
   if (timeout.isUnresolved() || batchingWindow?.isUnresolved()) {
     return undefined;
@@ -952,12 +963,8 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
     problems.add('sizes', `every size goes into the resize function's environment, which could take ${environmentBytes} bytes (with the longest bucket name and topic ARN it may get at deploy), over Lambda's limit of ${MAX_ENVIRONMENT_BYTES}: use fewer sizes or shorter names`);
   }
-  if (props.outputFormat !== undefined && !Object.values(OutputFormat).includes(props.outputFormat)) {
-    problems.add('outputFormat', `"${props.outputFormat}" is not one of ${Object.values(OutputFormat).join(', ')}`);
-  }
-  if (props.animation !== undefined && !Object.values(Animation).includes(props.animation)) {
-    problems.add('animation', `"${props.animation}" is not one of ${Object.values(Animation).join(', ')}`);
-  }
+  problems.oneOf('outputFormat', props.outputFormat, Object.values(OutputFormat));
+  problems.oneOf('animation', props.animation, Object.values(Animation));
   problems.integerIn('quality', props.quality, 1, 100);
   const maxUploadAge = props.alarms?.maxUploadAge;
   if (maxUploadAge !== undefined && !maxUploadAge.isUnresolved() && maxUploadAge.toSeconds({ integral: false }) >= QUEUE_RETENTION.toSeconds()) {
@@ -990,12 +997,14 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
       problems.add('queueVisibilityTimeout', `${visibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
     }
   }
+  problems.oneOf('removalPolicy', props.removalPolicy, Object.values(RemovalPolicy));
   if (settings.removalPolicy === RemovalPolicy.SNAPSHOT) {
     problems.add('removalPolicy', 'RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots; choose DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE');
   }
   if (props.autoDeleteObjects && settings.removalPolicy !== RemovalPolicy.DESTROY) {
     problems.add('autoDeleteObjects', 'requires removalPolicy: RemovalPolicy.DESTROY (a retained bucket is never deleted, so emptying it would only lose data)');
   }
+  problems.oneOf('notificationScope', props.notificationScope, Object.values(NotificationScope));
   if (settings.notificationScope === NotificationScope.UPLOADER && settings.apiAuthorization.callerIdentity === undefined) {
     problems.add('notificationScope', 'private notifications (the default) need an API that knows its caller; with ApiAuthorization.none() choose NotificationScope.BROADCAST explicitly');
   }
@@ -1003,12 +1012,26 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
     problems.add('uploadBucket', `is ${props.uploadBucket.node.path}, a bucket of another stack: its notification settings would be written in that stack and refer to the pipeline's queue, while the queue's policy refers to the bucket, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName`);
   }
   const logsBucket = props.serverAccessLogsBucket;
-  if (logsBucket && !(props.uploadBucket && props.resizedBucket) && definedInOtherStack(logsBucket, stack)) {
-    problems.add('serverAccessLogsBucket', `is ${logsBucket.node.path}, a bucket of another stack: the statements that let S3 deliver the logs would be written in its policy, in that stack, and refer to the buckets the pipeline creates, whose logging settings refer to it, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName and add the statements yourself`);
+  // With both image buckets passed in, nothing logs to it.
+  if (logsBucket && !(props.uploadBucket && props.resizedBucket)) {
+    if (definedInOtherStack(logsBucket, stack)) {
+      problems.add('serverAccessLogsBucket', `is ${logsBucket.node.path}, a bucket of another stack: the statements that let S3 deliver the logs would be written in its policy, in that stack, and refer to the buckets the pipeline creates, whose logging settings refer to it, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName and add the statements yourself`);
+    }
+    if (props.uploadBucket && sameBucket(logsBucket, props.uploadBucket)) {
+      problems.add('serverAccessLogsBucket', 'is the upload bucket: every access log S3 writes there would be an upload, which the resize function refuses and whose handling writes more access logs, without end. Give the logs a bucket of their own');
+    }
+    if (props.resizedBucket && sameBucket(logsBucket, props.resizedBucket)) {
+      problems.add('serverAccessLogsBucket', 'is the resized bucket: the upload bucket\'s access logs, which name every requester and key, would be readable by everyone granted grantReadResized. Give the logs a bucket of their own');
+    }
+    const algorithm = kmsEncryptionAlgorithm(logsBucket);
+    if (algorithm) {
+      problems.add('serverAccessLogsBucket', `is encrypted with ${algorithm} by default, but S3 delivers server access logs only to a bucket encrypted with S3-managed keys (SSE-S3), so none would arrive: give it encryption: BucketEncryption.S3_MANAGED`);
+    }
   }
   if (props.resizedBucket && props.uploadBucket && sameBucket(props.resizedBucket, props.uploadBucket)) {
     problems.add('resizedBucket', 'is the upload bucket: every resized image would be an upload again and invoke the function without end');
   }
+  problems.oneOf('encryption', props.encryption, Object.values(PipelineEncryption));
   if (props.encryptionKey && settings.encryption !== PipelineEncryption.KMS) {
     problems.add('encryptionKey', 'is used only with encryption: PipelineEncryption.KMS');
   }
@@ -1035,6 +1058,26 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
 /** The same bucket object, or two references whose names are known and equal (e.g. two imports of one bucket). */
 function sameBucket(a: s3.IBucket, b: s3.IBucket): boolean {
   return a === b || (!Token.isUnresolved(a.bucketName) && a.bucketName === b.bucketName);
+}
+
+/**
+ * The KMS algorithm a bucket defined in the app encrypts with by default, read from its CfnBucket as it stands, without
+ * resolving it: a part that is a token is known only at deploy and is passed over. An imported bucket's encryption is
+ * unknown here; `logAccess` warns about it instead.
+ */
+function kmsEncryptionAlgorithm(bucket: s3.IBucket): string | undefined {
+  const cfnBucket = bucket.node.defaultChild;
+  if (!s3.CfnBucket.isCfnBucket(cfnBucket)) {
+    return undefined;
+  }
+  const encryption = cfnBucket.bucketEncryption;
+  if (encryption === undefined || Tokenization.isResolvable(encryption) || Tokenization.isResolvable(encryption.serverSideEncryptionConfiguration)) {
+    return undefined;
+  }
+  return encryption.serverSideEncryptionConfiguration
+    .map((rule) => Tokenization.isResolvable(rule) ? undefined : rule.serverSideEncryptionByDefault)
+    .map((byDefault) => byDefault === undefined || Tokenization.isResolvable(byDefault) ? undefined : byDefault.sseAlgorithm)
+    .find((algorithm) => algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse');
 }
 
 /**

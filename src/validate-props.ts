@@ -10,9 +10,14 @@ import { ImageFit, ImageSize } from './image-size';
  */
 export const MAX_OUTPUT_DIMENSION = 16383;
 
+const SIZE_NAME_RULE = '1 to 64 letters, digits, "-" or "_" (it becomes the key prefix of the outputs)';
+
+const LITERAL_REQUIRED = 'must be a literal, not a deploy-time token such as a CfnParameter\'s value: the pipeline is checked and built from it at synth, before any token has a value';
+
 /**
  * Collects every problem with the props so a user fixes them all in one go, rather than one per synth.
- * Values that are tokens are unknown until deploy and are left alone.
+ * Numbers and durations that are tokens are unknown until deploy and are left alone; names and choices are refused as
+ * tokens.
  */
 export class PropsProblems {
   private readonly problems: string[] = [];
@@ -24,7 +29,17 @@ export class PropsProblems {
   public integerIn(prop: string, value: number | undefined, min: number, max: number) {
     if (value === undefined || Token.isUnresolved(value)) return;
     if (!Number.isInteger(value) || value < min || value > max) {
-      this.add(prop, `must be an integer from ${min} to ${max}, got ${value}`);
+      this.add(prop, `must be an integer from ${min} to ${max}, got ${shown(value)}`);
+    }
+  }
+
+  /** For a choice such as an enum's value. */
+  public oneOf(prop: string, value: unknown, allowed: readonly string[]) {
+    if (value === undefined) return;
+    if (Token.isUnresolved(value)) {
+      this.add(prop, LITERAL_REQUIRED);
+    } else if (!(allowed as readonly unknown[]).includes(value)) {
+      this.add(prop, `${shown(value)} is not one of ${allowed.join(', ')}`);
     }
   }
 
@@ -32,7 +47,7 @@ export class PropsProblems {
   public numberAboveZeroUpTo(prop: string, value: number | undefined, max: number) {
     if (value === undefined || Token.isUnresolved(value)) return;
     if (!(value > 0 && value <= max)) {
-      this.add(prop, `must be above 0 and at most ${max}, got ${value}`);
+      this.add(prop, `must be above 0 and at most ${max}, got ${shown(value)}`);
     }
   }
 
@@ -47,27 +62,40 @@ export class PropsProblems {
     }
   }
 
-  public sizes(sizes: ImageSize[]) {
+  /** Takes what plain JavaScript can pass as well as what the types allow, so that a wrong type is a problem too. */
+  public sizes(sizes: unknown) {
+    if (!Array.isArray(sizes)) {
+      this.add('sizes', `must be an array of sizes, got ${shown(sizes)}`);
+      return;
+    }
     if (sizes.length === 0) {
       this.add('sizes', 'at least one size is required');
     }
     const seen = new Set<string>();
-    sizes.forEach((size, index) => {
+    sizes.forEach((size: unknown, index) => {
       const prop = `sizes[${index}]`;
-      if (!SIZE_NAME_PATTERN.test(size.name)) {
-        this.add(`${prop}.name`, `"${size.name}" must be 1 to 64 letters, digits, "-" or "_" (it becomes the key prefix of the outputs)`);
-      } else if (seen.has(size.name)) {
-        this.add(`${prop}.name`, `"${size.name}" is used by more than one size`);
+      if (typeof size !== 'object' || size === null) {
+        this.add(prop, `must be an object with a name and a width, a height or both, got ${shown(size)}`);
+        return;
       }
-      seen.add(size.name);
-      if (size.width === undefined && size.height === undefined) {
-        this.add(prop, `"${size.name}" needs a width, a height or both`);
+      const { name, width, height, fit } = size as Record<keyof ImageSize, unknown>;
+      if (typeof name !== 'string') {
+        this.add(`${prop}.name`, `must be a string of ${SIZE_NAME_RULE}, got ${shown(name)}`);
+      } else if (Token.isUnresolved(name)) {
+        this.add(`${prop}.name`, LITERAL_REQUIRED);
+      } else if (!SIZE_NAME_PATTERN.test(name)) {
+        this.add(`${prop}.name`, `${shown(name)} must be ${SIZE_NAME_RULE}`);
+      } else if (seen.has(name)) {
+        this.add(`${prop}.name`, `${shown(name)} is used by more than one size`);
+      } else {
+        seen.add(name);
       }
-      this.integerIn(`${prop}.width`, size.width, 1, MAX_OUTPUT_DIMENSION);
-      this.integerIn(`${prop}.height`, size.height, 1, MAX_OUTPUT_DIMENSION);
-      if (size.fit !== undefined && !Object.values(ImageFit).includes(size.fit)) {
-        this.add(`${prop}.fit`, `"${size.fit}" is not one of ${Object.values(ImageFit).join(', ')}`);
+      if (width === undefined && height === undefined) {
+        this.add(prop, `${typeof name === 'string' && !Token.isUnresolved(name) ? `${shown(name)} ` : ''}needs a width, a height or both`);
       }
+      this.integerIn(`${prop}.width`, width as number | undefined, 1, MAX_OUTPUT_DIMENSION);
+      this.integerIn(`${prop}.height`, height as number | undefined, 1, MAX_OUTPUT_DIMENSION);
+      this.oneOf(`${prop}.fit`, fit, Object.values(ImageFit));
     });
   }
 
@@ -77,4 +105,9 @@ export class PropsProblems {
       throw new Error(`Invalid ImageResizePipeline props at ${constructPath}:\n  - ${this.problems.join('\n  - ')}`);
     }
   }
+}
+
+/** A value as it was given: a string in quotes, so that "100" does not pass for 100. */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
 }

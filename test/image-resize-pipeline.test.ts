@@ -288,9 +288,10 @@ describe('props', () => {
     expect(env).toMatchObject({ OUTPUT_FORMAT: 'webp', QUALITY: '65', MAX_INPUT_PIXELS: '25000000', LINK_EXPIRY_SECONDS: '1800', ANIMATION: 'keep', MAX_UPLOAD_BYTES: '200000000' });
   });
 
-  test('X86_64 gets the x86_64 function and the x64 layer', () => {
+  test('X86_64 gets x86_64 resize and upload-url functions and the x64 layer', () => {
     const { template } = synth({ architecture: lambda.Architecture.X86_64 });
     template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'], Layers: [{ Ref: Match.stringLikeRegexp('SharpLayer') }] });
+    template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'], Description: Match.stringLikeRegexp('^Hands out presigned uploads') });
     template.hasResourceProperties('AWS::Lambda::LayerVersion', {
       CompatibleArchitectures: ['x86_64'],
       Content: { S3Key: Match.stringLikeRegexp('\\.zip$') },
@@ -455,6 +456,32 @@ describe('props', () => {
       ]);
       expect(warnings[0]).toMatch(/serverAccessLogsBucket: an imported bucket's policy is not changed here, so S3 delivers no access logs of .* until you add this statement to it/);
       expect(warnings[0]).toMatch(/It must also be encrypted with S3-managed keys \(SSE-S3\)/);
+    });
+
+    const refusedAsImageBucket = (imageBucket: 'uploadBucket' | 'resizedBucket', message: RegExp) => test.each<[string, (stack: Stack) => Partial<ImageResizePipelineProps>]>([
+      ['the bucket itself', (stack) => {
+        const bucket = new s3.Bucket(stack, 'Shared');
+        return { [imageBucket]: bucket, serverAccessLogsBucket: bucket };
+      }],
+      ['an import by the same name', (stack) => ({
+        [imageBucket]: s3.Bucket.fromBucketName(stack, 'Imported', 'shared-bucket'),
+        serverAccessLogsBucket: s3.Bucket.fromBucketName(stack, 'Logs', 'shared-bucket'),
+      })],
+    ])(`${imageBucket} as the access-log bucket is refused, given as %s`, (_name, configure) => {
+      expect(() => synth({}, configure)).toThrow(message);
+    });
+    refusedAsImageBucket('uploadBucket',
+      /serverAccessLogsBucket: is the upload bucket: every access log S3 writes there would be an upload, which the resize function refuses and whose handling writes more access logs, without end/);
+    refusedAsImageBucket('resizedBucket',
+      /serverAccessLogsBucket: is the resized bucket: the upload bucket's access logs, which name every requester and key, would be readable by everyone granted grantReadResized/);
+
+    test.each([
+      ['a key of its own', s3.BucketEncryption.KMS, 'aws:kms'],
+      ['the AWS managed key', s3.BucketEncryption.KMS_MANAGED, 'aws:kms'],
+      ['dual-layer KMS', s3.BucketEncryption.DSSE_MANAGED, 'aws:kms:dsse'],
+    ])('one defined in the app and encrypted with %s is refused: S3 would deliver no logs to it', (_name, encryption, algorithm) => {
+      expect(() => synth({}, (stack) => ({ serverAccessLogsBucket: new s3.Bucket(stack, 'Logs', { encryption }) })))
+        .toThrow(new RegExp(`serverAccessLogsBucket: is encrypted with ${algorithm} by default, but S3 delivers server access logs only to a bucket encrypted with S3-managed keys \\(SSE-S3\\)`));
     });
 
     test('one defined in the pipeline\'s stack gets the statements and no warning', () => {
@@ -979,6 +1006,15 @@ describe('operations', () => {
     });
   });
 
+  test('by default an upload waiting more than 15 minutes, or more than 5% of invocations failing, sets off an alarm', () => {
+    const { template } = synth({}, (stack) => ({ alarms: { topic: new sns.Topic(stack, 'Oncall') } }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 5,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: '100 * errors / invocations' })]),
+    });
+  });
+
   test('alarm thresholds are validated', () => {
     expect(() => synth({}, (stack) => ({ alarms: { topic: new sns.Topic(stack, 'Oncall'), maxErrorRatePercent: 0 } })))
       .toThrow(/alarms.maxErrorRatePercent: must be above 0 and at most 100, got 0/);
@@ -1120,8 +1156,16 @@ describe('validation', () => {
   const expectInvalid = (props: ImageResizePipelineProps, message: RegExp) =>
     expect(() => synth(props)).toThrow(message);
 
+  /** Props as plain JavaScript can pass them, past the types. */
+  const untyped = (props: unknown) => props as ImageResizePipelineProps;
+
   test.each<[string, ImageResizePipelineProps, RegExp]>([
     ['no sizes', { sizes: [] }, /sizes: at least one size is required/],
+    ['sizes that are not an array', untyped({ sizes: {} }), /sizes: must be an array of sizes, got \{\}/],
+    ['a size that is not an object', untyped({ sizes: [null] }), /sizes\[0\]: must be an object with a name and a width, a height or both, got null/],
+    ['a size without a name', untyped({ sizes: [{ width: 10 }] }), /sizes\[0\]\.name: must be a string of 1 to 64 letters, digits, "-" or "_" \(it becomes the key prefix of the outputs\), got undefined/],
+    ['a name that is a number', untyped({ sizes: [{ name: 7, width: 10 }] }), /sizes\[0\]\.name: must be a string of 1 to 64 letters, .*, got 7/],
+    ['a width that is a string', untyped({ sizes: [{ name: 'x', width: '100' }] }), /sizes\[0\]\.width: must be an integer from 1 to 16383, got "100"/],
     ['a name with a slash', { sizes: [{ name: 'a/b', width: 10 }] }, /sizes\[0\]\.name: "a\/b" must be 1 to 64 letters/],
     ['a duplicate name', { sizes: [{ name: 'x', width: 10 }, { name: 'x', width: 20 }] }, /sizes\[1\]\.name: "x" is used by more than one size/],
     ['neither width nor height', { sizes: [{ name: 'x' }] }, /sizes\[0\]: "x" needs a width, a height or both/],
@@ -1149,9 +1193,50 @@ describe('validation', () => {
     ['an API rate limit over 10000', { apiRateLimit: 10000.5 }, /apiRateLimit: must be above 0 and at most 10000, got 10000.5/],
     ['an upload age alarm as long as the queue keeps a message', { alarms: { topic: sns.Topic.fromTopicArn(new Stack(), 'Oncall', 'arn:aws:sns:us-east-1:123456789012:oncall'), maxUploadAge: Duration.days(4) } },
       /alarms\.maxUploadAge: must be less than 4 days, the queue's retention/],
-    ['a size name that is a token', { sizes: [{ name: Lazy.string({ produce: () => 'thumbnail' }), width: 100 }] }, /sizes\[0\]\.name: ".*" must be 1 to 64 letters/],
+    ['an upload age alarm under a minute', { alarms: { topic: sns.Topic.fromTopicArn(new Stack(), 'Oncall', 'arn:aws:sns:us-east-1:123456789012:oncall'), maxUploadAge: Duration.seconds(30) } },
+      /alarms\.maxUploadAge: must be from 1 minute to 4 days, got 30 seconds/],
+    ['no input pixels', { maxInputPixels: 0 }, /maxInputPixels: must be an integer from 1 to 9007199254740991, got 0/],
+    ['a fractional pixel limit', { maxInputPixels: 1.5 }, /maxInputPixels: must be an integer from 1 to 9007199254740991, got 1.5/],
+    ['no receives before the dead-letter queue', { maxReceiveCount: 0 }, /maxReceiveCount: must be an integer from 1 to 1000, got 0/],
+    ['more than 1000 receives', { maxReceiveCount: 1001 }, /maxReceiveCount: must be an integer from 1 to 1000, got 1001/],
+    ['an API burst limit of 0', { apiBurstLimit: 0 }, /apiBurstLimit: must be an integer from 1 to 5000, got 0/],
+    ['an API burst limit over 5000', { apiBurstLimit: 5001 }, /apiBurstLimit: must be an integer from 1 to 5000, got 5001/],
+    ['a visibility timeout over SQS\'s 12 hours', { queueVisibilityTimeout: Duration.hours(13) }, /queueVisibilityTimeout: must be from 0 seconds to 12 hours, got 13 hours/],
+    ['a batching window over 5 minutes', { maxBatchingWindow: Duration.minutes(6) }, /maxBatchingWindow: must be from 0 seconds to 5 minutes, got 6 minutes/],
+    ['a width over WebP\'s 16383', { sizes: [{ name: 'x', width: 16384 }] }, /sizes\[0\]\.width: must be an integer from 1 to 16383, got 16384/],
+    ['a height over WebP\'s 16383', { sizes: [{ name: 'x', height: 16384 }] }, /sizes\[0\]\.height: must be an integer from 1 to 16383, got 16384/],
+    ['an architecture Lambda does not have, with a sharp layer you bring', {
+      architecture: lambda.Architecture.custom('riscv64'),
+      sharpLayer: lambda.LayerVersion.fromLayerVersionArn(new Stack(), 'Sharp', 'arn:aws:lambda:us-east-1:123456789012:layer:sharp:1'),
+    }, /architecture: must be ARM_64 or X86_64, got riscv64/],
   ])('refuses %s', (_name, props, message) => {
     expectInvalid(props, message);
+  });
+
+  test.each<[string, (token: string) => ImageResizePipelineProps]>([
+    ['sizes[0].name', (token) => ({ sizes: [{ name: token, width: 100 }] })],
+    ['sizes[0].fit', (token) => ({ sizes: [{ name: 'thumbnail', width: 100, fit: token as ImageFit }] })],
+    ['outputFormat', (token) => ({ outputFormat: token as OutputFormat })],
+    ['animation', (token) => ({ animation: token as Animation })],
+    ['removalPolicy', (token) => ({ removalPolicy: token as RemovalPolicy })],
+    ['notificationScope', (token) => ({ notificationScope: token as NotificationScope })],
+    ['encryption', (token) => ({ encryption: token as PipelineEncryption })],
+  ])('%s known only at deploy time is refused as such: the pipeline is checked and built from it at synth', (prop, propsWith) => {
+    expect(() => synth({}, (stack) => propsWith(new CfnParameter(stack, 'Choice').valueAsString)))
+      .toThrow(new Error(`Invalid ImageResizePipeline props at Test/Images:\n  - ${prop}: must be a literal, not a deploy-time token such as a CfnParameter's value: the pipeline is checked and built from it at synth, before any token has a value`));
+  });
+
+  test('a size name that is a token is refused whatever kind of token it is', () => {
+    expect(() => synth({ sizes: [{ name: Lazy.string({ produce: () => 'thumbnail' }), width: 100 }] }))
+      .toThrow(/sizes\[0\]\.name: must be a literal, not a deploy-time token/);
+  });
+
+  test.each<[string, ImageResizePipelineProps]>([
+    ['notificationScope', { notificationScope: 'private' as NotificationScope }],
+    ['encryption', { encryption: 'aws:kms' as PipelineEncryption }],
+    ['removalPolicy', { removalPolicy: 'keep' as RemovalPolicy }],
+  ])('an unknown %s is refused, not taken for another choice', (prop, props) => {
+    expectInvalid(props, new RegExp(`${prop}: "${Object.values(props)[0]}" is not one of`));
   });
 
   test('a visibility timeout that does not cover the timeout and batching window is refused', () => {
@@ -1240,6 +1325,13 @@ describe('validation', () => {
   test('durations that are not whole seconds are reported with every other problem, not thrown on their own', () => {
     expect(() => synth({ timeout: Duration.millis(1500), linkExpiry: Duration.millis(500), quality: 0 }))
       .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- quality: .*\n {2}- timeout: must be a whole number of seconds, got 1.5 seconds\n {2}- linkExpiry: must be a whole number of seconds, got 0.5 seconds/);
+  });
+
+  test('sizes of the wrong types are reported with every other problem, not thrown on their own', () => {
+    expect(() => synth(untyped({ sizes: [null, { width: 10 }], quality: 0 })))
+      .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sizes\[0\]: must be an object.*\n {2}- sizes\[1\]\.name: must be a string.*\n {2}- quality: /);
+    expect(() => synth(untyped({ sizes: 'thumbnail', quality: 0 })))
+      .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sizes: must be an array of sizes, got "thumbnail"\n {2}- quality: /);
   });
 
   test('every problem is reported at once, naming the construct', () => {
