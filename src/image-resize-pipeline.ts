@@ -602,8 +602,7 @@ export class ImageResizePipeline extends Construct {
       'A presigned upload may name any key in the upload bucket (bucket/*); the POST policy fixes the one key it allows.');
     // A presigned POST is a single PutObject: S3 needs only kms:GenerateDataKey on the bucket's key for it.
     uploadBucketKey?.grant(role, 'kms:GenerateDataKey');
-    // Recorded under either notification scope: the resize function keeps a caller's copies from another caller's upload by it.
-    const callerIdentity = settings.apiAuthorization.callerIdentity;
+    const callerIdentity = settings.notificationScope === NotificationScope.UPLOADER ? settings.apiAuthorization.callerIdentity : undefined;
     const fn = new UploadUrlFunction(this, 'UploadUrlFunction', {
       role,
       description: 'Hands out presigned uploads into the upload bucket for images over API Gateway\'s 10 MB',

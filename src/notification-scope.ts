@@ -8,10 +8,7 @@ export enum NotificationScope {
   UPLOADER = 'uploader',
   /**
    * Every subscriber receives every notification, with links to everyone's images. The seed's behaviour; fit for
-   * a single team's pipeline, not for one shared by people who should not see each other's images. An API that
-   * knows its caller still records it with each upload, so a second caller's upload under a name the first used
-   * is refused (`name-taken`) instead of replacing the first caller's copies; notifications carry it as the
-   * `uploader` message attribute, which no subscription the API makes filters on.
+   * a single team's pipeline, not for one shared by people who should not see each other's images.
    */
   BROADCAST = 'broadcast',
 }

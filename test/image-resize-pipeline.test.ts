@@ -883,23 +883,9 @@ describe('notification scope', () => {
     expect(subscribeTemplate(template)).toContain('$context.authorizer.claims.sub');
   });
 
-  const uploadUrlEnv = (template: Template): Record<string, string> => {
-    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { UPLOAD_BUCKET: Match.anyValue() } } } });
-    return Object.values(functions)[0].Properties.Environment.Variables;
-  };
-
-  test('broadcast still records a known caller, so another caller cannot take over their copies, but sets no filter', () => {
+  test('broadcast records no caller and sets no filter', () => {
     const { template } = synth({ notificationScope: NotificationScope.BROADCAST });
-    expect(uploadMethod(template).Properties.Integration.RequestParameters['integration.request.header.x-amz-meta-uploader'])
-      .toBe('context.identity.userArn');
-    expect(uploadUrlEnv(template).CALLER_IDENTITY).toBe('identity.userArn');
-    expect(subscribeTemplate(template)).not.toContain('FilterPolicy');
-  });
-
-  test('broadcast without authorization records no caller: there is none to record', () => {
-    const { template } = synth({ apiAuthorization: ApiAuthorization.none(), notificationScope: NotificationScope.BROADCAST });
     expect(uploadMethod(template).Properties.Integration.RequestParameters['integration.request.header.x-amz-meta-uploader']).toBeUndefined();
-    expect(uploadUrlEnv(template).CALLER_IDENTITY).toBeUndefined();
     expect(subscribeTemplate(template)).not.toContain('FilterPolicy');
   });
 

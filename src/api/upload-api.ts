@@ -65,10 +65,7 @@ export interface UploadApiProps {
   readonly encryptionKey?: kms.IKey;
   /** Hands out presigned uploads for `POST /upload-url`. */
   readonly uploadUrlFunction: lambda.IFunction;
-  /**
-   * Scope each subscription to its caller's uploads. Each upload records its caller whenever the authorization
-   * names one, whatever this says: the resize function keeps a caller's copies from another caller's upload by it.
-   */
+  /** Record each upload's caller and scope each subscription to that caller's uploads. */
   readonly privateNotifications: boolean;
 }
 
@@ -140,9 +137,9 @@ export class UploadApi extends Construct {
     this.validator = this.api.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
     const methodOptions = { ...props.authorization.bind(this), requestValidator: this.validator };
     this.authorization = props.authorization;
-    const caller = props.authorization.callerIdentity;
+    const caller = props.privateNotifications ? props.authorization.callerIdentity : undefined;
     this.addUploadRoute(props.uploadBucket, methodOptions, caller, props.encryptionKey);
-    this.addSubscribeRoute(props.topic, methodOptions, props.privateNotifications ? caller : undefined);
+    this.addSubscribeRoute(props.topic, methodOptions, caller);
     this.addUploadUrlRoute(props.uploadUrlFunction, methodOptions);
   }
 
@@ -204,7 +201,7 @@ export class UploadApi extends Construct {
     this.authorization.acknowledgeFindings(method);
   }
 
-  private addSubscribeRoute(topic: sns.ITopic, methodOptions: apigw.MethodOptions, filterOnCaller: string | undefined) {
+  private addSubscribeRoute(topic: sns.ITopic, methodOptions: apigw.MethodOptions, caller: string | undefined) {
     const role = new iam.Role(this, 'SubscribeRole', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['sns:Subscribe'], resources: [topic.topicArn] }));
 
@@ -234,9 +231,9 @@ export class UploadApi extends Construct {
       '#elseif($endpoint.startsWith("https://"))&Protocol=https&Endpoint=$util.urlEncode($endpoint)',
       '#else&Protocol=http&Endpoint=$util.urlEncode($endpoint)#end',
       // Velocity has no escape for a double quote inside a string, so the JSON's quotes come from $q.
-      ...(filterOnCaller ? [
+      ...(caller ? [
         '#set($q = \'"\')',
-        `#set($filter = "{\${q}${UPLOADER_ATTRIBUTE}\${q}:[\${q}$${filterOnCaller}\${q}]}")`,
+        `#set($filter = "{\${q}${UPLOADER_ATTRIBUTE}\${q}:[\${q}$${caller}\${q}]}")`,
         '&Attributes.entry.1.key=FilterPolicy&Attributes.entry.1.value=$util.urlEncode($filter)',
       ] : []),
     ].join('');
