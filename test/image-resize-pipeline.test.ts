@@ -883,9 +883,15 @@ describe('notification scope', () => {
     expect(subscribeTemplate(template)).toContain('$context.authorizer.claims.sub');
   });
 
-  test('broadcast records no caller and sets no filter', () => {
-    const { template } = synth({ notificationScope: NotificationScope.BROADCAST });
+  test('broadcast records no caller, even one the authorization knows, and sets no filter', () => {
+    const { template } = synth({ notificationScope: NotificationScope.BROADCAST, apiAuthorization: ApiAuthorization.iam() });
     expect(uploadMethod(template).Properties.Integration.RequestParameters['integration.request.header.x-amz-meta-uploader']).toBeUndefined();
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ UPLOAD_BUCKET: Match.anyValue(), CALLER_IDENTITY: Match.anyValue() }) },
+    }, 0);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ UPLOAD_BUCKET: Match.anyValue() }) },
+    }, 1);
     expect(subscribeTemplate(template)).not.toContain('FilterPolicy');
   });
 
