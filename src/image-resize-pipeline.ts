@@ -228,9 +228,9 @@ export interface ImageResizePipelineProps {
    * The KMS key for `PipelineEncryption.KMS`. A key you pass keeps its own key policy: the pipeline adds the
    * statement that lets S3 send notifications to the encrypted queue, held to this account's upload bucket (to this
    * account alone for a key of another stack), only to keys created in the same app; to an imported key's policy
-   * you add it yourself, as a warning at synth gives it. A key from another account is named directly, without the
-   * alias a key of the pipeline's stack gets, and its own policy must let this account use it. The key must be in
-   * the pipeline's region.
+   * you add it yourself, as the warning `cdk-image-resize-pipeline:importedKeyPolicy` at synth gives it. A key from
+   * another account is named directly, without the alias a key of the pipeline's stack gets, and its own policy
+   * must let this account use it. The key must be in the pipeline's region.
    *
    * @default - with PipelineEncryption.KMS, a new key with yearly rotation
    */
