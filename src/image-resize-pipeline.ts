@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, Reference, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Duration, IResource, Names, Reference, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -213,6 +213,8 @@ export interface ImageResizePipelineProps {
    * stacks. Import it into the pipeline's stack instead, e.g. `Bucket.fromBucketAttributes(this, 'Photos',
    * { bucketName: photos.bucketName, encryptionKey: photos.encryptionKey })`.
    *
+   * It must be in the pipeline's region: S3 notifies only an SQS queue in the bucket's own region.
+   *
    * @default - a new private bucket
    */
   readonly uploadBucket?: s3.IBucket;
@@ -253,7 +255,8 @@ export interface ImageResizePipelineProps {
    * in another stack of the app is refused, since its policy would refer to the pipeline's buckets, whose logging
    * settings refer to it, a dependency cycle; import it into the pipeline's stack instead. So is the upload bucket,
    * where each log would be an upload that makes more logs, and the resized bucket, where everyone granted
-   * `grantReadResized` could read who uploaded what.
+   * `grantReadResized` could read who uploaded what. It must be in the pipeline's region, as S3 delivers access logs
+   * only to a bucket in the logged bucket's region.
    *
    * With both `uploadBucket` and `resizedBucket` passed in there are no such buckets, and this is not used.
    *
@@ -288,7 +291,8 @@ export interface ImageResizePipelineProps {
    *
    * A bucket encrypted with a KMS key of its own must name that key (`encryptionKey` of the `Bucket`, or of
    * `Bucket.fromBucketAttributes`), so that the resize function and `grantReadResized` are granted it. It may be
-   * defined in another stack of the app.
+   * defined in another stack of the app, but must be in the pipeline's region: the resize function's S3 client
+   * reaches only buckets in its own.
    *
    * @default - a new private bucket
    */
@@ -957,6 +961,8 @@ function seconds(duration: Duration | undefined): number {
 function validate(props: ImageResizePipelineProps, settings: Settings, scope: Construct) {
   const problems = new PropsProblems();
   const stack = Stack.of(scope);
+  const region = stack.region;
+  const regionOf = (resource: IResource) => `is in ${resource.env.region}, but the pipeline is in ${region}`;
   problems.sizes(props.sizes ?? DEFAULT_SIZES);
   const environmentBytes = largestEnvironmentBytes(settings, props.resizedBucket?.bucketName, stack);
   if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
@@ -1010,11 +1016,17 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   if (props.uploadBucket && definedInOtherStack(props.uploadBucket, stack)) {
     problems.add('uploadBucket', `is ${props.uploadBucket.node.path}, a bucket of another stack: its notification settings would be written in that stack and refer to the pipeline's queue, while the queue's policy refers to the bucket, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName`);
   }
+  if (props.uploadBucket && inOtherRegion(props.uploadBucket, region)) {
+    problems.add('uploadBucket', `${regionOf(props.uploadBucket)}: S3 notifies only an SQS queue in the bucket's own region`);
+  }
   const logsBucket = props.serverAccessLogsBucket;
   // With both image buckets passed in, nothing logs to it.
   if (logsBucket && !(props.uploadBucket && props.resizedBucket)) {
     if (definedInOtherStack(logsBucket, stack)) {
       problems.add('serverAccessLogsBucket', `is ${logsBucket.node.path}, a bucket of another stack: the statements that let S3 deliver the logs would be written in its policy, in that stack, and refer to the buckets the pipeline creates, whose logging settings refer to it, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName and add the statements yourself`);
+    }
+    if (inOtherRegion(logsBucket, region)) {
+      problems.add('serverAccessLogsBucket', `${regionOf(logsBucket)}: S3 delivers server access logs only to a bucket in the logged bucket's own region`);
     }
     if (props.uploadBucket && sameBucket(logsBucket, props.uploadBucket)) {
       problems.add('serverAccessLogsBucket', 'is the upload bucket: every access log S3 writes there would be an upload, which the resize function refuses and whose handling writes more access logs, without end. Give the logs a bucket of their own');
@@ -1030,13 +1042,15 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   if (props.resizedBucket && props.uploadBucket && sameBucket(props.resizedBucket, props.uploadBucket)) {
     problems.add('resizedBucket', 'is the upload bucket: every resized image would be an upload again and invoke the function without end');
   }
+  if (props.resizedBucket && inOtherRegion(props.resizedBucket, region)) {
+    problems.add('resizedBucket', `${regionOf(props.resizedBucket)}: the resize function's S3 client reaches only buckets in its own region`);
+  }
   problems.oneOf('encryption', props.encryption, Object.values(PipelineEncryption));
   if (props.encryptionKey && settings.encryption !== PipelineEncryption.KMS) {
     problems.add('encryptionKey', 'is used only with encryption: PipelineEncryption.KMS');
   }
-  const region = stack.region;
-  if (props.encryptionKey && Token.compareStrings(props.encryptionKey.env.region, region) === TokenComparison.DIFFERENT) {
-    problems.add('encryptionKey', `is in ${props.encryptionKey.env.region}, but the pipeline is in ${region}: S3 and SQS encrypt only with keys in their own region`);
+  if (props.encryptionKey && inOtherRegion(props.encryptionKey, region)) {
+    problems.add('encryptionKey', `${regionOf(props.encryptionKey)}: S3 and SQS encrypt only with keys in their own region`);
   }
   const layerArchitectures = (props.sharpLayer?.node.defaultChild as lambda.CfnLayerVersion | undefined)?.compatibleArchitectures;
   if (layerArchitectures && !layerArchitectures.includes(settings.architecture.name)) {
@@ -1052,6 +1066,11 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
     problems.add('architecture', `must be ARM_64 or X86_64, got ${architecture.name}`);
   }
   problems.throwIfAny(scope.node.path);
+}
+
+/** A region that is a token (an env-agnostic stack, an import that names none) may be the same one, and passes. */
+function inOtherRegion(resource: IResource, region: string): boolean {
+  return Token.compareStrings(resource.env.region, region) === TokenComparison.DIFFERENT;
 }
 
 /** The same bucket object, or two references whose names are known and equal (e.g. two imports of one bucket). */

@@ -392,6 +392,41 @@ describe('props', () => {
     });
   });
 
+  describe('buckets of another region', () => {
+    const importedIn = (region: string) => (stack: Stack, id: string) =>
+      s3.Bucket.fromBucketAttributes(stack, id, { bucketName: `my-${id.toLowerCase()}`, region });
+    const bucketProps = ['uploadBucket', 'resizedBucket', 'serverAccessLogsBucket'] as const;
+    const reasons: Record<typeof bucketProps[number], string> = {
+      uploadBucket: 'S3 notifies only an SQS queue in the bucket\'s own region',
+      resizedBucket: 'the resize function\'s S3 client reaches only buckets in its own region',
+      serverAccessLogsBucket: 'S3 delivers server access logs only to a bucket in the logged bucket\'s own region',
+    };
+
+    test.each(bucketProps)('%s from another region is refused', (prop) => {
+      const stack = new Stack(new App(), 'Test', { env: { region: 'eu-west-1' } });
+      expect(() => new ImageResizePipeline(stack, 'Images', { [prop]: importedIn('us-west-2')(stack, 'Other') }))
+        .toThrow(`${prop}: is in us-west-2, but the pipeline is in eu-west-1: ${reasons[prop]}`);
+    });
+
+    test('problems of buckets from another region are reported together, like every other prop\'s', () => {
+      const stack = new Stack(new App(), 'Test', { env: { region: 'eu-west-1' } });
+      const inOtherRegion = importedIn('us-west-2');
+      expect(() => new ImageResizePipeline(stack, 'Images', { uploadBucket: inOtherRegion(stack, 'Photos'), serverAccessLogsBucket: inOtherRegion(stack, 'Logs') }))
+        .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- uploadBucket: is in us-west-2.*\n {2}- serverAccessLogsBucket: is in us-west-2/);
+    });
+
+    test.each<[string, string | undefined, string]>([
+      ['the same region', 'eu-west-1', 'eu-west-1'],
+      ['a region-agnostic stack', undefined, 'us-west-2'],
+    ])('buckets of %s are accepted', (_name, stackRegion, bucketRegion) => {
+      const stack = new Stack(new App(), 'Test', stackRegion ? { env: { region: stackRegion } } : {});
+      const imported = importedIn(bucketRegion);
+      expect(() => new ImageResizePipeline(stack, 'Images', { uploadBucket: imported(stack, 'Photos'), serverAccessLogsBucket: imported(stack, 'Logs') }))
+        .not.toThrow();
+      expect(() => new ImageResizePipeline(stack, 'More', { resizedBucket: imported(stack, 'Thumbs') })).not.toThrow();
+    });
+  });
+
   describe('the access-log bucket is made only for an image bucket the pipeline creates', () => {
     test.each<[string, (stack: Stack) => Partial<ImageResizePipelineProps>, string]>([
       ['an existing upload bucket', (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', 'my-photos') }), 'resized/'],
