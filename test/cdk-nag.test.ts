@@ -10,7 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, NagPack } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { ExampleStack } from './example-stack';
-import { ApiAuthorization, ImageResizePipelineProps, NotificationScope, PipelineEncryption } from '../src';
+import { ApiAuthorization, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, PipelineEncryption } from '../src';
 
 /** A finding cdk-nag reports, or one the construct acknowledges: a rule ID on a construct. */
 interface Finding { readonly rule: string; readonly path: string }
@@ -106,6 +106,11 @@ describe('cdk-nag AwsSolutions checks', () => {
       resizedBucket: new s3.Bucket(dependencies(), 'Thumbs', { enforceSSL: true, serverAccessLogsBucket: s3.Bucket.fromBucketName(dependencies(), 'Logs', 'my-logs') }),
     })],
     ['no API CloudWatch role', () => ({ apiCloudWatchRole: false })],
+    // The second pipeline, made first, makes the stack's CloudWatch role, which the example's pipeline shares.
+    ['two pipelines in the stack', (_dependencies, pipelineStack) => {
+      new ImageResizePipeline(pipelineStack, 'More');
+      return {};
+    }],
     ['KMS encryption', () => ({ encryption: PipelineEncryption.KMS })],
     ['a KMS key from another stack', (dependencies) => ({ encryptionKey: new kms.Key(dependencies(), 'Shared', { enableKeyRotation: true }) })],
     ['existing buckets encrypted with keys of their own', (dependencies) => ({

@@ -596,9 +596,52 @@ describe('props', () => {
     });
   });
 
-  test('the account CloudWatch role can be left to an existing one', () => {
-    synth().template.resourceCountIs('AWS::ApiGateway::Account', 1);
-    synth({ apiCloudWatchRole: false }).template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  describe('API Gateway\'s account-level CloudWatch role', () => {
+    const PUSH_TO_LOGS = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']] };
+
+    function pipelinesInOneStack(...propsOfEach: ImageResizePipelineProps[]) {
+      const stack = new Stack(new App(), 'Test');
+      propsOfEach.forEach((props, index) => new ImageResizePipeline(stack, `Images${index}`, props));
+      return Template.fromStack(stack);
+    }
+
+    function accountAndStages(template: Template) {
+      const [account, ...more] = Object.keys(template.findResources('AWS::ApiGateway::Account'));
+      expect(more).toEqual([]);
+      return { account, stages: Object.values(template.findResources('AWS::ApiGateway::Stage')) };
+    }
+
+    test('one pipeline gets a retained role and the account setting naming it, which its stage waits for', () => {
+      const template = pipelinesInOneStack({});
+      template.resourceCountIs('AWS::ApiGateway::Account', 1);
+      template.hasResource('AWS::IAM::Role', {
+        Properties: {
+          AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })] },
+          ManagedPolicyArns: [PUSH_TO_LOGS],
+        },
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+      const { account, stages } = accountAndStages(template);
+      const [restApi] = Object.keys(template.findResources('AWS::ApiGateway::RestApi'));
+      template.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain', DependsOn: [restApi] });
+      expect(stages).toEqual([expect.objectContaining({ DependsOn: expect.arrayContaining([account]) })]);
+    });
+
+    test('pipelines of one stack share one role and one account setting, and every stage waits for it', () => {
+      const template = pipelinesInOneStack({}, {}, { apiCloudWatchRole: true });
+      template.resourceCountIs('AWS::ApiGateway::Account', 1);
+      template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: [PUSH_TO_LOGS] }, 1);
+      const { account, stages } = accountAndStages(template);
+      expect(stages).toHaveLength(3);
+      expect(stages).toEqual(stages.map(() => expect.objectContaining({ DependsOn: expect.arrayContaining([account]) })));
+    });
+
+    test('it can be left to an existing one', () => {
+      const template = pipelinesInOneStack({ apiCloudWatchRole: false }, { apiCloudWatchRole: false });
+      template.resourceCountIs('AWS::ApiGateway::Account', 0);
+      template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: [PUSH_TO_LOGS] }, 0);
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -51,6 +52,42 @@ function serviceResponses(success: apigw.IntegrationResponse, errors: apigw.Inte
   return [{ ...success, selectionPattern: '2\\d{2}' }, ...errors, { statusCode: '502', responseTemplates: jsonMessage(unforeseen) }];
 }
 
+/**
+ * The role API Gateway writes execution logs with is a setting of the account and region (AWS::ApiGateway::Account),
+ * not of an API, and CDK's API Gateway README advises a single such resource per environment: one per pipeline would
+ * only overwrite one another. So the pipelines of a stack share one, made as CDK's `cloudWatchRole` makes its own, by
+ * the first that wants it, under a fixed id on the stack so that its logical IDs stay whichever pipeline that is.
+ */
+class ApiGatewayLogging extends Construct {
+  /** The stack's one, made with `api` if there is none yet. */
+  public static of(api: apigw.RestApi): ApiGatewayLogging {
+    const stack = Stack.of(api);
+    const existing = stack.node.tryFindChild(ApiGatewayLogging.ID);
+    return existing instanceof ApiGatewayLogging ? existing : new ApiGatewayLogging(stack, api);
+  }
+
+  private static readonly ID = 'ImageResizePipelineApiGatewayLogging';
+
+  public readonly account: apigw.CfnAccount;
+
+  private constructor(stack: Stack, api: apigw.RestApi) {
+    super(stack, ApiGatewayLogging.ID);
+    // Retained, as CDK retains its own: while the account setting names the role, every REST API of the region
+    // logs through it, whichever stack made them.
+    const role = new iam.Role(this, 'CloudWatchRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
+    });
+    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    acknowledge(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'API Gateway\'s account-level logging role needs AmazonAPIGatewayPushToCloudWatchLogs, the policy AWS maintains for exactly this role.');
+    this.account = new apigw.CfnAccount(this, 'Account', { cloudWatchRoleArn: role.roleArn });
+    this.account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    // CloudFormation's reference for AWS::ApiGateway::Account asks for a dependency on another API Gateway resource.
+    this.account.node.addDependency(api.node.defaultChild!);
+  }
+}
+
 export interface UploadApiProps {
   readonly uploadBucket: s3.IBucket;
   readonly topic: sns.ITopic;
@@ -89,7 +126,7 @@ export class UploadApi extends Construct {
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'Image upload and notification subscription for an ImageResizePipeline',
       binaryMediaTypes: BINARY_MEDIA_TYPES,
-      cloudWatchRole: props.cloudWatchRole,
+      cloudWatchRole: false,
       endpointTypes: [apigw.EndpointType.REGIONAL],
       deployOptions: {
         throttlingRateLimit: props.throttlingRateLimit,
@@ -128,8 +165,8 @@ export class UploadApi extends Construct {
     });
 
     if (props.cloudWatchRole) {
-      acknowledge(this.api.node.findChild('CloudWatchRole'), 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        'API Gateway\'s account-level logging role needs AmazonAPIGatewayPushToCloudWatchLogs, the policy AWS maintains for exactly this role.');
+      // A stage that logs is refused until the account setting names a role.
+      this.api.deploymentStage.node.addDependency(ApiGatewayLogging.of(this.api).account);
     }
     acknowledge(this.api.deploymentStage, 'AwsSolutions-APIG3',
       'A web ACL sets rules and a monthly cost that only the account owner can choose; the stage is throttled and authorized by default, and a WAFv2 ACL can be associated with api.deploymentStage.');
