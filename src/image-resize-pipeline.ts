@@ -175,8 +175,14 @@ export interface ImageResizePipelineProps {
   /**
    * What happens to the buckets, queues, topic and logs, and to the KMS key the pipeline creates for
    * `PipelineEncryption.KMS` and the key alias its buckets name, when the stack is deleted. With DESTROY the key is
-   * scheduled for deletion, and KMS deletes it after its waiting period. RemovalPolicy.SNAPSHOT is refused: none of
-   * them can be snapshotted, so CloudFormation would reject the template.
+   * scheduled for deletion, and KMS deletes it after its waiting period (30 days). RemovalPolicy.SNAPSHOT is refused:
+   * none of them can be snapshotted, so CloudFormation would reject the template.
+   *
+   * It applies as well to what a change of props removes from a deployed pipeline, and nothing warns: passing
+   * `uploadBucket` or `resizedBucket` removes the bucket the pipeline made, which DESTROY deletes (emptied first with
+   * `autoDeleteObjects`), and changing `encryption` from KMS, or passing `encryptionKey` where the pipeline made its
+   * own key, removes that key, which DESTROY schedules for deletion, leaving everything stored under it unreadable. A
+   * removed resource goes by the policy it was deployed with: to keep it, deploy RETAIN on its own first.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -218,7 +224,9 @@ export interface ImageResizePipelineProps {
   readonly uploadBucket?: s3.IBucket;
 
   /**
-   * How data at rest is encrypted.
+   * How data at rest is encrypted. Changing it from KMS on a deployed pipeline re-encrypts nothing: what is already
+   * stored stays under the pipeline's key, which leaves the template. With DESTROY that is unreadable once the key is
+   * scheduled for deletion; with RETAIN the pipeline's roles and `grantReadResized` lose their grants on the kept key.
    *
    * @default - PipelineEncryption.KMS when `encryptionKey` is given, PipelineEncryption.S3_MANAGED otherwise
    */
@@ -231,6 +239,10 @@ export interface ImageResizePipelineProps {
    * you add it yourself, as the warning `cdk-image-resize-pipeline:importedKeyPolicy` at synth gives it. A key from
    * another account is named directly, without the alias a key of the pipeline's stack gets, and its own policy
    * must let this account use it. The key must be in the pipeline's region.
+   *
+   * Passing or changing it on a deployed pipeline re-encrypts nothing: what is already stored stays under the key it
+   * was written with. The pipeline's roles and `grantReadResized` lose their grants on an old KMS key, and the
+   * pipeline's own key, if it made one, goes by `removalPolicy`.
    *
    * @default - with PipelineEncryption.KMS, a new key with yearly rotation
    */

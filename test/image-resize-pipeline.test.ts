@@ -600,6 +600,12 @@ describe('encryption', () => {
     template.allResources('AWS::KMS::Alias', { DeletionPolicy: deletionPolicy, UpdateReplacePolicy: deletionPolicy });
   });
 
+  test('KMS: the key sets no waiting period of its own, so once a stack deletion or a change of props removes it, KMS deletes it after its default 30 days, as the README says', () => {
+    const { template } = synth({ encryption: PipelineEncryption.KMS, removalPolicy: RemovalPolicy.DESTROY });
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.allResourcesProperties('AWS::KMS::Key', { PendingWindowInDays: Match.absent() });
+  });
+
   test('KMS: the key policy lets S3 notify the encrypted queue from the upload bucket of this account, and from nothing else', () => {
     const { template } = synth({ encryption: PipelineEncryption.KMS });
     const [key] = Object.values(template.findResources('AWS::KMS::Key'));
