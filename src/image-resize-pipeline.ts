@@ -309,12 +309,21 @@ export interface ImageResizePipelineProps {
   /**
    * Who may call the upload and subscribe routes.
    *
+   * With private notifications the caller is an IAM ARN for `iam()` and a user's `sub` for `cognito()`. Switching
+   * between them on a deployed pipeline leaves the subscriptions made before filtering on the old kind of caller, which
+   * no new upload records, and refuses as `name-taken` an upload under a key whose copies record the old caller.
+   *
    * @default ApiAuthorization.iam()
    */
   readonly apiAuthorization?: ApiAuthorization;
 
   /**
    * Who receives each notification. Private by default: a subscriber sees only their own uploads.
+   *
+   * A subscription's filter is set once, when it is made, and a switch on a deployed pipeline leaves existing ones as
+   * they were until you change or remove them: made under BROADCAST, they have no filter and go on receiving every
+   * notification; made under UPLOADER, they filter on an uploader that BROADCAST uploads do not record, so they receive
+   * nothing about uploads after the switch.
    *
    * @default NotificationScope.UPLOADER
    */
