@@ -354,7 +354,9 @@ export interface ImageResizePipelineProps {
   readonly apiCloudWatchRole?: boolean;
 
   /**
-   * How long the logs of the resize and upload-url functions and the API's access logs are kept.
+   * How long the logs of the resize and upload-url functions and the API's access logs are kept. Not the API's
+   * execution logs: API Gateway writes those to a log group it creates itself, outside the stack, which never expires
+   * unless you give it a retention.
    *
    * @default logs.RetentionDays.ONE_MONTH
    */

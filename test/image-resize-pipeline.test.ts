@@ -163,6 +163,13 @@ describe('defaults', () => {
       ]),
     });
   });
+
+  test('the stage logs errors, which API Gateway writes to a log group of its own named after the stage, prod, as the README\'s Cleanup says', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      MethodSettings: Match.arrayWith([Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR' })]),
+    });
+  });
 });
 
 describe('the API integrations', () => {
