@@ -175,8 +175,14 @@ export interface ImageResizePipelineProps {
   /**
    * What happens to the buckets, queues, topic and logs, and to the KMS key the pipeline creates for
    * `PipelineEncryption.KMS` and the key alias its buckets name, when the stack is deleted. With DESTROY the key is
-   * scheduled for deletion, and KMS deletes it after its waiting period. RemovalPolicy.SNAPSHOT is refused: none of
-   * them can be snapshotted, so CloudFormation would reject the template.
+   * scheduled for deletion, and KMS deletes it after its waiting period (30 days). RemovalPolicy.SNAPSHOT is refused:
+   * none of them can be snapshotted, so CloudFormation would reject the template.
+   *
+   * It applies as well to what a change of props removes from a deployed pipeline, and nothing warns: passing
+   * `uploadBucket` or `resizedBucket` removes the bucket the pipeline made, which DESTROY deletes (emptied first with
+   * `autoDeleteObjects`), and changing `encryption` from KMS, or passing `encryptionKey` where the pipeline made its
+   * own key, removes that key, which DESTROY schedules for deletion, leaving everything stored under it unreadable. A
+   * removed resource goes by the policy it was deployed with: to keep it, deploy RETAIN on its own first.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -220,7 +226,9 @@ export interface ImageResizePipelineProps {
   readonly uploadBucket?: s3.IBucket;
 
   /**
-   * How data at rest is encrypted.
+   * How data at rest is encrypted. Changing it from KMS on a deployed pipeline re-encrypts nothing: what is already
+   * stored stays under the pipeline's key, which leaves the template. With DESTROY that is unreadable once the key is
+   * scheduled for deletion; with RETAIN the pipeline's roles and `grantReadResized` lose their grants on the kept key.
    *
    * @default - PipelineEncryption.KMS when `encryptionKey` is given, PipelineEncryption.S3_MANAGED otherwise
    */
@@ -233,6 +241,10 @@ export interface ImageResizePipelineProps {
    * you add it yourself, as the warning `cdk-image-resize-pipeline:importedKeyPolicy` at synth gives it. A key from
    * another account is named directly, without the alias a key of the pipeline's stack gets, and its own policy
    * must let this account use it. The key must be in the pipeline's region.
+   *
+   * Passing or changing it on a deployed pipeline re-encrypts nothing: what is already stored stays under the key it
+   * was written with. The pipeline's roles and `grantReadResized` lose their grants on an old KMS key, and the
+   * pipeline's own key, if it made one, goes by `removalPolicy`.
    *
    * @default - with PipelineEncryption.KMS, a new key with yearly rotation
    */
@@ -301,12 +313,21 @@ export interface ImageResizePipelineProps {
   /**
    * Who may call the upload and subscribe routes.
    *
+   * With private notifications the caller is an IAM ARN for `iam()` and a user's `sub` for `cognito()`. Switching
+   * between them on a deployed pipeline leaves the subscriptions made before filtering on the old kind of caller, which
+   * no new upload records, and refuses as `name-taken` an upload under a key whose copies record the old caller.
+   *
    * @default ApiAuthorization.iam()
    */
   readonly apiAuthorization?: ApiAuthorization;
 
   /**
    * Who receives each notification. Private by default: a subscriber sees only their own uploads.
+   *
+   * A subscription's filter is set once, when it is made, and a switch on a deployed pipeline leaves existing ones as
+   * they were until you change or remove them: made under BROADCAST, they have no filter and go on receiving every
+   * notification; made under UPLOADER, they filter on an uploader that BROADCAST uploads do not record, so they receive
+   * nothing about uploads after the switch.
    *
    * @default NotificationScope.UPLOADER
    */
@@ -339,7 +360,9 @@ export interface ImageResizePipelineProps {
   readonly apiCloudWatchRole?: boolean;
 
   /**
-   * How long the logs of the resize and upload-url functions and the API's access logs are kept.
+   * How long the logs of the resize and upload-url functions and the API's access logs are kept. Not the API's
+   * execution logs: API Gateway writes those to a log group it creates itself, outside the stack, which never expires
+   * unless you give it a retention.
    *
    * @default logs.RetentionDays.ONE_MONTH
    */

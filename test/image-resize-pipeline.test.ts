@@ -163,6 +163,13 @@ describe('defaults', () => {
       ]),
     });
   });
+
+  test('the stage logs errors, which API Gateway writes to a log group of its own named after the stage, prod, as the README\'s Cleanup says', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      MethodSettings: Match.arrayWith([Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR' })]),
+    });
+  });
 });
 
 describe('the API integrations', () => {
@@ -676,6 +683,12 @@ describe('encryption', () => {
     template.allResources('AWS::KMS::Key', { DeletionPolicy: deletionPolicy, UpdateReplacePolicy: deletionPolicy });
     template.resourceCountIs('AWS::KMS::Alias', 1);
     template.allResources('AWS::KMS::Alias', { DeletionPolicy: deletionPolicy, UpdateReplacePolicy: deletionPolicy });
+  });
+
+  test('KMS: the key sets no waiting period of its own, so once a stack deletion or a change of props removes it, KMS deletes it after its default 30 days, as the README says', () => {
+    const { template } = synth({ encryption: PipelineEncryption.KMS, removalPolicy: RemovalPolicy.DESTROY });
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.allResourcesProperties('AWS::KMS::Key', { PendingWindowInDays: Match.absent() });
   });
 
   test('KMS: the key policy lets S3 notify the encrypted queue from the upload bucket of this account, and from nothing else', () => {
