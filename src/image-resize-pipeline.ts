@@ -577,16 +577,20 @@ export class ImageResizePipeline extends Construct {
    * another stack is held to its stack's account only), so the buckets name such a key directly: an alias
    * must be in its key's account and region, which an imported key need not be. The alias is kept or deleted with the
    * buckets, which would otherwise be kept naming an alias that no longer exists.
+   *
+   * The buckets get the alias's ARN built from its name, not the `Alias` itself: under the feature flag
+   * `@aws-cdk/aws-kms:aliasNameRef`, which `cdk init` turns on, the `Alias`'s ARN refers to the alias resource, which
+   * refers to the key, and the cycle is back. Nothing then orders the buckets after the alias, and nothing needs to:
+   * S3 does not check the key a bucket names until an object is encrypted with it. Grants on the buckets' key still go
+   * to the key itself.
    */
   private bucketKey(key: kms.IKey, removalPolicy: RemovalPolicy): kms.IKey {
     if (!Resource.isOwnedResource(key) || Stack.of(key) !== Stack.of(this)) {
       return key;
     }
-    return new kms.Alias(this, 'KeyAlias', {
-      aliasName: `alias/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
-      targetKey: key,
-      removalPolicy,
-    });
+    const aliasName = `alias/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
+    new kms.Alias(this, 'KeyAlias', { aliasName, targetKey: key, removalPolicy });
+    return kms.Alias.fromAliasAttributes(this, 'KeyAliasByName', { aliasName, aliasTargetKey: key });
   }
 
   /** Signs presigned POSTs, so its role may put objects into the upload bucket, and only that. */
