@@ -1,4 +1,4 @@
-import { Annotations, Duration, IResource, Names, Reference, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Fn, IResource, Names, Reference, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -175,8 +175,10 @@ export interface ImageResizePipelineProps {
   /**
    * What happens to the buckets, queues, topic and logs, and to the KMS key the pipeline creates for
    * `PipelineEncryption.KMS` and the key alias its buckets name, when the stack is deleted. With DESTROY the key is
-   * scheduled for deletion, and KMS deletes it after its waiting period (30 days). RemovalPolicy.SNAPSHOT is refused:
-   * none of them can be snapshotted, so CloudFormation would reject the template.
+   * scheduled for deletion, and KMS deletes it after its waiting period (30 days). The alias's name ends with the
+   * stack's ID, so a kept one does not stop a new stack of the same name; within one stack, a kept alias must be
+   * deleted before the pipeline goes back to KMS from another encryption. RemovalPolicy.SNAPSHOT is refused: none of
+   * them can be snapshotted, so CloudFormation would reject the template.
    *
    * It applies as well to what a change of props removes from a deployed pipeline, and nothing warns: passing
    * `uploadBucket` or `resizedBucket` removes the bucket the pipeline made, which DESTROY deletes (emptied first with
@@ -606,16 +608,26 @@ export class ImageResizePipeline extends Construct {
    * another stack is held to its stack's account only), so the buckets name such a key directly: an alias
    * must be in its key's account and region, which an imported key need not be. The alias is kept or deleted with the
    * buckets, which would otherwise be kept naming an alias that no longer exists.
+   *
+   * The buckets get the alias's ARN built from its name, not the `Alias` itself: under the feature flag
+   * `@aws-cdk/aws-kms:aliasNameRef`, which `cdk init` turns on, the `Alias`'s ARN refers to the alias resource, which
+   * refers to the key, and the cycle is back. Nothing then orders the buckets after the alias, and nothing needs to:
+   * S3 does not check the key a bucket names until an object is encrypted with it. Grants on the buckets' key still go
+   * to the key itself.
+   *
+   * The alias's name ends with the GUID of the stack's ID, the only part of it that differs between two stacks of the
+   * same name. An alias's name is unique in its account and region, and one kept by the removal policy outlives its
+   * stack (or a failed first deploy's rollback): a stack deployed again gets a new ID, so it does not fail on the kept
+   * alias. The GUID adds 37 characters to the at most 206 before it, within KMS's 256.
    */
   private bucketKey(key: kms.IKey, removalPolicy: RemovalPolicy): kms.IKey {
     if (!Resource.isOwnedResource(key) || Stack.of(key) !== Stack.of(this)) {
       return key;
     }
-    return new kms.Alias(this, 'KeyAlias', {
-      aliasName: `alias/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
-      targetKey: key,
-      removalPolicy,
-    });
+    const stackGuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+    const aliasName = `alias/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}-${stackGuid}`;
+    new kms.Alias(this, 'KeyAlias', { aliasName, targetKey: key, removalPolicy });
+    return kms.Alias.fromAliasAttributes(this, 'KeyAliasByName', { aliasName, aliasTargetKey: key });
   }
 
   /** Signs presigned POSTs, so its role may put objects into the upload bucket, and only that. */

@@ -672,7 +672,35 @@ describe('encryption', () => {
     }, 1);
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: keyRef }, 2);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyRef });
-    template.hasResourceProperties('AWS::KMS::Alias', { TargetKeyId: keyRef, AliasName: Match.stringLikeRegexp('^alias/') });
+    template.hasResourceProperties('AWS::KMS::Alias', { TargetKeyId: keyRef, AliasName: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^alias/')])] } });
+  });
+
+  test('KMS: the alias\'s name ends with the stack\'s own ID, so an alias kept from a deleted stack, a failed first deploy or an earlier KMS setting does not block deploying the stack again', () => {
+    const { template } = synth({ encryption: PipelineEncryption.KMS });
+    const stackGuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
+    const [alias] = Object.values(template.findResources('AWS::KMS::Alias'));
+    expect(alias.Properties.AliasName).toEqual({ 'Fn::Join': ['', ['alias/Test-Images-0E549097-', stackGuid]] });
+    template.resourcePropertiesCountIs('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: {
+            SSEAlgorithm: 'aws:kms',
+            KMSMasterKeyID: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alias/Test-Images-0E549097-', stackGuid]],
+            },
+          },
+        }],
+      },
+    }, 2);
+  });
+
+  test('KMS: the alias\'s name stays within KMS\'s 256 characters with the stack ID\'s 36 however long the stack and construct names', () => {
+    const stack = new Stack(new App(), 'S'.repeat(128));
+    new ImageResizePipeline(stack, 'I'.repeat(255), { encryption: PipelineEncryption.KMS });
+    const [alias] = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Alias'));
+    const [namePrefix] = alias.Properties.AliasName['Fn::Join'][1];
+    expect(namePrefix.length + 36).toBeLessThanOrEqual(256);
   });
 
   test.each<[string, Partial<ImageResizePipelineProps>, string]>([
