@@ -176,9 +176,10 @@ export interface ImageResizePipelineProps {
    * What happens to the buckets, queues, topic and logs, and to the KMS key the pipeline creates for
    * `PipelineEncryption.KMS` and the key alias its buckets name, when the stack is deleted. With DESTROY the key is
    * scheduled for deletion, and KMS deletes it after its waiting period (30 days). The alias's name ends with the
-   * stack's ID, so a kept one does not stop a new stack of the same name; within one stack, a kept alias must be
-   * deleted before the pipeline goes back to KMS from another encryption. RemovalPolicy.SNAPSHOT is refused: none of
-   * them can be snapshotted, so CloudFormation would reject the template.
+   * GUID of the stack's ID, so a kept one does not stop a new stack of the same name; within one stack, a kept alias
+   * must be deleted before the pipeline makes a key for buckets of its own again (after S3-managed encryption, an
+   * `encryptionKey` imported or of another stack, or both image buckets passed in). RemovalPolicy.SNAPSHOT is
+   * refused: none of them can be snapshotted, so CloudFormation would reject the template.
    *
    * It applies as well to what a change of props removes from a deployed pipeline, and nothing warns: passing
    * `uploadBucket` or `resizedBucket` removes the bucket the pipeline made, which DESTROY deletes (emptied first with
