@@ -6,6 +6,7 @@ import { Fit, FITS, SizeSpec } from '../src/handler/config';
 import { decodesHeic, PROBE_HEIC } from '../src/handler/heic-support';
 import { ImageRejectedError, RejectReason, resizeImage, ResizeOptions } from '../src/handler/image-core';
 import { hasHeicBrand, MAX_FTYP_BYTES } from '../src/handler/image-inspection';
+import { chooseEncoding, refuseOversizeOutputs } from '../src/handler/output-encoding';
 import { DEFAULT_SIZES, ImageFit } from '../src/image-size';
 import {
   noise, ORIENTATION_HEIGHT, ORIENTATION_WIDTH, pixelAt, pngClaiming, quadrantsOf, Rgb, solid, storedWithOrientation, unreadableImages,
@@ -661,6 +662,12 @@ describe('refused uploads', () => {
       // THEN
       expect(await sharp(written.outputs[0].data).metadata()).toMatchObject({ format: format === 'avif' ? 'heif' : format, width: 1, height: limit });
       await expectRejected(overLimit, 'too-large-for-format', new RegExp(`1 x ${limit + 1} pixels`), options);
+    });
+
+    test('the width limit is inclusive too: a WebP copy 16,383 pixels wide is allowed, one a pixel wider refused', () => {
+      const webp = chooseEncoding('webp', 'jpeg');
+      expect(() => refuseOversizeOutputs(webp, [{ name: 'wide', width: 16_383, height: 10 }])).not.toThrow();
+      expect(() => refuseOversizeOutputs(webp, [{ name: 'wide', width: 16_384, height: 10 }])).toThrow(/at most 16,383 pixels wide/);
     });
   });
 });

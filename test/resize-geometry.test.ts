@@ -116,3 +116,12 @@ test('an image smaller than its box keeps its size; cover crops it to the box an
     [100, 300], // outside
   ]);
 });
+
+test.each([
+  [200, 101, 100], [200, 103, 100], [400, 203, 200], [300, 153, 150], [1000, 505, 500], [1000, 507, 500],
+])('a %ix%i WebP at width %i, whose height shrinks on load to exactly n + 0.5, is planned as sharp makes it (half to even)', async (width, height, box) => {
+  const input = await sharp({ create: { width, height, channels: 3, background: '#3a7' } }).webp().toBuffer();
+  const { info } = await sharp(input).resize(box, undefined, { fit: 'inside', withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true });
+  const planned = planSize(width, height, { name: 'x', width: box, fit: 'inside' }, 'webp');
+  expect([planned.width, planned.height]).toEqual([info.width, info.height]);
+});

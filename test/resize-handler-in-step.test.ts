@@ -2,6 +2,7 @@
  * The copies follow the original whatever S3's events say and in whatever order they come: the handler against
  * moto, with real S3 event bodies for uploads, overwrites and deletes.
  */
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
 import sharp from 'sharp';
 import {
@@ -15,8 +16,10 @@ import {
   sqsEvent,
 } from './support/moto-aws';
 import { SIZES, SentS3Command, lambdaContext, loadHandler, loadHandlerRecordingS3 } from './support/resize-handler';
+import { REDRIVEN_ATTRIBUTE } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
 import { DeletedDocument, ResizedDocument } from '../src/handler/notification';
+import { ResizedStore } from '../src/handler/resized-store';
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/uploader/alice';
 const BOB = 'arn:aws:sts::123456789012:assumed-role/uploader/bob';
@@ -500,6 +503,83 @@ test('a record SQS delivers again after a failed attempt remakes and republishes
   expect(s3Commands.filter((command) => command.name === 'PutObjectCommand')).toHaveLength(SIZES.length);
   const [notification] = await topic.received(1);
   expect(notification.document).toMatchObject({ status: 'resized', key: 'retried.jpg' });
+});
+
+test('a record redriven from the dead-letter queue republishes though its copies are current and SQS counts a first receive', async () => {
+  // GIVEN an upload whose copies were made and announced
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  await upload.upload('redriven.png', await image('png', 400, 300));
+  const [record] = await upload.notifications(1);
+  await handler(sqsEvent(record), lambdaContext);
+  await topic.received(1);
+
+  // WHEN it comes back through a redrive, which starts the receive count again but marks the message
+  await handler(sqsEvent({ ...record, messageAttributes: { [REDRIVEN_ATTRIBUTE]: { dataType: 'String', stringValue: 'true' } } }), lambdaContext);
+
+  // THEN
+  const [notification] = await topic.received(1);
+  expect(notification.document).toMatchObject({ status: 'resized', key: 'redriven.png' });
+});
+
+test('a delete whose announcement fails keeps the copies, so the attempt SQS makes again can still say whose they were', async () => {
+  // GIVEN a caller's upload, resized, then deleted
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  await upload.upload('gone.png', await image('png', 400, 300), { uploader: ALICE });
+  await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+  await topic.received(1);
+  await upload.remove('gone.png');
+  const [record] = await upload.notifications(1);
+
+  // WHEN the first attempt cannot publish
+  const unpublishable = loadHandler({ resizedBucket, topicArn: 'arn:aws:sns:us-east-1:123456789012:no-such-topic' });
+  const failed = await unpublishable(sqsEvent(record), lambdaContext);
+
+  // THEN nothing is removed yet, and the next attempt announces the delete to the caller and removes the copies
+  expect(failed.batchItemFailures).toHaveLength(1);
+  expect(await listKeys(resizedBucket)).toHaveLength(SIZES.length);
+  await handler(sqsEvent({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } }), lambdaContext);
+  const [notification] = await topic.received(1);
+  expect(notification).toMatchObject({ uploader: ALICE, document: { status: 'deleted', key: 'gone.png' } });
+  expect(await listKeys(resizedBucket)).toEqual([]);
+});
+
+test('an original of exactly maxUploadBytes, the most a presigned POST lets through, is resized', async () => {
+  // GIVEN
+  const original = await image('png', 8, 8);
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn, maxUploadBytes: original.length });
+  await upload.upload('exact.png', original);
+
+  // WHEN
+  const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  const [notification] = await topic.received(1);
+  expect(notification.document).toMatchObject({ status: 'resized', key: 'exact.png' });
+});
+
+test('a copy whose conditional write meets a concurrent one (409 ConditionalRequestConflict) is looked at again, not failed', async () => {
+  // GIVEN an S3 client whose first PutObject answers as S3 does when two conditional writes race
+  const s3 = new S3Client({ endpoint: process.env.MOTO_ENDPOINT, region: 'us-east-1' });
+  const send = s3.send.bind(s3);
+  let conflicts = 0;
+  jest.spyOn(s3, 'send').mockImplementation((async (command: unknown) => {
+    if (command instanceof PutObjectCommand && conflicts === 0) {
+      conflicts++;
+      throw Object.assign(new Error('conflict'), { name: 'ConditionalRequestConflict', $metadata: { httpStatusCode: 409 } });
+    }
+    return send(command as PutObjectCommand);
+  }) as typeof s3.send);
+  const store = new ResizedStore(s3, resizedBucket);
+
+  // WHEN
+  const outcome = await store.put('c.png', { etag: 'e1' }, 'created',
+    [{ name: 'thumb', extension: 'png', contentType: 'image/png', data: await image('png', 4, 4) }], []);
+
+  // THEN
+  expect(conflicts).toBe(1);
+  expect(outcome).toEqual({ stored: [{ name: 'thumb', bucket: resizedBucket, key: 'thumb/c.png' }] });
+  expect((await readObject(resizedBucket, 'thumb/c.png')).metadata['source-etag']).toBe('e1');
 });
 
 test('an update whose first attempt wrote every copy and then failed to publish is still announced as an update when delivered again', async () => {

@@ -1,3 +1,4 @@
+import { resizedKey } from '../src/handler/keys';
 import { UnparseableMessageError, uploadedObjects } from '../src/handler/s3-event';
 
 function notification(...records: Array<{ bucket: string; key: string; eventName?: string; size?: number }>): string {
@@ -75,4 +76,9 @@ test.each([
   // THEN
   expect(parse).toThrow(UnparseableMessageError);
   expect(parse).toThrow(message);
+});
+
+test('a camera\'s upper-case extension is replaced in the copies\' names like a lower-case one', () => {
+  expect(resizedKey('thumb', 'DCIM/IMG_0001.JPG', 'jpg')).toBe('thumb/DCIM/IMG_0001.jpg');
+  expect(resizedKey('thumb', 'scan.TIFF', 'jpg')).toBe('thumb/scan.jpg');
 });
