@@ -354,9 +354,10 @@ export interface ImageResizePipelineProps {
   /**
    * Create the account-level role API Gateway needs to write execution logs, and the account setting that names
    * it. That setting is one per account and region, and the last stack to set it wins: a stack makes one role and
-   * setting, shared by all its pipelines that want one. With pipelines in several stacks of one account and region,
-   * set this to false in all of them but one, or in all of them when the account and region already have a role.
-   * The API logs errors either way, so without any role in the region the deployment fails.
+   * setting, and every pipeline of the stack waits for it. With pipelines in several stacks of one account and
+   * region, set this to false in all of them but one, and deploy those after it (`stack.addDependency(stackWithRole)`),
+   * or set it to false in all of them when the account and region already have a role. The API logs errors either
+   * way, so without any role in the region the deployment fails.
    *
    * @default true
    */

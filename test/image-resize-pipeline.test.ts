@@ -649,6 +649,26 @@ describe('props', () => {
       template.resourceCountIs('AWS::ApiGateway::Account', 0);
       template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: [PUSH_TO_LOGS] }, 0);
     });
+
+    test('a pipeline that makes none, built before the one that does, still waits for the stack\'s setting', () => {
+      const template = pipelinesInOneStack({ apiCloudWatchRole: false }, {});
+      const { account, stages } = accountAndStages(template);
+      expect(stages).toHaveLength(2);
+      expect(stages).toEqual(stages.map(() => expect.objectContaining({ DependsOn: expect.arrayContaining([account]) })));
+    });
+
+    test('two copies of this library in one app share the stack\'s setting instead of colliding on it', () => {
+      const stack = new Stack(new App(), 'Test');
+      for (const id of ['First', 'Second']) {
+        jest.isolateModules(() => {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          const copy: typeof import('../src') = require('../src');
+          new copy.ImageResizePipeline(stack, id, {});
+        });
+      }
+      const { account, stages } = accountAndStages(Template.fromStack(stack));
+      expect(stages).toEqual(stages.map(() => expect.objectContaining({ DependsOn: expect.arrayContaining([account]) })));
+    });
   });
 });
 

@@ -531,11 +531,13 @@ test('a delete whose announcement fails keeps the copies, so the attempt SQS mak
   const [record] = await upload.notifications(1);
 
   // WHEN the first attempt cannot publish
+  const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   const unpublishable = loadHandler({ resizedBucket, topicArn: 'arn:aws:sns:us-east-1:123456789012:no-such-topic' });
   const failed = await unpublishable(sqsEvent(record), lambdaContext);
 
   // THEN nothing is removed yet, and the next attempt announces the delete to the caller and removes the copies
   expect(failed.batchItemFailures).toHaveLength(1);
+  expect(errors).toHaveBeenCalledWith(expect.stringContaining('Upload failed; the record is retried'));
   expect(await listKeys(resizedBucket)).toHaveLength(SIZES.length);
   await handler(sqsEvent({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } }), lambdaContext);
   const [notification] = await topic.received(1);

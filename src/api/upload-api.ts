@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aspects, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
 import { acknowledge, acknowledgeWildcardResources } from '../acknowledge';
 import { EMAIL_PATTERN, ENDPOINT_PATTERN, MAX_EMAIL_LENGTH } from './subscribe-request';
@@ -59,16 +59,24 @@ function serviceResponses(success: apigw.IntegrationResponse, errors: apigw.Inte
  * the first that wants it, under a fixed id on the stack so that its logical IDs stay whichever pipeline that is.
  */
 class ApiGatewayLogging extends Construct {
-  /** The stack's one, made with `api` if there is none yet. */
-  public static of(api: apigw.RestApi): ApiGatewayLogging {
+  /** Makes the stack's one with `api`, unless it has one. */
+  public static ensure(api: apigw.RestApi): void {
     const stack = Stack.of(api);
-    const existing = stack.node.tryFindChild(ApiGatewayLogging.ID);
-    return existing instanceof ApiGatewayLogging ? existing : new ApiGatewayLogging(stack, api);
+    if (stack.node.tryFindChild(ApiGatewayLogging.ID) === undefined) {
+      new ApiGatewayLogging(stack, api);
+    }
+  }
+
+  /**
+   * The stack's account setting, if a pipeline made one. Found by construct id, not by class: an app whose
+   * dependencies hold two copies of this library has two classes for one construct.
+   */
+  public static accountOf(stack: Stack): IConstruct | undefined {
+    return stack.node.tryFindChild(ApiGatewayLogging.ID)?.node.tryFindChild(ApiGatewayLogging.ACCOUNT_ID);
   }
 
   private static readonly ID = 'ImageResizePipelineApiGatewayLogging';
-
-  public readonly account: apigw.CfnAccount;
+  private static readonly ACCOUNT_ID = 'Account';
 
   private constructor(stack: Stack, api: apigw.RestApi) {
     super(stack, ApiGatewayLogging.ID);
@@ -81,10 +89,10 @@ class ApiGatewayLogging extends Construct {
     role.applyRemovalPolicy(RemovalPolicy.RETAIN);
     acknowledge(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'API Gateway\'s account-level logging role needs AmazonAPIGatewayPushToCloudWatchLogs, the policy AWS maintains for exactly this role.');
-    this.account = new apigw.CfnAccount(this, 'Account', { cloudWatchRoleArn: role.roleArn });
-    this.account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const account = new apigw.CfnAccount(this, ApiGatewayLogging.ACCOUNT_ID, { cloudWatchRoleArn: role.roleArn });
+    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
     // CloudFormation's reference for AWS::ApiGateway::Account asks for a dependency on another API Gateway resource.
-    this.account.node.addDependency(api.node.defaultChild!);
+    account.node.addDependency(api.node.defaultChild!);
   }
 }
 
@@ -165,9 +173,19 @@ export class UploadApi extends Construct {
     });
 
     if (props.cloudWatchRole) {
-      // A stage that logs is refused until the account setting names a role.
-      this.api.deploymentStage.node.addDependency(ApiGatewayLogging.of(this.api).account);
+      ApiGatewayLogging.ensure(this.api);
     }
+    // A stage that logs is refused until the account setting names a role, so every pipeline's stage waits for the
+    // stack's setting, whichever pipeline made it: also one built after this one, and also in a pipeline that made
+    // none itself. Hence an aspect, which runs once the whole app is built.
+    Aspects.of(this).add({
+      visit: (node) => {
+        const account = node === this ? ApiGatewayLogging.accountOf(Stack.of(this)) : undefined;
+        if (account !== undefined) {
+          this.api.deploymentStage.node.addDependency(account);
+        }
+      },
+    });
     acknowledge(this.api.deploymentStage, 'AwsSolutions-APIG3',
       'A web ACL sets rules and a monthly cost that only the account owner can choose; the stage is throttled and authorized by default, and a WAFv2 ACL can be associated with api.deploymentStage.');
 
