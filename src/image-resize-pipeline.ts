@@ -1,4 +1,4 @@
-import { Annotations, Aws, Duration, Fn, IResource, Names, Reference, RemovalPolicy, Resource, Stack, Token, TokenComparison, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Fn, Names, Reference, RemovalPolicy, Resource, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -1000,8 +1000,6 @@ function seconds(duration: Duration | undefined): number {
 function validate(props: ImageResizePipelineProps, settings: Settings, scope: Construct) {
   const problems = new PropsProblems();
   const stack = Stack.of(scope);
-  const region = stack.region;
-  const regionOf = (resource: IResource) => `is in ${resource.env.region}, but the pipeline is in ${region}`;
   problems.sizes(props.sizes ?? DEFAULT_SIZES);
   const environmentBytes = largestEnvironmentBytes(settings, props.resizedBucket?.bucketName, stack);
   if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
@@ -1055,18 +1053,14 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   if (props.uploadBucket && definedInOtherStack(props.uploadBucket, stack)) {
     problems.add('uploadBucket', `is ${props.uploadBucket.node.path}, a bucket of another stack: its notification settings would be written in that stack and refer to the pipeline's queue, while the queue's policy refers to the bucket, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName`);
   }
-  if (props.uploadBucket && inOtherRegion(props.uploadBucket, region)) {
-    problems.add('uploadBucket', `${regionOf(props.uploadBucket)}: S3 notifies only an SQS queue in the bucket's own region`);
-  }
+  problems.inRegion('uploadBucket', props.uploadBucket, stack.region, 'S3 notifies only an SQS queue in the bucket\'s own region');
   const logsBucket = props.serverAccessLogsBucket;
   // With both image buckets passed in, nothing logs to it.
   if (logsBucket && !(props.uploadBucket && props.resizedBucket)) {
     if (definedInOtherStack(logsBucket, stack)) {
       problems.add('serverAccessLogsBucket', `is ${logsBucket.node.path}, a bucket of another stack: the statements that let S3 deliver the logs would be written in its policy, in that stack, and refer to the buckets the pipeline creates, whose logging settings refer to it, a dependency cycle between the stacks. Instead, import it into the pipeline's stack with Bucket.fromBucketAttributes or Bucket.fromBucketName and add the statements yourself`);
     }
-    if (inOtherRegion(logsBucket, region)) {
-      problems.add('serverAccessLogsBucket', `${regionOf(logsBucket)}: S3 delivers server access logs only to a bucket in the logged bucket's own region`);
-    }
+    problems.inRegion('serverAccessLogsBucket', logsBucket, stack.region, 'S3 delivers server access logs only to a bucket in the logged bucket\'s own region');
     if (props.uploadBucket && sameBucket(logsBucket, props.uploadBucket)) {
       problems.add('serverAccessLogsBucket', 'is the upload bucket: every access log S3 writes there would be an upload, which the resize function refuses and whose handling writes more access logs, without end. Give the logs a bucket of their own');
     }
@@ -1081,16 +1075,12 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   if (props.resizedBucket && props.uploadBucket && sameBucket(props.resizedBucket, props.uploadBucket)) {
     problems.add('resizedBucket', 'is the upload bucket: every resized image would be an upload again and invoke the function without end');
   }
-  if (props.resizedBucket && inOtherRegion(props.resizedBucket, region)) {
-    problems.add('resizedBucket', `${regionOf(props.resizedBucket)}: the resize function's S3 client reaches only buckets in its own region`);
-  }
+  problems.inRegion('resizedBucket', props.resizedBucket, stack.region, 'the resize function\'s S3 client reaches only buckets in its own region');
   problems.oneOf('encryption', props.encryption, Object.values(PipelineEncryption));
   if (props.encryptionKey && settings.encryption !== PipelineEncryption.KMS) {
     problems.add('encryptionKey', 'is used only with encryption: PipelineEncryption.KMS');
   }
-  if (props.encryptionKey && inOtherRegion(props.encryptionKey, region)) {
-    problems.add('encryptionKey', `${regionOf(props.encryptionKey)}: S3 and SQS encrypt only with keys in their own region`);
-  }
+  problems.inRegion('encryptionKey', props.encryptionKey, stack.region, 'S3 and SQS encrypt only with keys in their own region');
   const layerArchitectures = (props.sharpLayer?.node.defaultChild as lambda.CfnLayerVersion | undefined)?.compatibleArchitectures;
   if (layerArchitectures && !layerArchitectures.includes(settings.architecture.name)) {
     problems.add('sharpLayer', `is built for ${layerArchitectures.join(', ')}, but the function runs on ${settings.architecture.name}`);
@@ -1105,11 +1095,6 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
     problems.add('architecture', `must be ARM_64 or X86_64, got ${architecture.name}`);
   }
   problems.throwIfAny(scope.node.path);
-}
-
-/** A region that is a token (an env-agnostic stack, an import that names none) may be the same one, and passes. */
-function inOtherRegion(resource: IResource, region: string): boolean {
-  return Token.compareStrings(resource.env.region, region) === TokenComparison.DIFFERENT;
 }
 
 /** The same bucket object, or two references whose names are known and equal (e.g. two imports of one bucket). */

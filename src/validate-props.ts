@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, IResource, Token, TokenComparison } from 'aws-cdk-lib';
 import { SIZE_NAME_PATTERN } from './handler/config';
 import { ImageFit, ImageSize } from './image-size';
 /**
@@ -30,6 +30,13 @@ export class PropsProblems {
     if (value === undefined || Token.isUnresolved(value)) return;
     if (!Number.isInteger(value) || value < min || value > max) {
       this.add(prop, `must be an integer from ${min} to ${max}, got ${shown(value)}`);
+    }
+  }
+
+  /** A region that is a token (an env-agnostic stack, an import that names none) may be the same one, and passes. */
+  public inRegion(prop: string, resource: IResource | undefined, region: string, why: string) {
+    if (resource && Token.compareStrings(resource.env.region, region) === TokenComparison.DIFFERENT) {
+      this.add(prop, `is in ${resource.env.region}, but the pipeline is in ${region}: ${why}`);
     }
   }
 
