@@ -573,7 +573,8 @@ export class ImageResizePipeline extends Construct {
       actions: ['s3:ListBucket'],
       resources: [this.uploadBucket.bucketArn, this.resizedBucket.bucketArn],
     }));
-    // GetObject as well as Put and Delete: the notification's presigned links are signed with this role.
+    // GetObject as well as Put and Delete: the notification's presigned links are signed with this role, and S3
+    // allows a delete conditional on an ETag (If-Match), as every removal of a copy is, only with GetObject too.
     functionRole.addToPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
       resources: [this.resizedBucket.arnForObjects('*')],

@@ -349,6 +349,71 @@ describe('a key already holding another caller\'s upload', () => {
     expect((await copies()).map((copy) => copy.uploader)).toEqual([BOB, BOB]);
   });
 
+  test.each([
+    ['under the input\'s format the two take different names', 'same-as-input', 'png'],
+    ['under a fixed output format the two take the same names', 'jpeg', 'jpg'],
+  ] as const)('a second caller uploading one new name while the first caller\'s upload is resized, and announced before that resize is written (%s): the copies stay the second caller\'s, who is told once', async (_case, format, extension) => {
+    // GIVEN alice's upload, during whose resize bob uploads there and another invocation handles his event to the end
+    const other = loadHandler({ resizedBucket, topicArn: topic.arn, format });
+    let bobsCopyEtags: Record<string, string> = {};
+    const meanwhile = beforeCopiesAreWritten(async () => {
+      await upload.upload('albums/cat.jpg', await image('png', 300, 600), { uploader: BOB });
+      await other(sqsEvent(...await upload.notifications(1)), lambdaContext);
+      bobsCopyEtags = await copyEtags();
+    });
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn, format }, meanwhile.hook);
+    await upload.upload('albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+    const [aliceEvent] = await upload.notifications(1);
+
+    // WHEN
+    const response = await handler(sqsEvent(aliceEvent), lambdaContext);
+
+    // THEN bob heard of his copies once and of nothing else, and they are still the objects his invocation wrote
+    expect(meanwhile.ran()).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification).toMatchObject({
+      status: 'resized', uploader: BOB, document: { change: 'created', input: { format: 'png', width: 300, height: 600 } },
+    });
+    expect(await topic.receivedNothing()).toBe(true);
+    const bobEtag = await etagOf(upload.bucket, 'albums/cat.jpg');
+    expect(await copies()).toEqual([
+      { key: `medium/albums/cat.${extension}`, sourceEtag: bobEtag, uploader: BOB, width: 300, height: 600 },
+      { key: `thumb/albums/cat.${extension}`, sourceEtag: bobEtag, uploader: BOB, width: 160, height: 160 },
+    ]);
+    expect(await copyEtags()).toEqual(bobsCopyEtags);
+  });
+
+  test.each([
+    ['of the same format, whose copies were written over the first caller\'s', 'jpeg', 'update'],
+    ['of another format, whose copies were written beside the first caller\'s', 'png', 'earlier'],
+  ] as const)('a caller\'s update %s, replaced by a second caller\'s upload before it is announced, leaves the names the first caller\'s: the second caller is refused', async (_case, firstFormat, kept) => {
+    // GIVEN alice's copies, and a handler for her update during whose writes bob uploads there
+    const plain = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(plain, 'albums/cat.jpg', await image(firstFormat, 400, 300), { uploader: ALICE });
+    const aliceCopies = await copies();
+    const meanwhile = beforeCopiesAreWritten(async () => upload.upload('albums/cat.jpg', await image('png', 300, 600), { uploader: BOB }));
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, meanwhile.hook);
+    await upload.upload('albums/cat.jpg', await image('jpeg', 500, 500), { uploader: ALICE });
+    const updateEtag = await etagOf(upload.bucket, 'albums/cat.jpg');
+    const [updateEvent] = await upload.notifications(1);
+
+    // WHEN
+    const response = await handler(sqsEvent(updateEvent), lambdaContext);
+
+    // THEN bob is refused, and every copy is one of alice's pictures: her update's where it was written over her
+    // copies, and her earlier copies where it was written beside them
+    expect(meanwhile.ran()).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    const [refusal] = await topic.received(1);
+    expect(refusal).toMatchObject({ status: 'failed', uploader: BOB, document: { reason: 'name-taken' } });
+    expect(await topic.receivedNothing()).toBe(true);
+    expect(await copies()).toEqual(kept === 'earlier' ? aliceCopies : [
+      { key: 'medium/albums/cat.jpg', sourceEtag: updateEtag, uploader: ALICE, width: 500, height: 500 },
+      { key: 'thumb/albums/cat.jpg', sourceEtag: updateEtag, uploader: ALICE, width: 160, height: 160 },
+    ]);
+  });
+
   test('the same caller replacing their own upload is an update', async () => {
     // GIVEN
     const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
@@ -580,8 +645,31 @@ test('a copy whose conditional write meets a concurrent one (409 ConditionalRequ
 
   // THEN
   expect(conflicts).toBe(1);
-  expect(outcome).toEqual({ stored: [{ name: 'thumb', bucket: resizedBucket, key: 'thumb/c.png' }] });
+  expect(outcome).toEqual({ stored: [{ name: 'thumb', bucket: resizedBucket, key: 'thumb/c.png', etag: `"${await etagOf(resizedBucket, 'thumb/c.png')}"` }] });
   expect((await readObject(resizedBucket, 'thumb/c.png')).metadata['source-etag']).toBe('e1');
+});
+
+test('a copy is removed only while it is the object that was written or found: one written there since, or one already gone, is left alone', async () => {
+  // GIVEN two copies, one of them written again since
+  const store = new ResizedStore(new S3Client({ endpoint: process.env.MOTO_ENDPOINT, region: 'us-east-1' }), resizedBucket);
+  const data = await image('png', 4, 4);
+  const outcome = await store.put('c.png', { etag: 'e1' }, 'created', [
+    { name: 'thumb', extension: 'png', contentType: 'image/png', data },
+    { name: 'medium', extension: 'png', contentType: 'image/png', data },
+  ], []);
+  if (!('stored' in outcome)) {
+    throw new Error(`expected both copies stored, got ${JSON.stringify(outcome)}`);
+  }
+  const [thumb, medium] = outcome.stored;
+  await putObject(resizedBucket, thumb.key, 'written since');
+
+  // WHEN both are removed, and then removed again
+  await store.remove([thumb, medium]);
+  await store.remove([thumb, medium]);
+
+  // THEN
+  expect(await listKeys(resizedBucket)).toEqual([thumb.key]);
+  expect((await readObject(resizedBucket, thumb.key)).data.toString()).toBe('written since');
 });
 
 test('an update whose first attempt wrote every copy and then failed to publish is still announced as an update when delivered again', async () => {
@@ -674,12 +762,14 @@ test('an original replaced while its copies are written is looked at again, and 
   expect(await topic.receivedNothing()).toBe(true);
 });
 
-test('copies another invocation wrote for the same original meanwhile are written over, not taken for another upload\'s', async () => {
+test('copies of a later version that another invocation wrote meanwhile are neither written over with the earlier one nor taken for another upload\'s, and are announced once', async () => {
   // GIVEN a replacement of same.jpg resized by another invocation after this one looked at the resized bucket
   const other = loadHandler({ resizedBucket, topicArn: topic.arn });
+  let replacementCopyEtags: string[] = [];
   const meanwhile = beforeCopiesAreWritten(async () => {
     await upload.upload('same.jpg', await image('jpeg', 500, 200));
     await other(sqsEvent(...await upload.notifications(1)), lambdaContext);
+    replacementCopyEtags = await Promise.all((await listKeys(resizedBucket)).map((key) => etagOf(resizedBucket, key)));
   });
   const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, meanwhile.hook);
   await upload.upload('same.jpg', await image('jpeg', 400, 300));
@@ -688,7 +778,7 @@ test('copies another invocation wrote for the same original meanwhile are writte
   // WHEN
   const response = await handler(sqsEvent(record), lambdaContext);
 
-  // THEN the copies end up made from the replacement, and nobody is told the name is taken
+  // THEN the copies are the objects the other invocation wrote, and the one notification is of them
   expect(meanwhile.ran()).toBe(true);
   expect(response.batchItemFailures).toEqual([]);
   const etag = await etagOf(upload.bucket, 'same.jpg');
@@ -696,11 +786,10 @@ test('copies another invocation wrote for the same original meanwhile are writte
     { key: 'medium/same.jpg', sourceEtag: etag, width: 500, height: 200 },
     { key: 'thumb/same.jpg', sourceEtag: etag, width: 160, height: 160 },
   ]);
-  const notifications = await topic.received(2);
-  expect(notifications.map(({ document }) => document.status)).toEqual(['resized', 'resized']);
-  expect(notifications.map(({ document }) => (document as ResizedDocument).input)).toEqual([
-    { width: 500, height: 200, format: 'jpeg' }, { width: 500, height: 200, format: 'jpeg' },
-  ]);
+  expect(await Promise.all((await listKeys(resizedBucket)).map((key) => etagOf(resizedBucket, key)))).toEqual(replacementCopyEtags);
+  const [notification] = await topic.received(1);
+  expect(notification.document).toMatchObject({ status: 'resized', change: 'created', input: { width: 500, height: 200, format: 'jpeg' } });
+  expect(await topic.receivedNothing()).toBe(true);
 });
 
 test('an original uploaded again while its deleted copies are removed is looked at again, and ends up with copies', async () => {

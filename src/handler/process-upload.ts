@@ -9,7 +9,9 @@
  * - The original exists: every size is made from its current bytes, each copy recording the original's key,
  *   ETag and uploader. When every copy already records the current ETag and uploader, nothing is read, resized,
  *   written or published: this version's subscribers were told when its copies were made, so a repeated event
- *   stays silent. The notification says `updated` when copies of an earlier version were replaced.
+ *   stays silent (two invocations handling events for one key at the same moment may both find the copies out of
+ *   date before either writes, and then both announce the same version: only a lock would prevent it). The
+ *   notification says `updated` when copies of an earlier version were replaced.
  * - The original is gone: its copies (found by their source-key metadata) are removed and subscribers told
  *   which, with the uploader the copies recorded; when there were none, nothing is published.
  * - The original records an uploader, and copies of its key record a different one: another caller uploaded to a
@@ -26,7 +28,13 @@
  *
  * After writing or removing, the original is looked at again, and if it changed meanwhile (a racing upload or
  * delete) the work is redone for what is there now. So whichever attempt writes last has seen its version still
- * current after writing, whatever order the events came in.
+ * current after writing, whatever order the events came in. An attempt whose version turns out not to be current,
+ * or that meets a copy of another version written since it looked (so one of the two is not current), announces
+ * nothing and withdraws what it wrote wherever that copy would change whose the name is (see `withdraw`), so no
+ * later attempt takes it for a settled version's copy. One window remains: an attempt for a second caller's upload
+ * that looks at the copies after a first caller's stale ones are written and before they are withdrawn takes them
+ * for that caller's and refuses the upload as `name-taken`; the stale attempt then makes the second caller's copies
+ * and announces them, so that caller is told `failed` and then `resized`.
  *
  * A record SQS delivers again (ApproximateReceiveCount above 1), or one moved back from the dead-letter queue by
  * `npx projen redrive` (message attribute `redriven`), is processed in full even when its copies are current,
@@ -49,7 +57,7 @@ import {
   Change, FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
 } from './notification';
 import { CurrentOriginal, Originals } from './originals';
-import { CopiesFound, ExistingCopy, ResizedStore, SourceVersion, StoredCopy } from './resized-store';
+import { CopiesFound, ExistingCopy, KnownCopy, ResizedStore, SourceVersion } from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
 
 export interface UploadProcessorDependencies {
@@ -116,7 +124,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
 
   /** Removes `copies` (stale ones of this original, or ones this attempt wrote), then tells the uploader. */
   const reject = async (
-    upload: UploadInProgress, original: SourceVersion, copies: StoredCopy[], error: ImageRejectedError,
+    upload: UploadInProgress, original: SourceVersion, copies: KnownCopy[], error: ImageRejectedError,
   ): Promise<Pass> => {
     await store.remove(copies);
     if (!await stillCurrent(upload, original)) {
@@ -136,6 +144,20 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       durationMs: elapsedMs(upload),
     });
     return 'settled';
+  };
+
+  /**
+   * Removes what an attempt that stops short wrote where it changed whose the name is: at a name that was free when
+   * it looked, or that held a copy recording another uploader. Such a copy, never to be announced, would be taken
+   * for a settled version's: its uploader's, refusing a later caller's upload as `name-taken`, or a leftover beside
+   * the current version's copies. A copy written over the same uploader's stays: the name was that uploader's and
+   * still is, whereas removing the copy would free it for another caller, whose picture the links the first caller
+   * was given would then show; and it says that it replaced an earlier version, so what replaces it is announced as
+   * `updated`.
+   */
+  const withdraw = async (written: KnownCopy[], found: ExistingCopy[], source: SourceVersion) => {
+    await store.remove(written.filter((copy) =>
+      !found.some((existing) => existing.key === copy.key && existing.uploader === source.uploader)));
   };
 
   const makeCopies = async (
@@ -195,16 +217,22 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     // Copies already made from this version were written by an earlier attempt, which recorded what it replaced.
     const change: Change = copies.some((copy) => copy.sourceEtag !== source.etag || copy.change === 'updated') ? 'updated' : 'created';
     const outcome = await store.put(upload.key, source, change, resized.outputs, copies);
-    if ('taken' in outcome) {
-      const written = outcome.written.filter((copy) => !copies.some((existing) => existing.key === copy.key));
-      return reject(upload, original, [...copies, ...written], nameTaken(outcome.taken));
-    }
-    const stored = outcome.stored;
-    // A version of another format left copies under other extensions.
-    await store.remove(copies.filter((copy) => !stored.some((written) => written.key === copy.key)));
-    if (!await stillCurrent(upload, source)) {
+    if ('superseded' in outcome) {
+      await withdraw(outcome.written, copies, source);
       return 'changed';
     }
+    if ('taken' in outcome) {
+      const writtenOver = (copy: KnownCopy) => outcome.written.some((written) => written.key === copy.key);
+      return reject(upload, original, [...copies.filter((copy) => !writtenOver(copy)), ...outcome.written], nameTaken(outcome.taken));
+    }
+    const stored = outcome.stored;
+    if (!await stillCurrent(upload, source)) {
+      await withdraw(stored, copies, source);
+      return 'changed';
+    }
+    // A version of another format left copies under other extensions. Removed only once this version is known to be
+    // current: were it not, its own copies beside them would be withdrawn, and these would keep the name their uploader's.
+    await store.remove(copies.filter((copy) => !stored.some((written) => written.key === copy.key)));
 
     const linksExpireAt = new Date(Date.now() + config.linkExpirySeconds * 1000);
     const sizes = await Promise.all(resized.outputs.map(async (output, index) => ({

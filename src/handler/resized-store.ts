@@ -30,10 +30,14 @@ export interface StoredCopy {
   readonly key: string;
 }
 
-/** A copy found in the resized bucket, with what its metadata says it was made from. */
-export interface ExistingCopy extends StoredCopy {
-  /** The copy's own ETag when it was found, so that replacing it replaces that object and no other. */
+/** A copy as this attempt found or wrote it. */
+export interface KnownCopy extends StoredCopy {
+  /** The copy's own ETag then, so that replacing or removing it touches that object and no other. */
   readonly etag: string;
+}
+
+/** A copy found in the resized bucket, with what its metadata says it was made from. */
+export interface ExistingCopy extends KnownCopy {
   /** Absent on copies written before source ETags were recorded. */
   readonly sourceEtag?: string;
   readonly uploader?: string;
@@ -53,12 +57,17 @@ export interface CopiesFound {
 }
 
 /**
- * What writing an original's copies came to: every copy stored, or a name found taken by another original's copy
- * or someone else's file, with what this write had already stored, which is not left behind either.
+ * What writing an original's copies came to: every copy stored; a name found taken by another original's copy or
+ * someone else's file; or a name found holding a copy of another version of this original, written after the copies
+ * were looked at. The last two come with what this write had already stored, for the caller to remove.
  */
 export type PutOutcome =
-  | { readonly stored: StoredCopy[] }
-  | { readonly taken: string; readonly written: StoredCopy[] };
+  | { readonly stored: KnownCopy[] }
+  | { readonly taken: string; readonly written: KnownCopy[] }
+  | { readonly superseded: string; readonly written: KnownCopy[] };
+
+/** What writing one copy came to: written, with the ETag S3 gave it, or not written for one of the reasons above. */
+type CopyWrite = { readonly etag: string } | 'taken' | 'superseded';
 
 /** The version of an original a set of copies is made from. */
 export interface SourceVersion {
@@ -102,9 +111,12 @@ export class ResizedStore {
    * Each write is conditional: onto `replacing`'s copy only while it is that object (`If-Match`), and elsewhere
    * only while the name is free (`If-None-Match`). {@link copiesOf} looked before the resize, and another original
    * that maps to the same names may have written since; the condition is what keeps its copies from being replaced.
-   * When a condition fails the name is looked at again: another attempt for this same original is written over as
-   * an unconditional write would have been (the caller then checks that its version is still current), and
-   * anything else makes the name taken.
+   * When a condition fails the name is looked at again. A copy of this same version, written by another attempt
+   * for it, is written over as an unconditional write would have been. A copy of another version of this original
+   * is not: it was written after the look (the caller read the original after looking and found the version it
+   * looked at), so either this version or that one is no longer current, and only looking at the original again
+   * can tell which; the outcome is `superseded`. Anything else makes the name taken. The other writes are waited
+   * for either way, and what they stored is in the outcome.
    */
   async put(
     originalKey: string, source: SourceVersion, change: Change, copies: EncodedCopy[], replacing: readonly ExistingCopy[],
@@ -122,16 +134,21 @@ export class ResizedStore {
     const writes = await Promise.allSettled(copies.map(async (copy) => {
       const key = resizedKey(copy.name, originalKey, copy.extension);
       const input = { Bucket: this.bucket, Key: key, Body: copy.data, ContentType: copy.contentType, Metadata: metadata };
-      const written = await this.putUnlessTaken(input, originalDigest, replacing.find((existing) => existing.key === key)?.etag);
+      const written = await this.putUnlessTaken(input, originalDigest, source, replacing.find((existing) => existing.key === key)?.etag);
       return { name: copy.name, bucket: this.bucket, key, written };
     }));
     const failed = writes.find((write): write is PromiseRejectedResult => write.status === 'rejected');
     if (failed) {
       throw failed.reason;
     }
-    const results = writes.map((write) => (write as PromiseFulfilledResult<StoredCopy & { written: boolean }>).value);
-    const stored = results.filter((result) => result.written).map(({ name, bucket, key }) => ({ name, bucket, key }));
-    const taken = results.find((result) => !result.written);
+    const results = writes.map((write) => (write as PromiseFulfilledResult<StoredCopy & { written: CopyWrite }>).value);
+    const stored = results.flatMap(({ name, bucket, key, written }) => typeof written === 'string' ? [] : [{ name, bucket, key, etag: written.etag }]);
+    // Superseded before taken: one of this original's versions is stale, and which one decides whom a refusal would tell.
+    const superseded = results.find((result) => result.written === 'superseded');
+    if (superseded !== undefined) {
+      return { superseded: superseded.key, written: stored };
+    }
+    const taken = results.find((result) => result.written === 'taken');
     return taken === undefined ? { stored } : { taken: taken.key, written: stored };
   }
 
@@ -186,15 +203,25 @@ export class ResizedStore {
   }
 
   /**
+   * Removes each copy only while it is the object this attempt found or wrote (`If-Match` with its ETag): another
+   * attempt may have written there since, and what it wrote is its to keep or remove. A copy S3 reports changed
+   * (412, or 409 for another conditional request under way) or gone (NoSuchKey) is left alone.
+   *
    * One DeleteObject a copy rather than one DeleteObjects for all: DeleteObjects sends its keys in an XML body,
    * which cannot carry some characters a key may hold (C0 controls, U+FFFE, U+FFFF), and S3 refuses the whole
-   * request as MalformedXML. An original has only as many copies as there are sizes. A key already gone counts as
-   * removed, as S3 answers DeleteObject for it with success.
+   * request as MalformedXML. An original has only as many copies as there are sizes.
    */
-  async remove(copies: StoredCopy[]): Promise<void> {
+  async remove(copies: KnownCopy[]): Promise<void> {
     // Every delete is waited for, failed or not, so none is still retrying when the invocation has ended.
-    const deletes = await Promise.allSettled(copies.map((copy) =>
-      this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: copy.key }))));
+    const deletes = await Promise.allSettled(copies.map(async (copy) => {
+      try {
+        await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: copy.key, IfMatch: copy.etag }));
+      } catch (error) {
+        if (!conditionFailed(error)) {
+          throw error;
+        }
+      }
+    }));
     const failed = deletes.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) {
       throw failed.reason;
@@ -202,17 +229,21 @@ export class ResizedStore {
   }
 
   /**
-   * Writes the copy unless its key holds another original's copy or someone else's file, in which case it returns
-   * false. `expectedEtag` is the ETag of this original's copy there when it was listed; undefined, the name was free.
+   * Writes the copy unless its key holds another original's copy or someone else's file (`taken`), or a copy of
+   * another version of this original (`superseded`). `expectedEtag` is the ETag of this original's copy there
+   * when it was listed; undefined, the name was free.
    */
   private async putUnlessTaken(
-    input: PutObjectCommandInput & { Key: string }, originalDigest: string, expectedEtag: string | undefined,
-  ): Promise<boolean> {
+    input: PutObjectCommandInput & { Key: string }, originalDigest: string, source: SourceVersion, expectedEtag: string | undefined,
+  ): Promise<CopyWrite> {
     let expected = expectedEtag;
     for (let attempt = 1; attempt <= MAX_CONDITIONAL_WRITES; attempt++) {
       try {
-        await this.s3.send(new PutObjectCommand(expected === undefined ? { ...input, IfNoneMatch: '*' } : { ...input, IfMatch: expected }));
-        return true;
+        const { ETag: etag } = await this.s3.send(new PutObjectCommand(expected === undefined ? { ...input, IfNoneMatch: '*' } : { ...input, IfMatch: expected }));
+        if (etag === undefined) {
+          throw new Error('S3 answered a PutObject without an ETag');
+        }
+        return { etag };
       } catch (error) {
         if (!conditionFailed(error)) {
           throw error;
@@ -220,7 +251,10 @@ export class ResizedStore {
       }
       const head = await this.headOf(input.Key);
       if (head !== undefined && head.metadata[SOURCE_KEY_METADATA] !== originalDigest) {
-        return false;
+        return 'taken';
+      }
+      if (head !== undefined && (head.metadata[SOURCE_ETAG_METADATA] !== source.etag || uploaderIn(head.metadata) !== source.uploader)) {
+        return 'superseded';
       }
       expected = head?.etag;
     }
@@ -242,8 +276,8 @@ export class ResizedStore {
 }
 
 /**
- * S3 refused a conditional write: the object there is not the one expected (412), the expected one is gone
- * (NoSuchKey), or another conditional write to the key was under way (409).
+ * S3 refused a conditional write or delete: the object there is not the one expected (412), the expected one is
+ * gone (NoSuchKey), or another conditional request on the key was under way (409).
  */
 function conditionFailed(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
