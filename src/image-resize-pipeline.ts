@@ -31,7 +31,8 @@ import { PropsProblems } from './validate-props';
 
 
 /**
- * How long the upload queue keeps an event (SQS's default, stated here because the upload-age alarm depends on it).
+ * How long the upload queue keeps an event (SQS's default, stated here because the upload-age alarm and the most
+ * receives that fit before the dead-letter queue depend on it).
  * The dead-letter queue keeps its messages longer, 14 days: SQS counts a moved message's age from when it was first
  * sent, so a dead-letter queue no longer than this could drop an event as soon as it arrived.
  */
@@ -149,7 +150,7 @@ export interface ImageResizePipelineProps {
   /**
    * How long a received upload event stays hidden from other invocations. It must cover the timeout plus the
    * batching window, or SQS would hand a batch to a second invocation while the first still works on it. At
-   * most 12 hours (SQS's limit).
+   * most 12 hours (SQS's limit). A failed receive waits it out before the next, so it also bounds `maxReceiveCount`.
    *
    * Required when `timeout` or `maxBatchingWindow` is a token: CloudFormation cannot compute the default.
    *
@@ -159,6 +160,12 @@ export interface ImageResizePipelineProps {
 
   /**
    * How many times an upload event is received before it moves to the dead-letter queue, from 1 to 1000.
+   *
+   * Each failed receive waits out the visibility timeout before the next, and the move comes after the last one's,
+   * so `maxReceiveCount` visibility timeouts must end within the queue's retention of 4 days, counted from the
+   * upload: an event still failing then would be deleted, never reaching the dead-letter queue or its alarm. A count
+   * that does not fit is refused; with the default timeout and visibility timeout (6 minutes) at most 959 fit, with
+   * a 12-hour visibility timeout 7.
    *
    * @default 3
    */
@@ -1040,6 +1047,7 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
       problems.add('queueVisibilityTimeout', `${visibilityTimeout.toHumanString()} does not cover the timeout plus maxBatchingWindow (${needed} seconds); AWS advises ${VISIBILITY_TIMEOUT_FACTOR}x the timeout`);
     }
   }
+  receivesWithinRetention(problems, settings.maxReceiveCount, settings.visibilityTimeout);
   problems.oneOf('removalPolicy', props.removalPolicy, Object.values(RemovalPolicy));
   if (settings.removalPolicy === RemovalPolicy.SNAPSHOT) {
     problems.add('removalPolicy', 'RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots; choose DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE');
@@ -1096,6 +1104,31 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
     problems.add('architecture', `must be ARM_64 or X86_64, got ${architecture.name}`);
   }
   problems.throwIfAny(scope.node.path);
+}
+
+/**
+ * A failing upload event must still be in the queue when SQS moves it to the dead-letter queue, or it is deleted
+ * unseen: no dead-letter alarm, no notification to the uploader. SQS moves it on the receive after the
+ * `maxReceiveCount`-th, which comes once that receive's visibility timeout has ended; every receive before it waits
+ * out a visibility timeout too. So the move comes no sooner than `maxReceiveCount` visibility timeouts after the event
+ * was sent, while the queue deletes it `QUEUE_RETENTION` after it was sent (SQS counts from the first send), so the
+ * former must be the shorter. A tie is refused: the move would race the deletion. That move is the earliest it can
+ * be: a backlog, throttling or the batching window only delay the receives, so a queue far behind can still lose an
+ * event this check lets pass.
+ *
+ * A visibility timeout over SQS's limit is refused on its own (or follows from a timeout that is), and 0 spaces the
+ * receives by nothing.
+ */
+function receivesWithinRetention(problems: PropsProblems, maxReceiveCount: number, visibilityTimeout: Duration | undefined) {
+  if (visibilityTimeout === undefined || visibilityTimeout.isUnresolved()) return;
+  if (Token.isUnresolved(maxReceiveCount) || !Number.isInteger(maxReceiveCount)) return;
+  const visibilitySeconds = seconds(visibilityTimeout);
+  if (visibilitySeconds === 0 || visibilitySeconds > MAX_VISIBILITY_TIMEOUT.toSeconds()) return;
+  const retentionSeconds = QUEUE_RETENTION.toSeconds();
+  const mostReceives = Math.ceil(retentionSeconds / visibilitySeconds) - 1;
+  if (maxReceiveCount > mostReceives) {
+    problems.add('maxReceiveCount', `must be at most ${mostReceives} with a visibility timeout of ${visibilityTimeout.toHumanString()}, got ${maxReceiveCount}: each receive waits out the visibility timeout before the next, so a failing upload event would move to the dead-letter queue no sooner than ${Duration.seconds(maxReceiveCount * visibilitySeconds).toHumanString()} after it was sent, but the queue keeps it ${QUEUE_RETENTION.toHumanString()} and would delete it first, unseen by the dead-letter alarm and the uploader`);
+  }
 }
 
 /** The same bucket object, or two references whose names are known and equal (e.g. two imports of one bucket). */

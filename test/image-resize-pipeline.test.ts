@@ -1392,6 +1392,34 @@ describe('validation', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 1800, RedrivePolicy: Match.anyValue() });
   });
 
+  describe('receives that outlast the queue\'s 4-day retention', () => {
+    test.each<[string, ImageResizePipelineProps, RegExp]>([
+      ['100 receives of a 15-minute timeout', { timeout: Duration.minutes(15), maxReceiveCount: 100 },
+        /maxReceiveCount: must be at most 63 with a visibility timeout of 1 hour 30 minutes, got 100: .* no sooner than 6 days 6 hours after it was sent, but the queue keeps it 4 days/],
+      ['1000 receives of the default timeout', { maxReceiveCount: 1000 },
+        /maxReceiveCount: must be at most 959 with a visibility timeout of 6 minutes, got 1000/],
+      ['9 receives 12 hours apart', { queueVisibilityTimeout: Duration.hours(12), maxReceiveCount: 9 },
+        /maxReceiveCount: must be at most 7 with a visibility timeout of 12 hours, got 9/],
+    ])('refuses %s: SQS would delete a failing upload event before it reached the dead-letter queue', (_name, props, message) => {
+      expectInvalid(props, message);
+    });
+
+    test('the last receive\'s visibility timeout must end before the retention does, not at the same moment', () => {
+      expectInvalid({ queueVisibilityTimeout: Duration.hours(12), maxReceiveCount: 8 }, /maxReceiveCount: must be at most 7 with a visibility timeout of 12 hours, got 8/);
+      expectInvalid({ maxReceiveCount: 960 }, /maxReceiveCount: must be at most 959 with a visibility timeout of 6 minutes, got 960/);
+
+      synth({ queueVisibilityTimeout: Duration.hours(12), maxReceiveCount: 7 }).template
+        .hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 43200, RedrivePolicy: Match.objectLike({ maxReceiveCount: 7 }) });
+      synth({ maxReceiveCount: 959 }).template
+        .hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360, RedrivePolicy: Match.objectLike({ maxReceiveCount: 959 }) });
+    });
+
+    test('a visibility timeout known only at deploy time passes, as the other checks let tokens pass', () => {
+      synth({ maxReceiveCount: 1000 }, (stack) => ({ queueVisibilityTimeout: Duration.seconds(new CfnParameter(stack, 'Visibility', { type: 'Number' }).valueAsNumber) })).template
+        .hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: { Ref: 'Visibility' }, RedrivePolicy: Match.objectLike({ maxReceiveCount: 1000 }) });
+    });
+  });
+
   test('a size whose width is known only at deploy time reaches the function as that value, written into the JSON by CloudFormation', () => {
     const { template } = synth({}, (stack) => ({
       sizes: [{ name: 'thumbnail', width: new CfnParameter(stack, 'ThumbnailWidth', { type: 'Number' }).valueAsNumber }],

@@ -264,6 +264,33 @@ test('when every record fails transiently the handler answers with all of them i
   expect(await topic.receivedNothing()).toBe(true);
 });
 
+test('with too little time left in the invocation, the records after the first are returned unread for SQS to deliver again', async () => {
+  // GIVEN three uploads in one batch, and an invocation that has only half a second left throughout
+  const { handler: recording, s3Commands } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn });
+  for (const key of ['one.jpg', 'two.jpg', 'three.jpg']) {
+    await upload.upload(key, await generatedImage('jpeg'));
+  }
+  const records = await upload.uploadNotifications(3);
+  const [first, ...rest] = records.map((record) => ({
+    messageId: record.messageId,
+    key: JSON.parse(record.body).Records[0].s3.object.key as string,
+  }));
+  const nearlyOut = { ...lambdaContext, getRemainingTimeInMillis: () => 500 };
+
+  // WHEN
+  const response = await recording(sqsEvent(...records), nearlyOut);
+
+  // THEN the first is resized and announced, the others are failed without a request about them, each logged
+  expect(response.batchItemFailures).toEqual(rest.map(({ messageId }) => ({ itemIdentifier: messageId })));
+  expect(s3Commands.filter((command) => command.name === 'GetObjectCommand').map((command) => command.input.Key)).toEqual([first.key]);
+  expect(s3Commands.filter((command) => rest.some(({ key }) => command.input.Key?.endsWith(key)))).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual(copiesOf(first.key, 'jpg').sort());
+  expect(await topic.received(1)).toEqual([{ status: 'resized', document: expect.objectContaining({ key: first.key }) }]);
+  expect(await topic.receivedNothing()).toBe(true);
+  expect(logLines(logged.warn).filter((line) => line.message === 'Too little time left in the invocation to start the record; it is retried'))
+    .toEqual(rest.map(({ messageId, key }) => expect.objectContaining({ messageId, keys: [key], receiveCount: '1', remainingMs: 500 })));
+});
+
 test('an original deleted before it is processed is skipped: nothing written, nothing published, nothing retried', async () => {
   // GIVEN
   await upload.upload('short-lived.jpg', await generatedImage('jpeg'));

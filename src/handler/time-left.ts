@@ -1,0 +1,78 @@
+/**
+ * Records in a batch run one after another. When a batch outruns the function's timeout, Lambda ends the invocation
+ * with none of its answer given, so SQS delivers every record again after the visibility timeout: the finished ones
+ * come back with a receive count above 1, which the handler takes for a failed attempt, so they are processed and
+ * announced a second time, and every record, reached or not, has spent one of its receives. So a record is started
+ * only while the invocation has time left for it. One that is not started fails: only it, and the others not
+ * started, are delivered again, and SQS deletes the finished ones.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSRecord } from 'aws-lambda';
+import type { RecordHandler } from './process-upload';
+import { UnparseableMessageError, uploadedObjects } from './s3-event';
+
+/**
+ * Never start a record with less than this left: the least time for the S3 and SNS requests even a quick record
+ * makes (a delete, copies already current) and for the answer to reach Lambda, when every record so far was quicker.
+ * It is small so that a short timeout still runs more than one record a batch: a record held back spends a receive.
+ */
+export const MIN_TIME_LEFT_MS = 1_000;
+
+/**
+ * Nor with less than this many times the slowest record so far in the invocation. The records so far are the only
+ * measure of the next, which may be a larger image, and the two mistakes are not alike: a record started that
+ * overruns sends the whole batch back, each finished record to be processed and announced again, while one held back
+ * waits a visibility timeout and spends one receive.
+ */
+export const SLOWEST_RECORD_MULTIPLE = 2;
+
+/** A record that was not started for lack of time; the batch reports it as failed, so SQS delivers it again. */
+class RecordNotStartedError extends Error {
+  constructor(remainingMs: number, neededMs: number) {
+    super(`${remainingMs} ms left in the invocation, less than the ${neededMs} ms kept for a record; not started`);
+    this.name = 'RecordNotStartedError';
+  }
+}
+
+/**
+ * `handleRecord` for one invocation's records, holding back each once too little time is left. The first record
+ * always starts: a batch whose first record did not fit could otherwise make no progress at all.
+ */
+export function startWhileTimeLeft(
+  handleRecord: RecordHandler, context: Pick<Context, 'getRemainingTimeInMillis'>, logger: Logger,
+): RecordHandler {
+  let slowestRecordMs: number | undefined;
+  return async (record) => {
+    if (slowestRecordMs !== undefined) {
+      const remainingMs = context.getRemainingTimeInMillis();
+      const neededMs = Math.max(MIN_TIME_LEFT_MS, SLOWEST_RECORD_MULTIPLE * slowestRecordMs);
+      if (remainingMs < neededMs) {
+        logger.warn('Too little time left in the invocation to start the record; it is retried', {
+          messageId: record.messageId,
+          keys: keysOf(record),
+          receiveCount: record.attributes.ApproximateReceiveCount,
+          remainingMs,
+          neededMs: Math.round(neededMs),
+          slowestRecordMs: Math.round(slowestRecordMs),
+        });
+        throw new RecordNotStartedError(remainingMs, Math.round(neededMs));
+      }
+    }
+    const startedAt = performance.now();
+    try {
+      await handleRecord(record);
+    } finally {
+      slowestRecordMs = Math.max(slowestRecordMs ?? 0, performance.now() - startedAt);
+    }
+  };
+}
+
+/** For the log line; a message that is not an S3 event has none (the handler drops it when it is started). */
+function keysOf(record: SQSRecord): string[] | undefined {
+  try {
+    return uploadedObjects(record.body).map((object) => object.key);
+  } catch (error) {
+    if (error instanceof UnparseableMessageError) return undefined;
+    throw error;
+  }
+}

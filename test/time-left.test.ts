@@ -1,0 +1,107 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSRecord } from 'aws-lambda';
+import { MIN_TIME_LEFT_MS, SLOWEST_RECORD_MULTIPLE, startWhileTimeLeft } from '../src/handler/time-left';
+
+/** The clock `performance.now()` reads, moved on only by the records' work. */
+let now: number;
+
+beforeEach(() => {
+  now = 0;
+  jest.spyOn(performance, 'now').mockImplementation(() => now);
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+/** An upload's record as SQS delivers it a second time. */
+function uploadRecord(messageId: string, key: string): SQSRecord {
+  const body = { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'uploads' }, object: { key, size: 1 } } }] };
+  return { messageId, body: JSON.stringify(body), attributes: { ApproximateReceiveCount: '2' } } as unknown as SQSRecord;
+}
+
+/**
+ * An invocation that has `timeoutMs` left when it starts. `run` hands it the next record, which takes `durationMs`
+ * (and then throws, with `fails`), and answers whether the record was started.
+ */
+function invocation(timeoutMs: number) {
+  const warn = jest.fn();
+  const durations = new Map<string, { durationMs: number; fails: boolean }>();
+  const started: string[] = [];
+  const invokedAt = now;
+  const handle = startWhileTimeLeft(
+    async (record) => {
+      started.push(record.messageId);
+      const { durationMs, fails } = durations.get(record.messageId)!;
+      now += durationMs;
+      if (fails) throw new Error('S3 is down');
+    },
+    { getRemainingTimeInMillis: () => timeoutMs - (now - invokedAt) },
+    { warn } as unknown as Logger,
+  );
+  const run = async (durationMs: number, fails = false): Promise<'started' | 'not started'> => {
+    const number = durations.size + 1;
+    const record = uploadRecord(`message-${number}`, `photo-${number}.jpg`);
+    durations.set(record.messageId, { durationMs, fails });
+    try {
+      await handle(record);
+    } catch (error) {
+      if (!started.includes(record.messageId)) return 'not started';
+      expect(error).toEqual(new Error('S3 is down'));
+    }
+    return 'started';
+  };
+  return { run, warn };
+}
+
+test('the first record of an invocation always starts, however little time is left, so that every batch makes progress', async () => {
+  const { run, warn } = invocation(0);
+
+  expect(await run(5_000)).toBe('started');
+  expect(warn).not.toHaveBeenCalled();
+});
+
+test(`a record starts while ${SLOWEST_RECORD_MULTIPLE} times the slowest record so far is left, and not with a millisecond less`, async () => {
+  const { run } = invocation(60_000);
+
+  expect(await run(15_000)).toBe('started');
+  expect(await run(1_000)).toBe('started');
+  expect(await run(14_001)).toBe('started');
+  // 29,999 ms left: twice the latest record, not twice the slowest
+  expect(await run(1)).toBe('not started');
+
+  const exactly = invocation(30_000);
+  expect(await exactly.run(10_000)).toBe('started');
+  expect(await exactly.run(0)).toBe('started');
+  now += 1;
+  expect(await exactly.run(0)).toBe('not started');
+});
+
+test(`however quick the records so far, one starts only with ${MIN_TIME_LEFT_MS} ms left`, async () => {
+  const { run } = invocation(MIN_TIME_LEFT_MS + 100);
+
+  expect(await run(60)).toBe('started');
+  expect(await run(40)).toBe('started');
+  expect(await run(0)).toBe('started');
+  now += 1;
+  expect(await run(0)).toBe('not started');
+});
+
+test('a record that failed counts for the time it took, and fails with its own error', async () => {
+  const { run } = invocation(60_000);
+
+  expect(await run(25_000, true)).toBe('started');
+  expect(await run(1)).toBe('not started');
+});
+
+test('a record not started fails unhandled with a line that says why, and so does every later one', async () => {
+  const { run, warn } = invocation(12_000);
+  await run(5_000);
+
+  expect(await run(1)).toBe('not started');
+  expect(await run(1)).toBe('not started');
+  expect(warn).toHaveBeenCalledTimes(2);
+  expect(warn).toHaveBeenLastCalledWith('Too little time left in the invocation to start the record; it is retried', {
+    messageId: 'message-3', keys: ['photo-3.jpg'], receiveCount: '2', remainingMs: 7_000, neededMs: 10_000, slowestRecordMs: 5_000,
+  });
+});
