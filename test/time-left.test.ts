@@ -102,6 +102,19 @@ test('a record not started fails unhandled with a line that says why, and so doe
   expect(await run(1)).toBe('not started');
   expect(warn).toHaveBeenCalledTimes(2);
   expect(warn).toHaveBeenLastCalledWith('Too little time left in the invocation to start the record; it is retried', {
-    messageId: 'message-3', keys: ['photo-3.jpg'], receiveCount: '2', remainingMs: 7_000, neededMs: 10_000, slowestRecordMs: 5_000,
+    bucket: 'uploads', key: 'photo-3.jpg', messageId: 'message-3', receiveCount: '2', remainingMs: 7_000, neededMs: 10_000, slowestRecordMs: 5_000,
+  });
+});
+
+test('a record not started that is no S3 event gets its line all the same, naming no key', async () => {
+  const warn = jest.fn();
+  const handle = startWhileTimeLeft(async () => { now += 5_000; }, { getRemainingTimeInMillis: () => 100 }, { warn } as unknown as Logger);
+  await handle(uploadRecord('message-1', 'photo-1.jpg'));
+  const notAnEvent = { messageId: 'message-2', body: 'hello', attributes: { ApproximateReceiveCount: '1' } } as unknown as SQSRecord;
+
+  await expect(handle(notAnEvent)).rejects.toThrow('not started');
+  expect(warn).toHaveBeenCalledTimes(1);
+  expect(warn).toHaveBeenCalledWith('Too little time left in the invocation to start the record; it is retried', {
+    messageId: 'message-2', receiveCount: '1', remainingMs: 100, neededMs: 10_000, slowestRecordMs: 5_000,
   });
 });

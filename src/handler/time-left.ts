@@ -47,14 +47,18 @@ export function startWhileTimeLeft(
       const remainingMs = context.getRemainingTimeInMillis();
       const neededMs = Math.max(MIN_TIME_LEFT_MS, SLOWEST_RECORD_MULTIPLE * slowestRecordMs);
       if (remainingMs < neededMs) {
-        logger.warn('Too little time left in the invocation to start the record; it is retried', {
+        const details = {
           messageId: record.messageId,
-          keys: keysOf(record),
           receiveCount: record.attributes.ApproximateReceiveCount,
           remainingMs,
           neededMs: Math.round(neededMs),
           slowestRecordMs: Math.round(slowestRecordMs),
-        });
+        };
+        // A line for each upload, with its bucket and key as the handler's own lines have them, so that following
+        // one upload's lines by its key finds this one too.
+        for (const upload of uploadsIn(record)) {
+          logger.warn('Too little time left in the invocation to start the record; it is retried', { ...upload, ...details });
+        }
         throw new RecordNotStartedError(remainingMs, Math.round(neededMs));
       }
     }
@@ -67,12 +71,13 @@ export function startWhileTimeLeft(
   };
 }
 
-/** For the log line; a message that is not an S3 event has none (the handler drops it when it is started). */
-function keysOf(record: SQSRecord): string[] | undefined {
+/** For the log lines; a message that is not an S3 event gets one line with neither (the handler drops it when started). */
+function uploadsIn(record: SQSRecord): Array<{ bucket?: string; key?: string }> {
   try {
-    return uploadedObjects(record.body).map((object) => object.key);
+    const uploads = uploadedObjects(record.body).map(({ bucket, key }) => ({ bucket, key }));
+    return uploads.length > 0 ? uploads : [{}];
   } catch (error) {
-    if (error instanceof UnparseableMessageError) return undefined;
+    if (error instanceof UnparseableMessageError) return [{}];
     throw error;
   }
 }
