@@ -6,21 +6,22 @@ set -euo pipefail
 : "${SHARP_VERSION:?}"
 root="assets/sharp-layer"
 # Raised whenever what the script leaves in a layer changes, so that a checkout holding an older layer rebuilds it.
-layout=2
+layout=3
 for arch in arm64 x64; do
   dir="$root/$arch/nodejs"
-  stamp="$dir/.sharp-version"
+  # Beside the layer, not in it: a record of the build in the layer would change its asset hash, and so make every
+  # consumer publish a new layer version, whenever the record changes but the modules do not.
+  stamp="$root/$arch.built"
   built="$SHARP_VERSION-linux-$arch-glibc-layout$layout"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$built" ]; then
     continue
   fi
-  rm -rf "$root/$arch"
+  rm -rf "$root/$arch" "$stamp"
   mkdir -p "$dir"
   echo '{"name":"sharp-layer","private":true}' > "$dir/package.json"
   npm install --prefix "$dir" --no-save --no-package-lock --omit=dev --no-audit --no-fund \
     --os=linux --cpu="$arch" --libc=glibc "sharp@$SHARP_VERSION" >/dev/null
-  test -d "$dir/node_modules/@img/sharp-linux-$arch" || { echo "sharp-layers: @img/sharp-linux-$arch missing" >&2; exit 1; }
-  test -d "$dir/node_modules/@img/sharp-libvips-linux-$arch" || { echo "sharp-layers: libvips for $arch missing" >&2; exit 1; }
+  node projenrc/prune-sharp-layer.js "$arch" "$dir/node_modules"
   # Only the modules go in the layer: npm's own bookkeeping would change the asset hash between npm versions, and
   # npm pack leaves out the symlinks in .bin, so a package's layer would hash differently from this checkout's.
   rm -rf "$dir/package.json" "$dir/node_modules/.package-lock.json" "$dir/node_modules/.bin"

@@ -943,6 +943,18 @@ describe('encryption', () => {
   });
 });
 
+/**
+ * The packages a built layer holds, read from their package.json files: a package.json deeper inside a package
+ * (such as one that marks a folder as ES modules) is no package of its own.
+ */
+function layerPackages(directory: string): Array<{ name: string; version: string; license: string; dependencies: Record<string, string> }> {
+  const modules = path.join(__dirname, '..', 'assets', 'sharp-layer', directory, 'nodejs', 'node_modules');
+  return (fs.readdirSync(modules, { recursive: true }) as string[])
+    .map((file) => file.split(path.sep).join('/'))
+    .filter((file) => /^(?:.*\/node_modules\/)?(?:@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(file))
+    .map((file) => ({ dependencies: {}, ...JSON.parse(fs.readFileSync(path.join(modules, file), 'utf8')) }));
+}
+
 describe('sharp layer', () => {
   test('a layer you bring replaces the bundled one', () => {
     const { template } = synth({}, (stack) => ({
@@ -981,15 +993,27 @@ describe('sharp layer', () => {
     ['arm64', lambda.Architecture.ARM_64],
     ['x64', lambda.Architecture.X86_64],
   ])('the %s layer\'s licence names the licence of every package it holds, as an SPDX expression', (directory, architecture) => {
-    const modules = path.join(__dirname, '..', 'assets', 'sharp-layer', directory, 'nodejs', 'node_modules');
-    const licences = (fs.readdirSync(modules, { recursive: true }) as string[])
-      .filter((file) => path.basename(file) === 'package.json')
-      .map((file) => JSON.parse(fs.readFileSync(path.join(modules, file), 'utf8')).license);
+    const licences = layerPackages(directory).map((manifest) => manifest.license);
     const stack = new Stack(new App(), 'Test');
     new SharpLayer(stack, 'Layer', { architecture });
     const [layer] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::LayerVersion'));
 
     expect(new Set(layer.Properties.LicenseInfo.split(' AND '))).toEqual(new Set(licences));
+  });
+
+  test.each(['arm64', 'x64'])('the %s layer holds node_modules and nothing else: a record of its build would change its asset hash', (directory) => {
+    const layer = path.join(__dirname, '..', 'assets', 'sharp-layer', directory);
+
+    expect([...fs.readdirSync(layer), ...fs.readdirSync(path.join(layer, 'nodejs'))]).toEqual(['nodejs', 'node_modules']);
+  });
+
+  test.each(['arm64', 'x64'])('the %s layer holds sharp, its dependencies and its own Linux binaries, nothing more', (directory) => {
+    const sharp = layerPackages(directory).find((manifest) => manifest.name === 'sharp')!;
+    const names = layerPackages(directory).map((manifest) => manifest.name);
+
+    expect(names.sort()).toEqual([
+      'sharp', ...Object.keys(sharp.dependencies), `@img/sharp-linux-${directory}`, `@img/sharp-libvips-linux-${directory}`,
+    ].sort());
   });
 
   test('a layer for an architecture it has no binaries for is refused, not given the arm64 ones', () => {

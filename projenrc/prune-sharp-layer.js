@@ -1,0 +1,81 @@
+// @ts-check
+/**
+ * Leaves in a sharp layer's node_modules only sharp, its dependencies and its two Linux (glibc) packages for the
+ * layer's architecture, all of them named by sharp's own package.json.
+ *
+ * npm 10, which Node 22 ships, also installs what the optional packages it skips for the platform depend on
+ * (@img/sharp-wasm32, @emnapi/runtime, tslib); npm 11 leaves them out. Kept, they would make the layer's asset hash
+ * depend on the npm version, put licences in the layer that its LicenseInfo does not name, and let sharp fall back
+ * to WebAssembly when its native addon fails to load. They are removed, not refused, so that the build runs with
+ * either npm; each removal is logged.
+ *
+ * Usage: node projenrc/prune-sharp-layer.js <arm64|x64> <layer's node_modules>
+ */
+const fs = require('fs');
+const path = require('path');
+
+const [arch, modules] = process.argv.slice(2);
+
+/** @param {string} message */
+function fail(message) {
+  console.error(`sharp-layers: ${message}`);
+  process.exit(1);
+}
+
+/**
+ * The packages directly in a node_modules folder, scoped ones as @scope/name.
+ *
+ * @param {string} dir a node_modules folder
+ */
+function packagesIn(dir) {
+  return fs.readdirSync(dir)
+    .filter((entry) => !entry.startsWith('.'))
+    .flatMap((entry) => (entry.startsWith('@') ? fs.readdirSync(path.join(dir, entry)).map((name) => `${entry}/${name}`) : [entry]));
+}
+
+/**
+ * Removes every package under a node_modules folder that the layer does not hold, with all it holds itself.
+ *
+ * @param {string} dir a node_modules folder
+ * @param {Set<string>} wanted the names of the packages the layer holds
+ * @param {boolean} nested whether dir is inside a package rather than the layer's top level
+ */
+function prune(dir, wanted, nested) {
+  if (!fs.existsSync(dir)) {
+    return;
+  }
+  for (const name of packagesIn(dir)) {
+    const folder = path.join(dir, name);
+    if (!wanted.has(name)) {
+      const { version } = JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8'));
+      fs.rmSync(folder, { recursive: true });
+      console.log(`sharp-layers: ${arch}: removed ${path.relative(modules, folder)}@${version}, which sharp does not use on linux-${arch}`);
+      continue;
+    }
+    // One copy of each: a copy inside another package would be a second version of it.
+    if (nested) {
+      fail(`${arch}: ${path.relative(modules, folder)} is nested inside another package`);
+    }
+    prune(path.join(folder, 'node_modules'), wanted, true);
+  }
+  for (const scope of fs.readdirSync(dir).filter((entry) => entry.startsWith('@'))) {
+    if (fs.readdirSync(path.join(dir, scope)).length === 0) {
+      fs.rmdirSync(path.join(dir, scope));
+    }
+  }
+}
+
+/** @type {{ version: string, dependencies?: Record<string, string>, optionalDependencies?: Record<string, string> }} */
+const sharp = JSON.parse(fs.readFileSync(path.join(modules, 'sharp', 'package.json'), 'utf8'));
+const binaries = [`@img/sharp-linux-${arch}`, `@img/sharp-libvips-linux-${arch}`];
+const unknown = binaries.filter((name) => !(name in (sharp.optionalDependencies ?? {})));
+if (unknown.length > 0) {
+  fail(`sharp ${sharp.version} does not name ${unknown.join(' or ')} among its optional dependencies`);
+}
+const wanted = new Set(['sharp', ...Object.keys(sharp.dependencies ?? {}), ...binaries]);
+
+prune(modules, wanted, false);
+const missing = [...wanted].filter((name) => !fs.existsSync(path.join(modules, name, 'package.json')));
+if (missing.length > 0) {
+  fail(`${arch}: npm did not install ${missing.join(', ')}`);
+}
