@@ -125,7 +125,8 @@ project.tsconfigDev.addInclude('bench/**/*.ts');
 
 /**
  * Both sharp layers are built at package time from sharp's prebuilt npm binaries, so no user needs Docker or a
- * native toolchain. The stamp makes repeated compiles skip the download.
+ * native toolchain. Each package in them has the version package-lock.json gives it. The stamp, which records those
+ * versions, makes repeated compiles skip the download and a change to the lock rebuild the layers.
  */
 const sharpLayers = project.addTask('sharp-layers', {
   description: 'Build the sharp Lambda layers (linux arm64 and x64) into assets/',

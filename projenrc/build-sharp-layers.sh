@@ -12,16 +12,17 @@ for arch in arm64 x64; do
   # Beside the layer, not in it: a record of the build in the layer would change its asset hash, and so make every
   # consumer publish a new layer version, whenever the record changes but the modules do not.
   stamp="$root/$arch.built"
-  built="$SHARP_VERSION-linux-$arch-glibc-layout$layout"
+  manifest="$(node projenrc/sharp-layer-manifest.js "$arch")"
+  built="linux-$arch-glibc-layout$layout $manifest"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$built" ]; then
     continue
   fi
   rm -rf "$root/$arch" "$stamp"
   mkdir -p "$dir"
-  echo '{"name":"sharp-layer","private":true}' > "$dir/package.json"
-  npm install --prefix "$dir" --no-save --no-package-lock --omit=dev --no-audit --no-fund \
-    --os=linux --cpu="$arch" --libc=glibc "sharp@$SHARP_VERSION" >/dev/null
-  node projenrc/prune-sharp-layer.js "$arch" "$dir/node_modules"
+  echo "$manifest" > "$dir/package.json"
+  npm install --prefix "$dir" --no-package-lock --omit=dev --no-audit --no-fund \
+    --os=linux --cpu="$arch" --libc=glibc >/dev/null
+  node projenrc/prune-sharp-layer.js "$arch" "$dir"
   # Only the modules go in the layer: npm's own bookkeeping would change the asset hash between npm versions, and
   # npm pack leaves out the symlinks in .bin, so a package's layer would hash differently from this checkout's.
   rm -rf "$dir/package.json" "$dir/node_modules/.package-lock.json" "$dir/node_modules/.bin"

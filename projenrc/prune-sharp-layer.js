@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * Leaves in a sharp layer's node_modules only sharp, its dependencies and its two Linux (glibc) packages for the
- * layer's architecture, all of them named by sharp's own package.json.
+ * Leaves in a sharp layer's node_modules only the packages its package.json names (sharp in its dependencies, the
+ * rest in its overrides), and fails unless each is there at the version named.
  *
  * npm 10, which Node 22 ships, also installs what the optional packages it skips for the platform depend on
  * (@img/sharp-wasm32, @emnapi/runtime, tslib); npm 11 leaves them out. Kept, they would make the layer's asset hash
@@ -9,14 +9,18 @@
  * to WebAssembly when its native addon fails to load. They are removed, not refused, so that the build runs with
  * either npm; each removal is logged.
  *
- * Usage: node projenrc/prune-sharp-layer.js <arm64|x64> <layer's node_modules>
+ * Usage: node projenrc/prune-sharp-layer.js <arm64|x64> <layer's nodejs folder>
  */
 const fs = require('fs');
 const path = require('path');
 
-const [arch, modules] = process.argv.slice(2);
+const [arch, layer] = process.argv.slice(2);
+const modules = path.join(layer, 'node_modules');
 
-/** @param {string} message */
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function fail(message) {
   console.error(`sharp-layers: ${message}`);
   process.exit(1);
@@ -65,17 +69,17 @@ function prune(dir, wanted, nested) {
   }
 }
 
-/** @type {{ version: string, dependencies?: Record<string, string>, optionalDependencies?: Record<string, string> }} */
-const sharp = JSON.parse(fs.readFileSync(path.join(modules, 'sharp', 'package.json'), 'utf8'));
-const binaries = [`@img/sharp-linux-${arch}`, `@img/sharp-libvips-linux-${arch}`];
-const unknown = binaries.filter((name) => !(name in (sharp.optionalDependencies ?? {})));
-if (unknown.length > 0) {
-  fail(`sharp ${sharp.version} does not name ${unknown.join(' or ')} among its optional dependencies`);
-}
-const wanted = new Set(['sharp', ...Object.keys(sharp.dependencies ?? {}), ...binaries]);
+/** @type {{ dependencies: Record<string, string>, overrides: Record<string, string> }} */
+const manifest = JSON.parse(fs.readFileSync(path.join(layer, 'package.json'), 'utf8'));
+const pinned = new Map(Object.entries({ ...manifest.dependencies, ...manifest.overrides }));
 
-prune(modules, wanted, false);
-const missing = [...wanted].filter((name) => !fs.existsSync(path.join(modules, name, 'package.json')));
-if (missing.length > 0) {
-  fail(`${arch}: npm did not install ${missing.join(', ')}`);
+prune(modules, new Set(pinned.keys()), false);
+const wrong = [...pinned]
+  .map(([name, version]) => {
+    const installed = path.join(modules, name, 'package.json');
+    return { name, version, found: fs.existsSync(installed) ? JSON.parse(fs.readFileSync(installed, 'utf8')).version : 'none' };
+  })
+  .filter(({ version, found }) => found !== version);
+if (wrong.length > 0) {
+  fail(`${arch}: npm installed ${wrong.map(({ name, version, found }) => `${name} ${found}, not ${version}`).join('; ')}`);
 }

@@ -1016,6 +1016,15 @@ describe('sharp layer', () => {
     ].sort());
   });
 
+  test.each(['arm64', 'x64'])('the %s layer holds each package at the version the root package-lock.json gives it', (directory) => {
+    const lock = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package-lock.json'), 'utf8'));
+    // Where Node would find it from the root's sharp: sharp's own node_modules first, then the top level.
+    const locked = (name: string) => (lock.packages[`node_modules/sharp/node_modules/${name}`] ?? lock.packages[`node_modules/${name}`])?.version;
+    const versions = layerPackages(directory).map((manifest) => [manifest.name, manifest.version]);
+
+    expect(versions).toEqual(versions.map(([name]) => [name, locked(name)]));
+  });
+
   test('a layer for an architecture it has no binaries for is refused, not given the arm64 ones', () => {
     const stack = new Stack(new App(), 'Test');
     expect(() => new SharpLayer(stack, 'Layer', { architecture: lambda.Architecture.custom('riscv64') }))
