@@ -48,6 +48,14 @@ describe('the integ test', () => {
     }
   });
 
+  test('no construct\'s metadata holds a path of this checkout, so the snapshot\'s metadata.json files are the same from any checkout', () => {
+    const checkout = path.join(__dirname, '..');
+    const withPaths = app.node.findAll().flatMap((construct) => construct.node.metadata
+      .filter((entry) => JSON.stringify(entry).includes(checkout))
+      .map((entry) => `${construct.node.path}: ${entry.type}`));
+    expect(withPaths).toEqual([]);
+  });
+
   test.each(stacks.map((stack) => [stack.stackName, stack]))('%s uploads the sample only once the upload bucket notifies the queue', (_, stack) => {
     const template = Template.fromStack(stack);
     const notifications = Object.keys(template.findResources('Custom::S3BucketNotifications'));
