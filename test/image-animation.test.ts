@@ -163,6 +163,36 @@ test.each([2, 3, 4, 5, 6, 7, 8])('an animated WebP with EXIF orientation %i come
   }
 });
 
+test('an animated WebP turned upright keeps its own frame delays and loop count, which its raw frames no longer carry', async () => {
+  // GIVEN
+  const frames = await Promise.all([RED, GREEN, BLUE].map(([r, g, b]) =>
+    sharp({ create: { width: 300, height: 200, channels: 3, background: { r, g, b } } }).png().toBuffer()));
+  const input = await sharp(frames, { join: { animated: true } }).withMetadata({ orientation: 6 }).webp({ delay: [70, 250, 40], loop: 3 }).toBuffer();
+  expect(await sharp(input).metadata()).toMatchObject({ orientation: 6, delay: [70, 250, 40], loop: 3 });
+
+  // WHEN
+  const [output] = (await resizeImage(input, { ...KEEP, format: 'webp', sizes: [{ name: 'medium', width: 150, fit: 'inside' }] })).outputs;
+
+  // THEN
+  expect(await sharp(output.data).metadata()).toMatchObject({ pages: 3, width: 150, height: 225, delay: [70, 250, 40], loop: 3 });
+});
+
+test('a multi-page TIFF is no animation: with animation kept it takes the still path, its first page as JPEG', async () => {
+  // GIVEN a red page, then a blue one
+  const pages = await Promise.all([RED, BLUE].map(([r, g, b]) =>
+    sharp({ create: { width: 200, height: 100, channels: 3, background: { r, g, b } } }).png().toBuffer()));
+  const input = await sharp(pages, { join: { animated: true } }).tiff().toBuffer();
+  expect((await sharp(input).metadata()).pages).toBe(2);
+
+  // WHEN
+  const [output] = (await resizeImage(input, { ...KEEP, sizes: [{ name: 'medium', width: 100, fit: 'inside' }] })).outputs;
+
+  // THEN
+  expect(output).toMatchObject({ format: 'jpeg', width: 100, height: 50 });
+  const written = await sharp(output.data).metadata();
+  expect([written.format, written.pages ?? 1]).toEqual(['jpeg', 1]);
+});
+
 test('an animated WebP with damaged frame data is rejected as damaged, not retried', async () => {
   // GIVEN an animation whose header is intact and whose frame data has 16 bytes inverted halfway through (WebP:
   // libvips' GIF decoder passes over much damage, so whether a damaged GIF is refused depends on the bytes hit)
