@@ -60,6 +60,15 @@ test.each(['0', '101', '1000', '80.5', 'high'])('QUALITY %s is refused at init',
   expect(() => readConfig({ ...VALID, [ENV.quality]: quality })).toThrow(/^resize handler: QUALITY must be/);
 });
 
+test.each(['first-frame', 'keep'])('ANIMATION %s is accepted', (animation) => {
+  expect(readConfig({ ...VALID, [ENV.animation]: animation }).animation).toBe(animation);
+});
+
+test.each(['KEEP', 'all', ''])('ANIMATION "%s" is refused at init, quoting what it got', (animation) => {
+  expect(() => readConfig({ ...VALID, [ENV.animation]: animation }))
+    .toThrow(`resize handler: ANIMATION must be first-frame or keep, got ${animation}`);
+});
+
 test.each([
   ['not JSON', '[{name:', /SIZES must be JSON/],
   ['an object, not an array', '{"name":"x","width":100,"fit":"inside"}', /SIZES must be a non-empty array of sizes/],

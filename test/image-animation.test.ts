@@ -163,6 +163,36 @@ test.each([2, 3, 4, 5, 6, 7, 8])('an animated WebP with EXIF orientation %i come
   }
 });
 
+test('an animated WebP turned upright keeps its own frame delays and loop count, which its raw frames no longer carry', async () => {
+  // GIVEN
+  const frames = await Promise.all([RED, GREEN, BLUE].map(([r, g, b]) =>
+    sharp({ create: { width: 300, height: 200, channels: 3, background: { r, g, b } } }).png().toBuffer()));
+  const input = await sharp(frames, { join: { animated: true } }).withMetadata({ orientation: 6 }).webp({ delay: [70, 250, 40], loop: 3 }).toBuffer();
+  expect(await sharp(input).metadata()).toMatchObject({ orientation: 6, delay: [70, 250, 40], loop: 3 });
+
+  // WHEN
+  const [output] = (await resizeImage(input, { ...KEEP, format: 'webp', sizes: [{ name: 'medium', width: 150, fit: 'inside' }] })).outputs;
+
+  // THEN
+  expect(await sharp(output.data).metadata()).toMatchObject({ pages: 3, width: 150, height: 225, delay: [70, 250, 40], loop: 3 });
+});
+
+test('a multi-page TIFF is no animation: with animation kept it takes the still path, its first page as JPEG', async () => {
+  // GIVEN a red page, then a blue one
+  const pages = await Promise.all([RED, BLUE].map(([r, g, b]) =>
+    sharp({ create: { width: 200, height: 100, channels: 3, background: { r, g, b } } }).png().toBuffer()));
+  const input = await sharp(pages, { join: { animated: true } }).tiff().toBuffer();
+  expect((await sharp(input).metadata()).pages).toBe(2);
+
+  // WHEN
+  const [output] = (await resizeImage(input, { ...KEEP, sizes: [{ name: 'medium', width: 100, fit: 'inside' }] })).outputs;
+
+  // THEN
+  expect(output).toMatchObject({ format: 'jpeg', width: 100, height: 50 });
+  const written = await sharp(output.data).metadata();
+  expect([written.format, written.pages ?? 1]).toEqual(['jpeg', 1]);
+});
+
 test('an animated WebP with damaged frame data is rejected as damaged, not retried', async () => {
   // GIVEN an animation whose header is intact and whose frame data has 16 bytes inverted halfway through (WebP:
   // libvips' GIF decoder passes over much damage, so whether a damaged GIF is refused depends on the bytes hit)
@@ -194,4 +224,75 @@ test('an animated GIF whose frames are too tall for WebP is refused as too large
   expect((error as ImageRejectedError).reason).toBe('too-large-for-format');
   expect((error as ImageRejectedError).message).toMatch(
     /^Its "large" copy would be 300 x 20000 pixels, but a WebP image can be at most 16,383 pixels tall\./);
+});
+
+describe('an animated GIF cut short', () => {
+  /**
+   * Six 200 x 200 frames of noise, so that each frame takes about a sixth of the file and a cut at a fraction of it
+   * lands inside a known frame. The noise is a fixed sequence, so every run cuts the same bytes.
+   */
+  async function sixFrameGif(): Promise<Buffer> {
+    let seed = 1;
+    const frames = await Promise.all(Array.from({ length: 6 }, (_, frame) => {
+      const pixels = Buffer.alloc(200 * 200 * 3);
+      for (let i = 0; i < pixels.length; i++) {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        pixels[i] = (frame * 40 + Math.floor(seed / 65536) % 64) % 256;
+      }
+      return sharp(pixels, { raw: { width: 200, height: 200, channels: 3 } }).png().toBuffer();
+    }));
+    return sharp(frames, { join: { animated: true } }).gif({ delay: frames.map(() => 100), loop: 0 }).toBuffer();
+  }
+
+  const ONE_SIZE: ResizeOptions = { ...KEEP, sizes: [{ name: 'medium', width: 100, fit: 'inside' }] };
+
+  /** Where the second frame's graphic control extension starts: the first frame and nothing more lie before it. */
+  function secondFrameStart(gif: Buffer): number {
+    const graphicControl = Buffer.from([0x21, 0xf9, 0x04]);
+    return gif.indexOf(graphicControl, gif.indexOf(graphicControl) + 1);
+  }
+
+  test.each([
+    ['inside its fifth frame', (gif: Buffer) => gif.subarray(0, Math.floor(gif.length * 0.75)), 5],
+    ['after its first frame, so that it reads as a still', (gif: Buffer) => gif.subarray(0, secondFrameStart(gif)), 1],
+    ['just before its trailer, every frame whole', (gif: Buffer) => gif.subarray(0, gif.length - 1), 6],
+  ])('kept whole is refused as corrupt when it ends %s', async (_where, cut, framesLibvipsCounts) => {
+    // GIVEN
+    const truncated = cut(await sixFrameGif());
+    expect((await sharp(truncated).metadata()).pages).toBe(framesLibvipsCounts);
+
+    // WHEN
+    const error = await resizeImage(truncated, ONE_SIZE).then(() => undefined, (thrown: unknown) => thrown);
+
+    // THEN
+    expect(error).toBeInstanceOf(ImageRejectedError);
+    expect((error as ImageRejectedError).reason).toBe('corrupt');
+    expect((error as ImageRejectedError).message).toBe(
+      'The GIF image is damaged or incomplete (was the upload cut short?), so it cannot be decoded.');
+  });
+
+  test('is whole when only bytes after its trailer follow, as some encoders append: every frame is kept', async () => {
+    // GIVEN
+    const gif = Buffer.concat([await sixFrameGif(), Buffer.from('appended by an encoder')]);
+
+    // WHEN
+    const [output] = (await resizeImage(gif, ONE_SIZE)).outputs;
+
+    // THEN
+    expect(await sharp(output.data).metadata()).toMatchObject({ format: 'gif', pages: 6 });
+  });
+
+  test('gives its first frame, exactly as the whole file does, when only the first frame is used', async () => {
+    // GIVEN a cut inside the fifth frame; libvips cannot read the header of one cut inside the first
+    const gif = await sixFrameGif();
+    const truncated = gif.subarray(0, Math.floor(gif.length * 0.75));
+    const firstFrame: ResizeOptions = { ...ONE_SIZE, animation: 'first-frame' };
+
+    // WHEN
+    const [fromTruncated] = (await resizeImage(truncated, firstFrame)).outputs;
+    const [fromWhole] = (await resizeImage(gif, firstFrame)).outputs;
+
+    // THEN
+    expect(fromTruncated.data.equals(fromWhole.data)).toBe(true);
+  });
 });

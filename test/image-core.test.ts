@@ -1,5 +1,5 @@
 import { readFileSync } from 'fs';
-import { gzipSync } from 'zlib';
+import { crc32, deflateSync, gzipSync } from 'zlib';
 import sharp from 'sharp';
 import { CorpusPhoto, corpusPhoto } from './support/corpus';
 import { Fit, FITS, SizeSpec } from '../src/handler/config';
@@ -127,6 +127,23 @@ describe('corpus photographs', () => {
       }
     }
   });
+
+  test.each<[Fit, SizeSpec]>([
+    ['cover', { name: 'square', width: 300, height: 300, fit: 'cover' }],
+    ['contain', { name: 'letterbox', width: 500, height: 300, fit: 'contain' }],
+  ])('a lone %s size is the direct resize itself, pixel for pixel', async (_fit, size) => {
+    // GIVEN
+    const input = corpus('goldfish.png');
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, sizes: [size] })).outputs;
+
+    // THEN it drove the one decode, scaled as a direct resize scales before it crops or pads
+    const ours = await decoded(output.data);
+    const direct = await decoded(await directResize(input, size).toBuffer());
+    expect([ours.info.width, ours.info.height]).toEqual([direct.info.width, direct.info.height]);
+    expect(meanAbsoluteDifference(ours.data, direct.data, ours.info.channels)).toBe(0);
+  });
 });
 
 describe('fits and sizes', () => {
@@ -191,6 +208,24 @@ describe('fits and sizes', () => {
     expectClose(await pixelAt(contain, 43, 100), [0, 200, 0], 8);
   });
 
+  test.each([
+    ['above and below a wide image', 301, 100],
+    ['left and right of a tall image', 100, 301],
+  ])('the contain letterbox %s is sharp\'s own: opaque black even where the output has alpha, the odd line of padding where sharp puts it', async (_where, width, height) => {
+    // GIVEN opaque white with an alpha channel: scaled to 100 x 33 (or 33 x 100) it leaves 67 lines of padding
+    const input = await sharp({ create: { width, height, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 1 } } }).png().toBuffer();
+    const size: SizeSpec = { name: 'box', width: 100, height: 100, fit: 'contain' };
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, format: 'same-as-input', sizes: [size] })).outputs;
+
+    // THEN
+    const ours = await decoded(output.data);
+    const direct = await decoded(await sharp(input).resize(100, 100, { fit: 'contain', withoutEnlargement: true }).png().toBuffer());
+    expect([ours.info.width, ours.info.height, ours.info.channels]).toEqual([100, 100, 4]);
+    expect(ours.data.equals(direct.data)).toBe(true);
+  });
+
   test('cover never enlarges one side to fill the box with the other', async () => {
     // GIVEN
     const input = await solid(300, 100, [0, 200, 0]).png().toBuffer();
@@ -241,6 +276,21 @@ describe('output formats', () => {
     expect(result.outputs[0]).toMatchObject({ format: outputFormat, extension, contentType: `image/${outputFormat}` });
     const written = await sharp(result.outputs[0].data).metadata();
     expect(written.format === 'heif' ? 'avif' : written.format).toBe(outputFormat);
+  });
+
+  test('JPEG copies are baseline, not progressive', async () => {
+    // GIVEN
+    const input = await noise(400, 300).png().toBuffer();
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, sizes: [{ name: 'medium', width: 200, fit: 'inside' }] })).outputs;
+
+    // THEN
+    expect(await sharp(output.data).metadata()).toMatchObject({ format: 'jpeg', isProgressive: false });
+  });
+
+  test('same-as-input gives HEIC, which most browsers do not show, as JPEG', () => {
+    expect(chooseEncoding('same-as-input', 'heic')).toMatchObject({ format: 'jpeg', extension: 'jpg', contentType: 'image/jpeg' });
   });
 
   test.each(['jpeg', 'webp', 'avif'] as const)('quality applies to %s', async (format) => {
@@ -499,6 +549,11 @@ describe('refused uploads', () => {
     expect(result.input.format).toBe('avif');
   });
 
+  test('an AVIF brand as the major brand wins over the generic HEIF brands after it', () => {
+    expect(hasHeicBrand(isoBmff('avif', ['mif1', 'miaf']))).toBe(false);
+    expect(hasHeicBrand(isoBmff('mif1', ['miaf']))).toBe(true);
+  });
+
   test('BMP, PSD, ICO, JPEG XL and JPEG 2000 files are refused as formats not supported, naming the format and the ones accepted', async () => {
     // GIVEN
     const images = await unreadableImages();
@@ -603,6 +658,44 @@ describe('refused uploads', () => {
       // THEN the pixel data (a 16x16 image's) was never decoded: that would have failed as corrupt, not this
       expect(error.reason).toBe('too-many-pixels');
       expect(error.message).toMatch(/30000 x 30000 pixels \(900\.0 megapixels\), more than the 40\.0 megapixels/);
+    });
+
+    /**
+     * A black PNG of 1 bit a pixel, written by hand: one of 16400 x 16400 pixels takes 33 KB and a fifth of a second
+     * to make, where sharp takes seconds to encode as many pixels.
+     */
+    function blackPng(width: number, height: number): Buffer {
+      const chunk = (type: string, data: Buffer) => {
+        const typed = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(data.length);
+        const crc = Buffer.alloc(4);
+        crc.writeUInt32BE(crc32(typed));
+        return Buffer.concat([length, typed, crc]);
+      };
+      const header = Buffer.alloc(13);
+      header.writeUInt32BE(width, 0);
+      header.writeUInt32BE(height, 4);
+      // Bit depth 1, greyscale; then deflate, adaptive filtering and no interlacing, all 0.
+      header[8] = 1;
+      // Each row is its filter type byte (0, none) and its pixels, 8 to a byte.
+      const rows = Buffer.alloc((1 + Math.ceil(width / 8)) * height);
+      return Buffer.concat([
+        Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0)),
+      ]);
+    }
+
+    test('an image above sharp\'s own default limit (16383 x 16383 pixels) is resized when maxInputPixels allows it', async () => {
+      // GIVEN 268,960,000 pixels, more than sharp's 268,402,689
+      const input = blackPng(16_400, 16_400);
+
+      // WHEN
+      const result = await resizeImage(input, { ...OPTIONS, maxInputPixels: 300_000_000, sizes: [{ name: 'large', width: 1600, fit: 'inside' }] });
+
+      // THEN
+      expect(result.input).toEqual({ format: 'png', width: 16_400, height: 16_400 });
+      expect(result.outputs[0]).toMatchObject({ width: 1600, height: 1600 });
+      expectClose(await pixelAt(result.outputs[0].data, 800, 800), [0, 0, 0], 2);
     });
 
     test('the limit is inclusive', async () => {

@@ -1514,6 +1514,13 @@ describe('validation', () => {
       .toThrow(/which could take 4100 bytes/);
   });
 
+  test('a quality known only at deploy time is measured as 100, the longest it can be', () => {
+    const fitting = fittingLength();
+
+    expect(() => inIsoF((stack) => ({ sizes: lastNamed(fitting), quality: new CfnParameter(stack, 'Quality', { type: 'Number' }).valueAsNumber })))
+      .toThrow(/which could take 4097 bytes/);
+  });
+
   test('durations that are not whole seconds are reported with every other problem, not thrown on their own', () => {
     expect(() => synth({ timeout: Duration.millis(1500), linkExpiry: Duration.millis(500), quality: 0 }))
       .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- quality: .*\n {2}- timeout: must be a whole number of seconds, got 1.5 seconds\n {2}- linkExpiry: must be a whole number of seconds, got 0.5 seconds/);

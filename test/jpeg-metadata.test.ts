@@ -75,6 +75,17 @@ describe('withoutUnusedJpegMetadata', () => {
     expect((await pixels(slim)).equals(await pixels(bulky))).toBe(true);
   });
 
+  test('comment (COM) segments are dropped like XMP', async () => {
+    // GIVEN two comments of 65,000 bytes
+    const commented = withMetadataAhead(photo, Buffer.concat([segment(0xfe, Buffer.alloc(65_000, 'c')), segment(0xfe, Buffer.alloc(65_000, 'c'))]));
+
+    // WHEN
+    const slim = withoutUnusedJpegMetadata(commented);
+
+    // THEN
+    expect(slim.equals(photo)).toBe(true);
+  });
+
   test('a JPEG with little metadata is passed on as it is, without a copy', () => {
     const light = withMetadataAhead(photo, segment(0xe1, Buffer.from('http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>')));
     expect(withoutUnusedJpegMetadata(light)).toBe(light);
@@ -92,6 +103,14 @@ describe('withoutUnusedJpegMetadata', () => {
     const stray = Buffer.concat([bulky.subarray(0, 2), Buffer.from([0x00, 0x01]), bulky.subarray(2)]);
     expect(withoutUnusedJpegMetadata(cut)).toBe(cut);
     expect(withoutUnusedJpegMetadata(stray)).toBe(stray);
+  });
+
+  test('bytes without the 0xFF of a marker stop the parse even when they would read as a segment', () => {
+    // GIVEN 0x00 where a comment (COM) segment's 0xFF would be: read as a marker, it would be dropped with the XMP after it
+    const garbled = Buffer.concat([bulky.subarray(0, 2), Buffer.from([0x00, 0xfe, 0x00, 0x04, 0x00, 0x00]), bulky.subarray(2)]);
+
+    // WHEN / THEN
+    expect(withoutUnusedJpegMetadata(garbled)).toBe(garbled);
   });
 
   test('a real Photoshop export from the corpus loses its 7 MB of XMP and none of its pixels', async () => {

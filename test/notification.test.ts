@@ -360,4 +360,20 @@ describe('SNS\'s limit of 256 KB a message', () => {
     expect(JSON.parse(JSON.parse(over.Message).default)).toHaveProperty('linksLeftOut');
     expect(over.MessageAttributes.uploader?.StringValue).toBe(`${filling}u`);
   });
+
+  test('a deleted original\'s notification of exactly the limit keeps its copies\' keys; one a byte longer leaves them out', () => {
+    // GIVEN an uploader just long enough to fill what the notification with the keys leaves of the limit
+    const original = { bucket: 'uploads', key: LONG_KEY, removed: [{ name: 'thumb', bucket: 'resized', key: `thumb/${LONG_KEY}` }] };
+    const room = MAX_SNS_MESSAGE_BYTES - publishedBytes(deletedNotification(original)) - Buffer.byteLength('uploaderString');
+    const filling = 'u'.repeat(room);
+
+    // WHEN
+    const fits = deletedNotification(original, filling);
+    const over = deletedNotification(original, `${filling}u`);
+
+    // THEN
+    expect(publishedBytes(fits)).toBe(MAX_SNS_MESSAGE_BYTES);
+    expect(JSON.parse(JSON.parse(fits.Message).default).removed).toEqual(original.removed);
+    expect(JSON.parse(JSON.parse(over.Message).default)).toHaveProperty('keysLeftOut');
+  });
 });

@@ -82,3 +82,7 @@ test('a camera\'s upper-case extension is replaced in the copies\' names like a 
   expect(resizedKey('thumb', 'DCIM/IMG_0001.JPG', 'jpg')).toBe('thumb/DCIM/IMG_0001.jpg');
   expect(resizedKey('thumb', 'scan.TIFF', 'jpg')).toBe('thumb/scan.jpg');
 });
+
+test('only an image extension that ends the key is replaced: a backup of a PNG keeps its name and gets the copy\'s extension', () => {
+  expect(resizedKey('thumb', 'photo.png.backup', 'jpg')).toBe('thumb/photo.png.backup.jpg');
+});

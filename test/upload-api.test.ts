@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { checkStatic, selectResponse } from '../local/api-gateway-responses';
 import { readPipelineDefinition, Template as CfnTemplate } from '../local/example-template';
 import { ImageResizePipeline } from '../src';
+import { parseSubscribeRequest, SUBSCRIBE_REQUEST_SCHEMA } from '../src/api/subscribe-request';
 import { filenameProblem } from '../src/upload-url/upload-request';
 
 const stack = new Stack(new App(), 'Test');
@@ -93,5 +94,35 @@ describe('the POST /upload-url model', () => {
 
     expect(new RegExp(filename.pattern).test(name) && name.length <= filename.maxLength).toBe(true);
     expect(filenameProblem(name)).toMatch(/at most 1024 bytes/);
+  });
+});
+
+describe('the POST /subscribe rules, which the deployed model and the local server\'s parse share', () => {
+  test('the deployed model is SUBSCRIBE_REQUEST_SCHEMA, whose rules the parse follows', () => {
+    const [model] = Object.values(template.findResources('AWS::ApiGateway::Model', { Properties: { Name: 'SubscribeRequest' } }));
+
+    expect(model.Properties.Schema).toEqual(SUBSCRIBE_REQUEST_SCHEMA);
+  });
+
+  test('an endpoint subscribes with the protocol its URL names', () => {
+    expect(parseSubscribeRequest({ endpoint: 'http://example.com/hook' })).toEqual({ protocol: 'http', endpoint: 'http://example.com/hook' });
+    expect(parseSubscribeRequest({ endpoint: 'https://example.com/hook' })).toEqual({ protocol: 'https', endpoint: 'https://example.com/hook' });
+  });
+
+  /** 64 characters, the most before the @, then a domain that makes the whole address `length` characters. */
+  const emailOfLength = (length: number) => `${'a'.repeat(64)}@${'b'.repeat(length - 64 - 1 - '.com'.length)}.com`;
+
+  test.each([
+    ['254 characters long, the most an address can be', emailOfLength(254)],
+    ['with a two-letter top-level domain', 'me@example.co'],
+  ])('accepts an email address %s', (_case, email) => {
+    expect(parseSubscribeRequest({ email })).toEqual({ protocol: 'email', endpoint: email });
+  });
+
+  test.each([
+    ['255 characters long', emailOfLength(255)],
+    ['with a one-letter top-level domain', 'me@example.c'],
+  ])('refuses an email address %s', (_case, email) => {
+    expect(parseSubscribeRequest({ email })).toEqual({ error: '"email" must be an email address' });
   });
 });

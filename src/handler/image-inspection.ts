@@ -3,6 +3,7 @@
  * resize. The name and Content-Type an uploader sends are never trusted: only what the bytes say.
  */
 import sharp from 'sharp';
+import { reachesGifTrailer } from './gif-trailer';
 import { decodesHeic } from './heic-support';
 import { ImageRejectedError } from './image-rejected-error';
 import { ShrinkOnLoad } from './resize-geometry';
@@ -52,8 +53,8 @@ const XML_PROLOGUE = /^(\s*(<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>))*/i;
 
 /**
  * @param keepAnimation whether an animated GIF or WebP keeps its frames; its pixels are then those of all frames
- * @throws ImageRejectedError when the bytes are no image, an image this pipeline refuses, or one too large to
- *   decode within `maxInputPixels`
+ * @throws ImageRejectedError when the bytes are no image, an image this pipeline refuses, one too large to decode
+ *   within `maxInputPixels`, or a GIF cut short whose frames are to be kept
  */
 export async function inspectImage(input: Buffer, maxInputPixels: number, keepAnimation = false): Promise<SourceImage> {
   if (input.length === 0) {
@@ -66,6 +67,12 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
 
   const metadata = await readHeader(input);
   const format = await sourceFormat(metadata);
+  // Only a kept animation needs every frame: libvips cannot read the header of a GIF cut inside its first frame, and
+  // one cut later gives that frame whole.
+  if (keepAnimation && format === 'gif' && !reachesGifTrailer(input)) {
+    throw new ImageRejectedError('corrupt',
+      'The GIF image is damaged or incomplete (was the upload cut short?), so it cannot be decoded.');
+  }
   const frames = metadata.pages ?? 1;
   const animated = keepAnimation && frames > 1 && ANIMATED_FORMATS.has(format);
   const pixels = metadata.width * metadata.height * (animated ? frames : 1);
