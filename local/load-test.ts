@@ -81,7 +81,9 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
       nameSuffix: options.nameSuffix ?? '-load',
       maxConcurrency: options.workers,
       log: (line) => {
-        if (!line.startsWith('function:') && !line.startsWith('API:')) {
+        // An invocation that left messages on the queue is a retry to come, which the rest of the run would hide.
+        const retry = line.startsWith('function:') && !line.endsWith(' 0 left on the queue');
+        if (retry || (!line.startsWith('function:') && !line.startsWith('API:'))) {
           print(line);
         }
       },
@@ -218,6 +220,14 @@ async function drive(
   }
   if (problems.length > 20) {
     print(`  ... and ${problems.length - 20} more`);
+  }
+  // What each notification of an upload told more than once said, and when: a failed attempt retried (the same
+  // status twice) reads differently from two outcomes that disagree.
+  const notifiedTwice = [...count].filter(([, n]) => n > 1).map(([key]) => key);
+  for (const key of notifiedTwice.slice(0, 20)) {
+    const told = receiver.received.filter((notification) => notification.document.key === key)
+      .map(({ document, receivedAt }) => `${document.status}${'change' in document ? ` (${document.change})` : ''} at +${receivedAt - started} ms`);
+    print(`  notified more than once: ${key}: ${told.join(', ')}`);
   }
   print([
     `load-test: ${first.size} of ${sent.length} uploads notified in ${seconds.toFixed(1)} s: ${uploadsPerSecond.toFixed(1)} uploads/s`,
