@@ -384,6 +384,45 @@ describe('a key already holding another caller\'s upload', () => {
     expect(await copyEtags()).toEqual(bobsCopyEtags);
   });
 
+  test('an attempt that wrote over another attempt\'s announced copies of the same upload, and then finds a second caller\'s upload there, keeps them: the second caller is refused', async () => {
+    // GIVEN alice's upload sent twice (a client's retry: one version, two events); while the first event's copies are
+    // written, another invocation handles the second to the end and announces them; then bob uploads there
+    const aliceBytes = await image('jpeg', 400, 300);
+    await upload.upload('albums/cat.jpg', aliceBytes, { uploader: ALICE });
+    const [firstEvent] = await upload.notifications(1);
+    await upload.upload('albums/cat.jpg', aliceBytes, { uploader: ALICE });
+    const [secondEvent] = await upload.notifications(1);
+    const aliceEtag = await etagOf(upload.bucket, 'albums/cat.jpg');
+    const bobBytes = await image('png', 300, 600);
+    const other = loadHandler({ resizedBucket, topicArn: topic.arn });
+    let announced: Promise<unknown> | undefined;
+    let bobUploaded: Promise<unknown> | undefined;
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, async (command) => {
+      if (command.name === 'PutObjectCommand' && command.input.Bucket === resizedBucket) {
+        announced ??= other(sqsEvent(secondEvent), lambdaContext);
+        await announced;
+      } else if (announced !== undefined && command.name === 'HeadObjectCommand' && command.input.Bucket === upload.bucket) {
+        bobUploaded ??= upload.upload('albums/cat.jpg', bobBytes, { uploader: BOB });
+        await bobUploaded;
+      }
+    });
+
+    // WHEN
+    const response = await handler(sqsEvent(firstEvent), lambdaContext);
+
+    // THEN alice was told once, bob is refused, and the copies, and so alice's links, are still alice's picture
+    expect(bobUploaded).toBeDefined();
+    expect(response.batchItemFailures).toEqual([]);
+    const [resized, refusal] = await topic.received(2);
+    expect(resized).toMatchObject({ status: 'resized', uploader: ALICE, document: { change: 'created' } });
+    expect(refusal).toMatchObject({ status: 'failed', uploader: BOB, document: { reason: 'name-taken' } });
+    expect(await topic.receivedNothing()).toBe(true);
+    expect(await copies()).toEqual([
+      { key: 'medium/albums/cat.jpg', sourceEtag: aliceEtag, uploader: ALICE, width: 400, height: 300 },
+      { key: 'thumb/albums/cat.jpg', sourceEtag: aliceEtag, uploader: ALICE, width: 160, height: 160 },
+    ]);
+  });
+
   test.each([
     ['of the same format, whose copies were written over the first caller\'s', 'jpeg', 'update'],
     ['of another format, whose copies were written beside the first caller\'s', 'png', 'earlier'],

@@ -57,7 +57,7 @@ import {
   Change, FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
 } from './notification';
 import { CurrentOriginal, Originals } from './originals';
-import { CopiesFound, ExistingCopy, KnownCopy, ResizedStore, SourceVersion } from './resized-store';
+import { CopiesFound, ExistingCopy, KnownCopy, ResizedStore, SourceVersion, WrittenCopy } from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
 
 export interface UploadProcessorDependencies {
@@ -148,16 +148,16 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
 
   /**
    * Removes what an attempt that stops short wrote where it changed whose the name is: at a name that was free when
-   * it looked, or that held a copy recording another uploader. Such a copy, never to be announced, would be taken
+   * it wrote, or that held a copy recording another uploader. Such a copy, never to be announced, would be taken
    * for a settled version's: its uploader's, refusing a later caller's upload as `name-taken`, or a leftover beside
-   * the current version's copies. A copy written over the same uploader's stays: the name was that uploader's and
-   * still is, whereas removing the copy would free it for another caller, whose picture the links the first caller
-   * was given would then show; and it says that it replaced an earlier version, so what replaces it is announced as
-   * `updated`.
+   * the current version's copies. A copy written over the same uploader's stays, whether that copy was there when
+   * the attempt looked or was another attempt's for this same version, met at the write and perhaps announced since:
+   * the name was that uploader's and still is, whereas removing the copy would free it for another caller, whose
+   * picture the links the first caller was given would then show; and it says that it replaced an earlier version,
+   * so what replaces it is announced as `updated`.
    */
-  const withdraw = async (written: KnownCopy[], found: ExistingCopy[], source: SourceVersion) => {
-    await store.remove(written.filter((copy) =>
-      !found.some((existing) => existing.key === copy.key && existing.uploader === source.uploader)));
+  const withdraw = async (written: WrittenCopy[], source: SourceVersion) => {
+    await store.remove(written.filter((copy) => copy.replaced === undefined || copy.replaced.uploader !== source.uploader));
   };
 
   const makeCopies = async (
@@ -218,7 +218,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     const change: Change = copies.some((copy) => copy.sourceEtag !== source.etag || copy.change === 'updated') ? 'updated' : 'created';
     const outcome = await store.put(upload.key, source, change, resized.outputs, copies);
     if ('superseded' in outcome) {
-      await withdraw(outcome.written, copies, source);
+      await withdraw(outcome.written, source);
       return 'changed';
     }
     if ('taken' in outcome) {
@@ -227,7 +227,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     }
     const stored = outcome.stored;
     if (!await stillCurrent(upload, source)) {
-      await withdraw(stored, copies, source);
+      await withdraw(stored, source);
       return 'changed';
     }
     // A version of another format left copies under other extensions. Removed only once this version is known to be

@@ -36,6 +36,15 @@ export interface KnownCopy extends StoredCopy {
   readonly etag: string;
 }
 
+/** A copy this attempt wrote, with whose copy it replaced. */
+export interface WrittenCopy extends KnownCopy {
+  /**
+   * The copy of this original the write replaced, whether found when the copies were looked at or met at the write
+   * (another attempt's for this version); undefined when the name was free.
+   */
+  readonly replaced?: { readonly uploader?: string };
+}
+
 /** A copy found in the resized bucket, with what its metadata says it was made from. */
 export interface ExistingCopy extends KnownCopy {
   /** Absent on copies written before source ETags were recorded. */
@@ -62,12 +71,12 @@ export interface CopiesFound {
  * were looked at. The last two come with what this write had already stored, for the caller to remove.
  */
 export type PutOutcome =
-  | { readonly stored: KnownCopy[] }
-  | { readonly taken: string; readonly written: KnownCopy[] }
-  | { readonly superseded: string; readonly written: KnownCopy[] };
+  | { readonly stored: WrittenCopy[] }
+  | { readonly taken: string; readonly written: WrittenCopy[] }
+  | { readonly superseded: string; readonly written: WrittenCopy[] };
 
 /** What writing one copy came to: written, with the ETag S3 gave it, or not written for one of the reasons above. */
-type CopyWrite = { readonly etag: string } | 'taken' | 'superseded';
+type CopyWrite = Pick<WrittenCopy, 'etag' | 'replaced'> | 'taken' | 'superseded';
 
 /** The version of an original a set of copies is made from. */
 export interface SourceVersion {
@@ -134,7 +143,7 @@ export class ResizedStore {
     const writes = await Promise.allSettled(copies.map(async (copy) => {
       const key = resizedKey(copy.name, originalKey, copy.extension);
       const input = { Bucket: this.bucket, Key: key, Body: copy.data, ContentType: copy.contentType, Metadata: metadata };
-      const written = await this.putUnlessTaken(input, originalDigest, source, replacing.find((existing) => existing.key === key)?.etag);
+      const written = await this.putUnlessTaken(input, originalDigest, source, replacing.find((existing) => existing.key === key));
       return { name: copy.name, bucket: this.bucket, key, written };
     }));
     const failed = writes.find((write): write is PromiseRejectedResult => write.status === 'rejected');
@@ -142,7 +151,7 @@ export class ResizedStore {
       throw failed.reason;
     }
     const results = writes.map((write) => (write as PromiseFulfilledResult<StoredCopy & { written: CopyWrite }>).value);
-    const stored = results.flatMap(({ name, bucket, key, written }) => typeof written === 'string' ? [] : [{ name, bucket, key, etag: written.etag }]);
+    const stored = results.flatMap(({ name, bucket, key, written }) => typeof written === 'string' ? [] : [{ name, bucket, key, ...written }]);
     // Superseded before taken: one of this original's versions is stale, and which one decides whom a refusal would tell.
     const superseded = results.find((result) => result.written === 'superseded');
     if (superseded !== undefined) {
@@ -205,7 +214,9 @@ export class ResizedStore {
   /**
    * Removes each copy only while it is the object this attempt found or wrote (`If-Match` with its ETag): another
    * attempt may have written there since, and what it wrote is its to keep or remove. A copy S3 reports changed
-   * (412, or 409 for another conditional request under way) or gone (NoSuchKey) is left alone.
+   * (412, or 409 for another conditional request under way) or gone (NoSuchKey) is left alone. Under S3-managed
+   * encryption an ETag is the MD5 of the bytes, though, so a copy of the same version that another attempt wrote
+   * since has the same one, and goes.
    *
    * One DeleteObject a copy rather than one DeleteObjects for all: DeleteObjects sends its keys in an XML body,
    * which cannot carry some characters a key may hold (C0 controls, U+FFFE, U+FFFF), and S3 refuses the whole
@@ -230,20 +241,20 @@ export class ResizedStore {
 
   /**
    * Writes the copy unless its key holds another original's copy or someone else's file (`taken`), or a copy of
-   * another version of this original (`superseded`). `expectedEtag` is the ETag of this original's copy there
-   * when it was listed; undefined, the name was free.
+   * another version of this original (`superseded`). `listed` is this original's copy there when the copies were
+   * looked at; undefined, the name was free.
    */
   private async putUnlessTaken(
-    input: PutObjectCommandInput & { Key: string }, originalDigest: string, source: SourceVersion, expectedEtag: string | undefined,
+    input: PutObjectCommandInput & { Key: string }, originalDigest: string, source: SourceVersion, listed: ExistingCopy | undefined,
   ): Promise<CopyWrite> {
-    let expected = expectedEtag;
+    let expected = listed === undefined ? undefined : { etag: listed.etag, uploader: listed.uploader };
     for (let attempt = 1; attempt <= MAX_CONDITIONAL_WRITES; attempt++) {
       try {
-        const { ETag: etag } = await this.s3.send(new PutObjectCommand(expected === undefined ? { ...input, IfNoneMatch: '*' } : { ...input, IfMatch: expected }));
+        const { ETag: etag } = await this.s3.send(new PutObjectCommand(expected === undefined ? { ...input, IfNoneMatch: '*' } : { ...input, IfMatch: expected.etag }));
         if (etag === undefined) {
           throw new Error('S3 answered a PutObject without an ETag');
         }
-        return { etag };
+        return { etag, replaced: expected === undefined ? undefined : { uploader: expected.uploader } };
       } catch (error) {
         if (!conditionFailed(error)) {
           throw error;
@@ -256,7 +267,8 @@ export class ResizedStore {
       if (head !== undefined && (head.metadata[SOURCE_ETAG_METADATA] !== source.etag || uploaderIn(head.metadata) !== source.uploader)) {
         return 'superseded';
       }
-      expected = head?.etag;
+      // A copy of this same version, another attempt's: its uploader is this version's.
+      expected = head === undefined ? undefined : { etag: head.etag, uploader: source.uploader };
     }
     throw new Error(`${input.Key} in bucket ${this.bucket} changed ${MAX_CONDITIONAL_WRITES} times while it was written; the record is retried`);
   }
