@@ -14,7 +14,8 @@ for arch in arm64 x64; do
   stamp="$root/$arch.built"
   manifest="$(node projenrc/sharp-layer-manifest.js "$arch")"
   built="linux-$arch-glibc-layout$layout $manifest"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$built" ]; then
+  # The layer itself is checked too: the stamp, beside it, outlives a layer deleted by hand.
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$built" ] && [ -d "$dir/node_modules/sharp" ]; then
     continue
   fi
   rm -rf "$root/$arch" "$stamp"
