@@ -59,7 +59,7 @@ export function startWhileTimeLeft(
         for (const upload of uploadsIn(record)) {
           logger.warn('Too little time left in the invocation to start the record; it is retried', { ...upload, ...details });
         }
-        throw new RecordNotStartedError(remainingMs, Math.round(neededMs));
+        throw new RecordNotStartedError(remainingMs, details.neededMs);
       }
     }
     const startedAt = performance.now();
