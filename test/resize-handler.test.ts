@@ -199,6 +199,65 @@ test('each upload\'s outcome is logged with how long it took, and a rejected one
   });
 });
 
+test('the resized line says whom its notification went to and which version the event was for', async () => {
+  // GIVEN a caller's upload, and the event S3 sent for it
+  const alice = 'arn:aws:sts::123456789012:assumed-role/uploader/alice';
+  const image = await generatedImage('jpeg');
+  await upload.upload('portrait.jpg', image, { uploader: alice });
+  const records = await upload.uploadNotifications(1);
+
+  // WHEN
+  await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  const etag = createHash('md5').update(image).digest('hex');
+  expect(JSON.parse(records[0].body).Records[0].s3.object.eTag.replace(/"/g, '')).toBe(etag);
+  expect(logLines(logged.info).find((line) => line.message === 'Upload resized')).toMatchObject({
+    key: 'portrait.jpg', uploader: alice, etag, eventEtag: etag,
+  });
+});
+
+test('an event for a version since replaced says so on the line of the version found, and a line without uploader says it had none', async () => {
+  // GIVEN an original put straight into the bucket, replaced before its first event is processed
+  const first = await generatedImage('jpeg', 400, 300);
+  const second = await generatedImage('jpeg', 300, 400);
+  await upload.upload('replaced.jpg', first);
+  const [firstEvent] = await upload.uploadNotifications(1);
+  await upload.upload('replaced.jpg', second);
+  const [secondEvent] = await upload.notifications(1);
+
+  // WHEN the first event is processed, then the second
+  await handler(sqsEvent(firstEvent), lambdaContext);
+  await handler(sqsEvent(secondEvent), lambdaContext);
+
+  // THEN the first event's line says it was for an earlier version; the second, for the version there
+  const [firstEtag, secondEtag] = [first, second].map((bytes) => createHash('md5').update(bytes).digest('hex'));
+  const lines = logLines(logged.info);
+  expect(lines.find((line) => line.message === 'Upload resized')).toMatchObject({
+    etag: secondEtag, eventEtag: firstEtag, superseded: true, uploader: '(none)',
+  });
+  const nothingToDo = lines.find((line) => line.message === 'Copies already made from this version of the original; nothing to do');
+  expect(nothingToDo).toMatchObject({ etag: secondEtag, eventEtag: secondEtag });
+  expect(nothingToDo).not.toHaveProperty('superseded');
+});
+
+test('the rejected and deleted lines say whom their notifications went to', async () => {
+  // GIVEN
+  const bob = 'arn:aws:sts::123456789012:assumed-role/uploader/bob';
+  await upload.upload('notes.jpg', 'this is a text file with an image name', { uploader: bob });
+  await upload.upload('photo.jpg', await generatedImage('jpeg'), { uploader: bob });
+  await handler(sqsEvent(...await upload.uploadNotifications(2)), lambdaContext);
+  await upload.remove('photo.jpg');
+
+  // WHEN
+  await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+  // THEN
+  const lines = [...logLines(logged.info), ...logLines(logged.warn)];
+  expect(lines.find((line) => line.message === 'Upload rejected')).toMatchObject({ key: 'notes.jpg', uploader: bob });
+  expect(lines.find((line) => line.message === 'Original deleted; its copies were removed')).toMatchObject({ key: 'photo.jpg', uploader: bob });
+});
+
 test('the links in the notification download the copies, at the dimensions it states', async () => {
   // GIVEN
   const original = await ladybird();

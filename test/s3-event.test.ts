@@ -42,6 +42,22 @@ test.each([
   expect(objects).toEqual([{ bucket: 'uploads', key: 'old photos/gone.jpg', eventName, size: undefined }]);
 });
 
+test.each([
+  ['a single-part upload\'s', 'd41d8cd98f00b204e9800998ecf8427e', 'd41d8cd98f00b204e9800998ecf8427e'],
+  ['a multipart upload\'s, with its part count,', '"9b2cf535f27731c974343645a3985328-3"', '9b2cf535f27731c974343645a3985328-3'],
+])('%s ETag is reported as S3 sent it, without quotes', (_description, eTag, etag) => {
+  // GIVEN
+  const body = JSON.stringify({
+    Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'uploads' }, object: { key: 'a.jpg', size: 5, eTag } } }],
+  });
+
+  // WHEN
+  const [object] = uploadedObjects(body);
+
+  // THEN
+  expect(object.etag).toBe(etag);
+});
+
 test('the empty object the S3 console writes for a folder is no upload, but a folder\'s removal and a non-empty key ending in / are reported', () => {
   // WHEN
   const objects = uploadedObjects(notification(

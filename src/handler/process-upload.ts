@@ -104,18 +104,27 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     sameVersion(await originals.current(upload.bucket, upload.key), version);
 
   const removeCopies = async (upload: UploadInProgress, copies: ExistingCopy[]): Promise<Pass> => {
-    if (copies.length > 0) {
-      const uploader = copies.find((copy) => copy.uploader !== undefined)?.uploader;
-      await publish(deletedNotification({ bucket: upload.bucket, key: upload.key, removed: copies }, uploader));
-      await store.remove(copies);
+    if (copies.length === 0) {
+      if (await originals.current(upload.bucket, upload.key) !== undefined) {
+        return 'changed';
+      }
+      logger.info('Original does not exist and has no copies', {
+        bucket: upload.bucket, key: upload.key, event: upload.eventName, ...eventVersion(upload), durationMs: elapsedMs(upload),
+      });
+      return 'settled';
     }
+    const uploader = copies.find((copy) => copy.uploader !== undefined)?.uploader;
+    await publish(deletedNotification({ bucket: upload.bucket, key: upload.key, removed: copies }, uploader));
+    await store.remove(copies);
     if (await originals.current(upload.bucket, upload.key) !== undefined) {
       return 'changed';
     }
-    logger.info(copies.length > 0 ? 'Original deleted; its copies were removed' : 'Original does not exist and has no copies', {
+    logger.info('Original deleted; its copies were removed', {
       bucket: upload.bucket,
       key: upload.key,
       event: upload.eventName,
+      ...eventVersion(upload),
+      uploader: announcedTo(uploader),
       removed: copies.map((copy) => copy.key),
       durationMs: elapsedMs(upload),
     });
@@ -137,6 +146,8 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       bucket: upload.bucket,
       key: upload.key,
       etag: original.etag,
+      ...eventVersion(upload, original.etag),
+      uploader: announcedTo(original.uploader),
       reason: failure.reason,
       detail: failure.message,
       removedStaleCopies: copies.map((copy) => copy.key),
@@ -165,7 +176,12 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
   ): Promise<Pass> => {
     if (!redelivered && madeFrom(copies, current, config.sizes)) {
       logger.info('Copies already made from this version of the original; nothing to do', {
-        bucket: upload.bucket, key: upload.key, event: upload.eventName, etag: current.etag, durationMs: elapsedMs(upload),
+        bucket: upload.bucket,
+        key: upload.key,
+        event: upload.eventName,
+        etag: current.etag,
+        ...eventVersion(upload, current.etag),
+        durationMs: elapsedMs(upload),
       });
       return 'settled';
     }
@@ -260,6 +276,8 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       event: upload.eventName,
       change,
       etag: source.etag,
+      ...eventVersion(upload, source.etag),
+      uploader: announcedTo(source.uploader),
       input: resized.input,
       sizes: sizes.map(({ name, width, height, bytes, key }) => ({ name, width, height, bytes, key })),
       durationMs: elapsedMs(upload),
@@ -350,6 +368,26 @@ function byteSize(bytes: number): string {
 
 function exactBytes(bytes: number): string {
   return `${bytes.toLocaleString('en-US')} bytes`;
+}
+
+/**
+ * What a log line says a notification's `uploader` attribute was: one published without it reaches only the
+ * subscriptions that have no filter policy, so under the API's `UPLOADER` scope none of the API's.
+ */
+function announcedTo(uploader: string | undefined): string {
+  return uploader ?? '(none)';
+}
+
+/**
+ * The ETag of the version the event was sent for, beside the one found. When the two differ, the event was for an
+ * earlier version, and the line is about the one that replaced it; equal ETags do not prove the same version (the
+ * same bytes uploaded again keep theirs). S3 sends no ETag with a delete event.
+ */
+function eventVersion(upload: UploadedObject, foundEtag?: string): { eventEtag?: string; superseded?: true } {
+  if (upload.etag === undefined) {
+    return {};
+  }
+  return foundEtag !== undefined && upload.etag !== foundEtag ? { eventEtag: upload.etag, superseded: true } : { eventEtag: upload.etag };
 }
 
 function sameVersion(a: SourceVersion | undefined, b: SourceVersion): boolean {

@@ -11,6 +11,11 @@ export interface UploadedObject {
   readonly eventName: string;
   /** Bytes; S3 reports it for created objects only. */
   readonly size?: number;
+  /**
+   * The ETag of the version the event was sent for, without quotes (a multipart upload's ends in `-` and its part
+   * count); S3 reports it for created objects only. Only logged: the handler acts on the version it finds.
+   */
+  readonly etag?: string;
 }
 
 /** The message body is not an S3 event notification; retrying cannot change that. */
@@ -63,7 +68,13 @@ function uploadedObject(record: unknown, index: number): UploadedObject {
   } catch {
     throw new UnparseableMessageError(`Records[${index}] has a key that is not URL-encoded: ${object.key}`);
   }
-  return { bucket, key, eventName, size: typeof object.size === 'number' ? object.size : undefined };
+  return {
+    bucket,
+    key,
+    eventName,
+    size: typeof object.size === 'number' ? object.size : undefined,
+    etag: typeof object.eTag === 'string' ? object.eTag.replace(/"/g, '') : undefined,
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
