@@ -1,8 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { checkStatic, selectResponse } from '../local/api-gateway-responses';
 import { readPipelineDefinition, Template as CfnTemplate } from '../local/example-template';
-import { ImageResizePipeline } from '../src';
+import { ApiAuthorization, ImageResizePipeline, ImageResizePipelineProps, NotificationScope } from '../src';
 import { parseSubscribeRequest, SUBSCRIBE_REQUEST_SCHEMA } from '../src/api/subscribe-request';
 import { filenameProblem } from '../src/upload-url/upload-request';
 
@@ -64,6 +65,40 @@ test('the subscribe route, which has throttling of its own, also logs errors lik
       Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR' }),
       Match.objectLike({ HttpMethod: 'POST', ResourcePath: '/~1subscribe', LoggingLevel: 'ERROR' }),
     ]),
+  });
+});
+
+describe('the access log', () => {
+  /** The stage's access log format, parsed: each field's value is the $context variable API Gateway writes there. */
+  function accessLogFields(props: (scope: Stack) => ImageResizePipelineProps): Record<string, string> {
+    const own = new Stack(new App(), 'Test');
+    new ImageResizePipeline(own, 'Images', props(own));
+    const [stage] = Object.values(Template.fromStack(own).findResources('AWS::ApiGateway::Stage'));
+    return JSON.parse(stage.Properties.AccessLogSetting.Format);
+  }
+
+  const outcome = {
+    path: '$context.path',
+    resourcePath: '$context.resourcePath',
+    status: '$context.status',
+    integrationStatus: '$context.integration.status',
+    integrationError: '$context.integrationErrorMessage',
+    error: '$context.error.message',
+    errorType: '$context.error.responseType',
+  };
+
+  test.each([
+    ['iam()', () => ApiAuthorization.iam(), '$context.identity.userArn'],
+    ['cognito()', (scope: Stack) => ApiAuthorization.cognito(new cognito.UserPool(scope, 'Users')), '$context.authorizer.claims.sub'],
+  ])('with %s, names the file\'s path, the caller as uploads record it, and what the integration and API Gateway answered', (_name, authorization, caller) => {
+    expect(accessLogFields((scope) => ({ apiAuthorization: authorization(scope) }))).toMatchObject({ ...outcome, caller });
+  });
+
+  test('with none(), which knows no caller, has no caller field and the rest', () => {
+    const fields = accessLogFields(() => ({ apiAuthorization: ApiAuthorization.none(), notificationScope: NotificationScope.BROADCAST }));
+
+    expect(fields).toMatchObject(outcome);
+    expect(fields).not.toHaveProperty('caller');
   });
 });
 

@@ -53,6 +53,35 @@ function serviceResponses(success: apigw.IntegrationResponse, errors: apigw.Inte
 }
 
 /**
+ * CDK's standard JSON fields, with what they lack to tell who uploaded which file and how it went: the path as
+ * requested beside the route (`resourcePath` is `/upload-image/{bucket}/{filename}` for every upload), and what the
+ * integration (S3, SNS or the upload-url function) and API Gateway itself answered. `caller` is the variable uploads
+ * record as their uploader, in place of the standard `user` and `caller`, principal IDs only a SigV4-signed request
+ * has; an API without authorization knows no caller, and its lines have none.
+ */
+function accessLogFormat(authorization: ApiAuthorization): apigw.AccessLogFormat {
+  const field = apigw.AccessLogField;
+  return apigw.AccessLogFormat.custom(JSON.stringify({
+    requestId: field.contextRequestId(),
+    ip: field.contextIdentitySourceIp(),
+    ...(authorization.callerIdentity === undefined ? {} : { caller: `$${authorization.callerIdentity}` }),
+    requestTime: field.contextRequestTime(),
+    httpMethod: field.contextHttpMethod(),
+    resourcePath: field.contextResourcePath(),
+    path: field.contextPath(),
+    status: field.contextStatus(),
+    protocol: field.contextProtocol(),
+    responseLength: field.contextResponseLength(),
+    // Not field.contextIntegrationStatus(), `$context.integrationStatus`: that is Lambda's own status for a Lambda
+    // proxy integration, where this is what S3, SNS or the function answered.
+    integrationStatus: '$context.integration.status',
+    integrationError: field.contextIntegrationErrorMessage(),
+    error: field.contextErrorMessage(),
+    errorType: field.contextErrorResponseType(),
+  }));
+}
+
+/**
  * The role API Gateway writes execution logs with is a setting of the account and region (AWS::ApiGateway::Account),
  * not of an API, and CDK's API Gateway README advises a single such resource per environment: one per pipeline would
  * only overwrite one another. So the pipelines of a stack share one, made as CDK's `cloudWatchRole` makes its own, by
@@ -140,7 +169,7 @@ export class UploadApi extends Construct {
         throttlingRateLimit: props.throttlingRateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        accessLogFormat: accessLogFormat(props.authorization),
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         methodOptions: {
           // Whether a method with settings of its own still takes the stage's logging is not documented, and
