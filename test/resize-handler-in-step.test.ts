@@ -860,6 +860,14 @@ test('an original uploaded again while its deleted copies are removed is looked 
   const notifications = await topic.received(2);
   expect(notifications.map(({ document }) => document.status).sort()).toEqual(['deleted', 'resized']);
   expect(notifications.find(({ status }) => status === 'resized')!.document).toMatchObject({ change: 'created', input: { width: 300, height: 300 } });
+  // and the logs say both went out, the delete too, though its pass found the original back
+  const lines = jest.mocked(console.info).mock.calls.map(([line]) => JSON.parse(line));
+  expect(lines.filter((line) => line.key === 'phoenix.jpg').map((line) => line.message)).toEqual(expect.arrayContaining([
+    'Original deleted; subscribers told', 'Upload resized',
+  ]));
+  expect(lines.find((line) => line.message === 'Original deleted; subscribers told')).toMatchObject({
+    key: 'phoenix.jpg', uploader: '(none)', copies: expect.arrayContaining(['medium/phoenix.jpg', 'thumb/phoenix.jpg']),
+  });
 });
 
 test('an animated GIF keeps its frames when animation is kept, and a JPEG output format gives it WebP copies', async () => {

@@ -115,6 +115,16 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     }
     const uploader = copies.find((copy) => copy.uploader !== undefined)?.uploader;
     await publish(deletedNotification({ bucket: upload.bucket, key: upload.key, removed: copies }, uploader));
+    // Logged now, whatever comes next: should the removal fail, or the original be back once it is done, the pass
+    // ends without the line below, and nothing else would say that subscribers were told.
+    logger.info('Original deleted; subscribers told', {
+      bucket: upload.bucket,
+      key: upload.key,
+      event: upload.eventName,
+      ...eventVersion(upload),
+      uploader: announcedTo(uploader),
+      copies: copies.map((copy) => copy.key),
+    });
     await store.remove(copies);
     if (await originals.current(upload.bucket, upload.key) !== undefined) {
       return 'changed';
