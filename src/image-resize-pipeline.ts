@@ -711,7 +711,10 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
-   * Uploads resized into every size (a count, summed over each period).
+   * `resized` notifications published, counted from the resize function's `Upload resized` log lines (summed over
+   * each period). Not distinct uploads: a record SQS delivers again, or one redriven from the dead-letter queue, is
+   * processed in full and announced again, and two invocations handling events for one key at once may both
+   * announce it.
    *
    * @param props period, statistic, label or unit to change
    */
@@ -720,7 +723,11 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
-   * Uploads refused as not an image, corrupt, unsupported or too large (a count, summed over each period).
+   * `failed` notifications published, counted from the resize function's `Upload rejected` log lines (summed over each
+   * period): for an original that is empty, not an image, corrupt, of an unsupported format, too large (in bytes, in
+   * pixels or for the output format), under a name too long for its copies' keys, or under a name another upload's
+   * copies hold. Not distinct uploads: every event processed for a refused version is refused and announced again, a
+   * repeated one too.
    *
    * @param props period, statistic, label or unit to change
    */
