@@ -426,7 +426,9 @@ describe('hostile inputs on the local pipeline', () => {
         const copies = await Promise.all(keys.map((key) => harness.readCopy(resizedKey(size.name, key, 'jpg'))));
         expect(new Set(copies.map((copy) => copy.toString('base64'))).size).toBe(1);
       }
-      expect(keys.filter((key) => harness.failuresFor(key) > 0)).toEqual([]);
+      // Each key with a receive left on the queue, with what the function logged about it, so a failure says why.
+      const failed = keys.filter((key) => harness.failuresFor(key) > 0);
+      expect(failed.map((key) => ({ key, logged: harness.functionLog.filter((line) => line.includes(key)) }))).toEqual([]);
     });
   });
 });
