@@ -11,6 +11,12 @@ const CONSUMER_TOOLCHAINS = [
   { name: 'Set up Go', uses: 'actions/setup-go@v7.0.0', with: { 'go-version': '^1.26.0', 'cache': false } },
 ];
 
+/**
+ * The tests read reference photographs kept beside the checkout, not in it (see test/support/corpus.ts): a runner
+ * has none, so the build and the release fetch them before they test.
+ */
+const FETCH_CORPUS = { name: 'Fetch the reference photographs', run: 'npx projen corpus:fetch' };
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-image-resize-pipeline',
   description: 'One construct for a serverless image pipeline: upload API, S3, SQS, a sharp resize Lambda and SNS notifications.',
@@ -94,8 +100,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   gitignore: ['/.local/', '/bench/out/'],
 
-  buildWorkflowOptions: { preBuildSteps: CONSUMER_TOOLCHAINS },
-  releaseWorkflowSetupSteps: CONSUMER_TOOLCHAINS,
+  buildWorkflowOptions: { preBuildSteps: [...CONSUMER_TOOLCHAINS, FETCH_CORPUS] },
+  releaseWorkflowSetupSteps: [...CONSUMER_TOOLCHAINS, FETCH_CORPUS],
 });
 
 for (const pattern of ['/local/', '/bench/', '/samples/', '/.ci/', '/.local/', '/tsconfig.dev.json', '/rosetta/']) {
@@ -168,6 +174,12 @@ integDestroy.execArgs([
 for (const step of ['assert', 'snapshot', 'deploy', 'watch', 'destroy']) {
   project.tasks.tryFind(`integ:pipeline:${step}`)!.prependSpawn(project.preCompileTask);
 }
+
+project.addTask('corpus:fetch', {
+  description: 'Copy the reference photographs the tests and the benchmark read from their Debian packages into ../shared/corpus ([DIR])',
+  exec: 'ts-node --project tsconfig.dev.json test/support/fetch-corpus.ts',
+  receiveArgs: true,
+});
 
 project.addTask('bench', {
   description: 'Benchmark the image core against a pipeline per size, jimp and the one-output floor (--dir DIR, --quick)',

@@ -7,6 +7,18 @@ import { CONSUMERS_WORK_DIR, PROJECT_ROOT } from './support/project-paths';
 const ACTIONLINT = 'github.com/rhysd/actionlint/cmd/actionlint@v1.7.12';
 const WORKFLOWS_DIR = path.join(PROJECT_ROOT, '.github', 'workflows');
 
+/** One job's steps, in order, each as its lines. projen writes each step as a `      - ` item under `    steps:`. */
+function jobSteps(workflow: string, job: string): string[] {
+  const text = fs.readFileSync(path.join(WORKFLOWS_DIR, workflow), 'utf8');
+  const body = text.split(new RegExp(`^  ${job}:$`, 'm'))[1]?.split(/^ {2}\S/m)[0] ?? '';
+  return (body.split(/^ {4}steps:$/m)[1] ?? '').split(/^ {6}- /m).slice(1);
+}
+
+/** Where in `steps` the step that runs exactly `command` is, or -1. */
+function stepRunning(steps: string[], command: string): number {
+  return steps.findIndex((step) => step.split('\n').some((line) => line.trim() === `run: ${command}`));
+}
+
 test('the GitHub workflows projen generates pass actionlint', () => {
   requireTool('go', ['version'], 'Go, to build actionlint with `go install`');
   const bin = path.join(CONSUMERS_WORK_DIR, 'bin');
@@ -26,5 +38,17 @@ test('the release workflow publishes to npm, PyPI, Maven Central and the Go modu
   ]) {
     const body = release.split(new RegExp(`^  ${job}:$`, 'm'))[1]?.split(/^ {2}\S/m)[0];
     expect({ job, publishes: body?.includes(publisher) }).toEqual({ job, publishes: true });
+  }
+});
+
+test('the build and the release fetch the reference photographs before their tests need them', () => {
+  for (const [workflow, job, command] of [
+    ['build.yml', 'build', 'npx projen build'],
+    ['release.yml', 'release', 'npx projen release'],
+  ]) {
+    const steps = jobSteps(workflow, job);
+    const fetch = stepRunning(steps, 'npx projen corpus:fetch');
+    const main = stepRunning(steps, command);
+    expect({ workflow, runs: main >= 0, fetchesFirst: fetch >= 0 && fetch < main }).toEqual({ workflow, runs: true, fetchesFirst: true });
   }
 });
