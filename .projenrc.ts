@@ -32,8 +32,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   cdkVersion: '2.263.0',
   constructsVersion: '10.5.1',
   minNodeVersion: '20.16.0',
-  // jsii 6 warns that Node 20 is past its end of life and no longer supported, so CI builds and releases on 22.
-  workflowNodeVersion: '22.x',
+  // jsii 6 no longer supports Node 20. Node 22's npm 10 deletes the libc fields that npm 11.11 and later (Node 24.14.1
+  // and later) write into package-lock.json, so a build on 22 changed the lock and failed: CI runs on 24.
+  workflowNodeVersion: '24.x',
   tsconfigDevFile: 'tsconfig.dev.json',
 
   publishToPypi: {

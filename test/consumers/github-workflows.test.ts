@@ -52,3 +52,13 @@ test('the build and the release fetch the reference photographs before their tes
     expect({ workflow, runs: main >= 0, fetchesFirst: fetch >= 0 && fetch < main }).toEqual({ workflow, runs: true, fetchesFirst: true });
   }
 });
+
+test('every workflow runs on Node 24, whose npm leaves package-lock.json as the npm that wrote it did', () => {
+  // npm 11.11 and later record the libc of sharp's platform packages in the lock; older npm, Node 22's npm 10 among
+  // them, deletes those fields on install, so a build on Node 22 changed the lock and failed on the mutation. Node
+  // 24 has shipped npm 11.11 or later since 24.14.1, and setup-node takes the newest 24.x.
+  const setups = fs.readdirSync(WORKFLOWS_DIR).flatMap((workflow) => [...fs.readFileSync(path.join(WORKFLOWS_DIR, workflow), 'utf8')
+    .matchAll(/^ +node-version: (.*)$/gm)].map(([, node]) => ({ workflow, node })));
+  expect(setups.map(({ workflow }) => workflow)).toEqual(expect.arrayContaining(['build.yml', 'release.yml', 'upgrade-main.yml']));
+  expect(setups).toEqual(setups.map(({ workflow }) => ({ workflow, node: '24.x' })));
+});
