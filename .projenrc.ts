@@ -176,6 +176,14 @@ for (const step of ['assert', 'snapshot', 'deploy', 'watch', 'destroy']) {
   project.tasks.tryFind(`integ:pipeline:${step}`)!.prependSpawn(project.preCompileTask);
 }
 
+/**
+ * The snapshot's templates name each asset by its hash, which moves whenever a bundled dependency does (powertools,
+ * the presigner, esbuild itself, sharp's locked packages): an upgrade writes the snapshot again, so that the upgrade's
+ * pull request is checked against the templates of its own dependencies. The snapshot task builds the bundles and the
+ * sharp layers first.
+ */
+project.upgradeWorkflow!.postUpgradeTask.spawn(project.tasks.tryFind('integ:snapshot-all')!);
+
 project.addTask('corpus:fetch', {
   description: 'Copy the reference photographs the tests and the benchmark read from their Debian packages into ../shared/corpus ([DIR])',
   exec: 'ts-node --project tsconfig.dev.json test/support/fetch-corpus.ts',
