@@ -62,3 +62,14 @@ test('every workflow runs on Node 24, whose npm leaves package-lock.json as the 
   expect(setups.map(({ workflow }) => workflow)).toEqual(expect.arrayContaining(['build.yml', 'release.yml', 'upgrade-main.yml']));
   expect(setups).toEqual(setups.map(({ workflow }) => ({ workflow, node: '24.x' })));
 });
+
+test('the README\'s Releasing section names every secret the workflows read', () => {
+  const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const releasing = readme.split(/^## Releasing$/m)[1]?.split(/^## /m)[0] ?? '';
+  const secrets = new Set(fs.readdirSync(WORKFLOWS_DIR).flatMap((workflow) => [...fs.readFileSync(path.join(WORKFLOWS_DIR, workflow), 'utf8')
+    .matchAll(/\bsecrets\.(\w+)/g)].map(([, name]) => name)));
+  // GitHub gives every run its own GITHUB_TOKEN: no one sets it.
+  secrets.delete('GITHUB_TOKEN');
+  expect(secrets.size).toBeGreaterThan(0);
+  expect([...secrets].filter((name) => !releasing.includes(`\`${name}\``))).toEqual([]);
+});
