@@ -11,6 +11,12 @@ const CONSUMER_TOOLCHAINS = [
   { name: 'Set up Go', uses: 'actions/setup-go@v7.0.0', with: { 'go-version': '^1.26.0', 'cache': false } },
 ];
 
+/**
+ * The tests read reference photographs kept beside the checkout, not in it (see test/support/corpus.ts): a runner
+ * has none, so the build and the release fetch them before they test.
+ */
+const FETCH_CORPUS = { name: 'Fetch the reference photographs', run: 'npx projen corpus:fetch' };
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-image-resize-pipeline',
   description: 'One construct for a serverless image pipeline: upload API, S3, SQS, a sharp resize Lambda and SNS notifications.',
@@ -26,8 +32,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   cdkVersion: '2.263.0',
   constructsVersion: '10.5.1',
   minNodeVersion: '20.16.0',
-  // jsii 6 warns that Node 20 is past its end of life and no longer supported, so CI builds and releases on 22.
-  workflowNodeVersion: '22.x',
+  // jsii 6 no longer supports Node 20. Node 22's npm 10 deletes the libc fields that npm 11.11 and later (Node 24.14.1
+  // and later) write into package-lock.json, so a build on 22 changed the lock and failed: CI runs on 24.
+  workflowNodeVersion: '24.x',
   tsconfigDevFile: 'tsconfig.dev.json',
 
   publishToPypi: {
@@ -94,8 +101,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   gitignore: ['/.local/', '/bench/out/'],
 
-  buildWorkflowOptions: { preBuildSteps: CONSUMER_TOOLCHAINS },
-  releaseWorkflowSetupSteps: CONSUMER_TOOLCHAINS,
+  buildWorkflowOptions: { preBuildSteps: [...CONSUMER_TOOLCHAINS, FETCH_CORPUS] },
+  releaseWorkflowSetupSteps: [...CONSUMER_TOOLCHAINS, FETCH_CORPUS],
 });
 
 for (const pattern of ['/local/', '/bench/', '/samples/', '/.ci/', '/.local/', '/tsconfig.dev.json', '/rosetta/']) {
@@ -168,6 +175,20 @@ integDestroy.execArgs([
 for (const step of ['assert', 'snapshot', 'deploy', 'watch', 'destroy']) {
   project.tasks.tryFind(`integ:pipeline:${step}`)!.prependSpawn(project.preCompileTask);
 }
+
+/**
+ * The snapshot's templates name each asset by its hash, which moves whenever a bundled dependency does (powertools,
+ * the presigner, esbuild itself, sharp's locked packages): an upgrade writes the snapshot again, so that the upgrade's
+ * pull request is checked against the templates of its own dependencies. The snapshot task builds the bundles and the
+ * sharp layers first.
+ */
+project.upgradeWorkflow!.postUpgradeTask.spawn(project.tasks.tryFind('integ:snapshot-all')!);
+
+project.addTask('corpus:fetch', {
+  description: 'Copy the reference photographs the tests and the benchmark read from their Debian packages into ../shared/corpus ([DIR])',
+  exec: 'ts-node --project tsconfig.dev.json test/support/fetch-corpus.ts',
+  receiveArgs: true,
+});
 
 project.addTask('bench', {
   description: 'Benchmark the image core against a pipeline per size, jimp and the one-output floor (--dir DIR, --quick)',

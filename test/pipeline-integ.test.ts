@@ -151,4 +151,9 @@ describe('the integ tasks', () => {
     }
     expect(tasks['pre-compile'].steps).toEqual([{ spawn: 'bundle' }, { spawn: 'sharp-layers' }]);
   });
+
+  test('a dependency upgrade writes the snapshot again, whose asset hashes move with every bundled dependency', () => {
+    expect(tasks['post-upgrade'].steps ?? []).toContainEqual({ spawn: 'integ:snapshot-all' });
+    expect(tasks['integ:snapshot-all'].steps).toEqual([{ spawn: 'integ:pipeline:snapshot' }]);
+  });
 });

@@ -7,6 +7,18 @@ import { CONSUMERS_WORK_DIR, PROJECT_ROOT } from './support/project-paths';
 const ACTIONLINT = 'github.com/rhysd/actionlint/cmd/actionlint@v1.7.12';
 const WORKFLOWS_DIR = path.join(PROJECT_ROOT, '.github', 'workflows');
 
+/** One job's steps, in order, each as its lines. projen writes each step as a `      - ` item under `    steps:`. */
+function jobSteps(workflow: string, job: string): string[] {
+  const text = fs.readFileSync(path.join(WORKFLOWS_DIR, workflow), 'utf8');
+  const body = text.split(new RegExp(`^  ${job}:$`, 'm'))[1]?.split(/^ {2}\S/m)[0] ?? '';
+  return (body.split(/^ {4}steps:$/m)[1] ?? '').split(/^ {6}- /m).slice(1);
+}
+
+/** Where in `steps` the step that runs exactly `command` is, or -1. */
+function stepRunning(steps: string[], command: string): number {
+  return steps.findIndex((step) => step.split('\n').some((line) => line.trim() === `run: ${command}`));
+}
+
 test('the GitHub workflows projen generates pass actionlint', () => {
   requireTool('go', ['version'], 'Go, to build actionlint with `go install`');
   const bin = path.join(CONSUMERS_WORK_DIR, 'bin');
@@ -27,4 +39,37 @@ test('the release workflow publishes to npm, PyPI, Maven Central and the Go modu
     const body = release.split(new RegExp(`^  ${job}:$`, 'm'))[1]?.split(/^ {2}\S/m)[0];
     expect({ job, publishes: body?.includes(publisher) }).toEqual({ job, publishes: true });
   }
+});
+
+test('the build and the release fetch the reference photographs before their tests need them', () => {
+  for (const [workflow, job, command] of [
+    ['build.yml', 'build', 'npx projen build'],
+    ['release.yml', 'release', 'npx projen release'],
+  ]) {
+    const steps = jobSteps(workflow, job);
+    const fetch = stepRunning(steps, 'npx projen corpus:fetch');
+    const main = stepRunning(steps, command);
+    expect({ workflow, runs: main >= 0, fetchesFirst: fetch >= 0 && fetch < main }).toEqual({ workflow, runs: true, fetchesFirst: true });
+  }
+});
+
+test('every workflow runs on Node 24, whose npm leaves package-lock.json as the npm that wrote it did', () => {
+  // npm 11.11 and later record the libc of sharp's platform packages in the lock; older npm, Node 22's npm 10 among
+  // them, deletes those fields on install, so a build on Node 22 changed the lock and failed on the mutation. Node
+  // 24 has shipped npm 11.11 or later since 24.14.1, and setup-node takes the newest 24.x.
+  const setups = fs.readdirSync(WORKFLOWS_DIR).flatMap((workflow) => [...fs.readFileSync(path.join(WORKFLOWS_DIR, workflow), 'utf8')
+    .matchAll(/^ +node-version: (.*)$/gm)].map(([, node]) => ({ workflow, node })));
+  expect(setups.map(({ workflow }) => workflow)).toEqual(expect.arrayContaining(['build.yml', 'release.yml', 'upgrade-main.yml']));
+  expect(setups).toEqual(setups.map(({ workflow }) => ({ workflow, node: '24.x' })));
+});
+
+test('the README\'s Releasing section names every secret the workflows read', () => {
+  const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const releasing = readme.split(/^## Releasing$/m)[1]?.split(/^## /m)[0] ?? '';
+  const secrets = new Set(fs.readdirSync(WORKFLOWS_DIR).flatMap((workflow) => [...fs.readFileSync(path.join(WORKFLOWS_DIR, workflow), 'utf8')
+    .matchAll(/\bsecrets\.(\w+)/g)].map(([, name]) => name)));
+  // GitHub gives every run its own GITHUB_TOKEN: no one sets it.
+  secrets.delete('GITHUB_TOKEN');
+  expect(secrets.size).toBeGreaterThan(0);
+  expect([...secrets].filter((name) => !releasing.includes(`\`${name}\``))).toEqual([]);
 });

@@ -28,7 +28,8 @@ export function corpusPhoto(name: CorpusPhoto): string {
 
 /** Throws, naming the directory and the photographs it must hold, unless `dir` holds every one of them. */
 export function checkCorpus(dir: string = CORPUS_DIR): void {
-  const fix = 'The README says where they come from (under "Try it without an AWS account"); put them there and run the tests again.';
+  const fix = 'Run `npx projen corpus:fetch`, which copies them there from the Debian packages they come from (the README says '
+    + 'which, under "Try it without an AWS account"), and run the tests again.';
   if (!existsSync(dir)) {
     throw new Error(`The tests read reference photographs from ${dir}, beside the repository and not part of it, which does not exist. `
       + `It must hold ${CORPUS_PHOTOS.join(', ')}. ${fix}`);
