@@ -411,6 +411,25 @@ test('an original replaced by one over maxUploadBytes takes its earlier copies w
   expect(failed(await topic.received(1), 'bird.jpg')).toMatchObject({ reason: 'too-many-bytes' });
 });
 
+test('a key too long for its copies\' names is refused with a message quoting their start in whole characters', async () => {
+  // GIVEN 1,014 bytes of UTF-8, within S3's 1,024, but not with "medium/" and ".jpg"; each emoji is two UTF-16 code units
+  const key = `ab${'😀'.repeat(253)}`;
+  await upload.upload(key, await generatedImage('jpeg'));
+  const records = await upload.uploadNotifications(1);
+
+  // WHEN
+  const response = await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  const { reason, message } = failed(await topic.received(1), key);
+  expect(reason).toBe('key-too-long');
+  const quoted = /such as "([^"]*)\.\.\."/.exec(message)![1];
+  // An unpaired surrogate has no UTF-8 encoding, so it would not come back from one.
+  expect(Buffer.from(quoted, 'utf8').toString('utf8')).toBe(quoted);
+  expect(Array.from(quoted)).toHaveLength(40);
+});
+
 test('a message that is not an S3 notification is logged as an error and not retried', async () => {
   // GIVEN
   const foreign = await upload.sendForeignMessage('{"hello": "world"}');

@@ -205,7 +205,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     const tooLong = copyKeys.find((key) => Buffer.byteLength(key, 'utf8') > MAX_S3_KEY_BYTES);
     if (tooLong !== undefined) {
       return reject(upload, original, copies, new ImageRejectedError('key-too-long',
-        `The file name is too long: its resized copies' names, such as "${tooLong.slice(0, 40)}...", would be over S3's ${MAX_S3_KEY_BYTES} bytes. `
+        `The file name is too long: its resized copies' names, such as "${Array.from(tooLong).slice(0, 40).join('')}...", would be over S3's ${MAX_S3_KEY_BYTES} bytes. `
         + 'Upload it under a name shorter by the longest size name and a slash.'));
     }
     const taken = copyKeys.find((key) => heldByOthers.has(key));
