@@ -476,3 +476,34 @@ describe('hostile inputs on a pipeline whose outputs keep the input format', () 
     expect(maxChannelDifference((await pixelAt(medium, 10, 10)).slice(0, 3), [255, 0, 0])).toBeLessThan(16);
   });
 });
+
+describe('hostile inputs on a pipeline whose maxUploadBytes is below API Gateway\'s 10 MB', () => {
+  const MAX_UPLOAD_BYTES = 40_000;
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness({ nameSuffix: '-hostile-small', pipelineProps: { maxUploadBytes: MAX_UPLOAD_BYTES } });
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  test('PUT /upload-image stores a file over maxUploadBytes and answers 200; the function then refuses it as too-many-bytes', async () => {
+    // GIVEN
+    const [over, under] = [sample('landscape.jpg'), sample('portrait-exif6.jpg')];
+    expect([over.length > MAX_UPLOAD_BYTES, under.length <= MAX_UPLOAD_BYTES]).toEqual([true, true]);
+
+    // WHEN
+    const responses = [
+      await uploadThroughApi(harness.pipeline, 'limit/over.jpg', over),
+      await uploadThroughApi(harness.pipeline, 'limit/under.jpg', under),
+    ];
+
+    // THEN
+    expect(responses.map((response) => response.status)).toEqual([200, 200]);
+    expectFailed(await harness.outcome('limit/over.jpg', OUTCOME_WITHIN_MS), 'too-many-bytes', /more than the .* this pipeline reads/);
+    expect(await harness.copiesOf('limit/over.jpg')).toEqual([]);
+    expect(await harness.outcome('limit/under.jpg', OUTCOME_WITHIN_MS)).toMatchObject({ status: 'resized' });
+  });
+});
