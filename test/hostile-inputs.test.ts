@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { FaultProxy } from '../local/fault-proxy';
 import { checkResized } from '../local/output-check';
 import { eventually, listKeys, queueDepth, uploadThroughApi } from '../local/pipeline-probes';
-import { MAX_KEY_BYTES, s3LimitRules } from '../local/s3-limits';
+import { MAX_KEY_BYTES, MAX_USER_METADATA_BYTES, s3LimitRules } from '../local/s3-limits';
 import { OutputFormat } from '../src';
 import { corpusPhoto } from './support/corpus';
 import { Harness, Outcome, startHarness } from './support/pipeline-harness';
@@ -388,6 +388,23 @@ describe('hostile inputs on the local pipeline', () => {
       expect(maxChannelDifference(await pixelAt(kept, 300, 200), [255, 0, 0])).toBeLessThanOrEqual(6);
       expect(await harness.copiesOf(first)).toHaveLength(harness.sizes.length);
     });
+  });
+
+  test('an original whose uploader is too long for its copies\' metadata gets a failure notification, not the dead-letter queue', async () => {
+    // GIVEN an uploader the original's metadata holds within S3's 2 KB, but not with what each copy adds to it
+    const uploader = `arn:aws:iam::123456789012:user/${'u'.repeat(1_969)}`;
+    expect(Buffer.byteLength(`uploader${uploader}`)).toBe(2_008);
+    expect(2_008).toBeLessThanOrEqual(MAX_USER_METADATA_BYTES);
+    const key = 'metadata/long-uploader.jpg';
+    await harness.subscribeAs(uploader);
+
+    // WHEN
+    await harness.putStraight(key, sample('landscape.jpg'), uploader);
+
+    // THEN
+    expectFailed(await harness.outcome(key, OUTCOME_WITHIN_MS), 'uploader-too-long', /2,000 bytes.* at most 1,8\d\d bytes/);
+    expect([(await harness.finishedAttempts(key)).length, harness.failuresFor(key)]).toEqual([1, 0]);
+    expect(await harness.copiesOf(key)).toEqual([]);
   });
 
   describe('timing', () => {
