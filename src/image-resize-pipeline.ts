@@ -57,7 +57,7 @@ export interface ImageResizePipelineProps {
    * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
    * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that might not fit
    * is refused; room is kept for the longest bucket name and topic ARN they could get at deploy. 29 sizes with
-   * 64-character names and a width each fit.
+   * 64-character names and a width each fit, and at least 25 with a width, a height and a fit each.
    *
    * @default ImageResizePipeline.DEFAULT_SIZES: `thumbnail` 150x150 cover, `medium` 800 wide, `large` 1600 wide
    */
