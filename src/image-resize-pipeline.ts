@@ -57,7 +57,7 @@ export interface ImageResizePipelineProps {
    * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
    * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that might not fit
    * is refused; room is kept for the longest bucket name and topic ARN they could get at deploy. 29 sizes with
-   * 64-character names and a width each fit.
+   * 64-character names and a width each fit, and at least 25 with a width, a height and a fit each.
    *
    * @default ImageResizePipeline.DEFAULT_SIZES: `thumbnail` 150x150 cover, `medium` 800 wide, `large` 1600 wide
    */
@@ -288,11 +288,12 @@ export interface ImageResizePipelineProps {
   readonly serverAccessLogsBucket?: s3.IBucket;
 
   /**
-   * The largest original the pipeline accepts at all, at most 5 GiB (S3's limit on one upload). `POST /upload-url`
-   * refuses a bigger file up front (S3 itself refuses the body), and the resize function, which reads an original
-   * whole into memory, refuses without reading it any bigger one put into the upload bucket another way, with a
-   * `failed` notification (reason `too-many-bytes`). `PUT /upload-image` stays capped by API Gateway's 10 MB. To
-   * accept larger files, raise this together with `memorySize`.
+   * The largest original the pipeline resizes, at most 5 GiB (S3's limit on one upload). `POST /upload-url` refuses
+   * a bigger file up front (S3 itself refuses the body). `PUT /upload-image` does not: it takes any body up to API
+   * Gateway's 10 MB, so with this below 10 MB it stores a bigger file and answers 200. The resize function, which
+   * reads an original whole into memory, refuses without reading it any bigger one that reaches the upload bucket,
+   * that way or another, with a `failed` notification (reason `too-many-bytes`). To accept larger files, raise this
+   * together with `memorySize`.
    *
    * @default 52_428_800 (50 MB)
    */

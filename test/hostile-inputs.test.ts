@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { FaultProxy } from '../local/fault-proxy';
 import { checkResized } from '../local/output-check';
 import { eventually, listKeys, queueDepth, uploadThroughApi } from '../local/pipeline-probes';
-import { MAX_KEY_BYTES, s3LimitRules } from '../local/s3-limits';
+import { MAX_KEY_BYTES, MAX_USER_METADATA_BYTES, s3LimitRules } from '../local/s3-limits';
 import { OutputFormat } from '../src';
 import { corpusPhoto } from './support/corpus';
 import { Harness, Outcome, startHarness } from './support/pipeline-harness';
@@ -390,6 +390,23 @@ describe('hostile inputs on the local pipeline', () => {
     });
   });
 
+  test('an original whose uploader is too long for its copies\' metadata gets a failure notification, not the dead-letter queue', async () => {
+    // GIVEN an uploader the original's metadata holds within S3's 2 KB, but not with what each copy adds to it
+    const uploader = `arn:aws:iam::123456789012:user/${'u'.repeat(1_969)}`;
+    expect(Buffer.byteLength(`uploader${uploader}`)).toBe(2_008);
+    expect(2_008).toBeLessThanOrEqual(MAX_USER_METADATA_BYTES);
+    const key = 'metadata/long-uploader.jpg';
+    await harness.subscribeAs(uploader);
+
+    // WHEN
+    await harness.putStraight(key, sample('landscape.jpg'), uploader);
+
+    // THEN
+    expectFailed(await harness.outcome(key, OUTCOME_WITHIN_MS), 'uploader-too-long', /2,000 bytes.* at most 1,8\d\d bytes/);
+    expect([(await harness.finishedAttempts(key)).length, harness.failuresFor(key)]).toEqual([1, 0]);
+    expect(await harness.copiesOf(key)).toEqual([]);
+  });
+
   describe('timing', () => {
     test('the same key uploaded twice in quick succession ends with the copies of the second upload', async () => {
       // GIVEN
@@ -476,5 +493,36 @@ describe('hostile inputs on a pipeline whose outputs keep the input format', () 
     const medium = await harness.readCopy(resizedKey('medium', key, 'gif'));
     expect((await sharp(medium).metadata()).pages ?? 1).toBe(1);
     expect(maxChannelDifference((await pixelAt(medium, 10, 10)).slice(0, 3), [255, 0, 0])).toBeLessThan(16);
+  });
+});
+
+describe('hostile inputs on a pipeline whose maxUploadBytes is below API Gateway\'s 10 MB', () => {
+  const MAX_UPLOAD_BYTES = 40_000;
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness({ nameSuffix: '-hostile-small', pipelineProps: { maxUploadBytes: MAX_UPLOAD_BYTES } });
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  test('PUT /upload-image stores a file over maxUploadBytes and answers 200; the function then refuses it as too-many-bytes', async () => {
+    // GIVEN
+    const [over, under] = [sample('landscape.jpg'), sample('portrait-exif6.jpg')];
+    expect([over.length > MAX_UPLOAD_BYTES, under.length <= MAX_UPLOAD_BYTES]).toEqual([true, true]);
+
+    // WHEN
+    const responses = [
+      await uploadThroughApi(harness.pipeline, 'limit/over.jpg', over),
+      await uploadThroughApi(harness.pipeline, 'limit/under.jpg', under),
+    ];
+
+    // THEN
+    expect(responses.map((response) => response.status)).toEqual([200, 200]);
+    expectFailed(await harness.outcome('limit/over.jpg', OUTCOME_WITHIN_MS), 'too-many-bytes', /more than the .* this pipeline reads/);
+    expect(await harness.copiesOf('limit/over.jpg')).toEqual([]);
+    expect(await harness.outcome('limit/under.jpg', OUTCOME_WITHIN_MS)).toMatchObject({ status: 'resized' });
   });
 });

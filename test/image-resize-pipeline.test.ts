@@ -1471,6 +1471,14 @@ describe('validation', () => {
     expect(JSON.parse(resizeFunctionEnv(synth({ sizes: longNamedSizes(29) }).template).SIZES)).toHaveLength(29);
   });
 
+  test('with the largest width and height each, 25 sizes of 64-character names fit, the fewest the README gives, and 26 do not', () => {
+    const largest = (count: number) => longNamedSizes(count).map((size) => ({ ...size, width: 16383, height: 16383, fit: ImageFit.OUTSIDE }));
+    const build = (count: number) => () => new ImageResizePipeline(new Stack(new App(), 'Test'), 'Images', { sizes: largest(count) });
+
+    expect(build(25)).not.toThrow();
+    expect(build(26)).toThrow(/sizes: every size goes into the resize function's environment/);
+  });
+
   /**
    * The resize function's environment as Lambda measures it against its 4 KB: the variables as one JSON object, with
    * the bucket's name and the topic's ARN, which the template only refers to, at the longest S3 and SNS allow.

@@ -470,6 +470,53 @@ test('an original replaced by one over maxUploadBytes takes its earlier copies w
   expect(failed(await topic.received(1), 'bird.jpg')).toMatchObject({ reason: 'too-many-bytes' });
 });
 
+test('a key too long for its copies\' names is refused with a message quoting their start in whole characters', async () => {
+  // GIVEN 1,014 bytes of UTF-8, within S3's 1,024, but not with "medium/" and ".jpg"; each emoji is two UTF-16 code units
+  const key = `ab${'😀'.repeat(253)}`;
+  await upload.upload(key, await generatedImage('jpeg'));
+  const records = await upload.uploadNotifications(1);
+
+  // WHEN
+  const response = await handler(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  const { reason, message } = failed(await topic.received(1), key);
+  expect(reason).toBe('key-too-long');
+  const quoted = /such as "([^"]*)\.\.\."/.exec(message)![1];
+  // An unpaired surrogate has no UTF-8 encoding, so it would not come back from one.
+  expect(Buffer.from(quoted, 'utf8').toString('utf8')).toBe(quoted);
+  expect(Array.from(quoted)).toHaveLength(40);
+});
+
+test('an uploader that makes a copy\'s metadata exactly S3\'s 2 KB is resized; one byte longer is refused unread, not retried', async () => {
+  // GIVEN uploaders beside which a copy records 152 bytes: source-key-sha256 and 64 hex digits, source-etag and
+  // 32, source-change and 7 letters, and the name uploader
+  const { handler: recording, s3Commands } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn });
+  const image = await generatedImage('jpeg');
+  await upload.upload('fits.jpg', image, { uploader: 'f'.repeat(1_896) });
+  await upload.upload('over.jpg', image, { uploader: 'o'.repeat(1_897) });
+  const records = await upload.uploadNotifications(2);
+
+  // WHEN
+  const response = await recording(sqsEvent(...records), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  const { metadata } = await readObject(resizedBucket, resizedKey('thumb', 'fits.jpg', 'jpg'));
+  expect(Object.entries(metadata).reduce((total, [name, value]) => total + name.length + value.length, 0)).toBe(2_048);
+  expect(await listKeys(resizedBucket)).toEqual(copiesOf('fits.jpg', 'jpg').sort());
+  expect(s3Commands.filter((command) => command.name === 'GetObjectCommand').map((command) => command.input.Key)).toEqual(['fits.jpg']);
+  const notifications = await topic.received(2);
+  expect(resized(notifications, 'fits.jpg')).toMatchObject({ change: 'created' });
+  expect(failed(notifications, 'over.jpg')).toMatchObject({
+    reason: 'uploader-too-long',
+    message: 'The uploader recorded with the file (x-amz-meta-uploader) is 1,897 bytes: with the 152 bytes of metadata each '
+      + 'resized copy records beside it, a copy would have 2,049 bytes, more than the 2,048 bytes S3 allows. Upload the file '
+      + 'with an uploader of at most 1,896 bytes.',
+  });
+});
+
 test('a message that is not an S3 notification is logged as an error and not retried', async () => {
   // GIVEN
   const foreign = await upload.sendForeignMessage('{"hello": "world"}');

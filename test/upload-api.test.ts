@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { checkStatic, selectResponse } from '../local/api-gateway-responses';
+import { checkStatic, renderTemplate, selectResponse } from '../local/api-gateway-responses';
 import { readPipelineDefinition, Template as CfnTemplate } from '../local/example-template';
 import { ApiAuthorization, ImageResizePipeline, ImageResizePipelineProps, NotificationScope } from '../src';
 import { parseSubscribeRequest, SUBSCRIBE_REQUEST_SCHEMA } from '../src/api/subscribe-request';
@@ -34,10 +34,38 @@ describe('which answer each S3 and SNS status gets', () => {
     });
   });
 
-  test('POST /subscribe: SNS\'s refusals are 400 and anything else it says is 502', () => {
-    expect(answers(api.subscribe, [200, 301, 400, 403, 404, 500])).toEqual({
-      200: '200', 301: '502', 400: '400', 403: '400', 404: '400', 500: '502',
+  test('POST /subscribe: SNS\'s refusals are 400, but its 403 is 503, and anything else it says is 502', () => {
+    expect(answers(api.subscribe, [200, 301, 400, 403, 404, 409, 500])).toEqual({
+      200: '200', 301: '502', 400: '400', 403: '503', 404: '400', 409: '400', 500: '502',
     });
+  });
+
+  test('POST /subscribe: SNS\'s 403, its answer once the topic has all the filter policies it allows, sends the caller to the operator', () => {
+    const { message } = JSON.parse(renderTemplate(selectResponse(api.subscribe.responses, 403).template, {}));
+
+    expect(message).toMatch(/filter/);
+    expect(message).toMatch(/200 a topic/);
+    expect(message).toMatch(/operator .*Service Quotas/);
+  });
+
+  test('POST /subscribe: the 403 has an integration response and a method response of its own, apart from the other 4xx', () => {
+    const [method] = Object.values(template.findResources('AWS::ApiGateway::Method', {
+      Properties: { ResourceId: { Ref: Match.stringLikeRegexp('subscribe') } },
+    }));
+    const patterns = method.Properties.Integration.IntegrationResponses
+      .map((response: { StatusCode: string; SelectionPattern?: string }) => [response.StatusCode, response.SelectionPattern]);
+
+    expect(patterns).toContainEqual(['503', '403']);
+    expect(patterns.filter(([, pattern]: string[]) => pattern !== undefined && new RegExp(`^(?:${pattern})$`).test('403'))).toHaveLength(1);
+    expect(method.Properties.MethodResponses).toContainEqual({ StatusCode: '503' });
+  });
+
+  test('POST /subscribe under BROADCAST, whose subscriptions have no filter policy, answers SNS\'s 403 as its other refusals', () => {
+    const broadcast = new Stack(new App(), 'Broadcast');
+    new ImageResizePipeline(broadcast, 'Images', { notificationScope: NotificationScope.BROADCAST });
+    const { api: broadcastApi } = readPipelineDefinition(Template.fromStack(broadcast).toJSON() as CfnTemplate);
+
+    expect(answers(broadcastApi.subscribe, [400, 403, 404])).toEqual({ 400: '400', 403: '400', 404: '400' });
   });
 });
 

@@ -42,6 +42,13 @@ const SUBSCRIBED_MESSAGE = 'Subscribed. SNS sends nothing until the subscription
   + 'message with a link to follow, http(s) endpoints a SubscriptionConfirmation request whose SubscribeURL they must fetch.';
 
 /**
+ * Every subscription the API makes under private notifications has a filter policy, and SNS allows a topic 200 of
+ * them and an account 10,000 by default; past that only the operator, through Service Quotas, can let anyone in.
+ */
+const FILTER_POLICY_QUOTA_MESSAGE = 'SNS refused the subscription: every subscription made here has a filter policy, and the '
+  + 'topic has reached SNS\'s quota of them (200 a topic and 10,000 an account by default). The pipeline\'s operator can raise it in Service Quotas.';
+
+/**
  * Integration responses for an AWS service integration, whose selection patterns are matched against the service's
  * HTTP status code. Every pattern is disjoint from the others, because API Gateway keeps integration responses by
  * status code, not in order, so which of two matching patterns wins is not defined. A response without a pattern
@@ -333,7 +340,14 @@ export class UploadApi extends Construct {
         requestTemplates: { 'application/json': subscribeForm },
         integrationResponses: serviceResponses(
           { statusCode: '200', responseTemplates: jsonMessage(SUBSCRIBED_MESSAGE) },
-          [{ statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: jsonMessage('SNS refused the subscription') }],
+          caller ? [
+            // SNS's FilterPolicyLimitExceeded. SNS's AuthorizationError is a 403 too, but the role is granted
+            // sns:Subscribe, so only a deny of the operator's own (an SCP, a topic policy) gives it: theirs to fix as well.
+            { statusCode: '503', selectionPattern: '403', responseTemplates: jsonMessage(FILTER_POLICY_QUOTA_MESSAGE) },
+            { statusCode: '400', selectionPattern: '40[0-24-9]|4[1-9]\\d', responseTemplates: jsonMessage('SNS refused the subscription') },
+          ] : [
+            { statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: jsonMessage('SNS refused the subscription') },
+          ],
           'SNS failed; try again'),
       },
     });
@@ -341,7 +355,7 @@ export class UploadApi extends Construct {
     const method = this.api.root.addResource('subscribe').addMethod('POST', integration, {
       ...methodOptions,
       requestModels: { 'application/json': model },
-      methodResponses: ['200', '400', '502'].map((statusCode) => ({ statusCode })),
+      methodResponses: ['200', '400', ...(caller ? ['503'] : []), '502'].map((statusCode) => ({ statusCode })),
     });
     this.authorization.acknowledgeFindings(method);
   }

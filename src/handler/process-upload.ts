@@ -57,7 +57,9 @@ import {
   Change, FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
 } from './notification';
 import { CurrentOriginal, Originals } from './originals';
-import { CopiesFound, ExistingCopy, KnownCopy, ResizedStore, SourceVersion, WrittenCopy } from './resized-store';
+import {
+  CopiesFound, ExistingCopy, KnownCopy, MAX_USER_METADATA_BYTES, ResizedStore, SourceVersion, WrittenCopy, copyMetadataBytes,
+} from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
 
 export interface UploadProcessorDependencies {
@@ -204,6 +206,12 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       // memory, which would kill the invocation, its whole batch with it, on every attempt.
       return reject(upload, current, copies, tooManyBytes(current.byteLength, config.maxUploadBytes));
     }
+    // Each copy records the original's uploader beside fields of its own: past S3's limit on metadata, S3 would
+    // refuse every copy's write, on every attempt.
+    const metadataBytes = copyMetadataBytes(upload.key, current);
+    if (current.uploader !== undefined && metadataBytes > MAX_USER_METADATA_BYTES) {
+      return reject(upload, current, copies, uploaderTooLong(current.uploader, metadataBytes));
+    }
     const original = await originals.read(upload.bucket, upload.key);
     // The checks above were made on `current`. Bytes of a later version, perhaps another caller's upload between
     // the look and the read, would pass the copies' conditional writes all the same, so they are looked at again.
@@ -231,7 +239,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     const tooLong = copyKeys.find((key) => Buffer.byteLength(key, 'utf8') > MAX_S3_KEY_BYTES);
     if (tooLong !== undefined) {
       return reject(upload, original, copies, new ImageRejectedError('key-too-long',
-        `The file name is too long: its resized copies' names, such as "${tooLong.slice(0, 40)}...", would be over S3's ${MAX_S3_KEY_BYTES} bytes. `
+        `The file name is too long: its resized copies' names, such as "${Array.from(tooLong).slice(0, 40).join('')}...", would be over S3's ${MAX_S3_KEY_BYTES} bytes. `
         + 'Upload it under a name shorter by the longest size name and a slash.'));
     }
     const taken = copyKeys.find((key) => heldByOthers.has(key));
@@ -367,6 +375,16 @@ function tooManyBytes(byteLength: number, maxUploadBytes: number): ImageRejected
     [size, limit] = [exactBytes(byteLength), exactBytes(maxUploadBytes)];
   }
   return new ImageRejectedError('too-many-bytes', `The file is ${size}, more than the ${limit} this pipeline reads. Upload a smaller file.`);
+}
+
+/** Only a file put into the bucket without the API can carry such an uploader: the API records its caller's. */
+function uploaderTooLong(uploader: string, metadataBytes: number): ImageRejectedError {
+  const uploaderBytes = Buffer.byteLength(uploader, 'utf8');
+  const besideBytes = metadataBytes - uploaderBytes;
+  return new ImageRejectedError('uploader-too-long',
+    `The uploader recorded with the file (x-amz-meta-uploader) is ${exactBytes(uploaderBytes)}: with the ${exactBytes(besideBytes)} `
+    + `of metadata each resized copy records beside it, a copy would have ${exactBytes(metadataBytes)}, more than the `
+    + `${exactBytes(MAX_USER_METADATA_BYTES)} S3 allows. Upload the file with an uploader of at most ${exactBytes(MAX_USER_METADATA_BYTES - besideBytes)}.`);
 }
 
 /** In the binary units the construct's `maxUploadBytes` is documented in (50 MB is 52,428,800 bytes). */

@@ -105,6 +105,35 @@ export const SOURCE_ETAG_METADATA = 'source-etag';
 export const SOURCE_CHANGE_METADATA = 'source-change';
 
 /**
+ * S3's limit on an object's user-defined metadata, counted as the UTF-8 bytes of every name (without `x-amz-meta-`)
+ * and value. S3 refuses a PutObject over it (MetadataTooLarge), on every attempt alike.
+ */
+export const MAX_USER_METADATA_BYTES = 2048;
+
+/** What each copy of `source` records of it. */
+function copyMetadata(originalKey: string, source: SourceVersion, change: Change): Record<string, string> {
+  const metadata: Record<string, string> = {
+    [SOURCE_KEY_METADATA]: sourceKeyDigest(originalKey),
+    [SOURCE_ETAG_METADATA]: source.etag,
+    [SOURCE_CHANGE_METADATA]: change,
+  };
+  if (source.uploader !== undefined) {
+    metadata[UPLOADER_ATTRIBUTE] = source.uploader;
+  }
+  return metadata;
+}
+
+/**
+ * The user-defined metadata bytes each copy of `source` is written with. The uploader is the original's, which S3
+ * let the original hold with up to 2 KB of metadata, so with what a copy adds, the copy's may not fit.
+ */
+export function copyMetadataBytes(originalKey: string, source: SourceVersion): number {
+  // `created` and `updated` are as long, so either gives the count.
+  return Object.entries(copyMetadata(originalKey, source, 'created'))
+    .reduce((total, [name, value]) => total + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8'), 0);
+}
+
+/**
  * How often one copy's write is tried while its name keeps changing hands between attempts for the same original.
  * Past that the record fails and SQS delivers it again later.
  */
@@ -131,14 +160,7 @@ export class ResizedStore {
     originalKey: string, source: SourceVersion, change: Change, copies: EncodedCopy[], replacing: readonly ExistingCopy[],
   ): Promise<PutOutcome> {
     const originalDigest = sourceKeyDigest(originalKey);
-    const metadata: Record<string, string> = {
-      [SOURCE_KEY_METADATA]: originalDigest,
-      [SOURCE_ETAG_METADATA]: source.etag,
-      [SOURCE_CHANGE_METADATA]: change,
-    };
-    if (source.uploader !== undefined) {
-      metadata[UPLOADER_ATTRIBUTE] = source.uploader;
-    }
+    const metadata = copyMetadata(originalKey, source, change);
     // Every write is waited for, failed or not, so none is still retrying when the invocation has ended.
     const writes = await Promise.allSettled(copies.map(async (copy) => {
       const key = resizedKey(copy.name, originalKey, copy.extension);

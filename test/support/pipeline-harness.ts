@@ -7,6 +7,7 @@ import { NotificationReceiver } from '../../local/notification-receiver';
 import { LocalPipeline, LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline';
 import { listKeys } from '../../local/pipeline-probes';
 import { Invocation } from '../../local/sqs-event-source';
+import { LOCAL_CALLER_HEADER } from '../../local/upload-api-server';
 import { ENV, SizeSpec } from '../../src/handler/config';
 import { decodeFormEncodedKey, resizedKey } from '../../src/handler/keys';
 import type { NotificationDocument } from '../../src/handler/notification';
@@ -25,7 +26,10 @@ export interface Harness {
   /** Every line the function wrote, prefixed with its worker's name. */
   readonly functionLog: string[];
   readonly sizes: SizeSpec[];
-  /** The first notification about `key` that `accept` takes, or the dead-letter queue, whichever comes first. */
+  /**
+   * The first notification about `key` that `accept` takes, at any of the receivers, or the dead-letter queue,
+   * whichever comes first.
+   */
   outcome(key: string, timeoutMs: number, accept?: (document: NotificationDocument) => boolean): Promise<Outcome>;
   /** The invocations whose batch held an event about `key`, oldest first. */
   attemptsFor(key: string): Invocation[];
@@ -44,8 +48,12 @@ export interface Harness {
   /**
    * Puts a file straight into the upload bucket with its uploader recorded, as the presigned POST of
    * `POST /upload-url` stores one: the way in for files over API Gateway's 10 MB.
+   *
+   * @param uploader @default - the local API's default caller
    */
-  putStraight(key: string, body: Buffer): Promise<void>;
+  putStraight(key: string, body: Buffer, uploader?: string): Promise<void>;
+  /** Subscribes one more receiver through the API as `caller`; {@link outcome} then also reads what it receives. */
+  subscribeAs(caller: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,15 +80,23 @@ export async function startHarness(options: Omit<LocalPipelineOptions, 'onInvoca
     await receiver.stop();
     throw error;
   }
-  const subscribed = await fetch(`${pipeline.apiUrl}/subscribe`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ endpoint: receiver.url }),
-  });
-  if (subscribed.status !== 200) {
+  const receivers = [receiver];
+  const subscribe = async (subscriber: NotificationReceiver, headers: Record<string, string>) => {
+    const subscribed = await fetch(`${pipeline.apiUrl}/subscribe`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: JSON.stringify({ endpoint: subscriber.url }),
+    });
+    if (subscribed.status !== 200) {
+      throw new Error(`subscribing a test receiver answered ${subscribed.status}: ${await subscribed.text()}`);
+    }
+  };
+  try {
+    await subscribe(receiver, {});
+  } catch (error) {
     await pipeline.stop();
     await receiver.stop();
-    throw new Error(`subscribing the test receiver answered ${subscribed.status}: ${await subscribed.text()}`);
+    throw error;
   }
   const sizes: SizeSpec[] = JSON.parse(pipeline.functionEnvironment[ENV.sizes]);
   const maxReceiveCount = pipeline.definition.queue.maxReceiveCount;
@@ -133,7 +149,7 @@ export async function startHarness(options: Omit<LocalPipelineOptions, 'onInvoca
     outcome: async (key, timeoutMs, accept = () => true) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const notified = receiver.received.find((n) => n.document.key === key && accept(n.document));
+        const notified = receivers.flatMap((r) => r.received).find((n) => n.document.key === key && accept(n.document));
         if (notified) {
           return notified.document;
         }
@@ -160,17 +176,24 @@ export async function startHarness(options: Omit<LocalPipelineOptions, 'onInvoca
       const object = await pipeline.clients.s3.send(new GetObjectCommand({ Bucket: pipeline.resizedBucket, Key: copyKey }));
       return Buffer.from(await object.Body!.transformToByteArray());
     },
-    putStraight: async (key, body) => {
+    putStraight: async (key, body, uploader = pipeline.defaultCaller) => {
       await pipeline.clients.s3.send(new PutObjectCommand({
         Bucket: pipeline.uploadBucket,
         Key: key,
         Body: body,
-        Metadata: { [pipeline.definition.api.callerScope!.attribute]: pipeline.defaultCaller },
+        Metadata: { [pipeline.definition.api.callerScope!.attribute]: uploader },
       }));
+    },
+    subscribeAs: async (caller) => {
+      const subscriber = await NotificationReceiver.start();
+      receivers.push(subscriber);
+      await subscribe(subscriber, { [LOCAL_CALLER_HEADER]: caller });
     },
     stop: async () => {
       await pipeline.stop();
-      await receiver.stop();
+      for (const subscriber of receivers) {
+        await subscriber.stop();
+      }
     },
   };
 }
