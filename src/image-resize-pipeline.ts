@@ -517,6 +517,10 @@ export class ImageResizePipeline extends Construct {
 
     this.sharpLayer = props.sharpLayer ?? new SharpLayer(this, 'SharpLayer', { architecture: settings.architecture });
     this.resizeFunction = this.createResizeFunction(settings, props);
+    if (props.autoDeleteObjects) {
+      const passedIn = [props.uploadBucket, props.resizedBucket];
+      this.emptyCreatedBucketsLast([this.uploadBucket, this.resizedBucket].filter((bucket) => !passedIn.includes(bucket)));
+    }
     if (props.alarms) {
       this.createAlarms(props.alarms);
     }
@@ -626,6 +630,26 @@ export class ImageResizePipeline extends Construct {
 
     this.countLoggedOutcomes(functionLogs);
     return fn;
+  }
+
+  /**
+   * CDK empties a bucket made with `autoDeleteObjects` by a custom resource (the bucket's child
+   * `AutoDeleteObjectsCustomResource`) that nothing orders against the upload bucket's notification settings or the
+   * function's event source mapping, so a stack deletion removed them all at once: emptying the upload bucket sent
+   * ObjectRemoved events, which the function announced to every subscriber as `deleted`, and copies written meanwhile
+   * could keep the resized bucket from being deleted. Depending on the emptying, both are deleted before it starts.
+   */
+  private emptyCreatedBucketsLast(createdBuckets: s3.IBucket[]) {
+    const eventSourceMapping = this.resizeFunction.node.children.find((child) => child instanceof lambda.EventSourceMapping);
+    for (const bucket of createdBuckets) {
+      const emptying = bucket.node.tryFindChild('AutoDeleteObjectsCustomResource');
+      if (emptying) {
+        eventSourceMapping?.node.addDependency(emptying);
+        if (bucket === this.uploadBucket) {
+          bucket.node.tryFindChild('Notifications')?.node.addDependency(emptying);
+        }
+      }
+    }
   }
 
   /**

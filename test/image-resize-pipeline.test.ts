@@ -328,6 +328,33 @@ describe('props', () => {
     template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
   });
 
+  describe('the buckets\' teardown', () => {
+    const autoDeleteOf = (template: Template, bucketId: string) => Object.keys(template.findResources('Custom::S3AutoDeleteObjects', {
+      Properties: { BucketName: { Ref: Match.stringLikeRegexp(`^Images${bucketId}[0-9A-F]{8}$`) } },
+    }));
+    const dependenciesOf = (template: Template, type: string) =>
+      Object.values(template.findResources(type)).map((resource) => resource.DependsOn ?? []);
+
+    test('under DESTROY with autoDeleteObjects the upload bucket\'s notifications and the event source mapping go before either bucket is emptied, '
+      + 'so emptying it announces no deletes', () => {
+      const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+      const [emptyUploads] = autoDeleteOf(template, 'UploadBucket');
+      const [emptyCopies] = autoDeleteOf(template, 'ResizedBucket');
+      expect([emptyUploads, emptyCopies]).toEqual([expect.any(String), expect.any(String)]);
+      expect(dependenciesOf(template, 'Custom::S3BucketNotifications')).toEqual([expect.arrayContaining([emptyUploads])]);
+      expect(dependenciesOf(template, 'AWS::Lambda::EventSourceMapping')).toEqual([expect.arrayContaining([emptyUploads, emptyCopies])]);
+    });
+
+    test('a bucket passed in is never emptied, so nothing waits for it', () => {
+      const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true },
+        (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', 'my-photos') }));
+      const [emptyCopies] = autoDeleteOf(template, 'ResizedBucket');
+      expect(autoDeleteOf(template, 'UploadBucket')).toEqual([]);
+      expect(dependenciesOf(template, 'Custom::S3BucketNotifications')).toEqual([expect.not.arrayContaining([expect.stringMatching(/AutoDeleteObjects/)])]);
+      expect(dependenciesOf(template, 'AWS::Lambda::EventSourceMapping')).toEqual([expect.arrayContaining([emptyCopies])]);
+    });
+  });
+
   test.each<[string, Partial<ImageResizePipelineProps>, string]>([
     ['the default', {}, 'Retain'],
     ['DESTROY', { removalPolicy: RemovalPolicy.DESTROY }, 'Delete'],
