@@ -188,11 +188,17 @@ export interface ImageResizePipelineProps {
    * `encryptionKey` imported or of another stack, or both image buckets passed in). RemovalPolicy.SNAPSHOT is
    * refused: none of them can be snapshotted, so CloudFormation would reject the template.
    *
+   * CloudFormation deletes only an empty bucket: with DESTROY but without `autoDeleteObjects`, which empties the
+   * buckets first, a stack deletion ends DELETE_FAILED on every bucket that holds an object (the access-log bucket
+   * almost always does) and leaves them without their bucket policies, until you empty them and delete it again.
+   *
    * It applies as well to what a change of props removes from a deployed pipeline, and nothing warns: passing
-   * `uploadBucket` or `resizedBucket` removes the bucket the pipeline made, which DESTROY deletes (emptied first with
-   * `autoDeleteObjects`), and changing `encryption` from KMS, or passing `encryptionKey` where the pipeline made its
-   * own key, removes that key, which DESTROY schedules for deletion, leaving everything stored under it unreadable. A
-   * removed resource goes by the policy it was deployed with: to keep it, deploy RETAIN on its own first.
+   * `uploadBucket` or `resizedBucket` removes the bucket the pipeline made, which DESTROY with `autoDeleteObjects`
+   * empties and deletes (DESTROY alone fails to delete it if it holds an object, and the update leaves it outside the
+   * stack, without its bucket policy), and changing `encryption` from KMS, or passing `encryptionKey` where the
+   * pipeline made its own key, removes that key, which DESTROY schedules for deletion, leaving everything stored under
+   * it unreadable. A removed resource goes by the policy it was deployed with: to keep it, deploy RETAIN on its own
+   * first.
    *
    * @default RemovalPolicy.RETAIN
    */

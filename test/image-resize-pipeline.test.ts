@@ -345,6 +345,15 @@ describe('props', () => {
       expect(dependenciesOf(template, 'AWS::Lambda::EventSourceMapping')).toEqual([expect.arrayContaining([emptyUploads, emptyCopies])]);
     });
 
+    test('DESTROY alone marks every bucket for deletion but empties none, which CloudFormation then cannot delete, as the README\'s Cleanup says; '
+      + 'with autoDeleteObjects the access-log bucket is emptied too', () => {
+      const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY });
+      template.resourceCountIs('AWS::S3::Bucket', 3);
+      template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+      template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+      expect(autoDeleteOf(synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true }).template, 'AccessLogsBucket')).toHaveLength(1);
+    });
+
     test('a bucket passed in is never emptied, so nothing waits for it', () => {
       const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true },
         (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', 'my-photos') }));
