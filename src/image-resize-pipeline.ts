@@ -188,11 +188,17 @@ export interface ImageResizePipelineProps {
    * `encryptionKey` imported or of another stack, or both image buckets passed in). RemovalPolicy.SNAPSHOT is
    * refused: none of them can be snapshotted, so CloudFormation would reject the template.
    *
+   * CloudFormation deletes only an empty bucket: with DESTROY but without `autoDeleteObjects`, which empties the
+   * buckets first, a stack deletion ends DELETE_FAILED on every bucket that holds an object (the access-log bucket
+   * almost always does) and leaves them without their bucket policies, until you empty them and delete it again.
+   *
    * It applies as well to what a change of props removes from a deployed pipeline, and nothing warns: passing
-   * `uploadBucket` or `resizedBucket` removes the bucket the pipeline made, which DESTROY deletes (emptied first with
-   * `autoDeleteObjects`), and changing `encryption` from KMS, or passing `encryptionKey` where the pipeline made its
-   * own key, removes that key, which DESTROY schedules for deletion, leaving everything stored under it unreadable. A
-   * removed resource goes by the policy it was deployed with: to keep it, deploy RETAIN on its own first.
+   * `uploadBucket` or `resizedBucket` removes the bucket the pipeline made, which DESTROY with `autoDeleteObjects`
+   * empties and deletes (DESTROY alone fails to delete it if it holds an object, and the update leaves it outside the
+   * stack, without its bucket policy), and changing `encryption` from KMS, or passing `encryptionKey` where the
+   * pipeline made its own key, removes that key, which DESTROY schedules for deletion, leaving everything stored under
+   * it unreadable. A removed resource goes by the policy it was deployed with: to keep it, deploy RETAIN on its own
+   * first.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -208,11 +214,29 @@ export interface ImageResizePipelineProps {
   readonly autoDeleteObjects?: boolean;
 
   /**
-   * Keep earlier versions of overwritten objects in the created buckets.
+   * Keep the earlier versions of overwritten and deleted objects in both buckets the pipeline creates, the upload and
+   * the resized bucket (not the access-log bucket, nor a bucket you pass in), for `noncurrentVersionExpiration`.
+   *
+   * A delete that names no version, the usual kind, adds a delete marker: the original reads as gone, so the
+   * function removes its copies (which stay as earlier versions too) and announces `deleted`. Deleting the current
+   * version by its version ID makes the previous version current again: the function remakes the copies from it and
+   * announces `resized` with `"change": "updated"`. Lifecycle rules on both buckets delete each earlier version
+   * `noncurrentVersionExpiration` after it was replaced, then the delete marker left with no version behind it.
    *
    * @default false
    */
   readonly versioned?: boolean;
+
+  /**
+   * How long the `versioned` buckets keep an object's earlier version once a newer version or a delete marker
+   * replaced it: whole days, at least 1, since S3's lifecycle rules count in days. Until then whoever may read
+   * versions (`s3:GetObjectVersion`) can read copies of deleted uploads; `grantReadResized` does not grant it.
+   * Requires `versioned: true`. A deploy-time token must be given as `Duration.days(...)`: a token's unit cannot be
+   * converted.
+   *
+   * @default Duration.days(30)
+   */
+  readonly noncurrentVersionExpiration?: Duration;
 
   /**
    * Receive uploads in a bucket you already have instead of a new one. The pipeline adds ObjectCreated,
@@ -460,7 +484,7 @@ export class ImageResizePipeline extends Construct {
           ...privateBucket,
           // Server access logs can only be delivered to an S3-managed bucket, so only the image buckets use the key.
           ...(key ? { encryption: s3.BucketEncryption.KMS, encryptionKey: this.bucketKey(key, settings.removalPolicy), bucketKeyEnabled: true } : {}),
-          versioned: props.versioned ?? false,
+          ...(props.versioned ? expiringEarlierVersions(props.noncurrentVersionExpiration ?? Duration.days(30)) : {}),
         },
         accessLogs: props.serverAccessLogsBucket ?? this.createAccessLogsBucket(privateBucket),
       };
@@ -500,6 +524,10 @@ export class ImageResizePipeline extends Construct {
 
     this.sharpLayer = props.sharpLayer ?? new SharpLayer(this, 'SharpLayer', { architecture: settings.architecture });
     this.resizeFunction = this.createResizeFunction(settings, props);
+    if (props.autoDeleteObjects) {
+      const passedIn = [props.uploadBucket, props.resizedBucket];
+      this.emptyCreatedBucketsLast([this.uploadBucket, this.resizedBucket].filter((bucket) => !passedIn.includes(bucket)));
+    }
     if (props.alarms) {
       this.createAlarms(props.alarms);
     }
@@ -609,6 +637,26 @@ export class ImageResizePipeline extends Construct {
 
     this.countLoggedOutcomes(functionLogs);
     return fn;
+  }
+
+  /**
+   * CDK empties a bucket made with `autoDeleteObjects` by a custom resource (the bucket's child
+   * `AutoDeleteObjectsCustomResource`) that nothing orders against the upload bucket's notification settings or the
+   * function's event source mapping, so a stack deletion removed them all at once: emptying the upload bucket sent
+   * ObjectRemoved events, which the function announced to every subscriber as `deleted`, and copies written meanwhile
+   * could keep the resized bucket from being deleted. Depending on the emptying, both are deleted before it starts.
+   */
+  private emptyCreatedBucketsLast(createdBuckets: s3.IBucket[]) {
+    const eventSourceMapping = this.resizeFunction.node.children.find((child) => child instanceof lambda.EventSourceMapping);
+    for (const bucket of createdBuckets) {
+      const emptying = bucket.node.tryFindChild('AutoDeleteObjectsCustomResource');
+      if (emptying) {
+        eventSourceMapping?.node.addDependency(emptying);
+        if (bucket === this.uploadBucket) {
+          bucket.node.tryFindChild('Notifications')?.node.addDependency(emptying);
+        }
+      }
+    }
   }
 
   /**
@@ -864,12 +912,19 @@ export class ImageResizePipeline extends Construct {
   }
 
   /**
-   * Lets `grantee` read every resized image, e.g. a CDN origin or a web app's role.
+   * Lets `grantee` read the current resized images, e.g. a CDN origin or a web app's role: `s3:GetObject` on the
+   * resized bucket's objects and `s3:ListBucket` on the bucket (without it S3 answers a missing copy with 403, not
+   * 404), and `kms:Decrypt` and `kms:DescribeKey` on its key if it has one. Not the bucket's settings, nor the earlier
+   * versions a `versioned` bucket keeps, among them copies of deleted uploads.
    *
    * @param grantee the principal that reads the resized bucket
    */
   public grantReadResized(grantee: iam.IGrantable): iam.Grant {
-    return this.resizedBucket.grantRead(grantee);
+    const bucket = this.resizedBucket;
+    const grant = iam.Grant.addToPrincipalOrResource({ grantee, actions: ['s3:GetObject'], resourceArns: [bucket.arnForObjects('*')], resource: bucket })
+      .combine(iam.Grant.addToPrincipalOrResource({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn], resource: bucket }));
+    const keyGrant = bucket.encryptionKey?.grant(grantee, 'kms:Decrypt', 'kms:DescribeKey');
+    return keyGrant ? grant.combine(keyGrant) : grant;
   }
 
   /**
@@ -934,6 +989,17 @@ function acknowledgeNotificationsHandler(bucket: s3.IBucket) {
     acknowledge(handler, `AwsSolutions-IAM4[Policy::${BASIC_EXECUTION_POLICY}]`,
       'CDK\'s own BucketNotificationsHandler writes the upload bucket\'s notification setting at deploy time; AWSLambdaBasicExecutionRole only lets it write its logs.');
   }
+}
+
+/**
+ * Versioning for the image buckets, with the rules that let what it keeps go: without them every overwritten copy and
+ * every deleted original would stay for good, and a delete marker would stay after the versions behind it expired.
+ */
+function expiringEarlierVersions(noncurrentVersionExpiration: Duration): Partial<s3.BucketProps> {
+  return {
+    versioned: true,
+    lifecycleRules: [{ id: 'ExpireEarlierVersions', noncurrentVersionExpiration, expiredObjectDeleteMarker: true }],
+  };
 }
 
 const BASIC_EXECUTION_POLICY = 'arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
@@ -1060,6 +1126,10 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   if (settings.removalPolicy === RemovalPolicy.SNAPSHOT) {
     problems.add('removalPolicy', 'RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots; choose DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE');
   }
+  if (props.noncurrentVersionExpiration !== undefined && !props.versioned) {
+    problems.add('noncurrentVersionExpiration', 'requires versioned: true (an unversioned bucket keeps no earlier versions to expire)');
+  }
+  problems.wholeDays('noncurrentVersionExpiration', props.noncurrentVersionExpiration);
   if (props.autoDeleteObjects && settings.removalPolicy !== RemovalPolicy.DESTROY) {
     problems.add('autoDeleteObjects', 'requires removalPolicy: RemovalPolicy.DESTROY (a retained bucket is never deleted, so emptying it would only lose data)');
   }

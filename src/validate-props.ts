@@ -69,6 +69,24 @@ export class PropsProblems {
     }
   }
 
+  /**
+   * For a period S3 counts in days, such as a lifecycle rule's. A token is converted to days only from days, so one in
+   * another unit is refused, while its value is left for deploy.
+   */
+  public wholeDays(prop: string, value: Duration | undefined) {
+    if (value === undefined) return;
+    if (value.isUnresolved()) {
+      if (value.unitLabel() !== 'days') {
+        this.add(prop, `is a deploy-time token in ${value.unitLabel()}, which cannot be converted to the days S3 takes: give it as Duration.days(...)`);
+      }
+      return;
+    }
+    const days = value.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1) {
+      this.add(prop, `must be a whole number of days, at least 1, got ${value.toHumanString()}`);
+    }
+  }
+
   /** Takes what plain JavaScript can pass as well as what the types allow, so that a wrong type is a problem too. */
   public sizes(sizes: unknown) {
     if (!Array.isArray(sizes)) {

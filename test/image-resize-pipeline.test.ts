@@ -328,6 +328,42 @@ describe('props', () => {
     template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
   });
 
+  describe('the buckets\' teardown', () => {
+    const autoDeleteOf = (template: Template, bucketId: string) => Object.keys(template.findResources('Custom::S3AutoDeleteObjects', {
+      Properties: { BucketName: { Ref: Match.stringLikeRegexp(`^Images${bucketId}[0-9A-F]{8}$`) } },
+    }));
+    const dependenciesOf = (template: Template, type: string) =>
+      Object.values(template.findResources(type)).map((resource) => resource.DependsOn ?? []);
+
+    test('under DESTROY with autoDeleteObjects the upload bucket\'s notifications and the event source mapping go before either bucket is emptied, '
+      + 'so emptying it announces no deletes', () => {
+      const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+      const [emptyUploads] = autoDeleteOf(template, 'UploadBucket');
+      const [emptyCopies] = autoDeleteOf(template, 'ResizedBucket');
+      expect([emptyUploads, emptyCopies]).toEqual([expect.any(String), expect.any(String)]);
+      expect(dependenciesOf(template, 'Custom::S3BucketNotifications')).toEqual([expect.arrayContaining([emptyUploads])]);
+      expect(dependenciesOf(template, 'AWS::Lambda::EventSourceMapping')).toEqual([expect.arrayContaining([emptyUploads, emptyCopies])]);
+    });
+
+    test('DESTROY alone marks every bucket for deletion but empties none, which CloudFormation then cannot delete, as the README\'s Cleanup says; '
+      + 'with autoDeleteObjects the access-log bucket is emptied too', () => {
+      const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY });
+      template.resourceCountIs('AWS::S3::Bucket', 3);
+      template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+      template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+      expect(autoDeleteOf(synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true }).template, 'AccessLogsBucket')).toHaveLength(1);
+    });
+
+    test('a bucket passed in is never emptied, so nothing waits for it', () => {
+      const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true },
+        (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Photos', 'my-photos') }));
+      const [emptyCopies] = autoDeleteOf(template, 'ResizedBucket');
+      expect(autoDeleteOf(template, 'UploadBucket')).toEqual([]);
+      expect(dependenciesOf(template, 'Custom::S3BucketNotifications')).toEqual([expect.not.arrayContaining([expect.stringMatching(/AutoDeleteObjects/)])]);
+      expect(dependenciesOf(template, 'AWS::Lambda::EventSourceMapping')).toEqual([expect.arrayContaining([emptyCopies])]);
+    });
+  });
+
   test.each<[string, Partial<ImageResizePipelineProps>, string]>([
     ['the default', {}, 'Retain'],
     ['DESTROY', { removalPolicy: RemovalPolicy.DESTROY }, 'Delete'],
@@ -348,9 +384,49 @@ describe('props', () => {
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: days });
   });
 
-  test('versioned buckets', () => {
-    const { template } = synth({ versioned: true });
-    template.resourcePropertiesCountIs('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } }, 2);
+  describe('versioned buckets', () => {
+    const imageBuckets = (template: Template) => Object.values(template.findResources('AWS::S3::Bucket', {
+      Properties: { LoggingConfiguration: Match.anyValue() },
+    }));
+
+    test('both image buckets keep an overwritten or deleted object\'s versions 30 days, then lose its delete marker', () => {
+      const { template } = synth({ versioned: true });
+      expect(imageBuckets(template)).toHaveLength(2);
+      for (const bucket of imageBuckets(template)) {
+        expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+        expect(bucket.Properties.LifecycleConfiguration).toEqual({
+          Rules: [{ Id: 'ExpireEarlierVersions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 }, ExpiredObjectDeleteMarker: true }],
+        });
+      }
+    });
+
+    test.each<[string, Duration, unknown]>([
+      ['a week', Duration.days(7), 7],
+      ['48 hours', Duration.hours(48), 2],
+    ])('noncurrentVersionExpiration of %s is the days the lifecycle rules keep earlier versions', (_name, noncurrentVersionExpiration, days) => {
+      const { template } = synth({ versioned: true, noncurrentVersionExpiration });
+      for (const bucket of imageBuckets(template)) {
+        expect(bucket.Properties.LifecycleConfiguration.Rules)
+          .toEqual([expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: days } })]);
+      }
+    });
+
+    test('a noncurrentVersionExpiration known only at deploy time reaches the rules as given, in days', () => {
+      const { template, stack } = synth({ versioned: true }, (scope) => ({
+        noncurrentVersionExpiration: Duration.days(new CfnParameter(scope, 'KeepDays', { type: 'Number' }).valueAsNumber),
+      }));
+      expect(stack.resolve(imageBuckets(template).map((bucket) => bucket.Properties.LifecycleConfiguration.Rules[0].NoncurrentVersionExpiration)))
+        .toEqual([{ NoncurrentDays: { Ref: 'KeepDays' } }, { NoncurrentDays: { Ref: 'KeepDays' } }]);
+    });
+
+    test('without versioning the image buckets have no lifecycle rules', () => {
+      const { template } = synth();
+      expect(imageBuckets(template)).toHaveLength(2);
+      for (const bucket of imageBuckets(template)) {
+        expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
+        expect(bucket.Properties.LifecycleConfiguration).toBeUndefined();
+      }
+    });
   });
 
   test('an existing upload bucket is used, not created', () => {
@@ -1216,7 +1292,7 @@ describe('operations', () => {
 });
 
 describe('grants', () => {
-  test('grantReadResized gives read access to the resized bucket only', () => {
+  test('grantReadResized lets the grantee read the resized bucket\'s current copies only: no earlier versions, no bucket settings', () => {
     const stack = new Stack(new App(), 'Test');
     const pipeline = new ImageResizePipeline(stack, 'Images');
     const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
@@ -1228,12 +1304,29 @@ describe('grants', () => {
       PolicyDocument: {
         Statement: [{
           Effect: 'Allow',
-          Action: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'],
-          Resource: [
-            { 'Fn::GetAtt': [Match.stringLikeRegexp('ResizedBucket'), 'Arn'] },
-            { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('ResizedBucket'), 'Arn'] }, '/*']] },
-          ],
+          Action: 's3:GetObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('ResizedBucket'), 'Arn'] }, '/*']] },
+        }, {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ResizedBucket'), 'Arn'] },
         }],
+      },
+    });
+  });
+
+  test('with the pipeline\'s KMS key, grantReadResized also lets the grantee decrypt with it', () => {
+    const stack = new Stack(new App(), 'Test');
+    const pipeline = new ImageResizePipeline(stack, 'Images', { encryption: PipelineEncryption.KMS });
+    pipeline.grantReadResized(new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') }));
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('Reader') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:DescribeKey'],
+          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImagesKey'), 'Arn'] },
+        }]),
       },
     });
   });
@@ -1346,6 +1439,12 @@ describe('validation', () => {
     ['a 16-minute timeout', { timeout: Duration.minutes(16) }, /timeout: must be from/],
     ['memory below Lambda\'s minimum', { memorySize: 64 }, /memorySize: must be an integer from 128 to 10240/],
     ['autoDeleteObjects on retained buckets', { autoDeleteObjects: true }, /autoDeleteObjects: requires removalPolicy: RemovalPolicy.DESTROY/],
+    ['an expiry of earlier versions without versioning', { noncurrentVersionExpiration: Duration.days(7) },
+      /noncurrentVersionExpiration: requires versioned: true \(an unversioned bucket keeps no earlier versions to expire\)/],
+    ['an expiry of earlier versions in part of a day', { versioned: true, noncurrentVersionExpiration: Duration.hours(36) },
+      /noncurrentVersionExpiration: must be a whole number of days, at least 1, got 1 day 12 hours/],
+    ['an expiry of earlier versions at once', { versioned: true, noncurrentVersionExpiration: Duration.days(0) },
+      /noncurrentVersionExpiration: must be a whole number of days, at least 1, got 0 days/],
     ['a snapshot removal policy', { removalPolicy: RemovalPolicy.SNAPSHOT }, /removalPolicy: RemovalPolicy.SNAPSHOT is not supported: buckets, queues, topics and log groups have no snapshots/],
     ['an upload limit of 0', { maxUploadBytes: 0 }, /maxUploadBytes: must be an integer from 1 to 5368709120/],
     ['upload links for a day', { uploadUrlExpiry: Duration.days(1) }, /uploadUrlExpiry: must be from/],
@@ -1388,6 +1487,12 @@ describe('validation', () => {
   ])('%s known only at deploy time is refused as such: the pipeline is checked and built from it at synth', (prop, propsWith) => {
     expect(() => synth({}, (stack) => propsWith(new CfnParameter(stack, 'Choice').valueAsString)))
       .toThrow(new Error(`Invalid ImageResizePipeline props at Test/Images:\n  - ${prop}: must be a literal, not a deploy-time token such as a CfnParameter's value: the pipeline is checked and built from it at synth, before any token has a value`));
+  });
+
+  test('an expiry of earlier versions known only at deploy time in a unit other than days is refused: CDK cannot convert it', () => {
+    expect(() => synth({ versioned: true }, (stack) => ({
+      noncurrentVersionExpiration: Duration.hours(new CfnParameter(stack, 'KeepHours', { type: 'Number' }).valueAsNumber),
+    }))).toThrow(/noncurrentVersionExpiration: is a deploy-time token in hours, which cannot be converted to the days S3 takes: give it as Duration.days\(\.\.\.\)/);
   });
 
   test('a size name that is a token is refused whatever kind of token it is', () => {
