@@ -119,26 +119,16 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     await publish(deletedNotification({ bucket: upload.bucket, key: upload.key, removed: copies }, uploader));
     // Logged now, whatever comes next: should the removal fail, or the original be back once it is done, the pass
     // ends without the line below, and nothing else would say that subscribers were told.
-    logger.info('Original deleted; subscribers told', {
-      bucket: upload.bucket,
-      key: upload.key,
-      event: upload.eventName,
-      ...eventVersion(upload),
-      uploader: announcedTo(uploader),
-      copies: copies.map((copy) => copy.key),
-    });
+    const deletion = {
+      bucket: upload.bucket, key: upload.key, event: upload.eventName, ...eventVersion(upload), uploader: announcedTo(uploader),
+    };
+    logger.info('Original deleted; subscribers told', { ...deletion, copies: copies.map((copy) => copy.key) });
     await store.remove(copies);
     if (await originals.current(upload.bucket, upload.key) !== undefined) {
       return 'changed';
     }
     logger.info('Original deleted; its copies were removed', {
-      bucket: upload.bucket,
-      key: upload.key,
-      event: upload.eventName,
-      ...eventVersion(upload),
-      uploader: announcedTo(uploader),
-      removed: copies.map((copy) => copy.key),
-      durationMs: elapsedMs(upload),
+      ...deletion, removed: copies.map((copy) => copy.key), durationMs: elapsedMs(upload),
     });
     return 'settled';
   };
