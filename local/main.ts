@@ -23,9 +23,9 @@ async function main(): Promise<number> {
   const port = numberFromEnv('LOCAL_PORT') ?? 3000;
   const visibilityTimeoutSeconds = numberFromEnv('LOCAL_VISIBILITY_TIMEOUT');
   if (visibilityTimeoutSeconds === 0) {
-    throw new Error('LOCAL_VISIBILITY_TIMEOUT must be at least 1: at 0 a message is visible again as soon as it is received, '
-      + 'so the poller receives it again while the function works on it, it moves to the dead-letter queue after '
-      + 'maxReceiveCount receives, and deleting it then fails');
+    throw new Error('LOCAL_VISIBILITY_TIMEOUT must be at least 1: at 0 a failed message is received again the moment '
+      + 'its invocation ends, so it spends its maxReceiveCount receives and moves to the dead-letter queue before '
+      + 'anything that made it fail can clear');
   }
   const stopSignal = untilStopSignal();
   console.log('Building the function bundle and the sharp layer...');

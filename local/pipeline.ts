@@ -47,10 +47,11 @@ export interface LocalPipelineOptions {
    */
   readonly nameSuffix?: string;
   /**
-   * Overrides the queue's visibility timeout for the messages the poller receives, so that failed messages
-   * come back (and reach the dead-letter queue) in seconds rather than minutes.
+   * The visibility timeout of the messages an invocation leaves on the queue, set once it has ended, so that failed
+   * messages come back (and reach the dead-letter queue) in seconds rather than minutes. Received messages keep the
+   * queue's, so none comes back while an invocation still holds it.
    *
-   * @default - the queue's, from the template
+   * @default - the queue's, from the template, counted from the receive
    */
   readonly visibilityTimeoutSeconds?: number;
   /**

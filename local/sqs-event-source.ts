@@ -2,9 +2,16 @@
  * Plays Lambda's SQS event source mapping: polls the queue, hands batches to function workers (at most
  * MaximumConcurrency at once), deletes what succeeded and leaves the rest on the queue, where the queue's
  * visibility timeout and redrive policy take over exactly as they do in AWS.
+ *
+ * A local visibility timeout, for quick retries, is given only to the messages an invocation leaves on the queue,
+ * once it has ended. Were it given at the receive, a message would come back while the invocation that holds it is
+ * still running, whenever a batch takes longer than that timeout, as it does on a loaded machine; the function
+ * would then work on it twice at once, and a third receive would move it to the dead-letter queue under the
+ * invocations that still hold it. Deployed, neither happens: the construct refuses a visibility timeout shorter
+ * than the function's timeout plus the batching window.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { FunctionWorker, InvocationOutcome } from './lambda-runtime/function-worker';
 import { WorkerPool } from './lambda-runtime/worker-pool';
@@ -34,7 +41,12 @@ export interface SqsEventSourceOptions {
   readonly maxConcurrency: number;
   readonly reportBatchItemFailures: boolean;
   readonly functionTimeoutSeconds: number;
-  /** Overrides the queue's visibility timeout for received messages, to make retries quick locally. */
+  /**
+   * The visibility timeout of the messages an invocation leaves on the queue, set once it has ended, so that they
+   * come back after this many seconds rather than the queue's (minutes); received messages keep the queue's.
+   *
+   * @default - the queue's, counted from the receive
+   */
   readonly visibilityTimeoutSeconds?: number;
   readonly startWorker: (name: string) => FunctionWorker;
   /** Told about every invocation once its messages are settled. */
@@ -167,7 +179,6 @@ export class SqsEventSource {
         QueueUrl: this.options.queueUrl,
         MaxNumberOfMessages: maxMessages,
         WaitTimeSeconds: waitSeconds,
-        VisibilityTimeout: this.options.visibilityTimeoutSeconds,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }), { abortSignal: this.poll.signal });
@@ -198,17 +209,22 @@ export class SqsEventSource {
     const failed = this.failedMessageIds(outcome, messageIds);
     const processed = messages.filter((m) => !failed.includes(m.MessageId!));
     const deletion = this.running ? await this.delete(processed) : { undeleted: [] };
+    const left = [...failed, ...deletion.undeleted];
+    const shortening = this.running ? await this.returnSooner(messages.filter((m) => left.includes(m.MessageId!))) : undefined;
     this.options.onInvocation({
       requestId,
       worker: worker.name,
       messages: messages.map((m) => ({ id: m.MessageId!, body: m.Body! })),
       succeeded: processed.map((m) => m.MessageId!).filter((id) => !deletion.undeleted.includes(id)),
-      failed: [...failed, ...deletion.undeleted],
+      failed: left,
       outcome,
       durationMs: Date.now() - started,
     });
     if (deletion.error) {
       throw deletion.error;
+    }
+    if (shortening) {
+      throw shortening;
     }
   }
 
@@ -258,6 +274,35 @@ export class SqsEventSource {
       }
     }
     return { undeleted, error: reasons.length > 0 ? new Error(`could not delete processed messages: ${reasons.join('; ')}`) : undefined };
+  }
+
+  /**
+   * Gives the messages left on the queue the local visibility timeout, if there is one. One that SQS refuses keeps
+   * the queue's and comes back later; the error says which.
+   */
+  private async returnSooner(messages: Message[]): Promise<Error | undefined> {
+    const seconds = this.options.visibilityTimeoutSeconds;
+    if (seconds === undefined) {
+      return undefined;
+    }
+    const reasons: string[] = [];
+    for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_RECEIVE) {
+      const chunk = messages.slice(i, i + MAX_MESSAGES_PER_RECEIVE);
+      try {
+        const response = await this.options.sqs.send(new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: seconds })),
+        }));
+        if (response.Failed?.length) {
+          reasons.push(JSON.stringify(response.Failed.map((failure) => ({ ...failure, MessageId: chunk[Number(failure.Id)].MessageId }))));
+        }
+      } catch (error) {
+        reasons.push((error as Error).message ?? String(error));
+      }
+    }
+    return reasons.length > 0
+      ? new Error(`could not shorten the visibility timeout of messages left on the queue to ${seconds} s: ${reasons.join('; ')}`)
+      : undefined;
   }
 
   private event(messages: Message[]): SQSEvent {

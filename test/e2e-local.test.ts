@@ -506,7 +506,7 @@ describe('stopping the local pipeline', () => {
 });
 
 describe('npx projen local', () => {
-  test('refuses LOCAL_VISIBILITY_TIMEOUT=0, with which every message would end in the dead-letter queue', async () => {
+  test('refuses LOCAL_VISIBILITY_TIMEOUT=0, with which a failed message would spend all its receives at once', async () => {
     // WHEN (as `npx projen local` runs it; execFile rejects on a non-zero exit)
     const run = promisify(execFile)('npx', ['ts-node', '--project', 'tsconfig.dev.json', 'local/main.ts'], {
       cwd: path.join(__dirname, '..'),

@@ -47,9 +47,8 @@ describe('hostile inputs on the local pipeline', () => {
     harness = await startHarness({
       nameSuffix: '-hostile',
       functionEndpoint: proxy.url,
-      // A record that fails comes back in 10 s rather than 6 minutes, so one that would end in the dead-letter
-      // queue gets there within a test; still well over the 3 s or so the largest photograph here takes, so no
-      // message comes back while it is being worked on.
+      // A record that fails comes back 10 s after its invocation rather than 6 minutes after its receive, so one
+      // that would end in the dead-letter queue gets there within a test.
       visibilityTimeoutSeconds: 10,
     });
     maxInputPixels = Number(harness.pipeline.functionEnvironment[ENV.maxInputPixels]);

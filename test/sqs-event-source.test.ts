@@ -15,12 +15,16 @@ import { testWorker } from './support/test-worker';
 
 const OUTCOME_WITHIN_MS = 15_000;
 
+/** How long the test function works on a batch with a message `slow`. */
+const SLOW_BATCH_MS = 3_000;
+
 /**
  * What the test function does is chosen by the bodies in its batch: one of the whole-batch failures, or else it
- * reports the messages whose body starts with `fail` as failed items.
+ * reports the messages whose body starts with `fail` as failed items (after a wait, with a message `slow`).
  */
 const HANDLER = `exports.handler = async (event) => {
   const bodies = event.Records.map((record) => record.body);
+  if (bodies.includes('slow')) await new Promise((resolve) => setTimeout(resolve, ${SLOW_BATCH_MS}));
   if (bodies.includes('throw')) throw new Error('the handler failed');
   if (bodies.includes('hang')) return new Promise(() => undefined);
   if (bodies.includes('name-unknown')) return { batchItemFailures: [{ itemIdentifier: 'not-in-this-batch' }] };
@@ -178,6 +182,28 @@ describe('the local SQS event source', () => {
     expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining('ReceiptHandleIsInvalid') })]);
   });
 
+  test('a message SQS does not let come back sooner is reported, and stays left on the queue', async () => {
+    // GIVEN SQS refuses every change of visibility
+    fault = (call) => (call.command === 'ChangeMessageVisibilityBatchCommand'
+      ? {
+        output: {
+          Successful: [],
+          Failed: call.input.Entries.map((entry: { Id: string }) => ({ Id: entry.Id, SenderFault: true, Code: 'ReceiptHandleIsInvalid', Message: 'not a valid receipt handle' })),
+        },
+      }
+      : undefined);
+    const failed = await send('fail');
+
+    // WHEN
+    start({ visibilityTimeoutSeconds: 1 });
+
+    // THEN
+    const invocation = await eventually('the invocation', OUTCOME_WITHIN_MS, async () => invocations[0]);
+    expect(invocation).toMatchObject({ outcome: { kind: 'result' }, succeeded: [], failed: [failed] });
+    await eventually('the error', OUTCOME_WITHIN_MS, async () => errors[0]);
+    expect(errors).toEqual([expect.objectContaining({ message: expect.stringMatching(new RegExp(`to 1 s: .*ReceiptHandleIsInvalid.*${failed}`)) })]);
+  });
+
   test('a worker whose process dies between invocations leaves the workers, and the next batch gets a new one', async () => {
     // GIVEN a worker that has run a batch and waits for the next
     const events = start();
@@ -194,6 +220,21 @@ describe('the local SQS event source', () => {
     const second = await eventually('the second invocation', OUTCOME_WITHIN_MS, async () => invocations[1]);
     expect(second).toMatchObject({ outcome: { kind: 'result' }, worker: 'worker 2' });
     expect(events.currentWorkers.map((w) => [w.name, w.idle])).toEqual([['worker 2', true]]);
+  });
+
+  test('a local visibility timeout shorter than an invocation does not deliver its messages again while it runs', async () => {
+    // GIVEN a batch that takes three times the local visibility timeout
+    const slow = await send('slow');
+
+    // WHEN
+    start({ visibilityTimeoutSeconds: 1 });
+
+    // THEN SQS handed the message out once, and the one invocation deleted it
+    await eventually('the invocation', OUTCOME_WITHIN_MS, async () => invocations.find((i) => i.succeeded.includes(slow)));
+    const deliveries = receives().flatMap((call) => call.output?.Messages ?? []).filter((m) => m.MessageId === slow);
+    expect(deliveries.map((m) => m.MessageId)).toEqual([slow]);
+    expect(invocations.map((i) => i.succeeded)).toEqual([[slow]]);
+    expect(errors).toEqual([]);
   });
 
   describe('which messages of a batch stay on the queue', () => {
@@ -213,6 +254,11 @@ describe('the local SQS event source', () => {
       expect(first).toMatchObject({ outcome: { kind: 'result' }, failed: [failed] });
       expect(first.succeeded.sort()).toEqual(ok.sort());
       expect(ids(second)).toEqual([failed]);
+      // Received with the queue's visibility timeout; the local one only for the message left, once its invocation ended.
+      expect(receives().map((call) => call.input.VisibilityTimeout).filter((timeout) => timeout !== undefined)).toEqual([]);
+      const firstReceipt = receives().flatMap((call) => call.output?.Messages ?? []).find((m) => m.MessageId === failed)!.ReceiptHandle;
+      expect(sent.filter((call) => call.command === 'ChangeMessageVisibilityBatchCommand')[0].input.Entries)
+        .toEqual([{ Id: '0', ReceiptHandle: firstReceipt, VisibilityTimeout: 1 }]);
     });
 
     test.each([
@@ -257,9 +303,9 @@ describe('the local SQS event source', () => {
         expect(dead).toMatchObject({ MessageId: failed, Body: 'fail' });
         expect(invocations.filter((invocation) => invocation.messages.some((m) => m.id === failed))).toHaveLength(2);
         expect(invocations.flatMap((invocation) => invocation.succeeded)).toEqual([ok]);
-        // The event source only receives and deletes: the move is the queue's.
+        // The event source only receives, deletes and shortens the wait of what it leaves: the move is the queue's.
         const sourceCalls = sent.filter((call) => call.input.QueueUrl === queueUrl && call.command !== 'SetQueueAttributesCommand' && call.command !== 'SendMessageCommand');
-        expect(new Set(sourceCalls.map((call) => call.command))).toEqual(new Set(['ReceiveMessageCommand', 'DeleteMessageBatchCommand']));
+        expect(new Set(sourceCalls.map((call) => call.command))).toEqual(new Set(['ReceiveMessageCommand', 'DeleteMessageBatchCommand', 'ChangeMessageVisibilityBatchCommand']));
       } finally {
         await sqs.send(new DeleteQueueCommand({ QueueUrl: deadLetterQueueUrl }));
       }
