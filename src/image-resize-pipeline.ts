@@ -57,7 +57,8 @@ export interface ImageResizePipelineProps {
    * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
    * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that might not fit
    * is refused; room is kept for the longest bucket name and topic ARN they could get at deploy. 29 sizes with
-   * 64-character names and a width each fit, and at least 25 with a width, a height and a fit each.
+   * 64-character names and a four-digit width each fit (30 with two-digit widths), and at least 25 with a width, a
+   * height and a fit each.
    *
    * @default ImageResizePipeline.DEFAULT_SIZES: `thumbnail` 150x150 cover, `medium` 800 wide, `large` 1600 wide
    */
@@ -774,8 +775,8 @@ export class ImageResizePipeline extends Construct {
   /**
    * `failed` notifications published, counted from the resize function's `Upload rejected` log lines (summed over each
    * period): for an original that is empty, not an image, corrupt, of an unsupported format, too large (in bytes, in
-   * pixels or for the output format), under a name too long for its copies' keys, or under a name another upload's
-   * copies hold. Not distinct uploads: every event processed for a refused version is refused and announced again, a
+   * pixels or for the output format), under a name too long for its copies' keys, with an uploader too long for its
+   * copies' metadata, or under a name another upload's copies hold. Not distinct uploads: every event processed for a refused version is refused and announced again, a
    * repeated one too.
    *
    * @param props period, statistic, label or unit to change

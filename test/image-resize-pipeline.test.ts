@@ -1576,6 +1576,14 @@ describe('validation', () => {
     expect(JSON.parse(resizeFunctionEnv(synth({ sizes: longNamedSizes(29) }).template).SIZES)).toHaveLength(29);
   });
 
+  test('with widths of two digits, 30 sizes of 64-character names fit, the most the README gives, and 31 do not', () => {
+    const narrow = (count: number) => longNamedSizes(count).map((size) => ({ ...size, width: 64 }));
+    const build = (count: number) => () => new ImageResizePipeline(new Stack(new App(), 'Test'), 'Images', { sizes: narrow(count) });
+
+    expect(build(30)).not.toThrow();
+    expect(build(31)).toThrow(/sizes: every size goes into the resize function's environment/);
+  });
+
   test('with the largest width and height each, 25 sizes of 64-character names fit, the fewest the README gives, and 26 do not', () => {
     const largest = (count: number) => longNamedSizes(count).map((size) => ({ ...size, width: 16383, height: 16383, fit: ImageFit.OUTSIDE }));
     const build = (count: number) => () => new ImageResizePipeline(new Stack(new App(), 'Test'), 'Images', { sizes: largest(count) });
