@@ -61,7 +61,6 @@ export class LambdaProxyIntegration {
       requestId,
       event: proxyEvent(request, requestId, this.options.binaryMediaTypes),
       invokedFunctionArn: this.options.functionArn,
-      deadline: started + timeoutSeconds * 1000,
     }, timeoutSeconds * 1000);
     const response = outcome.kind === 'result' ? proxyResponse(outcome.result) : undefined;
     const detail = outcome.kind === 'result'

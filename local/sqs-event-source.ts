@@ -202,7 +202,6 @@ export class SqsEventSource {
       requestId,
       event: this.event(messages),
       invokedFunctionArn: this.options.functionArn,
-      deadline: started + this.options.functionTimeoutSeconds * 1000,
     }, this.options.functionTimeoutSeconds * 1000);
 
     const messageIds = messages.map((m) => m.MessageId!);

@@ -27,18 +27,18 @@ describe('a local function worker', () => {
     rmSync(codeDir, { recursive: true, force: true });
   });
 
-  function workerFor(source: string, name = 'test worker'): FunctionWorker {
+  function workerFor(source: string, name = 'test worker', initPhaseMs?: number): FunctionWorker {
     mkdirSync(codeDir, { recursive: true });
     writeFileSync(path.join(codeDir, 'index.js'), source);
     const taskRoot = prepareTaskRoot(codeDir, layerNodeModules());
     taskRoots.push(taskRoot);
-    const worker = testWorker(taskRoot, name);
+    const worker = testWorker(taskRoot, name, initPhaseMs);
     workers.push(worker);
     return worker;
   }
 
   function invoke(worker: FunctionWorker, timeoutMs = 10_000) {
-    return worker.invoke({ type: 'invoke', requestId: 'r1', event: { hello: 'world' }, invokedFunctionArn: 'arn', deadline: Date.now() + timeoutMs }, timeoutMs);
+    return worker.invoke({ type: 'invoke', requestId: 'r1', event: { hello: 'world' }, invokedFunctionArn: 'arn' }, timeoutMs);
   }
 
   test('resolves sharp from the layer and the AWS SDK from the runtime, and hands over event and context', async () => {
@@ -82,6 +82,50 @@ describe('a local function worker', () => {
     // THEN
     expect(outcome).toMatchObject({ kind: 'init-error', error: { errorMessage: expect.stringContaining('Cannot find module \'@aws-lambda-powertools/logger\'') } });
     expect(worker.idle).toBe(false);
+  });
+
+  /** Init code that holds the process for `ms`, as a slow module load does. */
+  function initTaking(ms: number): string {
+    return `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms});`;
+  }
+
+  test('an init that overruns the init phase goes on within the first invocation\'s timeout, as Lambda retries it there', async () => {
+    // GIVEN an init of 600 ms where the init phase is 200 ms
+    const worker = workerFor(`${initTaking(600)} exports.handler = async (event, context) => ({ remaining: context.getRemainingTimeInMillis() });`, 'slow init', 200);
+
+    // WHEN given 2 s
+    const outcome = await invoke(worker, 2_000);
+
+    // THEN it answers, with the init's time beyond the init phase taken from the invocation's
+    expect(outcome).toMatchObject({ kind: 'result', result: { remaining: expect.any(Number) } });
+    const remaining = (outcome as { result: { remaining: number } }).result.remaining;
+    expect(remaining).toBeLessThanOrEqual(1_600);
+    expect(remaining).toBeGreaterThan(1_000);
+    expect(worker.idle).toBe(true);
+  });
+
+  test('an init that overruns both the init phase and the invocation\'s timeout is a timeout, and the worker is killed', async () => {
+    // GIVEN an init of 3 s where the init phase is 200 ms
+    const worker = workerFor(`${initTaking(3_000)} exports.handler = async () => 'unreachable';`, 'slower init', 200);
+
+    // WHEN given 500 ms
+    const outcome = await invoke(worker, 500);
+
+    // THEN
+    expect(outcome).toEqual({ kind: 'timeout' });
+    expect(worker.idle).toBe(false);
+  });
+
+  test('an init within the init phase costs the invocation none of its time', async () => {
+    // GIVEN an init of 800 ms, within Lambda's 10 s
+    const worker = workerFor(`${initTaking(800)} exports.handler = async (event, context) => ({ remaining: context.getRemainingTimeInMillis() });`);
+
+    // WHEN given 1 s
+    const outcome = await invoke(worker, 1_000);
+
+    // THEN the handler still has (nearly) all of it
+    expect(outcome).toMatchObject({ kind: 'result', result: { remaining: expect.any(Number) } });
+    expect((outcome as { result: { remaining: number } }).result.remaining).toBeGreaterThan(900);
   });
 
   test('a handler that throws is a function error, and the worker stays for the next invocation', async () => {

@@ -1,10 +1,14 @@
 import { FunctionWorker } from '../../local/lambda-runtime/function-worker';
 import { TaskRoot } from '../../local/lambda-runtime/task-root';
 
-/** A local execution environment for a test function whose `index.js` exports `handler`, logging nothing. */
-export function testWorker(taskRoot: TaskRoot, name: string): FunctionWorker {
+/**
+ * A local execution environment for a test function whose `index.js` exports `handler`, logging nothing.
+ * @param initPhaseMs shorter than Lambda's 10 s init phase, so a test can overrun it quickly
+ */
+export function testWorker(taskRoot: TaskRoot, name: string, initPhaseMs?: number): FunctionWorker {
   return new FunctionWorker({
     name,
+    initPhaseMs,
     bootstrap: taskRoot.bootstrap,
     cwd: taskRoot.taskRoot,
     env: {
