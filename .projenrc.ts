@@ -17,6 +17,21 @@ const CONSUMER_TOOLCHAINS = [
  */
 const FETCH_CORPUS = { name: 'Fetch the reference photographs', run: 'npx projen corpus:fetch' };
 
+/**
+ * The photographs come out of about 100 MB of Debian packages, so a run keeps them for the next in the Actions cache.
+ * fetch-corpus.ts pins each package's SHA-256, so its hash names the photographs; the fetch after a restore only
+ * fills in what the cache lacked. The cache takes an absolute path (it refuses `..`), worked out first: the directory
+ * test/support/corpus.ts reads, `shared/corpus` beside the checkout.
+ */
+const CACHE_CORPUS = [
+  { name: 'Locate the reference photographs', id: 'corpus', run: 'echo "dir=$(dirname "$GITHUB_WORKSPACE")/shared/corpus" >> "$GITHUB_OUTPUT"' },
+  {
+    name: 'Restore the reference photographs',
+    uses: 'actions/cache@v5.0.5',
+    with: { path: '${{ steps.corpus.outputs.dir }}', key: "reference-photographs-${{ hashFiles('test/support/fetch-corpus.ts') }}" },
+  },
+];
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-image-resize-pipeline',
   description: 'One construct for a serverless image pipeline: upload API, S3, SQS, a sharp resize Lambda and SNS notifications.',
@@ -101,8 +116,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   gitignore: ['/.local/', '/bench/out/'],
 
-  buildWorkflowOptions: { preBuildSteps: [...CONSUMER_TOOLCHAINS, FETCH_CORPUS] },
-  releaseWorkflowSetupSteps: [...CONSUMER_TOOLCHAINS, FETCH_CORPUS],
+  buildWorkflowOptions: { preBuildSteps: [...CONSUMER_TOOLCHAINS, ...CACHE_CORPUS, FETCH_CORPUS] },
+  releaseWorkflowSetupSteps: [...CONSUMER_TOOLCHAINS, ...CACHE_CORPUS, FETCH_CORPUS],
 });
 
 for (const pattern of ['/local/', '/bench/', '/samples/', '/.ci/', '/.local/', '/tsconfig.dev.json', '/rosetta/']) {

@@ -1,19 +1,25 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createBucket, readObject } from './support/moto-aws';
+import { lambdaContext } from './support/resize-handler';
 import { UPLOAD_URL_ENV } from '../src/upload-url/config';
 import { filenameProblem, parseUploadRequest } from '../src/upload-url/upload-request';
 
 type UploadUrlModule = typeof import('../src/upload-url/upload-url.lambda');
+/** As Lambda calls it. */
+type UploadUrlHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const MAX_BYTES = 5_000_000;
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/uploader/alice';
+const API_REQUEST_ID = 'a1b2c3d4-5678-90ab-cdef-111122223333';
 
-function loadHandler(bucket: string): UploadUrlModule['handler'] {
+function loadHandler(bucket: string): UploadUrlHandler {
   Object.assign(process.env, {
     [UPLOAD_URL_ENV.uploadBucket]: bucket,
     [UPLOAD_URL_ENV.maxUploadBytes]: String(MAX_BYTES),
     [UPLOAD_URL_ENV.expirySeconds]: '900',
     [UPLOAD_URL_ENV.callerIdentity]: 'identity.userArn',
+    // Logs go to jest's console, where tests can read them, rather than straight to stdout.
+    POWERTOOLS_DEV: 'true',
   });
   let uploadUrl: UploadUrlModule | undefined;
   jest.isolateModules(() => {
@@ -23,8 +29,14 @@ function loadHandler(bucket: string): UploadUrlModule['handler'] {
   return uploadUrl!.handler;
 }
 
-function apiEvent(body: string, isBase64Encoded = false): APIGatewayProxyEvent {
-  return { body, isBase64Encoded, requestContext: { identity: { userArn: ALICE } } } as unknown as APIGatewayProxyEvent;
+function apiEvent(body: string, isBase64Encoded = false, identity: Record<string, string> = { userArn: ALICE }): APIGatewayProxyEvent {
+  return { body, isBase64Encoded, requestContext: { requestId: API_REQUEST_ID, identity } } as unknown as APIGatewayProxyEvent;
+}
+
+/** Every line the function logged, at any level, as written. */
+function logOutput(): string[] {
+  return [console.debug, console.info, console.warn, console.error]
+    .flatMap((method) => jest.mocked(method).mock.calls.map(([line]) => String(line)));
 }
 
 describe('upload request rules', () => {
@@ -70,12 +82,22 @@ describe('upload request rules', () => {
 });
 
 describe('the upload-url function', () => {
+  beforeEach(() => {
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+      jest.spyOn(console, level).mockImplementation(() => undefined);
+    }
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
   test('a presigned POST whose policy caps the size and fixes the key, type and uploader (the emulator does not enforce POST policies, so the policy itself is checked)', async () => {
     // GIVEN
     const handler = loadHandler(await createBucket('uploads'));
 
     // WHEN
-    const response = await handler(apiEvent(JSON.stringify({ filename: 'big photo.jpg', contentType: 'image/jpeg' })));
+    const response = await handler(apiEvent(JSON.stringify({ filename: 'big photo.jpg', contentType: 'image/jpeg' })), lambdaContext);
 
     // THEN
     expect(response.statusCode).toBe(200);
@@ -97,7 +119,7 @@ describe('the upload-url function', () => {
     // GIVEN
     const bucket = await createBucket('uploads');
     const handler = loadHandler(bucket);
-    const { url, fields } = JSON.parse((await handler(apiEvent(JSON.stringify({ filename: 'posted.jpg', contentType: 'image/jpeg' })))).body);
+    const { url, fields } = JSON.parse((await handler(apiEvent(JSON.stringify({ filename: 'posted.jpg', contentType: 'image/jpeg' })), lambdaContext)).body);
     const form = new FormData();
     for (const [name, value] of Object.entries(fields as Record<string, string>)) form.append(name, value);
     form.append('file', new Blob([Buffer.from('jpeg bytes stand-in')]), 'posted.jpg');
@@ -118,7 +140,7 @@ describe('the upload-url function', () => {
     const body = Buffer.from(JSON.stringify({ filename: 'fotó.jpg', contentType: 'image/jpeg' })).toString('base64');
 
     // WHEN
-    const response = await handler(apiEvent(body, true));
+    const response = await handler(apiEvent(body, true), lambdaContext);
 
     // THEN
     expect(response.statusCode).toBe(200);
@@ -127,8 +149,74 @@ describe('the upload-url function', () => {
 
   test('a bad request gets 400 with the rule it broke, and no link', async () => {
     const handler = loadHandler(await createBucket('uploads'));
-    const response = await handler(apiEvent(JSON.stringify({ filename: 'x/y.jpg', contentType: 'image/jpeg' })));
+    const response = await handler(apiEvent(JSON.stringify({ filename: 'x/y.jpg', contentType: 'image/jpeg' })), lambdaContext);
     expect(response).toMatchObject({ statusCode: 400 });
     expect(JSON.parse(response.body)).toEqual({ message: '"filename" must not contain "/"' });
+  });
+
+  test('a granted upload is logged once, with its key, its uploader as the POST records it, its limits and the API request it answered, and never its policy, signature or credentials', async () => {
+    // GIVEN
+    const handler = loadHandler(await createBucket('uploads'));
+
+    // WHEN
+    const response = await handler(apiEvent(JSON.stringify({ filename: 'holiday.jpg', contentType: 'image/jpeg' })), lambdaContext);
+
+    // THEN
+    const body = JSON.parse(response.body);
+    const lines = logOutput();
+    expect(lines.map((line) => JSON.parse(line))).toEqual([expect.objectContaining({
+      level: 'INFO',
+      message: 'Presigned upload granted',
+      key: 'holiday.jpg',
+      contentType: 'image/jpeg',
+      uploader: body.fields['x-amz-meta-uploader'],
+      maxBytes: MAX_BYTES,
+      expiresAt: body.expiresAt,
+      apiRequestId: API_REQUEST_ID,
+      function_request_id: lambdaContext.awsRequestId,
+    })]);
+    expect(body.fields['x-amz-meta-uploader']).toBe(ALICE);
+    for (const secret of [body.fields.Policy, body.fields['X-Amz-Signature'], body.fields['X-Amz-Credential'], process.env.AWS_SECRET_ACCESS_KEY]) {
+      expect(secret).toEqual(expect.any(String));
+      expect(lines[0]).not.toContain(secret);
+    }
+    expect(lines[0]).not.toMatch(/policy|signature|credential/i);
+  });
+
+  test('a granted upload that records no uploader is logged with the uploader "(none)", as the resize function\'s lines say it', async () => {
+    // GIVEN
+    const handler = loadHandler(await createBucket('uploads'));
+
+    // WHEN
+    const response = await handler(apiEvent(JSON.stringify({ filename: 'anonymous.jpg', contentType: 'image/jpeg' }), false, {}), lambdaContext);
+
+    // THEN
+    expect(JSON.parse(response.body).fields).not.toHaveProperty('x-amz-meta-uploader');
+    expect(logOutput().map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ message: 'Presigned upload granted', key: 'anonymous.jpg', uploader: '(none)' }),
+    ]);
+  });
+
+  test.each([
+    ['a body that is not JSON', '{"filename": ', 'not-json', /The body must be JSON/],
+    ['a filename the rules refuse', JSON.stringify({ filename: 'x/y.jpg', contentType: 'image/jpeg' }), 'bad-request', /^"filename" must not contain "\/"$/],
+  ])('a refused request, %s, is logged once with why, as the caller was told', async (_label, requestBody, reason, detail) => {
+    // GIVEN
+    const handler = loadHandler(await createBucket('uploads'));
+
+    // WHEN
+    const response = await handler(apiEvent(requestBody), lambdaContext);
+
+    // THEN
+    expect(response.statusCode).toBe(400);
+    expect(logOutput().map((line) => JSON.parse(line))).toEqual([expect.objectContaining({
+      level: 'WARN',
+      message: 'Presigned upload refused',
+      reason,
+      detail: expect.stringMatching(detail),
+      uploader: ALICE,
+      apiRequestId: API_REQUEST_ID,
+    })]);
+    expect(JSON.parse(response.body).message).toMatch(detail);
   });
 });

@@ -1,10 +1,12 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { UPLOAD_URL_ENV } from './config';
 import { parseUploadRequest } from './upload-request';
 import { UPLOADER_ATTRIBUTE } from '../handler/config';
 
+const logger = new Logger({ serviceName: 'image-upload-url' });
 const s3 = new S3Client({});
 const bucket = requiredEnv(UPLOAD_URL_ENV.uploadBucket);
 const maxUploadBytes = Number(requiredEnv(UPLOAD_URL_ENV.maxUploadBytes));
@@ -14,8 +16,16 @@ const callerPath = process.env[UPLOAD_URL_ENV.callerIdentity];
 /**
  * Hands out a presigned POST for one image. A POST policy, unlike a presigned PUT, lets S3 itself refuse a
  * body over `maxUploadBytes` (`content-length-range`) and any other content type or key.
+ *
+ * Each request ends in one log line. The API's access log line for a `POST /upload-url` names no file (it is in
+ * the body), and the upload goes straight to S3, so this line, with the API's request ID, is what ties a key to
+ * its caller before the resize function sees it. The presigned fields are left out: the policy and signature
+ * would let anyone who reads the log upload in the caller's name until they expire.
  */
-export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  logger.addContext(context);
+  const uploader = callerPath === undefined ? undefined : lookup(event.requestContext, callerPath);
+  const caller = { apiRequestId: event.requestContext.requestId, uploader: uploaderAsLogged(uploader) };
   // API Gateway base64-encodes a body whose Content-Type is one of the API's binary media types, among them
   // `curl -d`'s default, application/x-www-form-urlencoded.
   const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : event.body ?? '';
@@ -23,20 +33,19 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   try {
     body = JSON.parse(text);
   } catch {
-    return json(400, { message: 'The body must be JSON: {"filename": "...", "contentType": "image/jpeg"}' });
+    return refuse(caller, 'not-json', 'The body must be JSON: {"filename": "...", "contentType": "image/jpeg"}');
   }
-  const request = parseUploadRequest(body);
-  if ('error' in request) {
-    return json(400, { message: request.error });
+  const upload = parseUploadRequest(body);
+  if ('error' in upload) {
+    return refuse(caller, 'bad-request', upload.error);
   }
-  const uploader = callerPath === undefined ? undefined : lookup(event.requestContext, callerPath);
-  const fields: Record<string, string> = { 'Content-Type': request.contentType };
+  const fields: Record<string, string> = { 'Content-Type': upload.contentType };
   if (uploader !== undefined) {
     fields[`x-amz-meta-${UPLOADER_ATTRIBUTE}`] = uploader;
   }
   const post = await createPresignedPost(s3, {
     Bucket: bucket,
-    Key: request.key,
+    Key: upload.key,
     Fields: fields,
     Conditions: [
       ['content-length-range', 1, maxUploadBytes],
@@ -44,14 +53,24 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     ],
     Expires: expirySeconds,
   });
-  return json(200, {
-    method: 'POST',
-    url: post.url,
-    fields: post.fields,
-    key: request.key,
+  const granted = {
+    key: upload.key,
     maxBytes: maxUploadBytes,
     expiresAt: new Date(Date.now() + expirySeconds * 1000).toISOString(),
-  });
+  };
+  logger.info('Presigned upload granted', { ...granted, contentType: upload.contentType, ...caller });
+  return json(200, { method: 'POST', url: post.url, fields: post.fields, ...granted });
+}
+
+/** `detail`, not `message`: the logger keeps `message` for the line's own text and drops any field of that name. */
+function refuse(caller: Record<string, unknown>, reason: string, detail: string): APIGatewayProxyResult {
+  logger.warn('Presigned upload refused', { reason, detail, ...caller });
+  return json(400, { message: detail });
+}
+
+/** As the resize function's lines say it: `(none)` when the upload records no uploader. */
+function uploaderAsLogged(uploader: string | undefined): string {
+  return uploader ?? '(none)';
 }
 
 function lookup(context: unknown, dottedPath: string): string | undefined {

@@ -1,7 +1,10 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { requireTool, run } from './support/command';
 import { CONSUMERS_WORK_DIR, PROJECT_ROOT } from './support/project-paths';
+import { CORPUS_DIR } from '../support/corpus';
 
 /** Pinned so that a new actionlint rule cannot fail a build that changed nothing. */
 const ACTIONLINT = 'github.com/rhysd/actionlint/cmd/actionlint@v1.7.12';
@@ -50,6 +53,42 @@ test('the build and the release fetch the reference photographs before their tes
     const fetch = stepRunning(steps, 'npx projen corpus:fetch');
     const main = stepRunning(steps, command);
     expect({ workflow, runs: main >= 0, fetchesFirst: fetch >= 0 && fetch < main }).toEqual({ workflow, runs: true, fetchesFirst: true });
+  }
+});
+
+/** The value of `field` (a step's own, or one under its `with:`), as projen writes it on one line. */
+function stepField(step: string, field: string): string | undefined {
+  return new RegExp(`^\\s*${field}: (.*)$`, 'm').exec(step)?.[1];
+}
+
+/** What a step's one-line `run:` writes to `$GITHUB_OUTPUT` when the checkout is `workspace`. */
+function stepOutputs(step: string, workspace: string): Record<string, string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'step-output-'));
+  try {
+    const outputFile = path.join(dir, 'output');
+    fs.writeFileSync(outputFile, '');
+    execFileSync('bash', ['-e', '-c', stepField(step, 'run')!], { env: { ...process.env, GITHUB_WORKSPACE: workspace, GITHUB_OUTPUT: outputFile } });
+    return Object.fromEntries(fs.readFileSync(outputFile, 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the build and the release restore the reference photographs from a cache named for the pinned packages, before they fetch', () => {
+  for (const [workflow, job] of [['build.yml', 'build'], ['release.yml', 'release']]) {
+    const steps = jobSteps(workflow, job);
+    const fetch = stepRunning(steps, 'npx projen corpus:fetch');
+    const cache = steps.findIndex((step) => stepField(step, 'uses')?.startsWith('actions/cache@'));
+    expect({ workflow, cachesBeforeFetch: cache >= 0 && cache < fetch }).toEqual({ workflow, cachesBeforeFetch: true });
+    // Pinned to a release, as the setup-* actions are, so that a new major version cannot change the build unseen.
+    expect(stepField(steps[cache], 'uses')).toMatch(/^actions\/cache@v\d+\.\d+\.\d+$/);
+    // fetch-corpus.ts pins each package's SHA-256: another set of photographs means another file, so another cache.
+    expect(stepField(steps[cache], 'key')).toContain("${{ hashFiles('test/support/fetch-corpus.ts') }}");
+    // actions/cache refuses a path with `..` in it, so an earlier step works out the directory the tests read.
+    const [, stepId, output] = /^\$\{\{ steps\.(\w+)\.outputs\.(\w+) \}\}$/.exec(stepField(steps[cache], 'path') ?? '') ?? [];
+    const locate = steps.findIndex((step) => stepField(step, 'id') === stepId);
+    expect({ workflow, locatedFirst: locate >= 0 && locate < cache }).toEqual({ workflow, locatedFirst: true });
+    expect(stepOutputs(steps[locate], PROJECT_ROOT)[output]).toBe(CORPUS_DIR);
   }
 });
 
