@@ -345,6 +345,23 @@ describe('the local pipeline', () => {
     }
   });
 
+  test.each([
+    ['curl -d without a Content-Type header', { 'Content-Type': 'application/x-www-form-urlencoded' }],
+    ['fetch with a string body', {}],
+  ])('a subscribe sent as %s, not as application/json, is refused with 415 and subscribes nothing', async (_how, headers) => {
+    // GIVEN
+    const endpoint = `${receiver.url}/untyped`;
+
+    // WHEN
+    const response = await fetch(`${pipeline.apiUrl}/subscribe`, { method: 'POST', headers, body: JSON.stringify({ endpoint }) });
+
+    // THEN
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({ message: 'Unsupported Media Type' });
+    const { Subscriptions } = await pipeline.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: pipeline.topicArn }));
+    expect(Subscriptions?.map((sub) => sub.Endpoint)).not.toContain(endpoint);
+  });
+
   test('an endpoint another caller has subscribed is refused with 400, as SNS refuses a second filter for it, and keeps its own filter', async () => {
     // GIVEN the test's receiver, subscribed by the default local caller (beforeAll)
     const other = { [LOCAL_CALLER_HEADER]: 'arn:aws:iam::123456789012:user/someone-else' };

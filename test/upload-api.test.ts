@@ -87,6 +87,15 @@ test('PUT /upload-image requires a Content-Type, without which API Gateway would
   template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestParameters: true });
 });
 
+test('POST /subscribe maps only an application/json body and passes no other through, so API Gateway answers any other Content-Type 415', () => {
+  const [method] = Object.values(template.findResources('AWS::ApiGateway::Method', {
+    Properties: { ResourceId: { Ref: Match.stringLikeRegexp('subscribe') } },
+  }));
+
+  expect(Object.keys(method.Properties.Integration.RequestTemplates)).toEqual(['application/json']);
+  expect(method.Properties.Integration.PassthroughBehavior).toBe('NEVER');
+});
+
 test('the subscribe route, which has throttling of its own, also logs errors like the rest of the stage', () => {
   template.hasResourceProperties('AWS::ApiGateway::Stage', {
     MethodSettings: Match.arrayWith([

@@ -9,8 +9,11 @@ import { acknowledge } from '../acknowledge';
  */
 export abstract class ApiAuthorization {
   /**
-   * Callers sign requests with SigV4 (`curl --aws-sigv4`) using IAM credentials allowed `execute-api:Invoke`
-   * on the API, which the pipeline's `grantUpload` and `grantSubscribe` give.
+   * Callers sign requests with SigV4 using IAM credentials allowed `execute-api:Invoke` on the API, which the
+   * pipeline's `grantUpload` and `grantSubscribe` give. API Gateway checks the signature over the path
+   * percent-encoded a second time (`my%20photo.jpg` as `my%2520photo.jpg`): `curl --aws-sigv4` does that from
+   * curl 8.14 on, while older curl signs the path as sent, so only filenames of `A-Z a-z 0-9 - . _ ~` pass. An AWS
+   * SDK's signer (botocore's `SigV4Auth`, `@smithy/signature-v4`) signs any filename.
    */
   public static iam(): ApiAuthorization {
     return new IamAuthorization();

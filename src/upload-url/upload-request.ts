@@ -48,8 +48,9 @@ export const FILENAME_PATTERN = [
 const UNPAIRED_SURROGATE = /[\ud800-\udfff]/u;
 
 /**
- * The filename follows the PUT route's rule: one path segment, as `{filename}` in a URL path is. S3 would accept
- * a `/`, but it would let a caller choose a prefix the PUT route cannot reach.
+ * The filename is one name, as the PUT route's `{filename}` is when written without escapes. That is the form of
+ * the request, not a limit on where files go: the PUT route stores `albums%2Fcat.jpg` as `albums/cat.jpg`, so a
+ * caller allowed to upload can write under any prefix either way.
  */
 export function filenameProblem(filename: string): string | undefined {
   if (filename.length === 0) return '"filename" must not be empty';
