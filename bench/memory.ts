@@ -1,10 +1,12 @@
 /**
  * Peak RSS of one `resizeImage` call (default sizes, JPEG q80) per input, each in a fresh process: the corpus's
- * largest photograph and a generated 40-megapixel image in each layout that decodes differently. Then the same
- * inputs one after another in one long-lived process, as a warm container meets them. What it prints is the
- * evidence for the default `maxInputPixels`.
+ * largest photograph, a generated 40-megapixel image in each layout that decodes differently, and AVIFs as large as
+ * the default `maxInputPixels` allows them. Then the same inputs one after another in one long-lived process, as a
+ * warm container meets them. What it prints is the evidence for the default `maxInputPixels`.
  *
- *   ts-node --project tsconfig.dev.json bench/memory.ts [--corpus-image FILE]
+ *   ts-node --project tsconfig.dev.json bench/memory.ts [--corpus-image FILE] [--only NAME,...]
+ *
+ * `--only` measures just the inputs of those file names (the corpus image's too, if named).
  *
  * The generated inputs are kept in bench/out/memory-inputs/ (not committed) and reused on later runs.
  */
@@ -14,6 +16,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import { ApproachProcess } from './approach-process';
 import type { CallMeasurement } from './approach-worker';
+import { maxPixelsFor } from '../src/handler/image-inspection';
 
 const REPO_ROOT = path.join(__dirname, '..');
 const INPUTS = path.join(__dirname, 'out', 'memory-inputs');
@@ -34,6 +37,26 @@ const LAYOUTS: Record<string, (photo: sharp.Sharp) => sharp.Sharp> = {
   'tiled.tiff': (photo) => photo.tiff({ compression: 'lzw', tile: true }),
 };
 
+/** The pipeline's default. */
+const MAX_INPUT_PIXELS = 50_000_000;
+
+/** About 3:2, a camera frame, and as close to `pixels` as whole rows and columns allow without going over. */
+function largest3By2(pixels: number): { width: number; height: number } {
+  const height = Math.floor(Math.sqrt((pixels * 2) / 3));
+  return { width: Math.floor(pixels / height), height };
+}
+
+/**
+ * libheif decodes an AVIF whole, so it counts more than once against `maxInputPixels` and is generated at the most
+ * pixels that allows for its bit depth rather than at 40 megapixels. An alpha channel is decoded as a second image.
+ */
+const LARGEST_AVIFS: Record<string, { readonly bitdepth: 8 | 10; readonly alpha: boolean }> = {
+  '8-bit.avif': { bitdepth: 8, alpha: false },
+  '8-bit-alpha.avif': { bitdepth: 8, alpha: true },
+  '10-bit.avif': { bitdepth: 10, alpha: false },
+  '10-bit-alpha.avif': { bitdepth: 10, alpha: true },
+};
+
 /**
  * The worst case an uploader can choose: an interlaced PNG must be decoded whole, 16-bit RGBA is 8 bytes a pixel,
  * and a flat colour compresses so well that the file passes any upload size limit.
@@ -44,18 +67,23 @@ function worstCase(): sharp.Sharp {
     .png({ compressionLevel: 9, progressive: true });
 }
 
-async function generatedInputs(source: string): Promise<string[]> {
+async function generatedInputs(source: string, wanted: (file: string) => boolean): Promise<string[]> {
   await mkdir(INPUTS, { recursive: true });
   const generators: Array<[string, () => sharp.Sharp]> = [
     ...Object.entries(LAYOUTS).map(([name, layout]): [string, () => sharp.Sharp] =>
       [name, () => layout(sharp(source).resize(WIDTH, HEIGHT, { fit: 'fill' }))]),
     ['flat-interlaced-16-bit-alpha.png', worstCase],
+    ...Object.entries(LARGEST_AVIFS).map(([name, { bitdepth, alpha }]): [string, () => sharp.Sharp] => {
+      const { width, height } = largest3By2(maxPixelsFor('avif', bitdepth, MAX_INPUT_PIXELS));
+      const photo = sharp(source).resize(width, height, { fit: 'fill' });
+      return [name, () => (alpha ? photo.ensureAlpha(0.8) : photo).avif({ effort: 0, bitdepth })];
+    }),
   ];
   const files: string[] = [];
-  for (const [name, generate] of generators) {
+  for (const [name, generate] of generators.filter(([generated]) => wanted(generated))) {
     const file = path.join(INPUTS, name);
     if (!existsSync(file)) {
-      console.log(`generating ${name} (${WIDTH} x ${HEIGHT})...`);
+      console.log(`generating ${name}...`);
       await generate().toFile(file);
     }
     files.push(file);
@@ -93,7 +121,10 @@ async function main(): Promise<void> {
   const corpusImage = flag >= 0
     ? path.resolve(process.argv[flag + 1])
     : path.join(REPO_ROOT, '..', 'shared', 'corpus', 'Elephants_5640x3172.jpg');
-  const files = [corpusImage, ...(await generatedInputs(corpusImage))];
+  const only = process.argv.indexOf('--only');
+  const names = only >= 0 ? new Set(process.argv[only + 1].split(',')) : undefined;
+  const wanted = (file: string) => names?.has(path.basename(file)) ?? true;
+  const files = [corpusImage, ...(await generatedInputs(corpusImage, wanted))].filter(wanted);
   const inputs = await Promise.all(files.map(describe));
 
   console.log(HEADER);

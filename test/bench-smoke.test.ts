@@ -1,10 +1,11 @@
 import { execFile } from 'child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import sharp from 'sharp';
 import { parseArgs } from '../bench/run-options';
+import { FUNCTION_CODE_DIR } from '../local/function-assets';
 import { bulkyMetadata, noise, withMetadataAhead } from './support/test-images';
 import { withoutUnusedJpegMetadata } from '../src/handler/jpeg-metadata';
 
@@ -65,6 +66,19 @@ test('npx projen bench:cold-start loads the handler bundle with sharp and libvip
   expect(stdout).toMatch(/^bundle: [1-9]\d* KB/m);
   expect(stdout).toMatch(/^init \(load the bundle, sharp and libvips\): median [1-9]\d* ms over 1 fresh process/m);
   expect(stdout).toMatch(/^first resize of samples\/landscape\.jpg: median [1-9]\d* ms; later ones: [1-9]\d* ms/m);
+});
+
+test('the README gives the handler bundle\'s size within 5% of the bundle the test task builds, in KB as bench:cold-start prints it', () => {
+  // GIVEN
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const stated = /The handler bundle is (\d+) KB/.exec(readme);
+  expect(stated).not.toBeNull();
+
+  // WHEN
+  const builtKb = statSync(path.join(FUNCTION_CODE_DIR, 'index.js')).size / 1024;
+
+  // THEN
+  expect(Math.abs(Number(stated![1]) - builtKb) / builtKb).toBeLessThanOrEqual(0.05);
 });
 
 test('a quick benchmark writes to bench/out/, not over the committed results, unless --out says where', () => {

@@ -710,6 +710,36 @@ describe('refused uploads', () => {
       await expectRejected(input, 'too-many-pixels', /100 x 100 pixels \(10000 pixels\), more than the 9999 pixels/,
         { ...OPTIONS, maxInputPixels: 9_999 });
     });
+
+    test('a 10-bit AVIF just under the default 50 megapixels, which would need about 1.2 GB to decode, is refused from its header', async () => {
+      // GIVEN 7071 x 7071 = 49,999,041 pixels of one colour: a kilobyte, and seconds to encode at effort 0
+      const input = await solid(7071, 7071, [20, 120, 200]).avif({ effort: 0, bitdepth: 10 }).toBuffer();
+      expect(input.length).toBeLessThan(10_000);
+
+      // WHEN / THEN
+      await expectRejected(input, 'too-many-pixels',
+        new RegExp('^The image is 7071 x 7071 pixels \\(50\\.0 megapixels\\), more than the 18\\.2 megapixels this pipeline accepts in a 10-bit AVIF '
+          + 'image, which takes more memory to decode than other formats\\. Upload a smaller image, or this one as JPEG or PNG '
+          + '\\(up to 50\\.0 megapixels\\)\\.$'),
+        { ...OPTIONS, maxInputPixels: 50_000_000 });
+    }, 60_000);
+
+    test.each([
+      // 40 x 40 = 1600 pixels, counted 2.75 times: 4400
+      ['10-bit', 10, 4400, /40 x 40 pixels \(1600 pixels\), more than the 1599 pixels this pipeline accepts in a 10-bit AVIF image/],
+      // counted twice: 3200
+      ['8-bit', 8, 3200, /40 x 40 pixels \(1600 pixels\), more than the 1599 pixels this pipeline accepts in an 8-bit AVIF image/],
+    ] as const)('an AVIF of %s counts its pixels by its decoding cost, inclusively', async (_, bitdepth, weighted, message) => {
+      // GIVEN
+      const input = await solid(40, 40, [20, 120, 200]).avif({ effort: 0, bitdepth }).toBuffer();
+
+      // WHEN
+      const atLimit = await resizeImage(input, { ...OPTIONS, maxInputPixels: weighted });
+
+      // THEN
+      expect(atLimit.outputs).toHaveLength(3);
+      await expectRejected(input, 'too-many-pixels', message, { ...OPTIONS, maxInputPixels: weighted - 1 });
+    });
   });
 
   describe('copies larger than the output format holds', () => {

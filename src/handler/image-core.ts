@@ -111,7 +111,7 @@ export async function resizeImage(upload: Buffer, options: ResizeOptions): Promi
   }));
   refuseOversizeOutputs(encoding, plans.map(({ size, geometry }) => ({ name: size.name, width: geometry.width, height: geometry.height })));
 
-  const intermediate = await decodeOnce(input, source, plans, encoding, options.maxInputPixels);
+  const intermediate = await decodeOnce(input, source, plans, encoding);
   // One size after another, not all at once: the function has less than one vCPU below 1,769 MB, so parallel
   // renders only take turns, and each holds its own buffers meanwhile. Over the reference corpus in one long-lived
   // process, rendering them in parallel raised peak RSS from about 420 MB to 540 to 630 MB and saved no CPU time.
@@ -131,12 +131,12 @@ export async function resizeImage(upload: Buffer, options: ResizeOptions): Promi
  * same. Other sizes mix shapes no single size covers and scale to the union of their dimensions.
  */
 async function decodeOnce(
-  input: Buffer, source: SourceImage, plans: SizePlan[], encoding: Encoding, maxInputPixels: number,
+  input: Buffer, source: SourceImage, plans: SizePlan[], encoding: Encoding,
 ): Promise<Intermediate> {
   const width = Math.max(...plans.map((plan) => plan.geometry.scaledWidth));
   const height = Math.max(...plans.map((plan) => plan.geometry.scaledHeight));
   const driver = plans.find((plan) => plan.geometry.scaledWidth === width && plan.geometry.scaledHeight === height);
-  let pipeline = sharp(input, { autoOrient: true, failOn: FAIL_ON, limitInputPixels: maxInputPixels });
+  let pipeline = sharp(input, { autoOrient: true, failOn: FAIL_ON, limitInputPixels: source.maxPixels });
   pipeline = driver === undefined
     ? pipeline.resize(width, height, { fit: 'fill' })
     : pipeline.resize(driver.size.width, driver.size.height, { fit: UNCUT_FIT[driver.size.fit], withoutEnlargement: true });

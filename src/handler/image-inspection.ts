@@ -17,6 +17,11 @@ export interface SourceImage {
   readonly width: number;
   readonly height: number;
   readonly shrinkOnLoad: ShrinkOnLoad;
+  /**
+   * The most pixels an image of this format and bit depth may have: `maxInputPixels`, less for AVIF and HEIC. The
+   * decode is held to it too, so that sharp's own check agrees with this one.
+   */
+  readonly maxPixels: number;
   /** Present when the image is an animation whose frames are all to be kept. */
   readonly animation?: AnimationInfo;
 }
@@ -35,6 +40,19 @@ export interface AnimationInfo {
 const ANIMATED_FORMATS: ReadonlySet<SourceFormat> = new Set(['gif', 'webp']);
 
 const ACCEPTED = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
+
+/**
+ * How many pixels one pixel of an 8-bit AVIF or HEIC counts as against `maxInputPixels`, so that the largest one
+ * accepted needs no more memory than the largest image of another format. libheif has no shrink-on-load and decodes
+ * the whole image into buffers of its own before libvips copies it. Peak RSS above the baseline of a fresh process
+ * with the function's malloc settings and the default sizes, from 18 to 50 MP: 18 to 19 bytes a pixel for an 8-bit
+ * AVIF, with or without alpha, and 25 to 26 for a 10-bit one, against about 9.4 for the costliest other format, a
+ * 16-bit interlaced PNG. Uncounted, a 10-bit AVIF of 50 MP needed 1.2 GB and ran the default 1024 MB function out of
+ * memory. HEIC goes through libheif the same way (not measured: sharp's prebuilt libvips cannot decode it).
+ */
+const HEIF_8_BIT_PIXEL_WEIGHT = 2;
+/** As {@link HEIF_8_BIT_PIXEL_WEIGHT}, for 10 and 12 bits a sample, which libheif and libvips hold in 16. */
+const HEIF_DEEP_PIXEL_WEIGHT = 2.75;
 
 /**
  * Brands of ISO-BMFF files that hold HEVC-coded HEIF images. The generic `mif1`/`msf1` also appear in AVIF files,
@@ -76,18 +94,24 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
   const frames = metadata.pages ?? 1;
   const animated = keepAnimation && frames > 1 && ANIMATED_FORMATS.has(format);
   const pixels = metadata.width * metadata.height * (animated ? frames : 1);
-  if (pixels > maxInputPixels) {
+  const maxPixels = maxPixelsFor(format, metadata.bitsPerSample, maxInputPixels);
+  if (pixels > maxPixels) {
     const size = animated
       ? `The animation is ${metadata.width} x ${metadata.height} pixels in ${frames} frames (${pixelCount(pixels)} in all)`
       : `The image is ${metadata.width} x ${metadata.height} pixels (${pixelCount(pixels)})`;
-    throw new ImageRejectedError('too-many-pixels',
-      `${size}, more than the ${pixelCount(maxInputPixels)} this pipeline accepts. Upload a smaller image.`);
+    const limit = maxPixels === maxInputPixels
+      ? `more than the ${pixelCount(maxPixels)} this pipeline accepts. Upload a smaller image.`
+      : `more than the ${pixelCount(maxPixels)} this pipeline accepts in ${heifKind(format, metadata.bitsPerSample)} image, ` +
+        'which takes more memory to decode than other formats. Upload a smaller image, or this one as JPEG or PNG ' +
+        `(up to ${pixelCount(maxInputPixels)}).`;
+    throw new ImageRejectedError('too-many-pixels', `${size}, ${limit}`);
   }
   return {
     format,
     width: metadata.autoOrient.width,
     height: metadata.autoOrient.height,
     shrinkOnLoad: format === 'jpeg' || format === 'webp' ? format : 'none',
+    maxPixels,
     animation: animated
       ? { frames, delay: metadata.delay, loop: metadata.loop, orientation: metadata.orientation ?? 1 }
       : undefined,
@@ -157,6 +181,7 @@ interface Header {
   readonly delay?: number[];
   readonly loop?: number;
   readonly orientation?: number;
+  readonly bitsPerSample?: number;
 }
 
 /**
@@ -232,6 +257,23 @@ async function sourceFormat(header: Header): Promise<SourceFormat> {
       throw new ImageRejectedError('unsupported-format',
         `${header.format.toUpperCase()} files are not supported. Upload the picture as ${ACCEPTED}.`);
   }
+}
+
+/**
+ * The most pixels an image of this format and bit depth may have under `maxInputPixels`. A HEIF header that does not
+ * give the bit depth is counted as the costlier, deep kind.
+ */
+export function maxPixelsFor(format: SourceFormat, bitsPerSample: number | undefined, maxInputPixels: number): number {
+  if (format !== 'avif' && format !== 'heic') {
+    return maxInputPixels;
+  }
+  return Math.floor(maxInputPixels / (bitsPerSample === 8 ? HEIF_8_BIT_PIXEL_WEIGHT : HEIF_DEEP_PIXEL_WEIGHT));
+}
+
+/** "an 8-bit AVIF", "a 10-bit HEIC", or without the depth where the header does not give it. */
+function heifKind(format: SourceFormat, bitsPerSample: number | undefined): string {
+  const kind = `${bitsPerSample === undefined ? '' : `${bitsPerSample}-bit `}${format.toUpperCase()}`;
+  return `${/^(8|A)/.test(kind) ? 'an' : 'a'} ${kind}`;
 }
 
 function pixelCount(pixels: number): string {
