@@ -68,7 +68,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
     bundlingOptions: {
       // sharp comes from the layer; the two SDK clients from the Lambda runtime itself.
       externals: ['sharp', '@aws-sdk/client-s3', '@aws-sdk/client-sns'],

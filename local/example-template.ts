@@ -65,7 +65,7 @@ export interface IntegrationResponse {
 export interface FunctionDefinition {
   readonly logicalId: string;
   readonly handler: string;
-  /** Lambda's runtime identifier, such as `nodejs22.x`. */
+  /** Lambda's runtime identifier, such as `nodejs24.x`. */
   readonly runtime: string;
   readonly timeoutSeconds: number;
   readonly memorySize: number;

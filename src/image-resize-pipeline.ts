@@ -46,7 +46,7 @@ const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** SQS's own ceiling on a visibility timeout. */
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
 /** The runtime projen generates ResizeFunction for (`lambdaOptions` in .projenrc.ts); a layer that names runtimes must name it. */
-const RESIZE_RUNTIME = lambda.Runtime.NODEJS_22_X.name;
+const RESIZE_RUNTIME = lambda.Runtime.NODEJS_24_X.name;
 
 /**
  * How an ImageResizePipeline is set up. Every prop is optional: the defaults are safe for production. Every
@@ -560,7 +560,7 @@ export class ImageResizePipeline extends Construct {
 
   /**
    * The sharp layer as the resize function takes it. CDK refuses a layer whose compatibleRuntimes hold
-   * Runtime.NODEJS_22_X for the generated ResizeFunction's runtime of the same name, as it also compares
+   * Runtime.NODEJS_24_X for the generated ResizeFunction's runtime of the same name, as it also compares
    * `supportsInlineCode` (true for the one, false for the other), so a layer that names runtimes, which the props'
    * validation has checked by name, is attached by its ARN alone.
    */
@@ -601,8 +601,6 @@ export class ImageResizePipeline extends Construct {
       logGroup: functionLogs,
       environment: resizeEnvironment(settings, this.resizedBucket.bucketName, this.topic.topicArn),
     });
-    acknowledge(fn, 'AwsSolutions-L1',
-      'Pinned to Node.js 22, the runtime the handler bundle and the sharp layer are built and tested for; it is in AWS support.');
     functionRole.addToPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject'],
       resources: [this.uploadBucket.arnForObjects('*')],
@@ -707,7 +705,7 @@ export class ImageResizePipeline extends Construct {
     // A presigned POST is a single PutObject: S3 needs only kms:GenerateDataKey on the bucket's key for it.
     uploadBucketKey?.grant(role, 'kms:GenerateDataKey');
     const callerIdentity = settings.notificationScope === NotificationScope.UPLOADER ? settings.apiAuthorization.callerIdentity : undefined;
-    const fn = new UploadUrlFunction(this, 'UploadUrlFunction', {
+    return new UploadUrlFunction(this, 'UploadUrlFunction', {
       role,
       description: 'Hands out presigned uploads into the upload bucket for images over API Gateway\'s 10 MB',
       architecture: settings.architecture,
@@ -722,9 +720,6 @@ export class ImageResizePipeline extends Construct {
         ...(callerIdentity ? { [UPLOAD_URL_ENV.callerIdentity]: callerIdentity.replace(/^context\./, '') } : {}),
       },
     });
-    acknowledge(fn, 'AwsSolutions-L1',
-      'Pinned to Node.js 22, the runtime the bundle is built and tested for; it is in AWS support.');
-    return fn;
   }
 
   /**
@@ -1178,7 +1173,7 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
   }
   const layerRuntimes = props.sharpLayer?.compatibleRuntimes?.map((runtime) => runtime.name);
   if (layerRuntimes && !layerRuntimes.includes(RESIZE_RUNTIME)) {
-    problems.add('sharpLayer', `names ${layerRuntimes.join(', ')} as its compatibleRuntimes, but the resize function runs on ${RESIZE_RUNTIME}: add lambda.Runtime.NODEJS_22_X or leave compatibleRuntimes out`);
+    problems.add('sharpLayer', `names ${layerRuntimes.join(', ')} as its compatibleRuntimes, but the resize function runs on ${RESIZE_RUNTIME}: add lambda.Runtime.NODEJS_24_X or leave compatibleRuntimes out`);
   }
   const architecture = props.architecture;
   if (architecture !== undefined && !Token.isUnresolved(architecture.name)

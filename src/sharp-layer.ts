@@ -24,7 +24,7 @@ export interface SharpLayerProps {
  * package: no Docker and no native build on the user's machine, in any CDK language. It suits every Node.js
  * runtime sharp supports (22 and later on Lambda); it names no runtimes, because CDK's check that a function's
  * runtime is among a layer's compares `supportsInlineCode` as well as the name and family, and so refuses
- * Runtime.NODEJS_22_X (inline code allowed) to a function built with `new Runtime('nodejs22.x', ...)` (not), as
+ * Runtime.NODEJS_24_X (inline code allowed) to a function built with `new Runtime('nodejs24.x', ...)` (not), as
  * projen generates them.
  */
 export class SharpLayer extends lambda.LayerVersion {

@@ -547,7 +547,7 @@ describe('the environment the local functions run in', () => {
     const template = synthesizeExampleTemplate();
     for (const resource of Object.values(template.Resources)) {
       if (resource.Type === 'AWS::Lambda::Function') {
-        resource.Properties!.Runtime = 'nodejs24.x';
+        resource.Properties!.Runtime = 'nodejs22.x';
       }
     }
     const definition = readPipelineDefinition(template);
@@ -558,6 +558,6 @@ describe('the environment the local functions run in', () => {
     }));
 
     // THEN
-    expect(environments.map((env) => env.AWS_EXECUTION_ENV)).toEqual(['AWS_Lambda_nodejs24.x', 'AWS_Lambda_nodejs24.x']);
+    expect(environments.map((env) => env.AWS_EXECUTION_ENV)).toEqual(['AWS_Lambda_nodejs22.x', 'AWS_Lambda_nodejs22.x']);
   });
 });

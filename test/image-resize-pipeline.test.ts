@@ -89,16 +89,16 @@ describe('defaults', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
   });
 
-  test('the resize function: Node.js 22 on arm64 with the arm64 sharp layer', () => {
+  test('the resize function: Node.js 24 on arm64 with the arm64 sharp layer, which names no runtimes', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       MemorySize: 1024,
       Timeout: 60,
       Layers: [{ Ref: Match.stringLikeRegexp('SharpLayer') }],
       LoggingConfig: { LogFormat: 'JSON' },
     });
-    template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'] });
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'], CompatibleRuntimes: Match.absent() });
   });
 
   test('the function is configured with the three default sizes, JPEG at 80 and six-hour links', () => {
@@ -247,7 +247,7 @@ describe('the API integrations', () => {
       Integration: { Type: 'AWS_PROXY', Uri: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('UploadUrlFunction'), 'Arn'] }])] } },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Environment: { Variables: Match.objectLike({ MAX_UPLOAD_BYTES: '52428800', UPLOAD_URL_EXPIRY_SECONDS: '900', CALLER_IDENTITY: 'identity.userArn' }) },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -1046,17 +1046,22 @@ describe('sharp layer', () => {
     compatibleRuntimes: runtimes,
   });
 
-  test('a layer of your own that names nodejs22.x among its runtimes is attached', () => {
-    const { template, pipeline } = synth({}, (stack) => ({ sharpLayer: layerFor(stack, [lambda.Runtime.NODEJS_20_X, lambda.Runtime.NODEJS_22_X]) }));
-    const [layerId] = Object.keys(template.findResources('AWS::Lambda::LayerVersion', { Properties: { CompatibleRuntimes: ['nodejs20.x', 'nodejs22.x'] } }));
+  test('a layer of your own that names nodejs24.x among its runtimes is attached', () => {
+    const { template, pipeline } = synth({}, (stack) => ({ sharpLayer: layerFor(stack, [lambda.Runtime.NODEJS_22_X, lambda.Runtime.NODEJS_24_X]) }));
+    const [layerId] = Object.keys(template.findResources('AWS::Lambda::LayerVersion', { Properties: { CompatibleRuntimes: ['nodejs22.x', 'nodejs24.x'] } }));
 
-    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Layers: [{ Ref: layerId }] });
-    expect(pipeline.sharpLayer.compatibleRuntimes).toEqual([lambda.Runtime.NODEJS_20_X, lambda.Runtime.NODEJS_22_X]);
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Layers: [{ Ref: layerId }] });
+    expect(pipeline.sharpLayer.compatibleRuntimes).toEqual([lambda.Runtime.NODEJS_22_X, lambda.Runtime.NODEJS_24_X]);
   });
 
   test('a layer of your own for other runtimes only is refused, naming the function\'s', () => {
     expect(() => synth({}, (stack) => ({ sharpLayer: layerFor(stack, [lambda.Runtime.NODEJS_20_X]) })))
-      .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sharpLayer: names nodejs20.x as its compatibleRuntimes, but the resize function runs on nodejs22.x: add lambda.Runtime.NODEJS_22_X or leave compatibleRuntimes out/);
+      .toThrow(/Invalid ImageResizePipeline props at Test\/Images:\n {2}- sharpLayer: names nodejs20.x as its compatibleRuntimes, but the resize function runs on nodejs24.x: add lambda.Runtime.NODEJS_24_X or leave compatibleRuntimes out/);
+  });
+
+  test('a layer of your own written for Node.js 22 alone is refused, asking for nodejs24.x', () => {
+    expect(() => synth({}, (stack) => ({ sharpLayer: layerFor(stack, [lambda.Runtime.NODEJS_22_X]) })))
+      .toThrow(/sharpLayer: names nodejs22.x as its compatibleRuntimes, but the resize function runs on nodejs24.x: add lambda.Runtime.NODEJS_24_X or leave compatibleRuntimes out/);
   });
 
   test('a layer built for the other architecture is refused', () => {
