@@ -528,10 +528,7 @@ export class ImageResizePipeline extends Construct {
 
     this.sharpLayer = props.sharpLayer ?? new SharpLayer(this, 'SharpLayer', { architecture: settings.architecture });
     this.resizeFunction = this.createResizeFunction(settings, props);
-    if (props.autoDeleteObjects) {
-      const passedIn = [props.uploadBucket, props.resizedBucket];
-      this.emptyCreatedBucketsLast([this.uploadBucket, this.resizedBucket].filter((bucket) => !passedIn.includes(bucket)));
-    }
+    this.emptyBucketsLast();
     if (props.alarms) {
       this.createAlarms(props.alarms);
     }
@@ -647,10 +644,11 @@ export class ImageResizePipeline extends Construct {
    * function's event source mapping, so a stack deletion removed them all at once: emptying the upload bucket sent
    * ObjectRemoved events, which the function announced to every subscriber as `deleted`, and copies written meanwhile
    * could keep the resized bucket from being deleted. Depending on the emptying, both are deleted before it starts.
+   * That holds for a bucket passed in with `autoDeleteObjects` of its own as for one the pipeline creates.
    */
-  private emptyCreatedBucketsLast(createdBuckets: s3.IBucket[]) {
+  private emptyBucketsLast() {
     const eventSourceMapping = this.resizeFunction.node.children.find((child) => child instanceof lambda.EventSourceMapping);
-    for (const bucket of createdBuckets) {
+    for (const bucket of [this.uploadBucket, this.resizedBucket]) {
       const emptying = bucket.node.tryFindChild('AutoDeleteObjectsCustomResource');
       if (emptying) {
         eventSourceMapping?.node.addDependency(emptying);

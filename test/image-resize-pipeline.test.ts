@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
 import { Animation, ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, OutputFormat, PipelineEncryption, SharpLayer } from '../src';
 
 function synth(props?: ImageResizePipelineProps, configure?: (stack: Stack) => Partial<ImageResizePipelineProps>) {
@@ -361,6 +362,35 @@ describe('props', () => {
       expect(autoDeleteOf(template, 'UploadBucket')).toEqual([]);
       expect(dependenciesOf(template, 'Custom::S3BucketNotifications')).toEqual([expect.not.arrayContaining([expect.stringMatching(/AutoDeleteObjects/)])]);
       expect(dependenciesOf(template, 'AWS::Lambda::EventSourceMapping')).toEqual([expect.arrayContaining([emptyCopies])]);
+    });
+
+    /** A bucket of the pipeline's stack that empties itself when deleted, as CDK's own `autoDeleteObjects` makes it. */
+    const emptyingBucket = (scope: Construct, id: string) =>
+      new s3.Bucket(scope, id, { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+
+    test.each<[string, (stack: Stack) => Construct]>([
+      ['the stack', (stack) => stack],
+      ['a construct of the stack', (stack) => new Construct(stack, 'Storage')],
+    ])('an upload bucket passed in that empties itself (defined in %s) is emptied only once the notifications and the event source mapping are gone, '
+      + 'whatever the pipeline\'s own autoDeleteObjects', (_where, scopeIn) => {
+      const { template } = synth({}, (stack) => ({ uploadBucket: emptyingBucket(scopeIn(stack), 'Photos') }));
+      const [emptyUploads] = Object.keys(template.findResources('Custom::S3AutoDeleteObjects', {
+        Properties: { BucketName: { Ref: Match.stringLikeRegexp('Photos[0-9A-F]{8}$') } },
+      }));
+      expect(emptyUploads).toEqual(expect.any(String));
+      expect(dependenciesOf(template, 'Custom::S3BucketNotifications')).toEqual([expect.arrayContaining([emptyUploads])]);
+      expect(dependenciesOf(template, 'AWS::Lambda::EventSourceMapping')).toEqual([expect.arrayContaining([emptyUploads])]);
+    });
+
+    test('a resized bucket passed in that empties itself is emptied only once the event source mapping is gone, so no copy is written into it meanwhile', () => {
+      const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true },
+        (stack) => ({ resizedBucket: emptyingBucket(stack, 'Thumbs') }));
+      const [emptyUploads] = autoDeleteOf(template, 'UploadBucket');
+      const [emptyCopies] = Object.keys(template.findResources('Custom::S3AutoDeleteObjects', {
+        Properties: { BucketName: { Ref: Match.stringLikeRegexp('^Thumbs[0-9A-F]{8}$') } },
+      }));
+      expect([emptyUploads, emptyCopies]).toEqual([expect.any(String), expect.any(String)]);
+      expect(dependenciesOf(template, 'AWS::Lambda::EventSourceMapping')).toEqual([expect.arrayContaining([emptyUploads, emptyCopies])]);
     });
   });
 

@@ -19,7 +19,7 @@ import { SIZES, SentS3Command, lambdaContext, loadHandler, loadHandlerRecordingS
 import { REDRIVEN_ATTRIBUTE } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
 import { DeletedDocument, ResizedDocument } from '../src/handler/notification';
-import { ResizedStore } from '../src/handler/resized-store';
+import { ResizedStore, sourceKeyDigest } from '../src/handler/resized-store';
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/uploader/alice';
 const BOB = 'arn:aws:sts::123456789012:assumed-role/uploader/bob';
@@ -566,6 +566,90 @@ describe('a key already holding another caller\'s upload', () => {
     expect(refusal).toMatchObject({ status: 'failed', uploader: BOB, document: { reason: 'name-taken' } });
     expect(await copies()).toEqual(aliceCopies);
     expect(await topic.receivedNothing()).toBe(true);
+  });
+
+  test('a caller\'s upload written over copies that record no uploader, replaced by a second caller\'s before it is announced, gives the names up: the second caller\'s upload is resized', async () => {
+    // GIVEN copies of an original put straight into the bucket, and a handler for alice's upload there during whose
+    // writes bob uploads there
+    const plain = loadHandler({ resizedBucket, topicArn: topic.arn });
+    await resizedOnce(plain, 'albums/cat.jpg', await image('jpeg', 400, 300));
+    const meanwhile = beforeCopiesAreWritten(async () => upload.upload('albums/cat.jpg', await image('jpeg', 300, 600), { uploader: BOB }));
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, meanwhile.hook);
+    await upload.upload('albums/cat.jpg', await image('jpeg', 500, 500), { uploader: ALICE });
+    const [aliceEvent] = await upload.notifications(1);
+
+    // WHEN
+    const response = await handler(sqsEvent(aliceEvent), lambdaContext);
+
+    // THEN alice's copies were withdrawn, not left to make bob's upload look like a second caller's, and bob is told once
+    expect(meanwhile.ran()).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification).toMatchObject({ status: 'resized', uploader: BOB });
+    expect(await topic.receivedNothing()).toBe(true);
+    const bobEtag = await etagOf(upload.bucket, 'albums/cat.jpg');
+    expect(await copies()).toEqual([
+      { key: 'medium/albums/cat.jpg', sourceEtag: bobEtag, uploader: BOB, width: 300, height: 600 },
+      { key: 'thumb/albums/cat.jpg', sourceEtag: bobEtag, uploader: BOB, width: 160, height: 160 },
+    ]);
+  });
+
+  test('an attempt that wrote one copy at a free name and meets a second caller\'s copy at another withdraws the first: the second caller\'s upload is resized', async () => {
+    // GIVEN a handler for alice's upload during whose medium write bob uploads there and a copy of his version
+    // lands at medium, as another invocation of his would write it; the thumb name stays free
+    const bobBytes = await image('jpeg', 300, 600);
+    let bobsCopyWritten = false;
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, async (command) => {
+      if (!bobsCopyWritten && command.name === 'PutObjectCommand' && command.input.Key === 'medium/albums/cat.jpg') {
+        bobsCopyWritten = true;
+        await upload.upload('albums/cat.jpg', bobBytes, { uploader: BOB });
+        await upload.notifications(1);
+        await putObject(resizedBucket, 'medium/albums/cat.jpg', await image('jpeg', 300, 600), {
+          'source-key-sha256': sourceKeyDigest('albums/cat.jpg'),
+          'source-etag': await etagOf(upload.bucket, 'albums/cat.jpg'),
+          'source-change': 'created',
+          'uploader': BOB,
+        });
+      }
+    });
+    await upload.upload('albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+    const [aliceEvent] = await upload.notifications(1);
+
+    // WHEN
+    const response = await handler(sqsEvent(aliceEvent), lambdaContext);
+
+    // THEN alice's thumb was withdrawn, so the names are bob's, and he is told once
+    expect(bobsCopyWritten).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification).toMatchObject({ status: 'resized', uploader: BOB });
+    expect(await topic.receivedNothing()).toBe(true);
+    expect((await copies()).map((copy) => copy.uploader)).toEqual([BOB, BOB]);
+  });
+
+  test('copies of the same bytes uploaded by a second caller, met at the write, are that caller\'s: they are not written over, and the second caller is told once', async () => {
+    // GIVEN a handler for alice's upload during whose first copy write bob uploads the same bytes there (so the
+    // same ETag), and another invocation handles his event to the end
+    const bytes = await image('jpeg', 400, 300);
+    const other = loadHandler({ resizedBucket, topicArn: topic.arn });
+    const meanwhile = beforeCopiesAreWritten(async () => {
+      await upload.upload('albums/cat.jpg', bytes, { uploader: BOB });
+      await other(sqsEvent(...await upload.notifications(1)), lambdaContext);
+    });
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, meanwhile.hook);
+    await upload.upload('albums/cat.jpg', bytes, { uploader: ALICE });
+    const [aliceEvent] = await upload.notifications(1);
+
+    // WHEN
+    const response = await handler(sqsEvent(aliceEvent), lambdaContext);
+
+    // THEN
+    expect(meanwhile.ran()).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    const [notification] = await topic.received(1);
+    expect(notification).toMatchObject({ status: 'resized', uploader: BOB });
+    expect(await topic.receivedNothing()).toBe(true);
+    expect((await copies()).map((copy) => copy.uploader)).toEqual([BOB, BOB]);
   });
 });
 

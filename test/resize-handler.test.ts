@@ -241,6 +241,29 @@ test('an event for a version since replaced says so on the line of the version f
   expect(nothingToDo).not.toHaveProperty('superseded');
 });
 
+test('a rejected upload\'s line for an event since replaced says which version the event was for, and that it had no uploader', async () => {
+  // GIVEN an image put straight into the bucket, replaced by a file that is not an image before its event is processed
+  const image = await generatedImage('jpeg');
+  const notAnImage = 'this is a text file with an image name';
+  await upload.upload('replaced.jpg', image);
+  const [firstEvent] = await upload.uploadNotifications(1);
+  await upload.upload('replaced.jpg', notAnImage);
+  await upload.notifications(1);
+
+  // WHEN
+  await handler(sqsEvent(firstEvent), lambdaContext);
+
+  // THEN
+  expect(failed(await topic.received(1), 'replaced.jpg')).toMatchObject({ reason: 'not-an-image' });
+  expect(logLines(logged.warn).find((line) => line.message === 'Upload rejected')).toMatchObject({
+    key: 'replaced.jpg',
+    eventEtag: createHash('md5').update(image).digest('hex'),
+    etag: createHash('md5').update(notAnImage).digest('hex'),
+    superseded: true,
+    uploader: '(none)',
+  });
+});
+
 test('the rejected and deleted lines say whom their notifications went to', async () => {
   // GIVEN
   const bob = 'arn:aws:sts::123456789012:assumed-role/uploader/bob';
@@ -468,6 +491,23 @@ test('an original replaced by one over maxUploadBytes takes its earlier copies w
   expect(response.batchItemFailures).toEqual([]);
   expect(await listKeys(resizedBucket)).toEqual([]);
   expect(failed(await topic.received(1), 'bird.jpg')).toMatchObject({ reason: 'too-many-bytes' });
+});
+
+test('an original replaced by one whose uploader is too long for its copies\' metadata takes its earlier copies with it', async () => {
+  // GIVEN
+  await upload.upload('photo.jpg', await generatedImage('jpeg'));
+  await handler(sqsEvent(...await upload.uploadNotifications(1)), lambdaContext);
+  expect(await listKeys(resizedBucket)).toEqual(copiesOf('photo.jpg', 'jpg').sort());
+  await topic.received(1);
+  await upload.upload('photo.jpg', await generatedImage('jpeg', 300, 400), { uploader: 'u'.repeat(1_900) });
+
+  // WHEN
+  const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual([]);
+  expect(failed(await topic.received(1), 'photo.jpg')).toMatchObject({ reason: 'uploader-too-long' });
 });
 
 test('a key too long for its copies\' names is refused with a message quoting their start in whole characters', async () => {

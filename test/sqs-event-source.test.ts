@@ -160,7 +160,7 @@ describe('the local SQS event source', () => {
     expect(errors).toEqual([expect.objectContaining({ message: 'injected receive failure' })]);
   });
 
-  test('a processed message SQS does not delete is reported as left on the queue, with the reason', async () => {
+  test('a processed message SQS does not delete is reported as left on the queue, with the reason, and given the local visibility timeout', async () => {
     // GIVEN SQS refuses to delete anything, as it does once a message has moved to the dead-letter queue
     fault = (call) => (call.command === 'DeleteMessageBatchCommand'
       ? {
@@ -173,11 +173,14 @@ describe('the local SQS event source', () => {
     const kept = await send('kept');
 
     // WHEN
-    start();
+    start({ visibilityTimeoutSeconds: 5 });
 
     // THEN
     const invocation = await eventually('the invocation', OUTCOME_WITHIN_MS, async () => invocations[0]);
     expect(invocation).toMatchObject({ outcome: { kind: 'result' }, succeeded: [], failed: [kept] });
+    const receiptHandle = receives().flatMap((call) => call.output?.Messages ?? []).find((m) => m.MessageId === kept).ReceiptHandle;
+    expect(sent.filter((call) => call.command === 'ChangeMessageVisibilityBatchCommand').map((call) => call.input.Entries))
+      .toEqual([[{ Id: '0', ReceiptHandle: receiptHandle, VisibilityTimeout: 5 }]]);
     await eventually('the error', OUTCOME_WITHIN_MS, async () => errors[0]);
     expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining('ReceiptHandleIsInvalid') })]);
   });

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
-import { MIN_TIME_LEFT_MS, SLOWEST_RECORD_MULTIPLE, startWhileTimeLeft } from '../src/handler/time-left';
+import { SLOWEST_RECORD_MULTIPLE, startWhileTimeLeft } from '../src/handler/time-left';
 
 /** The clock `performance.now()` reads, moved on only by the records' work. */
 let now: number;
@@ -77,8 +77,8 @@ test(`a record starts while ${SLOWEST_RECORD_MULTIPLE} times the slowest record 
   expect(await exactly.run(0)).toBe('not started');
 });
 
-test(`however quick the records so far, one starts only with ${MIN_TIME_LEFT_MS} ms left`, async () => {
-  const { run } = invocation(MIN_TIME_LEFT_MS + 100);
+test('however quick the records so far, one starts only with 1 s left, as the README promises, and not with 999 ms', async () => {
+  const { run } = invocation(1_100);
 
   expect(await run(60)).toBe('started');
   expect(await run(40)).toBe('started');
@@ -106,13 +106,16 @@ test('a record not started fails unhandled with a line that says why, and so doe
   });
 });
 
-test('a record not started that is no S3 event gets its line all the same, naming no key', async () => {
+test.each([
+  ['is no S3 event', 'hello'],
+  ['is S3\'s test event', '{"Event":"s3:TestEvent"}'],
+])('a record not started that %s gets its line all the same, naming no key', async (_case, body) => {
   const warn = jest.fn();
   const handle = startWhileTimeLeft(async () => { now += 5_000; }, { getRemainingTimeInMillis: () => 100 }, { warn } as unknown as Logger);
   await handle(uploadRecord('message-1', 'photo-1.jpg'));
-  const notAnEvent = { messageId: 'message-2', body: 'hello', attributes: { ApproximateReceiveCount: '1' } } as unknown as SQSRecord;
+  const noUpload = { messageId: 'message-2', body, attributes: { ApproximateReceiveCount: '1' } } as unknown as SQSRecord;
 
-  await expect(handle(notAnEvent)).rejects.toThrow('not started');
+  await expect(handle(noUpload)).rejects.toThrow('not started');
   expect(warn).toHaveBeenCalledTimes(1);
   expect(warn).toHaveBeenCalledWith('Too little time left in the invocation to start the record; it is retried', {
     messageId: 'message-2', receiveCount: '1', remainingMs: 100, neededMs: 10_000, slowestRecordMs: 5_000,
