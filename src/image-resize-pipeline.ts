@@ -118,6 +118,11 @@ export interface ImageResizePipelineProps {
   /**
    * Memory of the resize function in MB, from 128 to 10240. Lambda gives CPU in proportion to it.
    *
+   * The pipeline warns at synth (`cdk-image-resize-pipeline:memorySizeBelowLargestUpload`) when this is below what the
+   * largest accepted upload may need, estimated from measured figures: 130 MB for the runtime, 263 MB that earlier
+   * images leave behind in a warm container, `maxUploadBytes` for the original and 9.4 bytes a pixel of
+   * `maxInputPixels` to decode it, 892 MB with the defaults. It is skipped when any of the three is a token.
+   *
    * @default 1024
    */
   readonly memorySize?: number;
@@ -461,6 +466,7 @@ export class ImageResizePipeline extends Construct {
 
     const settings = resolveSettings(props);
     validate(props, settings, this);
+    warnOfMemoryBelowLargestUpload(settings, this);
 
     if (settings.encryption === PipelineEncryption.KMS) {
       this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
@@ -1179,6 +1185,51 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
     problems.add('architecture', `must be ARM_64 or X86_64, got ${architecture.name}`);
   }
   problems.throwIfAny(scope.node.path);
+}
+
+/**
+ * Peak RSS before any image in `bench:memory`'s fresh processes: Node.js with ts-node, which holds more than the
+ * Lambda runtime's 100 MB or so, so the estimate errs high.
+ */
+const RUNTIME_MB = 130;
+/**
+ * What earlier images left behind in `bench:memory`'s long-lived process (buffers V8 had not collected yet, memory
+ * glibc keeps for reuse): the four AVIFs at their limits and the 16-bit PNG started from 393 MB, 263 above
+ * {@link RUNTIME_MB}. It is counted because a warm container meets the largest upload with it held, and a batch that
+ * runs out of memory is delivered again whole, its finished records too. Without it, 768 MB with the default limits
+ * would pass, where that process peaked at 806 MB. It was measured at the default limits only and is not scaled
+ * here: larger images leave more behind, so with limits above the defaults the estimate is a floor.
+ */
+const WARM_LEFTOVER_MB = 263;
+/**
+ * The most a pixel costs to decode, a 16-bit interlaced PNG's; an AVIF or HEIC pixel counts more than once against
+ * `maxInputPixels` so that it stays within the same bound (src/handler/image-inspection.ts).
+ */
+const DECODE_BYTES_PER_PIXEL = 9.4;
+const BYTES_PER_MB = 2 ** 20;
+
+/**
+ * The resize function reads an original whole, up to `maxUploadBytes`, then decodes it, up to `maxInputPixels`. A
+ * function with less memory than that fails the whole batch on every receive until it reaches the dead-letter
+ * queue, and nothing tells the uploader. A warning rather than an error: the estimate adds bounds that one image
+ * rarely reaches together (a file of `maxUploadBytes` with `maxInputPixels` of 16-bit PNG), and can be acknowledged.
+ * The decode figure is peak RSS above a baseline taken with the file already read, so the original is not counted
+ * twice. With the defaults it comes to 892 MB. A token's value is not known at synth, and then nothing is estimated.
+ */
+function warnOfMemoryBelowLargestUpload(settings: Settings, scope: Construct) {
+  const { memorySize, maxUploadBytes, maxInputPixels } = settings;
+  if ([memorySize, maxUploadBytes, maxInputPixels].some((value) => Token.isUnresolved(value))) return;
+  const originalMb = Math.ceil(maxUploadBytes / BYTES_PER_MB);
+  const decodeMb = Math.ceil((maxInputPixels * DECODE_BYTES_PER_PIXEL) / BYTES_PER_MB);
+  const neededMb = RUNTIME_MB + WARM_LEFTOVER_MB + originalMb + decodeMb;
+  if (neededMb <= memorySize) return;
+  Annotations.of(scope).addWarningV2('cdk-image-resize-pipeline:memorySizeBelowLargestUpload',
+    `memorySize: ${memorySize} MB is below the ${neededMb} MB or so that the resize function may need for the largest upload it accepts: `
+    + `${RUNTIME_MB} MB for the runtime, ${WARM_LEFTOVER_MB} MB that earlier images left behind in a warm container, `
+    + `${originalMb} MB to hold an original of maxUploadBytes (${maxUploadBytes} bytes) whole and ${decodeMb} MB to decode one of `
+    + `maxInputPixels (${(maxInputPixels / 1e6).toFixed(1)} megapixels) at up to ${DECODE_BYTES_PER_PIXEL} bytes a pixel. `
+    + 'Out of memory, the function fails the whole batch on every receive until it reaches the dead-letter queue, and no notification says so. '
+    + `Raise memorySize to at least ${neededMb} MB, or lower maxUploadBytes or maxInputPixels.`);
 }
 
 /**

@@ -322,6 +322,43 @@ describe('props', () => {
     });
   });
 
+  describe('memory for the largest upload', () => {
+    const memoryWarnings = (stack: Stack) => Annotations.fromStack(stack)
+      .findWarning('/Test/Images', Match.stringLikeRegexp('cdk-image-resize-pipeline:memorySizeBelowLargestUpload'))
+      .map((warning) => String(warning.entry.data));
+
+    test('the defaults (1024 MB, 50 MB, 50 MP) are not warned about', () => {
+      const { stack } = synth();
+      Annotations.fromStack(stack).hasNoWarning('/Test/Images', Match.anyValue());
+    });
+
+    test('512 MB with the default limits is warned about, with the estimate, its parts and what to change', () => {
+      const { stack } = synth({ memorySize: 512 });
+      const [warning, ...others] = memoryWarnings(stack);
+      expect(others).toEqual([]);
+      expect(warning).toMatch(/^memorySize: 512 MB is below the 892 MB or so that the resize function may need for the largest upload it accepts: /);
+      expect(warning).toContain('130 MB for the runtime, 263 MB that earlier images left behind in a warm container, 50 MB to hold an original of maxUploadBytes (52428800 bytes) whole and 449 MB to decode one of maxInputPixels (50.0 megapixels) at up to 9.4 bytes a pixel');
+      expect(warning).toMatch(/Raise memorySize to at least 892 MB, or lower maxUploadBytes or maxInputPixels\./);
+    });
+
+    test('a maxUploadBytes of 600 MB is warned about at 1024 MB and not from the estimate up', () => {
+      const maxUploadBytes = 600 * 1024 * 1024;
+      const [warning] = memoryWarnings(synth({ maxUploadBytes }).stack);
+      expect(warning).toMatch(/^memorySize: 1024 MB is below the 1442 MB or so .* 600 MB to hold an original of maxUploadBytes \(629145600 bytes\) whole /);
+      expect(memoryWarnings(synth({ maxUploadBytes, memorySize: 1441 }).stack)).toHaveLength(1);
+      expect(memoryWarnings(synth({ maxUploadBytes, memorySize: 1442 }).stack)).toEqual([]);
+    });
+
+    test('a maxInputPixels of 100 MP is warned about at 1024 MB', () => {
+      const [warning] = memoryWarnings(synth({ maxInputPixels: 100_000_000 }).stack);
+      expect(warning).toMatch(/^memorySize: 1024 MB is below the 1340 MB or so .* 897 MB to decode one of maxInputPixels \(100\.0 megapixels\) /);
+    });
+
+    test('nothing is estimated against a memorySize that is a token, as its value is not known at synth', () => {
+      expect(memoryWarnings(synth({ memorySize: Lazy.number({ produce: () => 128 }) }).stack)).toEqual([]);
+    });
+  });
+
   test('DESTROY with autoDeleteObjects lets the buckets go with the stack', () => {
     const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
     template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
