@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeGenerateDataKeyPrefix, acknowledgeWildcardResources } from './acknowledge';
+import { acknowledge, acknowledgeGenerateDataKeyPrefix, acknowledgeOlderRuntime, acknowledgeWildcardResources } from './acknowledge';
 import { Animation } from './animation';
 import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
@@ -598,6 +598,8 @@ export class ImageResizePipeline extends Construct {
       logGroup: functionLogs,
       environment: resizeEnvironment(settings, this.resizedBucket.bucketName, this.topic.topicArn),
     });
+    acknowledgeOlderRuntime(fn,
+      `Pinned to ${fn.runtime.name}, the runtime the handler bundle and the sharp layer are built and tested for; it is in AWS support.`);
     functionRole.addToPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject'],
       resources: [this.uploadBucket.arnForObjects('*')],
@@ -703,7 +705,7 @@ export class ImageResizePipeline extends Construct {
     // A presigned POST is a single PutObject: S3 needs only kms:GenerateDataKey on the bucket's key for it.
     uploadBucketKey?.grant(role, 'kms:GenerateDataKey');
     const callerIdentity = settings.notificationScope === NotificationScope.UPLOADER ? settings.apiAuthorization.callerIdentity : undefined;
-    return new UploadUrlFunction(this, 'UploadUrlFunction', {
+    const fn = new UploadUrlFunction(this, 'UploadUrlFunction', {
       role,
       description: 'Hands out presigned uploads into the upload bucket for images over API Gateway\'s 10 MB',
       architecture: settings.architecture,
@@ -718,6 +720,8 @@ export class ImageResizePipeline extends Construct {
         ...(callerIdentity ? { [UPLOAD_URL_ENV.callerIdentity]: callerIdentity.replace(/^context\./, '') } : {}),
       },
     });
+    acknowledgeOlderRuntime(fn, `Pinned to ${fn.runtime.name}, the runtime the bundle is built and tested for; it is in AWS support.`);
+    return fn;
   }
 
   /**
