@@ -101,7 +101,7 @@ export interface ImageResizePipelineProps {
    * The default suits the default 1024 MB: decoding costs up to about 9.4 bytes a pixel (a 16-bit interlaced
    * PNG; a baseline JPEG about 1), so 50 MP needs up to about 460 MB on top of the runtime's 100 MB or so. AVIF
    * and HEIC are decoded whole, at about 19 bytes a pixel at 8 bits and 26 at 10 or 12, so their pixels count 2
-   * and 2.75 times: by default an AVIF may have 25 MP at 8 bits and 18.2 MP at 10, and those peaked at 431 to 449
+   * and 2.75 times: by default an AVIF may have 25 MP at 8 bits and 18.1 MP at 10, and those peaked at 431 to 449
    * MB, within the same bound.
    *
    * @default 50_000_000 (50 megapixels)

@@ -718,11 +718,25 @@ describe('refused uploads', () => {
 
       // WHEN / THEN
       await expectRejected(input, 'too-many-pixels',
-        new RegExp('^The image is 7071 x 7071 pixels \\(50\\.0 megapixels\\), more than the 18\\.2 megapixels this pipeline accepts in a 10-bit AVIF '
+        new RegExp('^The image is 7071 x 7071 pixels \\(50\\.0 megapixels\\), more than the 18\\.1 megapixels this pipeline accepts in a 10-bit AVIF '
           + 'image, which takes more memory to decode than other formats\\. Upload a smaller image, or this one as JPEG or PNG '
           + '\\(up to 50\\.0 megapixels\\)\\.$'),
         { ...OPTIONS, maxInputPixels: 50_000_000 });
     }, 60_000);
+
+    test('an image just over its limit is told a larger figure than the limit, as the limit is rounded down and the image up', async () => {
+      // GIVEN 400 x 400 = 160,000 pixels, and a limit of floor(439,998 / 2.75) = 159,999 for a 10-bit AVIF: to one
+      // decimal both are 0.2 megapixels
+      const input = await solid(400, 400, [20, 120, 200]).avif({ effort: 0, bitdepth: 10 }).toBuffer();
+
+      // WHEN
+      const error = await rejection(input, { ...OPTIONS, maxInputPixels: 439_998 });
+
+      // THEN
+      expect(error.reason).toBe('too-many-pixels');
+      const [, image, limit] = error.message.match(/pixels \((.+?)\), more than the (.+?) this pipeline accepts/) ?? [];
+      expect({ image, limit }).toEqual({ image: '0.2 megapixels', limit: '0.1 megapixels' });
+    });
 
     test.each([
       // 40 x 40 = 1600 pixels, counted 2.75 times: 4400
