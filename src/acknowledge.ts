@@ -1,4 +1,5 @@
 import { Stack, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { renderReference } from './render-reference';
 
@@ -51,6 +52,34 @@ function acknowledgeOnce(scope: IConstruct, ruleId: string, reason: string) {
   if (!acknowledged) {
     acknowledge(scope, ruleId, reason);
   }
+}
+
+/** How cdk-nag's AwsSolutions-L1 splits a runtime's name into its family and its version. */
+const RUNTIME_NAME = /^([a-z]+)(\d+(\.?\d+|\.x)?)?.*$/;
+
+/**
+ * Acknowledges AwsSolutions-L1 on `fn` when the aws-cdk-lib in use knows a newer runtime of its family. The rule
+ * takes the newest from `lambda.Runtime.ALL`, which grows with each aws-cdk-lib release, so on one newer than this
+ * library was built against the function would get a finding its user cannot fix: its runtime is the one its bundle
+ * is built and tested for. Where the function's runtime is the newest, no finding needs the acknowledgement.
+ */
+export function acknowledgeOlderRuntime(fn: lambda.Function, reason: string) {
+  if (newestOfFamily(fn.runtime.name) !== fn.runtime.name) {
+    acknowledge(fn, 'AwsSolutions-L1', reason);
+  }
+}
+
+/** The runtime of `runtimeName`'s family that AwsSolutions-L1 counts as the newest, chosen as cdk-nag chooses it. */
+function newestOfFamily(runtimeName: string): string | undefined {
+  const family = runtimeName.match(RUNTIME_NAME)?.[1];
+  if (family === undefined) {
+    return undefined;
+  }
+  const versions = lambda.Runtime.ALL.map((runtime) => runtime.toString())
+    .filter((name) => name.startsWith(family))
+    .map((name) => ({ name, version: name.match(RUNTIME_NAME)?.[2] ?? '0' }))
+    .sort((a, b) => a.version.localeCompare(b.version, undefined, { numeric: true, sensitivity: 'base' }));
+  return versions.pop()?.name;
 }
 
 /** SNS needs `kms:GenerateDataKey*` to publish to a topic encrypted with a key; CDK's topic grant names it so. */

@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeGenerateDataKeyPrefix, acknowledgeWildcardResources } from './acknowledge';
+import { acknowledge, acknowledgeGenerateDataKeyPrefix, acknowledgeOlderRuntime, acknowledgeWildcardResources } from './acknowledge';
 import { Animation } from './animation';
 import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
@@ -101,7 +101,7 @@ export interface ImageResizePipelineProps {
    * The default suits the default 1024 MB: decoding costs up to about 9.4 bytes a pixel (a 16-bit interlaced
    * PNG; a baseline JPEG about 1), so 50 MP needs up to about 460 MB on top of the runtime's 100 MB or so. AVIF
    * and HEIC are decoded whole, at about 19 bytes a pixel at 8 bits and 26 at 10 or 12, so their pixels count 2
-   * and 2.75 times: by default an AVIF may have 25 MP at 8 bits and 18.2 MP at 10, and those peaked at 431 to 449
+   * and 2.75 times: by default an AVIF may have 25 MP at 8 bits and 18.1 MP at 10, and those peaked at 431 to 449
    * MB, within the same bound.
    *
    * @default 50_000_000 (50 megapixels)
@@ -604,6 +604,8 @@ export class ImageResizePipeline extends Construct {
       logGroup: functionLogs,
       environment: resizeEnvironment(settings, this.resizedBucket.bucketName, this.topic.topicArn),
     });
+    acknowledgeOlderRuntime(fn,
+      `Pinned to ${fn.runtime.name}, the runtime the handler bundle and the sharp layer are built and tested for; it is in AWS support.`);
     functionRole.addToPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject'],
       resources: [this.uploadBucket.arnForObjects('*')],
@@ -709,7 +711,7 @@ export class ImageResizePipeline extends Construct {
     // A presigned POST is a single PutObject: S3 needs only kms:GenerateDataKey on the bucket's key for it.
     uploadBucketKey?.grant(role, 'kms:GenerateDataKey');
     const callerIdentity = settings.notificationScope === NotificationScope.UPLOADER ? settings.apiAuthorization.callerIdentity : undefined;
-    return new UploadUrlFunction(this, 'UploadUrlFunction', {
+    const fn = new UploadUrlFunction(this, 'UploadUrlFunction', {
       role,
       description: 'Hands out presigned uploads into the upload bucket for images over API Gateway\'s 10 MB',
       architecture: settings.architecture,
@@ -724,6 +726,8 @@ export class ImageResizePipeline extends Construct {
         ...(callerIdentity ? { [UPLOAD_URL_ENV.callerIdentity]: callerIdentity.replace(/^context\./, '') } : {}),
       },
     });
+    acknowledgeOlderRuntime(fn, `Pinned to ${fn.runtime.name}, the runtime the bundle is built and tested for; it is in AWS support.`);
+    return fn;
   }
 
   /**

@@ -134,6 +134,18 @@ describe('cdk-nag AwsSolutions checks', () => {
     }
   });
 
+  test('with a newer Node.js runtime in aws-cdk-lib than the functions\' there is no unacknowledged finding, and no acknowledgement that no finding needs', () => {
+    // GIVEN an aws-cdk-lib that knows a Node.js runtime after the one the functions are built for: cdk-nag's
+    // AwsSolutions-L1 compares each function's runtime with the newest of its family in Runtime.ALL
+    const newer = new lambda.Runtime('nodejs26.x', lambda.RuntimeFamily.NODEJS);
+    lambda.Runtime.ALL.push(newer);
+    try {
+      expect(nagRun()).toEqual({ findings: [], unusedAcknowledgements: [] });
+    } finally {
+      lambda.Runtime.ALL.splice(lambda.Runtime.ALL.indexOf(newer), 1);
+    }
+  });
+
   test('a finding the construct does not acknowledge is reported', () => {
     // GIVEN a stack with an unrelated bucket that breaks AwsSolutions-S1 (no access logs) and S10 (no TLS policy)
     const { findings } = nagRun((dependencies) => {

@@ -711,18 +711,46 @@ describe('refused uploads', () => {
         { ...OPTIONS, maxInputPixels: 9_999 });
     });
 
-    test('a 10-bit AVIF just under the default 50 megapixels, which would need about 1.2 GB to decode, is refused from its header', async () => {
-      // GIVEN 7071 x 7071 = 49,999,041 pixels of one colour: a kilobyte, and seconds to encode at effort 0
-      const input = await solid(7071, 7071, [20, 120, 200]).avif({ effort: 0, bitdepth: 10 }).toBuffer();
-      expect(input.length).toBeLessThan(10_000);
+    /**
+     * Rewrites the dimensions in an AVIF's image spatial extents (`ispe`) property, which is where its header gives
+     * them: after the fourcc, 4 bytes of version and flags, then the width and the height.
+     */
+    function avifClaiming(avif: Buffer, width: number, height: number): Buffer {
+      const bomb = Buffer.from(avif);
+      const ispe = bomb.indexOf('ispe');
+      expect(bomb.indexOf('ispe', ispe + 1)).toBe(-1);
+      bomb.writeUInt32BE(width, ispe + 8);
+      bomb.writeUInt32BE(height, ispe + 12);
+      return bomb;
+    }
 
-      // WHEN / THEN
-      await expectRejected(input, 'too-many-pixels',
-        new RegExp('^The image is 7071 x 7071 pixels \\(50\\.0 megapixels\\), more than the 18\\.2 megapixels this pipeline accepts in a 10-bit AVIF '
+    test('a 10-bit AVIF just under the default 50 megapixels, which would need about 1.2 GB to decode, is refused from its header', async () => {
+      // GIVEN a 16 x 16 10-bit AVIF whose header claims 7071 x 7071 = 49,999,041 pixels: encoding as many would take
+      // seconds and gigabytes
+      const bomb = avifClaiming(await solid(16, 16, [20, 120, 200]).avif({ effort: 0, bitdepth: 10 }).toBuffer(), 7071, 7071);
+      expect(await sharp(bomb).metadata()).toMatchObject({ width: 7071, height: 7071, bitsPerSample: 10 });
+
+      // WHEN / THEN the pixel data (a 16x16 image's) was never decoded: libheif refuses it as not the size the header gives
+      await expectRejected(bomb, 'too-many-pixels',
+        new RegExp('^The image is 7071 x 7071 pixels \\(50\\.0 megapixels\\), more than the 18\\.1 megapixels this pipeline accepts in a 10-bit AVIF '
           + 'image, which takes more memory to decode than other formats\\. Upload a smaller image, or this one as JPEG or PNG '
           + '\\(up to 50\\.0 megapixels\\)\\.$'),
         { ...OPTIONS, maxInputPixels: 50_000_000 });
-    }, 60_000);
+    });
+
+    test('an image just over its limit is told a larger figure than the limit, as the limit is rounded down and the image up', async () => {
+      // GIVEN 400 x 400 = 160,000 pixels, and a limit of floor(439,998 / 2.75) = 159,999 for a 10-bit AVIF: to one
+      // decimal both are 0.2 megapixels
+      const input = await solid(400, 400, [20, 120, 200]).avif({ effort: 0, bitdepth: 10 }).toBuffer();
+
+      // WHEN
+      const error = await rejection(input, { ...OPTIONS, maxInputPixels: 439_998 });
+
+      // THEN
+      expect(error.reason).toBe('too-many-pixels');
+      const [, image, limit] = error.message.match(/pixels \((.+?)\), more than the (.+?) this pipeline accepts/) ?? [];
+      expect({ image, limit }).toEqual({ image: '0.2 megapixels', limit: '0.1 megapixels' });
+    });
 
     test.each([
       // 40 x 40 = 1600 pixels, counted 2.75 times: 4400

@@ -79,6 +79,12 @@ describe('upload request rules', () => {
   ])('refuses %j', (body, problem) => {
     expect(parseUploadRequest(body)).toEqual({ error: expect.stringMatching(problem) });
   });
+
+  test('quotes at most 64 characters of an unknown field\'s name, counted by code point', () => {
+    const name = `${'\u{1F4F7}'.repeat(64)}${'x'.repeat(10)}`;
+    expect(parseUploadRequest({ filename: 'a.jpg', contentType: 'image/jpeg', [name]: 1 }))
+      .toEqual({ error: `Unknown field "${'\u{1F4F7}'.repeat(64)}…": give "filename" and "contentType"` });
+  });
 });
 
 describe('the upload-url function', () => {
@@ -195,6 +201,24 @@ describe('the upload-url function', () => {
     expect(logOutput().map((line) => JSON.parse(line))).toEqual([
       expect.objectContaining({ message: 'Presigned upload granted', key: 'anonymous.jpg', uploader: '(none)' }),
     ]);
+  });
+
+  test('a form-encoded body, which the API\'s model does not check, with an unknown field of 100 KB is refused and logged in a short line', async () => {
+    // GIVEN a body API Gateway passes base64-encoded and unchecked, as it does any of a binary media type
+    const handler = loadHandler(await createBucket('uploads'));
+    const body = Buffer.from(JSON.stringify({ ['k'.repeat(100_000)]: 1, filename: 'a.jpg', contentType: 'image/jpeg' })).toString('base64');
+
+    // WHEN
+    const response = await handler(apiEvent(body, true), lambdaContext);
+
+    // THEN
+    expect(response.statusCode).toBe(400);
+    const message: string = JSON.parse(response.body).message;
+    expect(message).toMatch(/^Unknown field "k+…"/);
+    expect(message.length).toBeLessThan(200);
+    const [line] = logOutput();
+    expect(JSON.parse(line)).toMatchObject({ reason: 'bad-request', detail: message });
+    expect(line.length).toBeLessThan(1000);
   });
 
   test.each([

@@ -97,13 +97,13 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
   const maxPixels = maxPixelsFor(format, metadata.bitsPerSample, maxInputPixels);
   if (pixels > maxPixels) {
     const size = animated
-      ? `The animation is ${metadata.width} x ${metadata.height} pixels in ${frames} frames (${pixelCount(pixels)} in all)`
-      : `The image is ${metadata.width} x ${metadata.height} pixels (${pixelCount(pixels)})`;
+      ? `The animation is ${metadata.width} x ${metadata.height} pixels in ${frames} frames (${pixelCount(pixels, 'up')} in all)`
+      : `The image is ${metadata.width} x ${metadata.height} pixels (${pixelCount(pixels, 'up')})`;
     const limit = maxPixels === maxInputPixels
-      ? `more than the ${pixelCount(maxPixels)} this pipeline accepts. Upload a smaller image.`
-      : `more than the ${pixelCount(maxPixels)} this pipeline accepts in ${heifKind(format, metadata.bitsPerSample)} image, ` +
+      ? `more than the ${pixelCount(maxPixels, 'down')} this pipeline accepts. Upload a smaller image.`
+      : `more than the ${pixelCount(maxPixels, 'down')} this pipeline accepts in ${heifKind(format, metadata.bitsPerSample)} image, ` +
         'which takes more memory to decode than other formats. Upload a smaller image, or this one as JPEG or PNG ' +
-        `(up to ${pixelCount(maxInputPixels)}).`;
+        `(up to ${pixelCount(maxInputPixels, 'down')}).`;
     throw new ImageRejectedError('too-many-pixels', `${size}, ${limit}`);
   }
   return {
@@ -276,6 +276,14 @@ function heifKind(format: SourceFormat, bitsPerSample: number | undefined): stri
   return `${/^(8|A)/.test(kind) ? 'an' : 'a'} ${kind}`;
 }
 
-function pixelCount(pixels: number): string {
-  return pixels >= 100_000 ? `${(pixels / 1_000_000).toFixed(1)} megapixels` : `${pixels} pixels`;
+/**
+ * A count of pixels as a message gives it, to a tenth of a megapixel from 0.1 MP on. Limits are rounded down and an
+ * image's count up, so an image over its limit never reads as the limit's own figure.
+ */
+function pixelCount(pixels: number, rounding: 'down' | 'up'): string {
+  if (pixels < 100_000) {
+    return `${pixels} pixels`;
+  }
+  const tenths = (rounding === 'down' ? Math.floor : Math.ceil)(pixels / 100_000);
+  return `${Math.floor(tenths / 10)}.${tenths % 10} megapixels`;
 }

@@ -9,6 +9,12 @@ export const UPLOADABLE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp'
 /** S3's own limit on a key. */
 const MAX_KEY_BYTES = 1024;
 
+/**
+ * How much of a field name the caller is told back, and so how much the refusal's log line holds: a form-encoded
+ * body skips the API's model, so a name may run to megabytes.
+ */
+const MAX_QUOTED_CODE_POINTS = 64;
+
 export interface UploadRequest {
   /** The object key: the file name, as `PUT /upload-image/{bucket}/{filename}` would store it. */
   readonly key: string;
@@ -76,7 +82,7 @@ export function parseUploadRequest(body: unknown): UploadRequest | { readonly er
   }
   const { filename, contentType, ...rest } = body as Record<string, unknown>;
   const unknownField = Object.keys(rest)[0];
-  if (unknownField !== undefined) return { error: `Unknown field "${unknownField}": give "filename" and "contentType"` };
+  if (unknownField !== undefined) return { error: `Unknown field "${excerpt(unknownField)}": give "filename" and "contentType"` };
   if (typeof filename !== 'string') return { error: '"filename" must be a string' };
   const problem = filenameProblem(filename);
   if (problem) return { error: problem };
@@ -89,4 +95,16 @@ export function parseUploadRequest(body: unknown): UploadRequest | { readonly er
 /** `U+202E`, as the caller is told which character was refused. */
 function codePoint(character: string): string {
   return `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** The first {@link MAX_QUOTED_CODE_POINTS} code points of `text`, and "…" if there were more; a pair is never split. */
+function excerpt(text: string): string {
+  let end = 0;
+  let codePoints = 0;
+  for (const character of text) {
+    if (codePoints === MAX_QUOTED_CODE_POINTS) return `${text.slice(0, end)}…`;
+    end += character.length;
+    codePoints += 1;
+  }
+  return text;
 }
