@@ -281,6 +281,14 @@ describe('two originals whose copies would take the same names', () => {
 });
 
 describe('a key already holding another caller\'s upload', () => {
+  /** Bob was told once that his upload was resized, nothing else was published, and every copy records him. */
+  async function expectOnlyBobResized(): Promise<void> {
+    const [notification] = await topic.received(1);
+    expect(notification).toMatchObject({ status: 'resized', uploader: BOB });
+    expect(await topic.receivedNothing()).toBe(true);
+    expect((await copies()).map((copy) => copy.uploader)).toEqual([BOB, BOB]);
+  }
+
   /** The copies' own ETags, by key: unchanged ETags mean the objects were not written again. */
   async function copyEtags(): Promise<Record<string, string>> {
     const keys = await listKeys(resizedBucket);
@@ -584,9 +592,7 @@ describe('a key already holding another caller\'s upload', () => {
     // THEN alice's copies were withdrawn, not left to make bob's upload look like a second caller's, and bob is told once
     expect(meanwhile.ran()).toBe(true);
     expect(response.batchItemFailures).toEqual([]);
-    const [notification] = await topic.received(1);
-    expect(notification).toMatchObject({ status: 'resized', uploader: BOB });
-    expect(await topic.receivedNothing()).toBe(true);
+    await expectOnlyBobResized();
     const bobEtag = await etagOf(upload.bucket, 'albums/cat.jpg');
     expect(await copies()).toEqual([
       { key: 'medium/albums/cat.jpg', sourceEtag: bobEtag, uploader: BOB, width: 300, height: 600 },
@@ -621,10 +627,7 @@ describe('a key already holding another caller\'s upload', () => {
     // THEN alice's thumb was withdrawn, so the names are bob's, and he is told once
     expect(bobsCopyWritten).toBe(true);
     expect(response.batchItemFailures).toEqual([]);
-    const [notification] = await topic.received(1);
-    expect(notification).toMatchObject({ status: 'resized', uploader: BOB });
-    expect(await topic.receivedNothing()).toBe(true);
-    expect((await copies()).map((copy) => copy.uploader)).toEqual([BOB, BOB]);
+    await expectOnlyBobResized();
   });
 
   test('copies of the same bytes uploaded by a second caller, met at the write, are that caller\'s: they are not written over, and the second caller is told once', async () => {
@@ -646,10 +649,7 @@ describe('a key already holding another caller\'s upload', () => {
     // THEN
     expect(meanwhile.ran()).toBe(true);
     expect(response.batchItemFailures).toEqual([]);
-    const [notification] = await topic.received(1);
-    expect(notification).toMatchObject({ status: 'resized', uploader: BOB });
-    expect(await topic.receivedNothing()).toBe(true);
-    expect((await copies()).map((copy) => copy.uploader)).toEqual([BOB, BOB]);
+    await expectOnlyBobResized();
   });
 });
 
