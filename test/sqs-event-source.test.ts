@@ -39,6 +39,21 @@ interface SentCall {
   output?: Record<string, any>;
 }
 
+/**
+ * A fault that answers a batch command as SQS does once the messages' receipt handles are no longer valid (they
+ * moved to the dead-letter queue): every entry refused.
+ */
+function refusingEveryEntryOf(command: string) {
+  return (call: SentCall) => (call.command === command
+    ? {
+      output: {
+        Successful: [],
+        Failed: call.input.Entries.map((entry: { Id: string }) => ({ Id: entry.Id, SenderFault: true, Code: 'ReceiptHandleIsInvalid', Message: 'not a valid receipt handle' })),
+      },
+    }
+    : undefined);
+}
+
 describe('the local SQS event source', () => {
   let codeDir: string;
   let taskRoot: TaskRoot;
@@ -162,14 +177,7 @@ describe('the local SQS event source', () => {
 
   test('a processed message SQS does not delete is reported as left on the queue, with the reason, and given the local visibility timeout', async () => {
     // GIVEN SQS refuses to delete anything, as it does once a message has moved to the dead-letter queue
-    fault = (call) => (call.command === 'DeleteMessageBatchCommand'
-      ? {
-        output: {
-          Successful: [],
-          Failed: call.input.Entries.map((entry: { Id: string }) => ({ Id: entry.Id, SenderFault: true, Code: 'ReceiptHandleIsInvalid', Message: 'not a valid receipt handle' })),
-        },
-      }
-      : undefined);
+    fault = refusingEveryEntryOf('DeleteMessageBatchCommand');
     const kept = await send('kept');
 
     // WHEN
@@ -187,14 +195,7 @@ describe('the local SQS event source', () => {
 
   test('a message SQS does not let come back sooner is reported, and stays left on the queue', async () => {
     // GIVEN SQS refuses every change of visibility
-    fault = (call) => (call.command === 'ChangeMessageVisibilityBatchCommand'
-      ? {
-        output: {
-          Successful: [],
-          Failed: call.input.Entries.map((entry: { Id: string }) => ({ Id: entry.Id, SenderFault: true, Code: 'ReceiptHandleIsInvalid', Message: 'not a valid receipt handle' })),
-        },
-      }
-      : undefined);
+    fault = refusingEveryEntryOf('ChangeMessageVisibilityBatchCommand');
     const failed = await send('fail');
 
     // WHEN
