@@ -49,6 +49,15 @@ export function uploaderIn(metadata: Record<string, string> | undefined): string
 }
 
 /**
+ * How both functions' log lines name an uploader, so one Logs Insights filter finds an upload's lines in either. No
+ * uploader is `(none)`: a notification published without it reaches only the subscriptions that have no filter
+ * policy, so under the API's `UPLOADER` scope none of the API's.
+ */
+export function uploaderAsLogged(uploader: string | undefined): string {
+  return uploader ?? '(none)';
+}
+
+/**
  * The log messages the construct's metric filters count. The handler logs exactly these (with Powertools'
  * `function_name` field), so the metrics need no extra API calls from the function.
  */

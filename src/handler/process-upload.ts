@@ -50,7 +50,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SQSRecord } from 'aws-lambda';
-import { LOG_MESSAGES, REDRIVEN_ATTRIBUTE, ResizeConfig, SizeSpec } from './config';
+import { LOG_MESSAGES, REDRIVEN_ATTRIBUTE, ResizeConfig, SizeSpec, uploaderAsLogged } from './config';
 import { ImageRejectedError, ResizeResult, resizeImage } from './image-core';
 import { resizedKey } from './keys';
 import {
@@ -120,7 +120,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     // Logged now, whatever comes next: should the removal fail, or the original be back once it is done, the pass
     // ends without the line below, and nothing else would say that subscribers were told.
     const deletion = {
-      bucket: upload.bucket, key: upload.key, event: upload.eventName, ...eventVersion(upload), uploader: announcedTo(uploader),
+      bucket: upload.bucket, key: upload.key, event: upload.eventName, ...eventVersion(upload), uploader: uploaderAsLogged(uploader),
     };
     logger.info('Original deleted; subscribers told', { ...deletion, copies: copies.map((copy) => copy.key) });
     await store.remove(copies);
@@ -149,7 +149,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       key: upload.key,
       etag: original.etag,
       ...eventVersion(upload, original.etag),
-      uploader: announcedTo(original.uploader),
+      uploader: uploaderAsLogged(original.uploader),
       reason: failure.reason,
       detail: failure.message,
       removedStaleCopies: copies.map((copy) => copy.key),
@@ -285,7 +285,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       change,
       etag: source.etag,
       ...eventVersion(upload, source.etag),
-      uploader: announcedTo(source.uploader),
+      uploader: uploaderAsLogged(source.uploader),
       input: resized.input,
       sizes: sizes.map(({ name, width, height, bytes, key }) => ({ name, width, height, bytes, key })),
       durationMs: elapsedMs(upload),
@@ -386,14 +386,6 @@ function byteSize(bytes: number): string {
 
 function exactBytes(bytes: number): string {
   return `${bytes.toLocaleString('en-US')} bytes`;
-}
-
-/**
- * What a log line says a notification's `uploader` attribute was: one published without it reaches only the
- * subscriptions that have no filter policy, so under the API's `UPLOADER` scope none of the API's.
- */
-function announcedTo(uploader: string | undefined): string {
-  return uploader ?? '(none)';
 }
 
 /**

@@ -4,7 +4,7 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { UPLOAD_URL_ENV } from './config';
 import { parseUploadRequest } from './upload-request';
-import { UPLOADER_ATTRIBUTE } from '../handler/config';
+import { UPLOADER_ATTRIBUTE, uploaderAsLogged } from '../handler/config';
 
 const logger = new Logger({ serviceName: 'image-upload-url' });
 const s3 = new S3Client({});
@@ -68,10 +68,6 @@ function refuse(caller: Record<string, unknown>, reason: string, detail: string)
   return json(400, { message: detail });
 }
 
-/** As the resize function's lines say it: `(none)` when the upload records no uploader. */
-function uploaderAsLogged(uploader: string | undefined): string {
-  return uploader ?? '(none)';
-}
 
 function lookup(context: unknown, dottedPath: string): string | undefined {
   const value = dottedPath.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], context);
