@@ -221,6 +221,33 @@ describe('the upload-url function', () => {
     expect(line.length).toBeLessThan(1000);
   });
 
+  test('a request whose signing fails is logged once as an error with its key, uploader, API request and the error, never credentials, and still fails as the Lambda proxy answers it (502)', async () => {
+    // GIVEN a function that finds no credentials to sign with: none in the environment, no profile, no instance role
+    const handler = loadHandler(await createBucket('uploads'));
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_CONFIG_FILE: '/nonexistent/config', AWS_EC2_METADATA_DISABLED: 'true' };
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE',
+      'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) {
+      delete env[name];
+    }
+    jest.replaceProperty(process, 'env', env);
+
+    // WHEN
+    const invocation = handler(apiEvent(JSON.stringify({ filename: 'unsigned.jpg', contentType: 'image/jpeg' })), lambdaContext);
+
+    // THEN the invocation still fails, which API Gateway answers with its own 502 and no detail, and the line holds
+    // the error's name and message alone
+    await expect(invocation).rejects.toThrow('Could not load credentials from any providers');
+    expect(logOutput().map((line) => JSON.parse(line))).toEqual([expect.objectContaining({
+      level: 'ERROR',
+      message: 'Presigned upload failed',
+      key: 'unsigned.jpg',
+      contentType: 'image/jpeg',
+      uploader: ALICE,
+      apiRequestId: API_REQUEST_ID,
+      error: { name: 'CredentialsProviderError', message: 'Could not load credentials from any providers' },
+    })]);
+  });
+
   test.each([
     ['a body that is not JSON', '{"filename": ', 'not-json', /The body must be JSON/],
     ['a filename the rules refuse', JSON.stringify({ filename: 'x/y.jpg', contentType: 'image/jpeg' }), 'bad-request', /^"filename" must not contain "\/"$/],

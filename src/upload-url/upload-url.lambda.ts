@@ -17,10 +17,11 @@ const callerPath = process.env[UPLOAD_URL_ENV.callerIdentity];
  * Hands out a presigned POST for one image. A POST policy, unlike a presigned PUT, lets S3 itself refuse a
  * body over `maxUploadBytes` (`content-length-range`) and any other content type or key.
  *
- * Each request ends in one log line. The API's access log line for a `POST /upload-url` names no file (it is in
- * the body), and the upload goes straight to S3, so this line, with the API's request ID, is what ties a key to
- * its caller before the resize function sees it. The presigned fields are left out: the policy and signature
- * would let anyone who reads the log upload in the caller's name until they expire.
+ * Each request ends in one log line, one whose signing fails too. The API's access log line for a
+ * `POST /upload-url` names no file (it is in the body), and the upload goes straight to S3, so this line, with the
+ * API's request ID, is what ties a key to its caller before the resize function sees it. The presigned fields are
+ * left out: the policy and signature would let anyone who reads the log upload in the caller's name until they
+ * expire.
  */
 export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
   logger.addContext(context);
@@ -52,6 +53,13 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
       ...Object.entries(fields).map(([name, value]) => ({ [name]: value })),
     ],
     Expires: expirySeconds,
+  }).catch((error: unknown) => {
+    // Lambda's own line for the failed invocation names neither the request nor the file. The error's name and
+    // message alone, as the logger would copy every field of an SDK error into the line. Thrown again, so that API
+    // Gateway still answers 502 and the function's Errors metric counts it.
+    const { name, message } = error instanceof Error ? error : new Error(String(error));
+    logger.error('Presigned upload failed', { key: upload.key, contentType: upload.contentType, ...caller, error: { name, message } });
+    throw error;
   });
   const granted = {
     key: upload.key,
