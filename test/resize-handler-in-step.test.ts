@@ -954,6 +954,40 @@ test('an original uploaded again while its deleted copies are removed is looked 
   });
 });
 
+test('a delete that finds no copies looks at the original again: one uploaded again since the first look ends up with copies', async () => {
+  // GIVEN an original that has no copies, deleted, and back by the time the handler lists its copies
+  const comeback = await image('jpeg', 300, 300);
+  let reuploaded = false;
+  const reuploadOnce = async (command: SentS3Command) => {
+    if (!reuploaded && command.name === 'ListObjectsV2Command') {
+      reuploaded = true;
+      await upload.upload('lazarus.jpg', comeback);
+    }
+  };
+  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, reuploadOnce);
+  await upload.upload('lazarus.jpg', await image('jpeg', 400, 300));
+  await upload.notifications(1);
+  await upload.remove('lazarus.jpg');
+  const [removed] = await upload.notifications(1);
+
+  // WHEN only the delete's record is handled
+  const response = await handler(sqsEvent(removed), lambdaContext);
+
+  // THEN it makes the copies of what is there now and announces them, as the upload's own record would
+  expect(reuploaded).toBe(true);
+  expect(response.batchItemFailures).toEqual([]);
+  const etag = await etagOf(upload.bucket, 'lazarus.jpg');
+  expect(await copies()).toEqual([
+    { key: 'medium/lazarus.jpg', sourceEtag: etag, width: 300, height: 300 },
+    { key: 'thumb/lazarus.jpg', sourceEtag: etag, width: 160, height: 160 },
+  ]);
+  const [notification] = await topic.received(1);
+  expect(notification.document).toMatchObject({ status: 'resized', change: 'created', input: { width: 300, height: 300 } });
+  // and no line says the original does not exist
+  const lines = jest.mocked(console.info).mock.calls.map(([line]) => JSON.parse(line));
+  expect(lines.filter((line) => line.key === 'lazarus.jpg').map((line) => line.message)).not.toContain('Original does not exist and has no copies');
+});
+
 test('an animated GIF keeps its frames when animation is kept, and a JPEG output format gives it WebP copies', async () => {
   // GIVEN
   const handler = loadHandler({ resizedBucket, topicArn: topic.arn, format: 'jpeg', animation: 'keep' });

@@ -107,6 +107,9 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
 
   const removeCopies = async (upload: UploadInProgress, copies: ExistingCopy[]): Promise<Pass> => {
     if (copies.length === 0) {
+      // Looked at again, as after a removal: an upload since the first look, before the copies were listed, gets
+      // its copies now rather than only from its own event, and the line below is never written for an original
+      // that is there.
       if (await originals.current(upload.bucket, upload.key) !== undefined) {
         return 'changed';
       }
