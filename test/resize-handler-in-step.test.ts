@@ -262,6 +262,33 @@ describe('two originals whose copies would take the same names', () => {
     expect((await readObject(resizedBucket, 'medium/logo.png')).data.toString()).toBe('kept by someone else');
   });
 
+  test('a write that meets both a late copy of an earlier version and another\'s file looks again before refusing, and the late copy goes with the refusal', async () => {
+    // GIVEN, after the handler looked, a copy of an earlier version of badge.png at thumb, as an attempt for that
+    // version that has not withdrawn it yet would leave it, and someone else's file at medium
+    await upload.upload('badge.png', await image('png', 200, 100));
+    const earlierEtag = await etagOf(upload.bucket, 'badge.png');
+    await upload.notifications(1);
+    const meanwhile = beforeCopiesAreWritten(async () => {
+      await putObject(resizedBucket, 'thumb/badge.png', await image('png', 160, 160), {
+        'source-key-sha256': sourceKeyDigest('badge.png'), 'source-etag': earlierEtag, 'source-change': 'created',
+      });
+      await putObject(resizedBucket, 'medium/badge.png', 'kept by someone else');
+    });
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, meanwhile.hook);
+    await upload.upload('badge.png', await image('png', 400, 300));
+
+    // WHEN
+    const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+    // THEN the upload is refused for the other's file, and of the earlier version nothing is left
+    expect(meanwhile.ran()).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    const [refusal] = await topic.received(1);
+    expect(refusal.document).toMatchObject({ status: 'failed', key: 'badge.png', reason: 'name-taken', message: expect.stringContaining('"medium/badge.png"') });
+    expect(await listKeys(resizedBucket)).toEqual(['medium/badge.png']);
+    expect(await topic.receivedNothing()).toBe(true);
+  });
+
   test('a file in the resized bucket that this pipeline did not write is never replaced', async () => {
     // GIVEN
     const handler = loadHandler({ resizedBucket, topicArn: topic.arn });

@@ -174,7 +174,9 @@ export class ResizedStore {
     }
     const results = writes.map((write) => (write as PromiseFulfilledResult<StoredCopy & { written: CopyWrite }>).value);
     const stored = results.flatMap(({ name, bucket, key, written }) => typeof written === 'string' ? [] : [{ name, bucket, key, ...written }]);
-    // Superseded before taken: one of this original's versions is stale, and which one decides whom a refusal would tell.
+    // Superseded before taken: one of this original's versions is stale, and only a look again tells which. Refused
+    // at once, a stale attempt would remove copies it must leave (see `withdraw` in process-upload.ts), and a current
+    // one would leave the copy it met, which the look did not see and a refusal after the look again removes.
     const superseded = results.find((result) => result.written === 'superseded');
     if (superseded !== undefined) {
       return { superseded: superseded.key, written: stored };
