@@ -17,6 +17,7 @@ import { ApiAuthorization } from './api/api-authorization';
 import { UploadApi } from './api/upload-api';
 import { PipelineEncryption } from './encryption';
 import { LOG_MESSAGES, SizeSpec } from './handler/config';
+import { pixelCount } from './handler/pixel-count';
 import { DEFAULT_SIZES, ImageFit, ImageSize, OutputFormat } from './image-size';
 import { NotificationScope } from './notification-scope';
 import { PipelineAlarmOptions } from './pipeline-alarms';
@@ -1231,7 +1232,7 @@ function warnOfMemoryBelowLargestUpload(settings: Settings, scope: Construct) {
     `memorySize: ${memorySize} MB is below the ${neededMb} MB or so that the resize function may need for the largest upload it accepts: `
     + `${RUNTIME_MB} MB for the runtime, ${WARM_LEFTOVER_MB} MB that earlier images left behind in a warm container, `
     + `${originalMb} MB to hold an original of maxUploadBytes (${maxUploadBytes} bytes) whole and ${decodeMb} MB to decode one of `
-    + `maxInputPixels (${(maxInputPixels / 1e6).toFixed(1)} megapixels) at up to ${DECODE_BYTES_PER_PIXEL} bytes a pixel. `
+    + `maxInputPixels (${pixelCount(maxInputPixels, 'down')}) at up to ${DECODE_BYTES_PER_PIXEL} bytes a pixel. `
     + 'Out of memory, the function fails the whole batch on every receive until it reaches the dead-letter queue, and no notification says so. '
     + `Raise memorySize to at least ${neededMb} MB, or lower maxUploadBytes or maxInputPixels.`);
 }

@@ -768,6 +768,25 @@ describe('refused uploads', () => {
       expect(atLimit.outputs).toHaveLength(3);
       await expectRejected(input, 'too-many-pixels', message, { ...OPTIONS, maxInputPixels: weighted - 1 });
     });
+
+    test('a limit of one pixel is quoted as "1 pixel"', async () => {
+      const input = await solid(1, 2, [9, 9, 9]).png().toBuffer();
+      await expectRejected(input, 'too-many-pixels', /^The image is 1 x 2 pixels \(2 pixels\), more than the 1 pixel this pipeline accepts\. Upload a smaller image\.$/,
+        { ...OPTIONS, maxInputPixels: 1 });
+    });
+
+    test.each([['an 8-bit', 8], ['a 10-bit', 10]] as const)('%s AVIF\'s limit, counted by its decoding cost, is at least 1 pixel: rounded down to 0 it would refuse every AVIF as too large', async (_, bitdepth) => {
+      // GIVEN a limit of 1 pixel, which 2 or 2.75 would round down to 0
+      const options = { ...OPTIONS, maxInputPixels: 1 };
+
+      // WHEN
+      const single = await resizeImage(await solid(1, 1, [20, 120, 200]).avif({ effort: 0, bitdepth }).toBuffer(), options);
+
+      // THEN
+      expect(single.input).toEqual({ format: 'avif', width: 1, height: 1 });
+      await expectRejected(await solid(1, 2, [20, 120, 200]).avif({ effort: 0, bitdepth }).toBuffer(), 'too-many-pixels',
+        /^The image is 1 x 2 pixels \(2 pixels\), more than the 1 pixel this pipeline accepts\. Upload a smaller image\.$/, options);
+    });
   });
 
   describe('copies larger than the output format holds', () => {

@@ -354,6 +354,11 @@ describe('props', () => {
       expect(warning).toMatch(/^memorySize: 1024 MB is below the 1340 MB or so .* 897 MB to decode one of maxInputPixels \(100\.0 megapixels\) /);
     });
 
+    test('a maxInputPixels under a tenth of a megapixel is quoted in pixels, as a refused image is told it', () => {
+      const [warning] = memoryWarnings(synth({ memorySize: 256, maxInputPixels: 10_000 }).stack);
+      expect(warning).toContain(' to decode one of maxInputPixels (10000 pixels) at up to 9.4 bytes a pixel');
+    });
+
     test('nothing is estimated against a memorySize that is a token, as its value is not known at synth', () => {
       expect(memoryWarnings(synth({ memorySize: Lazy.number({ produce: () => 128 }) }).stack)).toEqual([]);
     });

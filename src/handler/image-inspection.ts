@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { reachesGifTrailer } from './gif-trailer';
 import { decodesHeic } from './heic-support';
 import { ImageRejectedError } from './image-rejected-error';
+import { pixelCount } from './pixel-count';
 import { ShrinkOnLoad } from './resize-geometry';
 
 /** `heic` only where the sharp in use decodes HEVC, i.e. with a sharp layer of one's own. */
@@ -261,29 +262,19 @@ async function sourceFormat(header: Header): Promise<SourceFormat> {
 
 /**
  * The most pixels an image of this format and bit depth may have under `maxInputPixels`. A HEIF header that does not
- * give the bit depth is counted as the costlier, deep kind.
+ * give the bit depth is counted as the costlier, deep kind. Never below 1: a limit of 0 would refuse every AVIF as
+ * larger than allowed whatever its size (and sharp reads a `limitInputPixels` of 0 as no limit at all), while one
+ * pixel costs nothing to decode in any format.
  */
 export function maxPixelsFor(format: SourceFormat, bitsPerSample: number | undefined, maxInputPixels: number): number {
   if (format !== 'avif' && format !== 'heic') {
     return maxInputPixels;
   }
-  return Math.floor(maxInputPixels / (bitsPerSample === 8 ? HEIF_8_BIT_PIXEL_WEIGHT : HEIF_DEEP_PIXEL_WEIGHT));
+  return Math.max(1, Math.floor(maxInputPixels / (bitsPerSample === 8 ? HEIF_8_BIT_PIXEL_WEIGHT : HEIF_DEEP_PIXEL_WEIGHT)));
 }
 
 /** "an 8-bit AVIF", "a 10-bit HEIC", or without the depth where the header does not give it. */
 function heifKind(format: SourceFormat, bitsPerSample: number | undefined): string {
   const kind = `${bitsPerSample === undefined ? '' : `${bitsPerSample}-bit `}${format.toUpperCase()}`;
   return `${/^(8|A)/.test(kind) ? 'an' : 'a'} ${kind}`;
-}
-
-/**
- * A count of pixels as a message gives it, to a tenth of a megapixel from 0.1 MP on. Limits are rounded down and an
- * image's count up, so an image over its limit never reads as the limit's own figure.
- */
-function pixelCount(pixels: number, rounding: 'down' | 'up'): string {
-  if (pixels < 100_000) {
-    return `${pixels} pixels`;
-  }
-  const tenths = (rounding === 'down' ? Math.floor : Math.ceil)(pixels / 100_000);
-  return `${Math.floor(tenths / 10)}.${tenths % 10} megapixels`;
 }
