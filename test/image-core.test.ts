@@ -402,6 +402,42 @@ describe('colour and metadata', () => {
     expectClose((await pixelAt(output.data, 32, 32)).slice(0, 3), [200, 100, 50], 1);
   });
 
+  // sharp works on 16-bit RGB in Display P3; left there, sRGB (255, 0, 0) came out as (234, 51, 34).
+  test.each([
+    [[255, 0, 0], 'srgb', 3],
+    [[200, 100, 50], 'srgb', 4],
+    [[200, 100, 50], 'p3', 3],
+  ] as const)('a 16-bit PNG of sRGB %j tagged %s, with %i channels, comes out in sRGB', async (srgb, profile, channels) => {
+    // GIVEN sRGB `srgb`, stored as 16-bit values in `profile`
+    const [r, g, b] = srgb;
+    const input = await sharp({ create: { width: 64, height: 64, channels, background: { r, g, b, alpha: 1 } } })
+      .toColourspace('rgb16')
+      .withIccProfile(profile)
+      .png()
+      .toBuffer();
+    const written = await sharp(input).metadata();
+    expect([written.space, written.hasProfile]).toEqual(['rgb16', true]);
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, format: 'same-as-input' })).outputs;
+
+    // THEN
+    expectClose((await pixelAt(output.data, 32, 32)).slice(0, 3), [...srgb], 2);
+  });
+
+  test('a 10-bit AVIF tagged sRGB is converted to sRGB', async () => {
+    // GIVEN
+    const input = await solid(64, 64, [200, 100, 50]).withIccProfile('srgb').avif({ bitdepth: 10, lossless: true }).toBuffer();
+    const written = await sharp(input).metadata();
+    expect([written.space, written.bitsPerSample, written.hasProfile]).toEqual(['rgb16', 10, true]);
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, quality: 100 })).outputs;
+
+    // THEN
+    expectClose(await pixelAt(output.data, 32, 32), [200, 100, 50], 3);
+  });
+
   test('a greyscale image comes out as sRGB with equal channels', async () => {
     // GIVEN
     const grey = Buffer.alloc(64 * 64, 90);

@@ -143,6 +143,11 @@ async function decodeOnce(
   if (encoding.flattenOnto !== undefined) {
     pipeline = pipeline.flatten({ background: encoding.flattenOnto });
   }
+  // Not for every image: sharp converts to the profile asked for from its working one, P3 for any 16-bit RGB, though
+  // untagged pixels never entered P3.
+  if (source.decodesToP3) {
+    pipeline = pipeline.withIccProfile('srgb');
+  }
   try {
     const { data, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
