@@ -169,7 +169,7 @@ describe('fits and sizes', () => {
     expectClose(await pixelAt(contain, 100, 100), [240, 120, 0], 8);
   });
 
-  test('a width alone or a height alone keeps the aspect ratio', async () => {
+  test('a width alone or a height alone keeps the aspect ratio with inside and cover', async () => {
     // GIVEN
     const input = await solid(900, 600, [0, 0, 255]).png().toBuffer();
 
@@ -181,6 +181,61 @@ describe('fits and sizes', () => {
 
     // THEN
     expect(result.outputs.map(({ width, height }) => [width, height])).toEqual([[300, 200], [150, 100]]);
+  });
+
+  test('fill with one side scales that side alone: the other keeps the original\'s length', async () => {
+    // GIVEN
+    const input = await solid(1000, 800, [0, 0, 255]).png().toBuffer();
+
+    // WHEN
+    const result = await resizeImage(input, {
+      ...OPTIONS,
+      sizes: [{ name: 'narrow', width: 120, fit: 'fill' }, { name: 'flat', height: 120, fit: 'fill' }],
+    });
+
+    // THEN
+    expect(result.outputs.map(({ width, height }) => [width, height])).toEqual([[120, 800], [1000, 120]]);
+  });
+
+  test('contain with one side pads an image smaller than that side to it, in opaque black', async () => {
+    // GIVEN
+    const input = await solid(100, 80, [0, 200, 0]).png().toBuffer();
+
+    // WHEN
+    const result = await resizeImage(input, {
+      ...OPTIONS,
+      sizes: [{ name: 'wide', width: 120, fit: 'contain' }, { name: 'tall', height: 100, fit: 'contain' }],
+    });
+
+    // THEN
+    expect(result.outputs.map(({ width, height }) => [width, height])).toEqual([[120, 80], [100, 100]]);
+    const [wide, tall] = result.outputs.map((output) => output.data);
+    expectClose(await pixelAt(wide, 5, 40), [0, 0, 0], 8);
+    expectClose(await pixelAt(wide, 60, 40), [0, 200, 0], 8);
+    expectClose(await pixelAt(tall, 50, 5), [0, 0, 0], 8);
+    expectClose(await pixelAt(tall, 50, 50), [0, 200, 0], 8);
+  });
+
+  test.each(['cover', 'outside'] as const)('%s with one side scales to it as inside does', async (fit) => {
+    // GIVEN
+    const input = await solid(1000, 800, [0, 0, 255]).png().toBuffer();
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, sizes: [{ name: 'one-side', width: 120, fit }] })).outputs;
+
+    // THEN
+    expect([output.width, output.height]).toEqual([120, 96]);
+  });
+
+  test('cover crops an image smaller than its box only where it is larger, so the copy is smaller than the box', async () => {
+    // GIVEN
+    const input = await solid(100, 80, [0, 200, 0]).png().toBuffer();
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, sizes: [{ name: 'banner', width: 200, height: 50, fit: 'cover' }] })).outputs;
+
+    // THEN
+    expect([output.width, output.height]).toEqual([100, 50]);
   });
 
   test('no fit enlarges an image smaller than its box', async () => {
@@ -223,6 +278,7 @@ describe('fits and sizes', () => {
     const ours = await decoded(output.data);
     const direct = await decoded(await sharp(input).resize(100, 100, { fit: 'contain', withoutEnlargement: true }).png().toBuffer());
     expect([ours.info.width, ours.info.height, ours.info.channels]).toEqual([100, 100, 4]);
+    expect(await pixelAt(output.data, 0, 0)).toEqual([0, 0, 0, 255]);
     expect(ours.data.equals(direct.data)).toBe(true);
   });
 
