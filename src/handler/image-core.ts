@@ -8,7 +8,7 @@ import { inspectImage, SourceImage } from './image-inspection';
 import { ImageRejectedError } from './image-rejected-error';
 import { withoutUnusedJpegMetadata } from './jpeg-metadata';
 import { chooseEncoding, encode, Encoding, OutputFormat, refuseOversizeOutputs } from './output-encoding';
-import { planSize, SizeGeometry } from './resize-geometry';
+import { cropOrPad, planSize, SizeGeometry } from './resize-geometry';
 
 export { ImageRejectedError } from './image-rejected-error';
 export type { RejectReason } from './image-rejected-error';
@@ -166,21 +166,7 @@ async function renderSize(
   if (geometry.scaledWidth !== width || geometry.scaledHeight !== height) {
     pipeline = pipeline.resize(geometry.scaledWidth, geometry.scaledHeight, { fit: 'fill' });
   }
-  if (geometry.crop) {
-    pipeline = pipeline.extract(geometry.crop);
-  }
-  if (geometry.embed) {
-    const { left, top } = geometry.embed;
-    pipeline = pipeline.extend({
-      left,
-      top,
-      right: geometry.width - geometry.embed.width - left,
-      bottom: geometry.height - geometry.embed.height - top,
-      // sharp's default for `contain`, so the letterbox looks as a direct resize's would.
-      background: { r: 0, g: 0, b: 0, alpha: 1 },
-    });
-  }
-  const { data, info } = await encode(pipeline, encoding, quality).toBuffer({ resolveWithObject: true });
+  const { data, info } = await encode(cropOrPad(pipeline, geometry), encoding, quality).toBuffer({ resolveWithObject: true });
   return {
     name: size.name,
     width: info.width,
