@@ -1,15 +1,26 @@
 /**
- * How an image is fitted into a size's box. These are sharp's own fit modes, so sharp's documentation
- * describes them exactly.
+ * How an image is fitted into a size's box. These are sharp's own fit modes with `withoutEnlargement`, so sharp's
+ * documentation describes them exactly. No fit enlarges the image itself. With only `width` or only `height`, the box
+ * is that one side: `COVER`, `INSIDE` and `OUTSIDE` all scale the image to it, keeping the aspect ratio.
  *
  * @see https://sharp.pixelplumbing.com/api-resize
  */
 export enum ImageFit {
-  /** Crop to fill the box exactly, keeping the aspect ratio. */
+  /**
+   * Crop to fill the box, keeping the aspect ratio. The image is not enlarged to fill it: a side shorter than the
+   * box's stays as it is, so a 100x80 original in a 200x50 box gives 100x50.
+   */
   COVER = 'cover',
-  /** Letterbox inside the box, keeping the aspect ratio. */
+  /**
+   * Letterbox inside the box, keeping the aspect ratio. The bars are opaque black, also in outputs that keep
+   * transparency. An image smaller than the box is padded to the whole box; with one side given, an image smaller
+   * than that side is padded to it (a 100x80 original with `width` 120 gives 120x80).
+   */
   CONTAIN = 'contain',
-  /** Stretch to the box, ignoring the aspect ratio. */
+  /**
+   * Stretch to the box, ignoring the aspect ratio; each side is scaled on its own, never enlarged. With one side given,
+   * only that side is scaled: a 1000x800 original with `width` 120 gives 120x800.
+   */
   FILL = 'fill',
   /** As large as possible while both sides stay within the box, keeping the aspect ratio. */
   INSIDE = 'inside',
@@ -29,18 +40,19 @@ export interface ImageSize {
    * Largest width in pixels, a whole number from 1 to 16383 (WebP's limit, the lowest of the output formats').
    * Images are never enlarged.
    *
-   * @default - no width limit; `height` alone decides
+   * @default - no width limit; `height` and `fit` decide (see `ImageFit`)
    */
   readonly width?: number;
   /**
    * Largest height in pixels, a whole number from 1 to 16383 (WebP's limit, the lowest of the output formats').
    * Images are never enlarged.
    *
-   * @default - no height limit; `width` alone decides
+   * @default - no height limit; `width` and `fit` decide (see `ImageFit`)
    */
   readonly height?: number;
   /**
-   * How the image is fitted when both `width` and `height` are given.
+   * How the image is fitted into `width` and `height`. It matters with one of them too: `FILL` then scales that side
+   * alone, and `CONTAIN` pads an image smaller than it.
    *
    * @default ImageFit.INSIDE
    */

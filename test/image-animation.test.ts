@@ -76,6 +76,26 @@ test.each(['gif', 'webp'] as const)('an animated %s keeps every frame in every s
   }
 });
 
+// sharp rounds an animation's frame height half to even, a still's half up: 480 / (640 / 150) = 112.5 became 112.
+test.each<[string, SizeSpec, [number, number]]>([
+  ['width 150', { name: 'narrow', width: 150, fit: 'inside' }, [150, 113]],
+  ['150 x 150 inside', { name: 'square', width: 150, height: 150, fit: 'inside' }, [150, 113]],
+  ['width 214', { name: 'wider', width: 214, fit: 'inside' }, [214, 161]],
+])('a 640 x 480 animated GIF at %s has a still resize\'s dimensions where its frame height is a half', async (_box, size, expected) => {
+  // GIVEN
+  const input = await animation('gif', [RED, GREEN, BLUE], 640, 480);
+  expect(await stillDimensions(640, 480, size)).toEqual(expected);
+
+  // WHEN
+  const [output] = (await resizeImage(input, { ...KEEP, sizes: [size] })).outputs;
+
+  // THEN
+  expect([output.width, output.height]).toEqual(expected);
+  const frames = await framesOf(output.data);
+  expect(frames.map((frame) => [frame.width, frame.height])).toEqual([expected, expected, expected]);
+  frames.forEach((frame, i) => expectColour(frame.mean, [RED, GREEN, BLUE][i], 16));
+});
+
 test.each([
   ['jpeg', 'gif'],
   ['avif', 'webp'],

@@ -169,7 +169,7 @@ describe('fits and sizes', () => {
     expectClose(await pixelAt(contain, 100, 100), [240, 120, 0], 8);
   });
 
-  test('a width alone or a height alone keeps the aspect ratio', async () => {
+  test('a width alone or a height alone keeps the aspect ratio with inside and cover', async () => {
     // GIVEN
     const input = await solid(900, 600, [0, 0, 255]).png().toBuffer();
 
@@ -181,6 +181,61 @@ describe('fits and sizes', () => {
 
     // THEN
     expect(result.outputs.map(({ width, height }) => [width, height])).toEqual([[300, 200], [150, 100]]);
+  });
+
+  test('fill with one side scales that side alone: the other keeps the original\'s length', async () => {
+    // GIVEN
+    const input = await solid(1000, 800, [0, 0, 255]).png().toBuffer();
+
+    // WHEN
+    const result = await resizeImage(input, {
+      ...OPTIONS,
+      sizes: [{ name: 'narrow', width: 120, fit: 'fill' }, { name: 'flat', height: 120, fit: 'fill' }],
+    });
+
+    // THEN
+    expect(result.outputs.map(({ width, height }) => [width, height])).toEqual([[120, 800], [1000, 120]]);
+  });
+
+  test('contain with one side pads an image smaller than that side to it, in opaque black', async () => {
+    // GIVEN
+    const input = await solid(100, 80, [0, 200, 0]).png().toBuffer();
+
+    // WHEN
+    const result = await resizeImage(input, {
+      ...OPTIONS,
+      sizes: [{ name: 'wide', width: 120, fit: 'contain' }, { name: 'tall', height: 100, fit: 'contain' }],
+    });
+
+    // THEN
+    expect(result.outputs.map(({ width, height }) => [width, height])).toEqual([[120, 80], [100, 100]]);
+    const [wide, tall] = result.outputs.map((output) => output.data);
+    expectClose(await pixelAt(wide, 5, 40), [0, 0, 0], 8);
+    expectClose(await pixelAt(wide, 60, 40), [0, 200, 0], 8);
+    expectClose(await pixelAt(tall, 50, 5), [0, 0, 0], 8);
+    expectClose(await pixelAt(tall, 50, 50), [0, 200, 0], 8);
+  });
+
+  test.each(['cover', 'outside'] as const)('%s with one side scales to it as inside does', async (fit) => {
+    // GIVEN
+    const input = await solid(1000, 800, [0, 0, 255]).png().toBuffer();
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, sizes: [{ name: 'one-side', width: 120, fit }] })).outputs;
+
+    // THEN
+    expect([output.width, output.height]).toEqual([120, 96]);
+  });
+
+  test('cover crops an image smaller than its box only where it is larger, so the copy is smaller than the box', async () => {
+    // GIVEN
+    const input = await solid(100, 80, [0, 200, 0]).png().toBuffer();
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, sizes: [{ name: 'banner', width: 200, height: 50, fit: 'cover' }] })).outputs;
+
+    // THEN
+    expect([output.width, output.height]).toEqual([100, 50]);
   });
 
   test('no fit enlarges an image smaller than its box', async () => {
@@ -223,6 +278,7 @@ describe('fits and sizes', () => {
     const ours = await decoded(output.data);
     const direct = await decoded(await sharp(input).resize(100, 100, { fit: 'contain', withoutEnlargement: true }).png().toBuffer());
     expect([ours.info.width, ours.info.height, ours.info.channels]).toEqual([100, 100, 4]);
+    expect(await pixelAt(output.data, 0, 0)).toEqual([0, 0, 0, 255]);
     expect(ours.data.equals(direct.data)).toBe(true);
   });
 
@@ -400,6 +456,42 @@ describe('colour and metadata', () => {
     const written = await sharp(output.data).metadata();
     expect([written.format, written.space, written.depth, written.bitsPerSample]).toEqual(['png', 'srgb', 'uchar', 8]);
     expectClose((await pixelAt(output.data, 32, 32)).slice(0, 3), [200, 100, 50], 1);
+  });
+
+  // sharp works on 16-bit RGB in Display P3; left there, sRGB (255, 0, 0) came out as (234, 51, 34).
+  test.each([
+    [[255, 0, 0], 'srgb', 3],
+    [[200, 100, 50], 'srgb', 4],
+    [[200, 100, 50], 'p3', 3],
+  ] as const)('a 16-bit PNG of sRGB %j tagged %s, with %i channels, comes out in sRGB', async (srgb, profile, channels) => {
+    // GIVEN sRGB `srgb`, stored as 16-bit values in `profile`
+    const [r, g, b] = srgb;
+    const input = await sharp({ create: { width: 64, height: 64, channels, background: { r, g, b, alpha: 1 } } })
+      .toColourspace('rgb16')
+      .withIccProfile(profile)
+      .png()
+      .toBuffer();
+    const written = await sharp(input).metadata();
+    expect([written.space, written.hasProfile]).toEqual(['rgb16', true]);
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, format: 'same-as-input' })).outputs;
+
+    // THEN
+    expectClose((await pixelAt(output.data, 32, 32)).slice(0, 3), [...srgb], 2);
+  });
+
+  test('a 10-bit AVIF tagged sRGB is converted to sRGB', async () => {
+    // GIVEN
+    const input = await solid(64, 64, [200, 100, 50]).withIccProfile('srgb').avif({ bitdepth: 10, lossless: true }).toBuffer();
+    const written = await sharp(input).metadata();
+    expect([written.space, written.bitsPerSample, written.hasProfile]).toEqual(['rgb16', 10, true]);
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...OPTIONS, quality: 100 })).outputs;
+
+    // THEN
+    expectClose(await pixelAt(output.data, 32, 32), [200, 100, 50], 3);
   });
 
   test('a greyscale image comes out as sRGB with equal channels', async () => {

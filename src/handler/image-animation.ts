@@ -11,7 +11,7 @@ import type { ResizedImage, ResizeOptions } from './image-core';
 import { AnimationInfo, SourceImage } from './image-inspection';
 import { ImageRejectedError } from './image-rejected-error';
 import { chooseEncoding, encode, refuseOversizeOutputs } from './output-encoding';
-import { planSize } from './resize-geometry';
+import { cropOrPad, planSize } from './resize-geometry';
 
 /** sharp's own default level, as for stills: a damaged animation is an error, not a silently broken one. */
 const FAIL_ON = 'warning';
@@ -36,14 +36,15 @@ export async function resizeAnimation(
   const encoding = chooseEncoding(options.format, source.format, true);
   // An oriented animation is resized from raw frames (see openFrames), where no shrink-on-load applies.
   const shrinkOnLoad = animation.orientation === 1 ? source.shrinkOnLoad : 'none';
-  refuseOversizeOutputs(encoding, options.sizes.map((size) => {
-    const { width, height } = planSize(source.width, source.height, size, shrinkOnLoad);
-    return { name: size.name, width, height };
-  }));
+  const plans = options.sizes.map((size) => ({ size, geometry: planSize(source.width, source.height, size, shrinkOnLoad) }));
+  refuseOversizeOutputs(encoding, plans.map(({ size, geometry }) => ({ name: size.name, width: geometry.width, height: geometry.height })));
   const frames = await openFrames(input, source, animation);
   const outputs: ResizedImage[] = [];
-  for (const size of options.sizes) {
-    const pipeline = frames.open().resize(size.width, size.height, { fit: size.fit, withoutEnlargement: true });
+  for (const { size, geometry } of plans) {
+    // The planned size, not the fit: sharp rounds an animation's frame height half to even where a still's rounds
+    // half up, so a 640 x 480 GIF at width 150 had frames of 150 x 112 against a still's 150 x 113.
+    const scaled = frames.open().resize(geometry.scaledWidth, geometry.scaledHeight, { fit: 'fill' });
+    const pipeline = cropOrPad(scaled, geometry);
     let result: { data: Buffer; info: sharp.OutputInfo };
     try {
       result = await encode(pipeline, encoding, options.quality, animation).toBuffer({ resolveWithObject: true });

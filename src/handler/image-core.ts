@@ -8,7 +8,7 @@ import { inspectImage, SourceImage } from './image-inspection';
 import { ImageRejectedError } from './image-rejected-error';
 import { withoutUnusedJpegMetadata } from './jpeg-metadata';
 import { chooseEncoding, encode, Encoding, OutputFormat, refuseOversizeOutputs } from './output-encoding';
-import { planSize, SizeGeometry } from './resize-geometry';
+import { cropOrPad, planSize, SizeGeometry } from './resize-geometry';
 
 export { ImageRejectedError } from './image-rejected-error';
 export type { RejectReason } from './image-rejected-error';
@@ -143,6 +143,11 @@ async function decodeOnce(
   if (encoding.flattenOnto !== undefined) {
     pipeline = pipeline.flatten({ background: encoding.flattenOnto });
   }
+  // Not for every image: sharp converts to the profile asked for from its working one, P3 for any 16-bit RGB, though
+  // untagged pixels never entered P3.
+  if (source.decodesToP3) {
+    pipeline = pipeline.withIccProfile('srgb');
+  }
   try {
     const { data, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
@@ -161,21 +166,7 @@ async function renderSize(
   if (geometry.scaledWidth !== width || geometry.scaledHeight !== height) {
     pipeline = pipeline.resize(geometry.scaledWidth, geometry.scaledHeight, { fit: 'fill' });
   }
-  if (geometry.crop) {
-    pipeline = pipeline.extract(geometry.crop);
-  }
-  if (geometry.embed) {
-    const { left, top } = geometry.embed;
-    pipeline = pipeline.extend({
-      left,
-      top,
-      right: geometry.width - geometry.embed.width - left,
-      bottom: geometry.height - geometry.embed.height - top,
-      // sharp's default for `contain`, so the letterbox looks as a direct resize's would.
-      background: { r: 0, g: 0, b: 0, alpha: 1 },
-    });
-  }
-  const { data, info } = await encode(pipeline, encoding, quality).toBuffer({ resolveWithObject: true });
+  const { data, info } = await encode(cropOrPad(pipeline, geometry), encoding, quality).toBuffer({ resolveWithObject: true });
   return {
     name: size.name,
     width: info.width,

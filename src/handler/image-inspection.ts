@@ -23,6 +23,12 @@ export interface SourceImage {
    * decode is held to it too, so that sharp's own check agrees with this one.
    */
   readonly maxPixels: number;
+  /**
+   * Whether sharp converts the pixels to Display P3 as it decodes them, and back to sRGB only when asked: it does for
+   * RGB of more than 8 bits a sample (a 16-bit PNG, a 10-bit AVIF) with an ICC profile. Left in P3, they read as
+   * desaturated sRGB.
+   */
+  readonly decodesToP3: boolean;
   /** Present when the image is an animation whose frames are all to be kept. */
   readonly animation?: AnimationInfo;
 }
@@ -113,6 +119,7 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
     height: metadata.autoOrient.height,
     shrinkOnLoad: format === 'jpeg' || format === 'webp' ? format : 'none',
     maxPixels,
+    decodesToP3: metadata.space === 'rgb16' && metadata.hasProfile === true,
     animation: animated
       ? { frames, delay: metadata.delay, loop: metadata.loop, orientation: metadata.orientation ?? 1 }
       : undefined,
@@ -183,6 +190,8 @@ interface Header {
   readonly loop?: number;
   readonly orientation?: number;
   readonly bitsPerSample?: number;
+  readonly space?: string;
+  readonly hasProfile?: boolean;
 }
 
 /**

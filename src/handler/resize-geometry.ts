@@ -8,6 +8,7 @@
  * `ResolveShrink` and the shrink-on-load choice in `pipeline.cc`; libvips 8.18 `vips_resize`, `jpeg2vips`,
  * `webp2vips`). The tests compare it with sharp itself over many random dimensions.
  */
+import type { Sharp } from 'sharp';
 import { Fit, SizeSpec } from './config';
 
 /** Which decoder shortcut sharp takes when the first resize of a pipeline shrinks the image. */
@@ -83,6 +84,27 @@ export function planSize(width: number, height: number, size: SizeSpec, shrinkOn
     };
   }
   return { scaledWidth, scaledHeight, width: scaledWidth, height: scaledHeight };
+}
+
+/**
+ * The size's `cover` crop or `contain` letterbox, applied to a pipeline that scales to `scaledWidth` x `scaledHeight`.
+ * The letterbox is sharp's default for `contain`, opaque black, so it looks as a direct resize's would.
+ */
+export function cropOrPad(scaled: Sharp, geometry: SizeGeometry): Sharp {
+  if (geometry.crop) {
+    return scaled.extract(geometry.crop);
+  }
+  if (geometry.embed) {
+    const { left, top, width, height } = geometry.embed;
+    return scaled.extend({
+      left,
+      top,
+      right: geometry.width - width - left,
+      bottom: geometry.height - height - top,
+      background: { r: 0, g: 0, b: 0, alpha: 1 },
+    });
+  }
+  return scaled;
 }
 
 /** sharp's `ResolveShrink` with `withoutEnlargement`: the factor each axis is divided by. */
