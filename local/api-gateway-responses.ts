@@ -1,15 +1,33 @@
 /**
  * The local API answers with the deployed API's own response templates, read from the synthesized template,
  * so a changed message or status code shows up locally without a second copy. Only the few VTL expressions the
- * integration responses use are understood, and gateway responses must be plain text; anything else makes the local
- * server refuse to start rather than answer differently from API Gateway.
+ * integration responses use are understood (among them the CORS origin check, as the construct writes it), response
+ * headers must be fixed values, and gateway responses must be plain text; anything else makes the local server refuse
+ * to start rather than answer differently from API Gateway.
  */
-import { IntegrationResponse } from './example-template';
+import { GatewayResponse, IntegrationResponse } from './example-template';
 
 export interface TemplateValues {
   /** `$input.params('name')`: the method request's path parameters, URL-decoded as API Gateway passes them. */
   readonly params?: Record<string, string>;
+  /** `$input.params().header`: the request's headers, keyed as the client sent their names. */
+  readonly headers?: Record<string, string>;
 }
+
+export interface RenderedResponse {
+  readonly body: string;
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * The construct's CORS check at the start of a template: it sets `Access-Control-Allow-Origin` to the request's
+ * `Origin` (or, when there is none, `origin`) if that is one of the quoted origins.
+ */
+const ORIGIN_FILTER = new RegExp('^' + [
+  '#set($origin = $input.params().header.get(\'Origin\'))',
+  '#if("$!origin" == "")#set($origin = $input.params().header.get(\'origin\'))#end',
+].map(escapeRegExp).join('') + '#if\\(((?:\\$origin == "[^"$#\\\\]*")(?: \\|\\| \\$origin == "[^"$#\\\\]*")*)\\)'
+  + escapeRegExp('#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)#end'));
 
 /** The deployed templates follow each escape with `.replaceAll("\\'", "'")`, which undoes its `\'`. */
 const EXPRESSION = /\$util\.escapeJavaScript\(\$input\.params\('([^']+)'\)\)(\.replaceAll\("\\\\'", "'"\))?/g;
@@ -23,11 +41,50 @@ export function renderTemplate(template: string, values: TemplateValues): string
   });
 }
 
-/** Throws at start-up for an integration response template this module could not render as API Gateway would. */
-export function checkRenderable(template: string, where: string): void {
-  if (ANY_VTL.test(template.replace(EXPRESSION, ''))) {
-    throw new Error(`${where}: the response template uses VTL the local API does not render: ${template}`);
+/** An integration response as API Gateway sends it: its template rendered, its fixed headers and any the template set. */
+export function renderResponse(response: IntegrationResponse, values: TemplateValues): RenderedResponse {
+  const headers = fixedHeaders(response.responseParameters, 'method.response.header.', 'integration response');
+  const filter = ORIGIN_FILTER.exec(response.template);
+  if (filter) {
+    const origins = [...filter[1].matchAll(/"([^"]*)"/g)].map((quoted) => quoted[1]);
+    const origin = values.headers?.Origin || values.headers?.origin;
+    if (origin && origins.includes(origin)) {
+      headers['Access-Control-Allow-Origin'] = origin;
+    }
   }
+  return { body: renderTemplate(response.template.slice(filter?.[0].length ?? 0), values), headers };
+}
+
+/** A gateway response's headers, which API Gateway only allows to be fixed values or request values. */
+export function gatewayResponseHeaders(response: GatewayResponse): Record<string, string> {
+  return fixedHeaders(response.responseParameters, 'gatewayresponse.header.', 'gateway response');
+}
+
+/** Throws at start-up for an integration response this module could not render as API Gateway would. */
+export function checkRenderable(response: IntegrationResponse, where: string): void {
+  const template = response.template.replace(ORIGIN_FILTER, '');
+  if (ANY_VTL.test(template.replace(EXPRESSION, ''))) {
+    throw new Error(`${where}: the response template uses VTL the local API does not render: ${response.template}`);
+  }
+  fixedHeaders(response.responseParameters, 'method.response.header.', where);
+}
+
+/**
+ * Headers mapped from fixed values (`'Origin'`). One mapped from the request or the integration's answer
+ * (`method.request.header.Origin`, `integration.response.header.ETag`) is not rendered here, and throws.
+ */
+function fixedHeaders(parameters: Record<string, string>, prefix: string, where: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(parameters).map(([name, expression]) => {
+    const fixed = /^'([^']*)'$/.exec(expression);
+    if (!name.startsWith(prefix) || !fixed) {
+      throw new Error(`${where}: the local API renders only fixed response headers, not ${name}: ${expression}`);
+    }
+    return [name.slice(prefix.length), fixed[1]];
+  }));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**
@@ -38,6 +95,12 @@ export function checkStatic(template: string, where: string): void {
   if (ANY_VTL.test(template)) {
     throw new Error(`${where}: the gateway response template has variables the local API does not substitute: ${template}`);
   }
+}
+
+/** Throws at start-up for a gateway response whose template or headers the local API could not give as API Gateway would. */
+export function checkGatewayResponse(response: GatewayResponse, where: string): void {
+  checkStatic(response.template, where);
+  fixedHeaders(response.responseParameters, 'gatewayresponse.header.', where);
 }
 
 /**

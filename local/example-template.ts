@@ -44,6 +44,8 @@ export interface ApiRoute {
   readonly requestTemplate?: string;
   /** Integration responses, in template order, each with its `application/json` template. */
   readonly responses: IntegrationResponse[];
+  /** The route's CORS preflight: the `OPTIONS` method of its resource, a mock integration with one response. */
+  readonly preflight?: IntegrationResponse;
 }
 
 export interface CallerScope {
@@ -60,6 +62,15 @@ export interface IntegrationResponse {
   /** Matched against the AWS service's HTTP status code; the response without one is the default. */
   readonly selectionPattern?: string;
   readonly template: string;
+  /** `method.response.header.NAME` -> its mapping expression, as the template has it (`'value'` for a fixed one). */
+  readonly responseParameters: Record<string, string>;
+}
+
+export interface GatewayResponse {
+  readonly statusCode?: string;
+  readonly template: string;
+  /** `gatewayresponse.header.NAME` -> its mapping expression, as the template has it. */
+  readonly responseParameters: Record<string, string>;
 }
 
 export interface FunctionDefinition {
@@ -100,8 +111,8 @@ export interface PipelineDefinition {
     readonly callerScope?: CallerScope;
     /** The content types whose bodies API Gateway passes as bytes, so a Lambda proxy integration gets them base64-encoded. */
     readonly binaryMediaTypes: string[];
-    /** Gateway responses by type (`REQUEST_TOO_LARGE`, `BAD_REQUEST_BODY`): status code and JSON template. */
-    readonly gatewayResponses: Record<string, { readonly statusCode: string; readonly template: string }>;
+    /** Gateway responses by type (`REQUEST_TOO_LARGE`, `BAD_REQUEST_BODY`, `DEFAULT_4XX`, ...) the API overrides. */
+    readonly gatewayResponses: Record<string, GatewayResponse>;
   };
 }
 
@@ -242,13 +253,15 @@ function readApi(resources: Record<string, CfnResource>): PipelineDefinition['ap
         pathParameters[integrationParam[1]] = methodParam[1];
       }
     }
-    const responses = (method.Integration.IntegrationResponses ?? []).map((response: any): IntegrationResponse => ({
-      statusCode: response.StatusCode,
-      selectionPattern: response.SelectionPattern,
-      template: response.ResponseTemplates?.['application/json'] ?? '',
-    }));
+    const responses = integrationResponses(method);
     const requestTemplate = method.Integration.RequestTemplates?.['application/json'];
+    const preflight = methods.find((m) => m.HttpMethod === 'OPTIONS' && JSON.stringify(m.ResourceId) === JSON.stringify(method.ResourceId));
+    const preflightResponses = preflight === undefined ? [] : integrationResponses(preflight);
+    if (preflight !== undefined && (preflight.Integration?.Type !== 'MOCK' || preflightResponses.length !== 1)) {
+      fail(`the OPTIONS method of ${resourcePath(resources, method.ResourceId)} is not a mock integration with one response`);
+    }
     return {
+      preflight: preflightResponses[0],
       path: resourcePath(resources, method.ResourceId),
       httpMethod,
       pathParameters,
@@ -264,7 +277,11 @@ function readApi(resources: Record<string, CfnResource>): PipelineDefinition['ap
   const gatewayResponses: PipelineDefinition['api']['gatewayResponses'] = {};
   for (const r of Object.values(resources).filter((res) => res.Type === 'AWS::ApiGateway::GatewayResponse')) {
     const p = r.Properties!;
-    gatewayResponses[p.ResponseType] = { statusCode: p.StatusCode, template: p.ResponseTemplates?.['application/json'] ?? '' };
+    gatewayResponses[p.ResponseType] = {
+      statusCode: p.StatusCode,
+      template: p.ResponseTemplates?.['application/json'] ?? '',
+      responseParameters: p.ResponseParameters ?? {},
+    };
   }
   const upload = route('s3', 'PUT');
   const subscribe = route('sns', 'POST');
@@ -278,6 +295,15 @@ function readApi(resources: Record<string, CfnResource>): PipelineDefinition['ap
   const [, restApi] = single(resources, 'AWS::ApiGateway::RestApi');
   const binaryMediaTypes: string[] = restApi.BinaryMediaTypes ?? [];
   return { upload, subscribe, uploadUrl, uploadUrlFunctionId, callerScope: callerScope(upload, subscribe), binaryMediaTypes, gatewayResponses };
+}
+
+function integrationResponses(method: Record<string, any>): IntegrationResponse[] {
+  return (method.Integration.IntegrationResponses ?? []).map((response: any): IntegrationResponse => ({
+    statusCode: response.StatusCode,
+    selectionPattern: response.SelectionPattern,
+    template: response.ResponseTemplates?.['application/json'] ?? '',
+    responseParameters: response.ResponseParameters ?? {},
+  }));
 }
 
 function callerScope(upload: ApiRoute, subscribe: ApiRoute): CallerScope | undefined {

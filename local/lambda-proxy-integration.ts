@@ -10,7 +10,7 @@ import { FunctionWorker } from './lambda-runtime/function-worker';
 import { WorkerPool } from './lambda-runtime/worker-pool';
 
 /** API Gateway's own answer when the integration fails. */
-const BAD_GATEWAY = { status: 502, headers: { 'Content-Type': 'application/json' }, body: '{"message": "Internal server error"}' };
+const BAD_GATEWAY = { status: 502, headers: { 'Content-Type': 'application/json' }, body: '{"message": "Internal server error"}', integrationFailed: true };
 /** API Gateway gives up on an integration after 29 s, whatever the function's own timeout. */
 const INTEGRATION_TIMEOUT_SECONDS = 29;
 
@@ -41,6 +41,8 @@ export interface ProxyResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** API Gateway's own 502, not the function's answer: the function failed, timed out or answered malformed. */
+  readonly integrationFailed?: boolean;
 }
 
 export class LambdaProxyIntegration {

@@ -8,7 +8,7 @@
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { checkRenderable, checkStatic, renderTemplate, selectResponse } from './api-gateway-responses';
+import { checkGatewayResponse, checkRenderable, gatewayResponseHeaders, renderResponse, selectResponse } from './api-gateway-responses';
 import { LocalClients } from './aws-clients';
 import { ApiRoute, PipelineDefinition } from './example-template';
 import { LambdaProxyIntegration } from './lambda-proxy-integration';
@@ -23,9 +23,14 @@ import { parseUploadRequest } from '../src/upload-url/upload-request';
  */
 export const LOCAL_CALLER_HEADER = 'x-local-caller';
 
-/** API Gateway's built-in answers, which are not in the template because the construct does not override them. */
-const MISSING_AUTHENTICATION_TOKEN = { status: 403, body: '{"message":"Missing Authentication Token"}' };
-const UNSUPPORTED_MEDIA_TYPE = { status: 415, body: '{"message":"Unsupported Media Type"}' };
+/**
+ * API Gateway's built-in answers, by gateway response type: its own status and message, with the headers the
+ * template gives the type, or else DEFAULT_4XX or DEFAULT_5XX, as API Gateway inherits them.
+ */
+const MISSING_AUTHENTICATION_TOKEN = { type: 'MISSING_AUTHENTICATION_TOKEN', status: 403, body: '{"message":"Missing Authentication Token"}' };
+const UNSUPPORTED_MEDIA_TYPE = { type: 'UNSUPPORTED_MEDIA_TYPE', status: 415, body: '{"message":"Unsupported Media Type"}' };
+const BAD_REQUEST_PARAMETERS = { type: 'BAD_REQUEST_PARAMETERS', status: 400 };
+const INTERNAL_SERVER_ERROR = { type: 'DEFAULT_5XX', status: 500, body: '{"message": "Internal server error"}' };
 
 export interface UploadApiServerOptions {
   readonly api: PipelineDefinition['api'];
@@ -59,55 +64,82 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
   const { api } = options;
   const tooLarge = api.gatewayResponses.REQUEST_TOO_LARGE;
   const badBody = api.gatewayResponses.BAD_REQUEST_BODY;
-  for (const [where, template] of [['REQUEST_TOO_LARGE', tooLarge?.template], ['BAD_REQUEST_BODY', badBody?.template]]) {
-    if (template === undefined) {
-      throw new Error(`the example API has no ${where} gateway response`);
+  for (const [where, response] of [['REQUEST_TOO_LARGE', tooLarge], ['BAD_REQUEST_BODY', badBody]] as const) {
+    if (response?.statusCode === undefined) {
+      throw new Error(`the example API has no ${where} gateway response with a status code`);
     }
-    checkStatic(template, where!);
   }
-  for (const route of [api.upload, api.subscribe]) {
-    route.responses.forEach((r) => checkRenderable(r.template, `${route.httpMethod} ${route.path} ${r.statusCode}`));
+  Object.entries(api.gatewayResponses).forEach(([type, response]) => checkGatewayResponse(response, type));
+  for (const route of [api.upload, api.subscribe, api.uploadUrl]) {
+    route.responses.forEach((r) => checkRenderable(r, `${route.httpMethod} ${route.path} ${r.statusCode}`));
+    if (route.preflight) {
+      checkRenderable(route.preflight, `OPTIONS ${route.path}`);
+    }
   }
   const upload = routeMatcher(api.upload);
   const subscribe = routeMatcher(api.subscribe);
   const uploadUrl = routeMatcher(api.uploadUrl);
 
+  /** An answer of API Gateway's own, with the headers its gateway response has in the template. */
+  const gatewayReply = (answer: { type: string; status: number; body?: string }): Reply => {
+    const own = api.gatewayResponses[answer.type];
+    const inherited = api.gatewayResponses[answer.status < 500 ? 'DEFAULT_4XX' : 'DEFAULT_5XX'];
+    const response = own ?? inherited;
+    return {
+      status: Number(own?.statusCode ?? answer.status),
+      body: own?.template || answer.body || '',
+      headers: { 'Content-Type': 'application/json', ...(response ? gatewayResponseHeaders(response) : {}) },
+    };
+  };
+
   const handle = async (req: IncomingMessage): Promise<Reply> => {
     const body = await readBody(req, API_GATEWAY_MAX_PAYLOAD_BYTES);
     if (body === undefined) {
-      return { status: Number(tooLarge!.statusCode), body: tooLarge!.template };
+      return gatewayReply({ type: 'REQUEST_TOO_LARGE', status: 413 });
     }
+    const requestHeaders = headersAsSent(req);
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method === 'OPTIONS') {
+      const route = [api.upload, api.subscribe, api.uploadUrl].find((candidate) => routeMatcher(candidate)(pathname));
+      if (!route?.preflight) {
+        return gatewayReply(MISSING_AUTHENTICATION_TOKEN);
+      }
+      const preflight = renderResponse(route.preflight, { headers: requestHeaders });
+      return { status: Number(route.preflight.statusCode), body: preflight.body, headers: { 'Content-Type': 'application/json', ...preflight.headers } };
+    }
     const uploadParams = req.method === api.upload.httpMethod ? upload(pathname) : undefined;
     const callerHeader = req.headers[LOCAL_CALLER_HEADER];
     const caller = typeof callerHeader === 'string' && callerHeader !== '' ? callerHeader : options.defaultCaller;
     if (uploadParams) {
       const missing = api.upload.requiredHeaders.filter((name) => req.headers[name.toLowerCase()] === undefined);
       if (missing.length > 0) {
-        return { status: 400, body: JSON.stringify({ message: `Missing required request parameters: [${missing.join(', ')}]` }) };
+        return gatewayReply({ ...BAD_REQUEST_PARAMETERS, body: JSON.stringify({ message: `Missing required request parameters: [${missing.join(', ')}]` }) });
       }
-      return handleUpload(uploadParams, body, req.headers['content-type'], caller);
+      return handleUpload(uploadParams, body, req.headers['content-type'], caller, requestHeaders);
     }
     if (req.method === api.subscribe.httpMethod && subscribe(pathname)) {
-      return handleSubscribe(body, req.headers['content-type'], caller);
+      return handleSubscribe(body, req.headers['content-type'], caller, requestHeaders);
     }
     if (req.method === api.uploadUrl.httpMethod && uploadUrl(pathname)) {
       return handleUploadUrl(req, pathname, body, caller);
     }
-    return MISSING_AUTHENTICATION_TOKEN;
+    return gatewayReply(MISSING_AUTHENTICATION_TOKEN);
   };
 
-  const integrationReply = (route: ApiRoute, awsStatus: number, params: Record<string, string> = {}): Reply => {
+  const integrationReply = (route: ApiRoute, awsStatus: number, headers: Record<string, string>, params: Record<string, string> = {}): Reply => {
     const response = selectResponse(route.responses, awsStatus);
-    return { status: Number(response.statusCode), body: renderTemplate(response.template, { params }) };
+    const rendered = renderResponse(response, { params, headers });
+    return { status: Number(response.statusCode), body: rendered.body, headers: { 'Content-Type': 'application/json', ...rendered.headers } };
   };
 
-  const handleUpload = async (params: Record<string, string>, body: Buffer, contentType: string | undefined, caller: string): Promise<Reply> => {
+  const handleUpload = async (
+    params: Record<string, string>, body: Buffer, contentType: string | undefined, caller: string, headers: Record<string, string>,
+  ): Promise<Reply> => {
     const bucket = params[api.upload.pathParameters.bucket];
     const key = params[api.upload.pathParameters.key];
     // Deployed, the integration role may put into the upload bucket only, and S3 answers 403 for any other.
     if (bucket !== options.uploadBucket) {
-      return integrationReply(api.upload, 403, params);
+      return integrationReply(api.upload, 403, headers, params);
     }
     try {
       await options.clients.s3.send(new PutObjectCommand({
@@ -118,15 +150,15 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
         Metadata: api.callerScope ? { [api.callerScope.attribute]: caller } : undefined,
       }));
     } catch (error) {
-      return integrationReply(api.upload, serviceStatus(error), params);
+      return integrationReply(api.upload, serviceStatus(error), headers, params);
     }
-    return integrationReply(api.upload, 200, params);
+    return integrationReply(api.upload, 200, headers, params);
   };
 
-  const handleSubscribe = async (body: Buffer, contentType: string | undefined, caller: string): Promise<Reply> => {
+  const handleSubscribe = async (body: Buffer, contentType: string | undefined, caller: string, headers: Record<string, string>): Promise<Reply> => {
     // API Gateway treats a request without Content-Type as JSON; other types have no mapping template.
     if (contentType !== undefined && !/^application\/json\s*(;|$)/i.test(contentType)) {
-      return UNSUPPORTED_MEDIA_TYPE;
+      return gatewayReply(UNSUPPORTED_MEDIA_TYPE);
     }
     let parsed: Subscription | { error: string };
     try {
@@ -136,7 +168,7 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
     }
     if ('error' in parsed) {
       options.log(`API: POST ${api.subscribe.path} body refused: ${parsed.error}`);
-      return { status: Number(badBody!.statusCode), body: badBody!.template };
+      return gatewayReply({ type: 'BAD_REQUEST_BODY', status: 400 });
     }
     try {
       const filtered = api.callerScope?.subscriptionsFiltered ? api.callerScope : undefined;
@@ -151,9 +183,9 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
       }
     } catch (error) {
       options.log(`API: POST ${api.subscribe.path}: Subscribe failed: ${(error as Error).message ?? error}`);
-      return integrationReply(api.subscribe, serviceStatus(error));
+      return integrationReply(api.subscribe, serviceStatus(error), headers);
     }
-    return integrationReply(api.subscribe, 200);
+    return integrationReply(api.subscribe, 200, headers);
   };
 
   const handleUploadUrl = async (req: IncomingMessage, pathname: string, body: Buffer, caller: string): Promise<Reply> => {
@@ -170,7 +202,7 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
       }
       if ('error' in parsed) {
         options.log(`API: POST ${api.uploadUrl.path} body refused: ${parsed.error}`);
-        return { status: Number(badBody!.statusCode), body: badBody!.template };
+        return gatewayReply({ type: 'BAD_REQUEST_BODY', status: 400 });
       }
     }
     const headers = Object.fromEntries(Object.entries(req.headers)
@@ -188,14 +220,16 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
       body,
       requestContext,
     });
-    return { status: response.status, body: response.body, headers: response.headers };
+    // A function that failed is answered by API Gateway itself, with DEFAULT_5XX's headers.
+    return response.integrationFailed ? gatewayReply({ type: 'DEFAULT_5XX', status: response.status, body: response.body })
+      : { status: response.status, body: response.body, headers: response.headers };
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void handle(req)
       .catch((error): Reply => {
         options.log(`API: ${req.method} ${req.url} failed: ${(error as Error).stack ?? error}`);
-        return { status: 500, body: '{"message": "Internal server error"}' };
+        return gatewayReply(INTERNAL_SERVER_ERROR);
       })
       .then((reply) => {
         options.log(`API: ${req.method} ${req.url} -> ${reply.status}`);
@@ -216,6 +250,15 @@ export async function startUploadApiServer(options: UploadApiServerOptions): Pro
       server.closeAllConnections();
     }),
   };
+}
+
+/** The request's headers keyed as the client sent their names, as API Gateway gives them to VTL. */
+function headersAsSent(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    headers[req.rawHeaders[i]] ??= req.rawHeaders[i + 1];
+  }
+  return headers;
 }
 
 function setPath(target: Record<string, any>, [first, ...rest]: string[], value: string): void {

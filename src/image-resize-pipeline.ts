@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { acknowledge, acknowledgeGenerateDataKeyPrefix, acknowledgeOlderRuntime, acknowledgeWildcardResources } from './acknowledge';
 import { Animation } from './animation';
 import { ApiAuthorization } from './api/api-authorization';
+import { uploadBucketCorsRule } from './api/cors';
 import { UploadApi } from './api/upload-api';
 import { PipelineEncryption } from './encryption';
 import { LOG_MESSAGES, SizeSpec } from './handler/config';
@@ -413,6 +414,22 @@ export interface ImageResizePipelineProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Web page origins allowed to call the API from a browser and to send the presigned POST to the upload bucket, each
+   * as a browser sends it: `https://app.example.com`, `http://localhost:3000` (a scheme, a host in lower case, a port
+   * only when it is not the scheme's default; no path, no trailing slash). Or `['*']` alone, for any page.
+   *
+   * Each route gets an `OPTIONS` method that answers the browser's preflight without authorization (browsers never
+   * sign one), and each answer of the API names the request's origin in `Access-Control-Allow-Origin` when it is
+   * listed, and no origin when it is not. API Gateway's own error answers (403, 413, 429, ...) can only carry a fixed
+   * header: they name the origin when there is one (or `*`), and with several they name none, so a page sees them as
+   * network errors. The upload bucket the pipeline creates gets a CORS rule for `POST` from the same origins; a bucket
+   * passed in as `uploadBucket` is not changed, and the pipeline warns at synth with the rule to add to it.
+   *
+   * @default - none: no CORS, so browsers cannot call the API
+   */
+  readonly allowedOrigins?: string[];
 }
 
 /**
@@ -489,7 +506,7 @@ export class ImageResizePipeline extends Construct {
     // The access-log bucket and the key's alias are made with the first image bucket the pipeline creates: with both
     // passed in, nothing would log to the one or name the other.
     let imageBuckets: { props: s3.BucketProps; accessLogs: s3.IBucket } | undefined;
-    const createImageBucket = (bucketId: string, logPrefix: string) => {
+    const createImageBucket = (bucketId: string, logPrefix: string, cors?: s3.CorsRule[]) => {
       imageBuckets ??= {
         props: {
           ...privateBucket,
@@ -499,9 +516,13 @@ export class ImageResizePipeline extends Construct {
         },
         accessLogs: props.serverAccessLogsBucket ?? this.createAccessLogsBucket(privateBucket),
       };
-      return this.logAccess(new s3.Bucket(this, bucketId, imageBuckets.props), logPrefix, imageBuckets.accessLogs);
+      return this.logAccess(new s3.Bucket(this, bucketId, { ...imageBuckets.props, cors }), logPrefix, imageBuckets.accessLogs);
     };
-    this.uploadBucket = props.uploadBucket ?? createImageBucket('UploadBucket', 'upload/');
+    const uploadCorsRule = props.allowedOrigins ? uploadBucketCorsRule(props.allowedOrigins) : undefined;
+    this.uploadBucket = props.uploadBucket ?? createImageBucket('UploadBucket', 'upload/', uploadCorsRule && [uploadCorsRule]);
+    if (props.uploadBucket && uploadCorsRule) {
+      this.warnOfUploadBucketCors(uploadCorsRule);
+    }
     this.resizedBucket = props.resizedBucket ?? createImageBucket('ResizedBucket', 'resized/');
     this.serverAccessLogsBucket = imageBuckets?.accessLogs;
 
@@ -542,7 +563,7 @@ export class ImageResizePipeline extends Construct {
 
     // The pipeline's key encrypts only the buckets it creates; a bucket you bring keeps its own key, if it has one.
     const uploadBucketKey = props.uploadBucket ? props.uploadBucket.encryptionKey : key;
-    this.uploadUrlFunction = this.createUploadUrlFunction(settings, uploadBucketKey);
+    this.uploadUrlFunction = this.createUploadUrlFunction(settings, uploadBucketKey, props.allowedOrigins);
 
     const uploadApi = new UploadApi(this, 'Api', {
       uploadUrlFunction: this.uploadUrlFunction,
@@ -557,6 +578,7 @@ export class ImageResizePipeline extends Construct {
       accessLogRetention: settings.logRetention,
       cloudWatchRole: props.apiCloudWatchRole ?? true,
       encryptionKey: uploadBucketKey,
+      allowedOrigins: props.allowedOrigins,
     });
     uploadApi.accessLogGroup.applyRemovalPolicy(settings.removalPolicy);
     this.api = uploadApi.api;
@@ -699,7 +721,7 @@ export class ImageResizePipeline extends Construct {
   }
 
   /** Signs presigned POSTs, so its role may put objects into the upload bucket, and only that. */
-  private createUploadUrlFunction(settings: Settings, uploadBucketKey: kms.IKey | undefined): lambda.Function {
+  private createUploadUrlFunction(settings: Settings, uploadBucketKey: kms.IKey | undefined, allowedOrigins: string[] | undefined): lambda.Function {
     const logGroup = new logs.LogGroup(this, 'UploadUrlFunctionLogs', { retention: settings.logRetention, removalPolicy: settings.removalPolicy });
     const role = new iam.Role(this, 'UploadUrlFunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -725,10 +747,22 @@ export class ImageResizePipeline extends Construct {
         [UPLOAD_URL_ENV.maxUploadBytes]: Tokenization.stringifyNumber(settings.maxUploadBytes),
         [UPLOAD_URL_ENV.expirySeconds]: Tokenization.stringifyNumber(settings.uploadUrlExpiry.toSeconds()),
         ...(callerIdentity ? { [UPLOAD_URL_ENV.callerIdentity]: callerIdentity.replace(/^context\./, '') } : {}),
+        ...(allowedOrigins ? { [UPLOAD_URL_ENV.allowedOrigins]: allowedOrigins.join(',') } : {}),
       },
     });
     acknowledgeOlderRuntime(fn, `Pinned to ${fn.runtime.name}, the runtime the bundle is built and tested for; it is in AWS support.`);
     return fn;
+  }
+
+  /**
+   * A bucket passed in is not changed (and an `IBucket` has no CORS rules to add to), so the pipeline says what to add,
+   * in the form `aws s3api put-bucket-cors` and the console take.
+   */
+  private warnOfUploadBucketCors(rule: s3.CorsRule) {
+    const origins = rule.allowedOrigins.join(', ');
+    const cliRule = { AllowedMethods: rule.allowedMethods, AllowedOrigins: rule.allowedOrigins, MaxAgeSeconds: rule.maxAge };
+    Annotations.of(this).addWarningV2('cdk-image-resize-pipeline:uploadBucketCors',
+      `allowedOrigins: the upload bucket was passed in, so the pipeline does not change it, and browsers at ${origins} cannot send the presigned POST until you add this CORS rule to it: ${JSON.stringify(cliRule)}`);
   }
 
   /**
@@ -975,7 +1009,9 @@ export class ImageResizePipeline extends Construct {
   }
 
   private grantInvoke(grantName: string, grantee: iam.IGrantable, routes: Array<{ method: string; path: string }>): iam.Grant {
-    const authorizations = new Set(this.api.methods.map((method) => (method.node.defaultChild as apigw.CfnMethod).authorizationType));
+    // The CORS preflights are never authorized, and no grant is for them.
+    const routeMethods = this.api.methods.filter((method) => method.httpMethod !== 'OPTIONS');
+    const authorizations = new Set(routeMethods.map((method) => (method.node.defaultChild as apigw.CfnMethod).authorizationType));
     if (authorizations.size !== 1 || !authorizations.has(apigw.AuthorizationType.IAM)) {
       throw new Error(`${grantName}: the API's routes are authorized with ${[...authorizations].join(', ')}, not IAM, so API Gateway never checks a caller's IAM permissions and the grant would do nothing. It applies only with apiAuthorization: ApiAuthorization.iam()`);
     }
@@ -1189,6 +1225,7 @@ function validate(props: ImageResizePipelineProps, settings: Settings, scope: Co
     && ![lambda.Architecture.ARM_64.name, lambda.Architecture.X86_64.name].includes(architecture.name)) {
     problems.add('architecture', `must be ARM_64 or X86_64, got ${architecture.name}`);
   }
+  problems.allowedOrigins(props.allowedOrigins);
   problems.throwIfAny(scope.node.path);
 }
 

@@ -124,12 +124,79 @@ export class PropsProblems {
     });
   }
 
+  /**
+   * Each origin as a browser sends it in `Origin`, since the API compares them as strings: a scheme and host in lower
+   * case, a port only when it is not the scheme's default. Refused rather than normalised, so that the template holds
+   * what the props say.
+   */
+  public allowedOrigins(origins: unknown) {
+    if (origins === undefined) return;
+    if (Token.isUnresolved(origins)) {
+      this.add('allowedOrigins', LITERAL_REQUIRED);
+      return;
+    }
+    if (!Array.isArray(origins)) {
+      this.add('allowedOrigins', `must be a list of origins such as ["https://app.example.com"], got ${shown(origins)}`);
+      return;
+    }
+    if (origins.length === 0) {
+      this.add('allowedOrigins', 'must name at least one origin; leave it out for no CORS');
+    }
+    if (origins.length > 1 && origins.includes('*')) {
+      this.add('allowedOrigins', '"*" allows every origin and cannot be listed with others: give ["*"] alone');
+    }
+    const seen = new Set<string>();
+    origins.forEach((origin: unknown, index) => {
+      const prop = `allowedOrigins[${index}]`;
+      if (typeof origin !== 'string') {
+        this.add(prop, `must be an origin string, got ${shown(origin)}`);
+      } else if (Token.isUnresolved(origin)) {
+        this.add(prop, LITERAL_REQUIRED);
+      } else if (seen.has(origin)) {
+        this.add(prop, `${shown(origin)} is listed more than once`);
+      } else {
+        seen.add(origin);
+        const problem = origin === '*' ? undefined : originProblem(origin);
+        if (problem) this.add(prop, problem);
+      }
+    });
+    const length = origins.filter((origin) => typeof origin === 'string').join(',').length;
+    if (length > MAX_ALLOWED_ORIGINS_LENGTH) {
+      this.add('allowedOrigins', `the origins go into the upload-url function's environment, which Lambda caps at 4 KB: ${length} characters is over the ${MAX_ALLOWED_ORIGINS_LENGTH} that leave room for its other settings`);
+    }
+  }
+
   /** Throws one error that lists every problem found. */
   public throwIfAny(constructPath: string) {
     if (this.problems.length > 0) {
       throw new Error(`Invalid ImageResizePipeline props at ${constructPath}:\n  - ${this.problems.join('\n  - ')}`);
     }
   }
+}
+
+/** How much of the upload-url function's environment (4 KB in all, keys included) the comma-joined origins may take. */
+const MAX_ALLOWED_ORIGINS_LENGTH = 3000;
+
+/** Ports browsers leave out of an origin. */
+const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
+
+/** `scheme://host[:port]`: a DNS name (IDNs in their `xn--` form), an IPv4 address or a bracketed IPv6 address. */
+const ORIGIN_PATTERN = /^(https?):\/\/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::([1-9]\d{0,4}))?$/;
+
+function originProblem(origin: string): string | undefined {
+  const lowerCase = origin.toLowerCase();
+  const match = ORIGIN_PATTERN.exec(lowerCase);
+  if (!match || Number(match[3] ?? 0) > 65535) {
+    return `${shown(origin)} must be an origin as a browser sends it, http(s)://host[:port], with no path, trailing slash, query or fragment, e.g. "https://app.example.com"`;
+  }
+  if (lowerCase !== origin) {
+    return `${shown(origin)} has upper case, but browsers send an origin in lower case, so it would never match: give ${shown(lowerCase)}`;
+  }
+  const [, scheme, host, port] = match;
+  if (port === DEFAULT_PORTS[scheme]) {
+    return `${shown(origin)} names the scheme's default port, which browsers leave out of an origin, so it would never match: give ${shown(`${scheme}://${host}`)}`;
+  }
+  return undefined;
 }
 
 /** A value as it was given: a string in quotes, so that "100" does not pass for 100. */

@@ -106,6 +106,12 @@ describe('cdk-nag AwsSolutions checks', () => {
       resizedBucket: new s3.Bucket(dependencies(), 'Thumbs', { enforceSSL: true, serverAccessLogsBucket: s3.Bucket.fromBucketName(dependencies(), 'Logs', 'my-logs') }),
     })],
     ['no API CloudWatch role', () => ({ apiCloudWatchRole: false })],
+    // The CORS preflights are unauthorized OPTIONS methods, whatever the routes' authorization.
+    ['allowed origins', () => ({ allowedOrigins: ['https://app.example.com', 'http://localhost:3000'] })],
+    ['allowed origins and Cognito authorization', (dependencies) => ({
+      allowedOrigins: ['https://app.example.com'],
+      apiAuthorization: ApiAuthorization.cognito(cognito.UserPool.fromUserPoolId(dependencies(), 'Users', 'us-east-1_example')),
+    })],
     // The second pipeline, made first, makes the stack's CloudWatch role, which the example's pipeline shares.
     ['two pipelines in the stack', (_dependencies, pipelineStack) => {
       new ImageResizePipeline(pipelineStack, 'More');

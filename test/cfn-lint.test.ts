@@ -47,6 +47,14 @@ test('cfn-lint finds nothing in the example template with KMS encryption', async
   expect(await cfnLint(exampleTemplate({ pipeline: { encryption: PipelineEncryption.KMS } }))).toEqual({ exitCode: 0, output: '' });
 });
 
+test('cfn-lint finds nothing in the example template with allowed origins', async () => {
+  expect(await cfnLint(exampleTemplate({ pipeline: { allowedOrigins: ['https://app.example.com', 'http://localhost:3000'] } }))).toEqual({ exitCode: 0, output: '' });
+});
+
+test('cfn-lint finds nothing in the example template with one allowed origin, whose gateway responses name it', async () => {
+  expect(await cfnLint(exampleTemplate({ pipeline: { allowedOrigins: ['https://app.example.com'] } }))).toEqual({ exitCode: 0, output: '' });
+});
+
 test('cfn-lint reports a broken template, so a clean result means something', async () => {
   const broken = { Resources: { Bucket: { Type: 'AWS::S3::Bucket', Properties: { NoSuchProperty: true } } } };
   const result = await cfnLint(broken);

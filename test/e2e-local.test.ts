@@ -413,6 +413,90 @@ describe('the local pipeline', () => {
   });
 });
 
+describe('the local pipeline with allowedOrigins, called as a browser calls it', () => {
+  const APP = 'https://app.example.com';
+  const OTHER = 'https://evil.example.com';
+  let pipeline: LocalPipeline;
+
+  beforeAll(async () => {
+    pipeline = await startLocalPipeline({
+      port: 0,
+      motoEndpoint: process.env.MOTO_ENDPOINT,
+      nameSuffix: '-e2e-cors',
+      pipelineProps: { allowedOrigins: [APP, 'http://localhost:3000'] },
+    });
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  /** What a browser sends before a request with a method or headers a plain form could not send. */
+  function preflight(route: string, origin: string, method: string): Promise<Response> {
+    return fetch(`${pipeline.apiUrl}${route}`, {
+      method: 'OPTIONS',
+      headers: { 'Origin': origin, 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': 'authorization,content-type,x-amz-date' },
+    });
+  }
+
+  test.each([
+    ['/upload-image/bucket/photo.jpg', 'PUT'],
+    ['/upload-url', 'POST'],
+    ['/subscribe', 'POST'],
+  ])('the preflight of %s allows a listed origin %s with the signing headers, and names no other origin', async (route, method) => {
+    const allowed = await preflight(route, APP, method);
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(allowed.headers.get('access-control-allow-methods')).toBe(`${method},OPTIONS`);
+    expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase().split(',')).toEqual(expect.arrayContaining(['authorization', 'content-type', 'x-amz-date']));
+    expect(allowed.headers.get('vary')).toBe('Origin');
+
+    const refused = await preflight(route, OTHER, method);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  test('an upload from a listed origin is answered with its origin, and one from another origin with none', async () => {
+    const put = (origin: string, bucket = pipeline.uploadBucket) => fetch(`${pipeline.apiUrl}/upload-image/${bucket}/cors-${encodeURIComponent(origin.slice(8))}.jpg`, {
+      method: 'PUT', headers: { 'Origin': origin, 'Content-Type': 'image/jpeg' }, body: sample('landscape.jpg'),
+    });
+
+    const allowed = await put(APP);
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(allowed.headers.get('vary')).toBe('Origin');
+
+    const refused = await put(OTHER);
+    expect(refused.status).toBe(200);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+
+    const otherBucket = await put(APP, 'someone-elses-bucket');
+    expect(otherBucket.status).toBe(403);
+    expect(otherBucket.headers.get('access-control-allow-origin')).toBe(APP);
+  });
+
+  test('POST /upload-url and POST /subscribe answer a listed origin with it, and another with none', async () => {
+    for (const origin of [APP, OTHER]) {
+      const expected = origin === APP ? APP : null;
+      const ticket = await uploadUrl(pipeline, { filename: 'cors.jpg', contentType: 'image/jpeg' }, { Origin: origin });
+      expect(ticket.status).toBe(200);
+      expect(ticket.headers.get('access-control-allow-origin')).toBe(expected);
+      const refusedBody = await fetch(`${pipeline.apiUrl}/subscribe`, {
+        method: 'POST', headers: { 'Origin': origin, 'Content-Type': 'application/json' }, body: '{"email": "not an address"}',
+      });
+      expect(refusedBody.status).toBe(400);
+      // With several origins, the gateway response that answers a bad body can name none of them.
+      expect(refusedBody.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
+  test('a route the API does not have is answered by API Gateway itself, which with several origins names none', async () => {
+    const response = await fetch(`${pipeline.apiUrl}/nowhere`, { headers: { Origin: APP } });
+
+    expect(response.status).toBe(403);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
 describe('the local pipeline when the resized bucket is missing', () => {
   let pipeline: LocalPipeline;
   let receiver: NotificationReceiver;

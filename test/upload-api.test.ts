@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { checkStatic, renderTemplate, selectResponse } from '../local/api-gateway-responses';
+import { checkRenderable, checkStatic, gatewayResponseHeaders, renderResponse, renderTemplate, selectResponse } from '../local/api-gateway-responses';
 import { readPipelineDefinition, Template as CfnTemplate } from '../local/example-template';
 import { ApiAuthorization, ImageResizePipeline, ImageResizePipelineProps, NotificationScope } from '../src';
 import { parseSubscribeRequest, SUBSCRIBE_REQUEST_SCHEMA } from '../src/api/subscribe-request';
@@ -66,6 +66,41 @@ describe('which answer each S3 and SNS status gets', () => {
     const { api: broadcastApi } = readPipelineDefinition(Template.fromStack(broadcast).toJSON() as CfnTemplate);
 
     expect(answers(broadcastApi.subscribe, [400, 403, 404])).toEqual({ 400: '400', 403: '400', 404: '400' });
+  });
+});
+
+describe('the local API\'s reading of CORS', () => {
+  const withOrigin = new Stack(new App(), 'WithOrigin');
+  new ImageResizePipeline(withOrigin, 'Images', { allowedOrigins: ['https://app.example.com'] });
+  const { api: corsApi } = readPipelineDefinition(Template.fromStack(withOrigin).toJSON() as CfnTemplate);
+
+  test.each([
+    ['Origin', 'https://app.example.com', 'https://app.example.com'],
+    ['origin', 'https://app.example.com', 'https://app.example.com'],
+    ['Origin', 'https://evil.example.com', undefined],
+    ['ORIGIN', 'https://app.example.com', undefined],
+  ])('an integration response to %s: %s names %s, as the deployed VTL would', (name, origin, named) => {
+    const { body, headers } = renderResponse(selectResponse(corsApi.upload.responses, 200), { params: { bucket: 'b', filename: 'f.jpg' }, headers: { [name]: origin } });
+
+    expect(JSON.parse(body)).toEqual({ bucket: 'b', key: 'f.jpg' });
+    expect(headers['Access-Control-Allow-Origin']).toBe(named);
+    expect(headers.Vary).toBe('Origin');
+  });
+
+  test('with one origin, DEFAULT_4XX names it', () => {
+    expect(gatewayResponseHeaders(corsApi.gatewayResponses.DEFAULT_4XX)).toEqual({ 'Access-Control-Allow-Origin': 'https://app.example.com' });
+  });
+
+  test('a header mapped from the request, which the local API does not render, refuses it at start-up', () => {
+    const response = { statusCode: '200', template: '{}', responseParameters: { 'method.response.header.Access-Control-Allow-Origin': 'method.request.header.Origin' } };
+
+    expect(() => checkRenderable(response, 'PUT /x 200')).toThrow(/renders only fixed response headers, not method.response.header.Access-Control-Allow-Origin/);
+  });
+
+  test('an origin check of another shape than the construct writes refuses it at start-up', () => {
+    const otherCheck = '#if($input.params().header.get(\'Origin\') == "https://a.example.com")#set($context.responseOverride.header.Access-Control-Allow-Origin = "*")#end{}';
+
+    expect(() => checkRenderable({ statusCode: '200', template: otherCheck, responseParameters: {} }, 'PUT /x 200')).toThrow(/uses VTL the local API does not render/);
   });
 });
 

@@ -12,7 +12,12 @@ const MAX_BYTES = 5_000_000;
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/uploader/alice';
 const API_REQUEST_ID = 'a1b2c3d4-5678-90ab-cdef-111122223333';
 
-function loadHandler(bucket: string): UploadUrlHandler {
+function loadHandler(bucket: string, allowedOrigins?: string): UploadUrlHandler {
+  if (allowedOrigins === undefined) {
+    delete process.env[UPLOAD_URL_ENV.allowedOrigins];
+  } else {
+    process.env[UPLOAD_URL_ENV.allowedOrigins] = allowedOrigins;
+  }
   Object.assign(process.env, {
     [UPLOAD_URL_ENV.uploadBucket]: bucket,
     [UPLOAD_URL_ENV.maxUploadBytes]: String(MAX_BYTES),
@@ -29,8 +34,10 @@ function loadHandler(bucket: string): UploadUrlHandler {
   return uploadUrl!.handler;
 }
 
-function apiEvent(body: string, isBase64Encoded = false, identity: Record<string, string> = { userArn: ALICE }): APIGatewayProxyEvent {
-  return { body, isBase64Encoded, requestContext: { requestId: API_REQUEST_ID, identity } } as unknown as APIGatewayProxyEvent;
+function apiEvent(
+  body: string, isBase64Encoded = false, identity: Record<string, string> = { userArn: ALICE }, headers: Record<string, string> = {},
+): APIGatewayProxyEvent {
+  return { body, isBase64Encoded, headers, requestContext: { requestId: API_REQUEST_ID, identity } } as unknown as APIGatewayProxyEvent;
 }
 
 /** Every line the function logged, at any level, as written. */
@@ -269,5 +276,56 @@ describe('the upload-url function', () => {
       apiRequestId: API_REQUEST_ID,
     })]);
     expect(JSON.parse(response.body).message).toMatch(detail);
+  });
+
+  describe('with allowed origins, as a browser calls it', () => {
+    const GOOD_BODY = JSON.stringify({ filename: 'from-the-page.jpg', contentType: 'image/jpeg' });
+    const BAD_BODY = JSON.stringify({ filename: 'x/y.jpg', contentType: 'image/jpeg' });
+
+    test.each([
+      ['granted', GOOD_BODY, 200, 'Origin'],
+      ['refused', BAD_BODY, 400, 'Origin'],
+      ['granted over HTTP/2, whose header names are lower case', GOOD_BODY, 200, 'origin'],
+    ])('an answer %s names a listed origin, with Vary: Origin', async (_label, body, status, headerName) => {
+      const handler = loadHandler(await createBucket('uploads'), 'https://app.example.com,http://localhost:3000');
+
+      const response = await handler(apiEvent(body, false, { userArn: ALICE }, { [headerName]: 'http://localhost:3000' }), lambdaContext);
+
+      expect(response.statusCode).toBe(status);
+      expect(response.headers).toEqual({
+        'Content-Type': 'application/json',
+        'Access-Control-Allow-Origin': 'http://localhost:3000',
+        'Vary': 'Origin',
+      });
+    });
+
+    test.each([
+      ['another origin', { Origin: 'https://evil.example.com' }],
+      ['a listed origin\'s prefix', { Origin: 'https://app.example.co' }],
+      ['no origin', {}],
+    ])('an answer to %s names no origin, with Vary: Origin', async (_label, headers) => {
+      const handler = loadHandler(await createBucket('uploads'), 'https://app.example.com,http://localhost:3000');
+
+      const response = await handler(apiEvent(GOOD_BODY, false, { userArn: ALICE }, headers), lambdaContext);
+
+      expect(response.statusCode).toBe(200);
+      expect(response.headers).toEqual({ 'Content-Type': 'application/json', 'Vary': 'Origin' });
+    });
+
+    test('with "*" every answer says *, whatever the origin', async () => {
+      const handler = loadHandler(await createBucket('uploads'), '*');
+
+      const response = await handler(apiEvent(BAD_BODY, false, { userArn: ALICE }, { Origin: 'https://anyone.example.com' }), lambdaContext);
+
+      expect(response.headers).toEqual({ 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' });
+    });
+
+    test('without them, the answers have no CORS header, as before', async () => {
+      const handler = loadHandler(await createBucket('uploads'));
+
+      const response = await handler(apiEvent(GOOD_BODY, false, { userArn: ALICE }, { Origin: 'https://app.example.com' }), lambdaContext);
+
+      expect(response.headers).toEqual({ 'Content-Type': 'application/json' });
+    });
   });
 });

@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
+import { ApiCors } from './cors';
 import { acknowledge, acknowledgeWildcardResources } from '../acknowledge';
 import { EMAIL_PATTERN, ENDPOINT_PATTERN, MAX_EMAIL_LENGTH } from './subscribe-request';
 import { UPLOADER_ATTRIBUTE } from '../handler/config';
@@ -148,6 +149,8 @@ export interface UploadApiProps {
   readonly uploadUrlFunction: lambda.IFunction;
   /** Record each upload's caller and scope each subscription to that caller's uploads. */
   readonly privateNotifications: boolean;
+  /** Web page origins that may call the API from a browser, checked by the pipeline's validation. */
+  readonly allowedOrigins?: string[];
 }
 
 
@@ -161,9 +164,11 @@ export class UploadApi extends Construct {
   public readonly accessLogGroup: logs.LogGroup;
   private readonly validator: apigw.RequestValidator;
   private readonly authorization: ApiAuthorization;
+  private readonly cors?: ApiCors;
 
   constructor(scope: Construct, id: string, props: UploadApiProps) {
     super(scope, id);
+    this.cors = props.allowedOrigins ? new ApiCors(props.allowedOrigins) : undefined;
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention });
 
@@ -190,9 +195,12 @@ export class UploadApi extends Construct {
       },
     });
 
+    // A type the API answers in words of its own no longer takes DEFAULT_4XX's headers, so each names them too.
+    const gatewayResponseHeaders = this.cors?.gatewayResponseHeaders();
     this.api.addGatewayResponse('BodyTooLarge', {
       type: apigw.ResponseType.REQUEST_TOO_LARGE,
       statusCode: '413',
+      responseHeaders: gatewayResponseHeaders,
       templates: {
         'application/json': JSON.stringify({
           message: `The body is over API Gateway's ${API_GATEWAY_MAX_PAYLOAD_BYTES / 1024 / 1024} MB limit. `
@@ -205,8 +213,14 @@ export class UploadApi extends Construct {
     this.api.addGatewayResponse('BadBody', {
       type: apigw.ResponseType.BAD_REQUEST_BODY,
       statusCode: '400',
+      responseHeaders: gatewayResponseHeaders,
       templates: jsonMessage(BAD_BODY_MESSAGE),
     });
+    if (gatewayResponseHeaders) {
+      // Only the headers: API Gateway keeps its own status codes and messages (403, 429, ...) for each type.
+      this.api.addGatewayResponse('Default4xx', { type: apigw.ResponseType.DEFAULT_4XX, responseHeaders: gatewayResponseHeaders });
+      this.api.addGatewayResponse('Default5xx', { type: apigw.ResponseType.DEFAULT_5XX, responseHeaders: gatewayResponseHeaders });
+    }
 
     if (props.cloudWatchRole) {
       ApiGatewayLogging.ensure(this.api);
@@ -256,7 +270,7 @@ export class UploadApi extends Construct {
           'integration.request.header.Content-Type': 'method.request.header.Content-Type',
           ...(caller ? { [`integration.request.header.x-amz-meta-${UPLOADER_ATTRIBUTE}`]: caller } : {}),
         },
-        integrationResponses: serviceResponses(
+        integrationResponses: this.withCors(serviceResponses(
           {
             statusCode: '200',
             responseTemplates: {
@@ -270,26 +284,24 @@ export class UploadApi extends Construct {
             { statusCode: '403', selectionPattern: '3\\d{2}|403|404', responseTemplates: jsonMessage('Uploads may only go to this pipeline\'s upload bucket') },
             { statusCode: '400', selectionPattern: '40[0-25-9]|4[1-9]\\d', responseTemplates: jsonMessage('The upload was refused by S3') },
           ],
-          'S3 failed to store the upload; try again'),
+          'S3 failed to store the upload; try again')),
       },
     });
 
-    const method = this.api.root
-      .addResource('upload-image')
-      .addResource('{bucket}')
-      .addResource('{filename}')
-      .addMethod('PUT', integration, {
-        ...methodOptions,
-        requestParameters: {
-          'method.request.path.bucket': true,
-          'method.request.path.filename': true,
-          // Without one API Gateway reads the body as JSON text and stores it re-encoded as UTF-8, which breaks
-          // any image; a required header makes the validator refuse such a request instead.
-          'method.request.header.Content-Type': true,
-        },
-        methodResponses: ['200', '400', '403', '502'].map((statusCode) => ({ statusCode })),
-      });
+    const resource = this.api.root.addResource('upload-image').addResource('{bucket}').addResource('{filename}');
+    const method = resource.addMethod('PUT', integration, {
+      ...methodOptions,
+      requestParameters: {
+        'method.request.path.bucket': true,
+        'method.request.path.filename': true,
+        // Without one API Gateway reads the body as JSON text and stores it re-encoded as UTF-8, which breaks
+        // any image; a required header makes the validator refuse such a request instead.
+        'method.request.header.Content-Type': true,
+      },
+      methodResponses: ['200', '400', '403', '502'].map((statusCode) => this.methodResponse(statusCode)),
+    });
     this.authorization.acknowledgeFindings(method);
+    this.cors?.addPreflight(resource, 'PUT');
   }
 
   private addSubscribeRoute(topic: sns.ITopic, methodOptions: apigw.MethodOptions, caller: string | undefined) {
@@ -338,7 +350,7 @@ export class UploadApi extends Construct {
         passthroughBehavior: apigw.PassthroughBehavior.NEVER,
         requestParameters: { 'integration.request.header.Content-Type': '\'application/x-www-form-urlencoded\'' },
         requestTemplates: { 'application/json': subscribeForm },
-        integrationResponses: serviceResponses(
+        integrationResponses: this.withCors(serviceResponses(
           { statusCode: '200', responseTemplates: jsonMessage(SUBSCRIBED_MESSAGE) },
           caller ? [
             // SNS's FilterPolicyLimitExceeded. SNS's AuthorizationError is a 403 too, but the role is granted
@@ -348,16 +360,18 @@ export class UploadApi extends Construct {
           ] : [
             { statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: jsonMessage('SNS refused the subscription') },
           ],
-          'SNS failed; try again'),
+          'SNS failed; try again')),
       },
     });
 
-    const method = this.api.root.addResource('subscribe').addMethod('POST', integration, {
+    const resource = this.api.root.addResource('subscribe');
+    const method = resource.addMethod('POST', integration, {
       ...methodOptions,
       requestModels: { 'application/json': model },
-      methodResponses: ['200', '400', ...(caller ? ['503'] : []), '502'].map((statusCode) => ({ statusCode })),
+      methodResponses: ['200', '400', ...(caller ? ['503'] : []), '502'].map((statusCode) => this.methodResponse(statusCode)),
     });
     this.authorization.acknowledgeFindings(method);
+    this.cors?.addPreflight(resource, 'POST');
   }
 
   private addUploadUrlRoute(fn: lambda.IFunction, methodOptions: apigw.MethodOptions) {
@@ -377,10 +391,21 @@ export class UploadApi extends Construct {
         },
       },
     });
-    const method = this.api.root.addResource('upload-url').addMethod('POST', new apigw.LambdaIntegration(fn), {
+    // A Lambda proxy integration passes the function's headers through: the function names the origin itself.
+    const resource = this.api.root.addResource('upload-url');
+    const method = resource.addMethod('POST', new apigw.LambdaIntegration(fn), {
       ...methodOptions,
       requestModels: { 'application/json': model },
     });
     this.authorization.acknowledgeFindings(method);
+    this.cors?.addPreflight(resource, 'POST');
+  }
+
+  private withCors(responses: apigw.IntegrationResponse[]): apigw.IntegrationResponse[] {
+    return this.cors ? responses.map((response) => this.cors!.integrationResponse(response)) : responses;
+  }
+
+  private methodResponse(statusCode: string): apigw.MethodResponse {
+    return this.cors?.methodResponse(statusCode) ?? { statusCode };
   }
 }

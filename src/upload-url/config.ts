@@ -5,4 +5,6 @@ export const UPLOAD_URL_ENV = {
   expirySeconds: 'UPLOAD_URL_EXPIRY_SECONDS',
   /** Where in the request context the caller is named (e.g. `identity.userArn`); unset when uploads are not attributed. */
   callerIdentity: 'CALLER_IDENTITY',
+  /** The web page origins answered with CORS headers, comma-separated, or `*`; unset when the API has no CORS. */
+  allowedOrigins: 'ALLOWED_ORIGINS',
 } as const;

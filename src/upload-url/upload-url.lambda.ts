@@ -12,6 +12,7 @@ const bucket = requiredEnv(UPLOAD_URL_ENV.uploadBucket);
 const maxUploadBytes = Number(requiredEnv(UPLOAD_URL_ENV.maxUploadBytes));
 const expirySeconds = Number(requiredEnv(UPLOAD_URL_ENV.expirySeconds));
 const callerPath = process.env[UPLOAD_URL_ENV.callerIdentity];
+const allowedOrigins = process.env[UPLOAD_URL_ENV.allowedOrigins]?.split(',');
 
 /**
  * Hands out a presigned POST for one image. A POST policy, unlike a presigned PUT, lets S3 itself refuse a
@@ -25,6 +26,7 @@ const callerPath = process.env[UPLOAD_URL_ENV.callerIdentity];
  */
 export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
   logger.addContext(context);
+  const headers = { 'Content-Type': 'application/json', ...corsHeaders(event.headers) };
   const uploader = callerPath === undefined ? undefined : lookup(event.requestContext, callerPath);
   const caller = { apiRequestId: event.requestContext.requestId, uploader: uploaderAsLogged(uploader) };
   // API Gateway base64-encodes a body whose Content-Type is one of the API's binary media types, among them
@@ -34,11 +36,11 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   try {
     body = JSON.parse(text);
   } catch {
-    return refuse(caller, 'not-json', 'The body must be JSON: {"filename": "...", "contentType": "image/jpeg"}');
+    return refuse(caller, headers, 'not-json', 'The body must be JSON: {"filename": "...", "contentType": "image/jpeg"}');
   }
   const upload = parseUploadRequest(body);
   if ('error' in upload) {
-    return refuse(caller, 'bad-request', upload.error);
+    return refuse(caller, headers, 'bad-request', upload.error);
   }
   const fields: Record<string, string> = { 'Content-Type': upload.contentType };
   if (uploader !== undefined) {
@@ -67,23 +69,33 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
     expiresAt: new Date(Date.now() + expirySeconds * 1000).toISOString(),
   };
   logger.info('Presigned upload granted', { ...granted, contentType: upload.contentType, ...caller });
-  return json(200, { method: 'POST', url: post.url, fields: post.fields, ...granted });
+  return { statusCode: 200, headers, body: JSON.stringify({ method: 'POST', url: post.url, fields: post.fields, ...granted }) };
 }
 
 /** `detail`, not `message`: the logger keeps `message` for the line's own text and drops any field of that name. */
-function refuse(caller: Record<string, unknown>, reason: string, detail: string): APIGatewayProxyResult {
+function refuse(caller: Record<string, unknown>, headers: Record<string, string>, reason: string, detail: string): APIGatewayProxyResult {
   logger.warn('Presigned upload refused', { reason, detail, ...caller });
-  return json(400, { message: detail });
+  return { statusCode: 400, headers, body: JSON.stringify({ message: detail }) };
+}
+
+/**
+ * A proxy integration passes the function's headers on as they are, so the function answers CORS itself, as the
+ * API's other routes do: the request's origin when it is listed, none otherwise. Header names are as the client
+ * sent them, and HTTP/2 sends them in lower case.
+ */
+function corsHeaders(requestHeaders: APIGatewayProxyEvent['headers'] | null): Record<string, string> {
+  if (allowedOrigins === undefined) return {};
+  if (allowedOrigins.length === 1 && allowedOrigins[0] === '*') return { 'Access-Control-Allow-Origin': '*' };
+  const origin = Object.entries(requestHeaders ?? {}).find(([name]) => name.toLowerCase() === 'origin')?.[1];
+  return origin !== undefined && allowedOrigins.includes(origin)
+    ? { 'Access-Control-Allow-Origin': origin, 'Vary': 'Origin' }
+    : { Vary: 'Origin' };
 }
 
 
 function lookup(context: unknown, dottedPath: string): string | undefined {
   const value = dottedPath.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], context);
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function json(statusCode: number, body: unknown): APIGatewayProxyResult {
-  return { statusCode, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
 }
 
 function requiredEnv(name: string): string {
