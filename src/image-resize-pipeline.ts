@@ -422,9 +422,9 @@ export interface ImageResizePipelineProps {
    *
    * Each route gets an `OPTIONS` method that answers the browser's preflight without authorization (browsers never
    * sign one), and each answer of the API names the request's origin in `Access-Control-Allow-Origin` when it is
-   * listed, and no origin when it is not. API Gateway's own error answers (403, 413, 429, ...) can only carry a fixed
-   * header: they name the origin when there is one (or `*`), and with several they name none, so a page sees them as
-   * network errors. The upload bucket the pipeline creates gets a CORS rule for `POST` from the same origins; a bucket
+   * listed, and no origin when it is not. API Gateway's own error answers (403, 413, 429, ...) run no VTL: they could
+   * copy the request's `Origin` but not check it against the list, which would let every page read them. So they name
+   * the origin when there is one (or `*`), and with several they name none, so a page sees them as network errors. The upload bucket the pipeline creates gets a CORS rule for `POST` from the same origins; a bucket
    * passed in as `uploadBucket` is not changed, and the pipeline warns at synth with the rule to add to it.
    *
    * @default - none: no CORS, so browsers cannot call the API

@@ -29,8 +29,9 @@ const VARY = 'Vary';
  *
  * API Gateway's integration responses pick the origin with VTL: the request's `Origin` when it is listed, else no
  * header. CDK's own `addCorsPreflight` answers an unlisted origin with the first listed one instead, so the preflights
- * here are made the same way as the other responses. Gateway responses run no VTL and can only hold a fixed value, so
- * they name the origin only when there is one (or `*`); with several they name none.
+ * here are made the same way as the other responses. Gateway responses run no VTL: a header there can copy the
+ * request's `Origin` but not check it against the list, so echoing it would let every page read them. They name the
+ * origin only when there is one (or `*`); with several they name none.
  */
 export class ApiCors {
   private readonly anyOrigin: boolean;
@@ -87,7 +88,7 @@ export class ApiCors {
     });
   }
 
-  /** Gateway responses' headers: a fixed value, so only one origin or `*` can be named. */
+  /** Gateway responses' headers: with no VTL to check the request's origin, only a sole origin or `*` can be named. */
   public gatewayResponseHeaders(): Record<string, string> | undefined {
     return this.origins.length === 1 ? { [ALLOW_ORIGIN]: quoted(this.origins[0]) } : undefined;
   }
