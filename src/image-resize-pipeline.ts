@@ -417,8 +417,10 @@ export interface ImageResizePipelineProps {
 
   /**
    * Web page origins allowed to call the API from a browser and to send the presigned POST to the upload bucket, each
-   * as a browser sends it: `https://app.example.com`, `http://localhost:3000` (a scheme, a host in lower case, a port
-   * only when it is not the scheme's default; no path, no trailing slash). Or `['*']` alone, for any page.
+   * as a browser sends it: `https://app.example.com`, `http://localhost:3000` (a scheme, a host in lower case, an
+   * international domain name in its `xn--` form, a port only when it is not the scheme's default; no path, no
+   * trailing slash). Or `['*']` alone, for any page. An origin a browser would send in another form is refused at
+   * synth with that form.
    *
    * Each route gets an `OPTIONS` method that answers the browser's preflight without authorization (browsers never
    * sign one), and each answer of the API names the request's origin in `Access-Control-Allow-Origin` when it is

@@ -177,24 +177,33 @@ export class PropsProblems {
 /** How much of the upload-url function's environment (4 KB in all, keys included) the comma-joined origins may take. */
 const MAX_ALLOWED_ORIGINS_LENGTH = 3000;
 
-/** Ports browsers leave out of an origin. */
-const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
+/**
+ * A DNS name's labels (`_` included, which browsers send as written, and a trailing dot) or a bracketed IPv6 address as
+ * a WHATWG URL writes it. The URL parser lets `"`, `$`, `'` and `,` through in a host, and the origins go into a VTL
+ * string, a quoted header value and a comma-joined variable, so the host is held to these characters.
+ */
+const ORIGIN_HOST = /^(?:(?:[a-z0-9_-]+\.)*[a-z0-9_-]+\.?|\[[0-9a-f:]+\])$/;
 
-/** `scheme://host[:port]`: a DNS name (IDNs in their `xn--` form), an IPv4 address or a bracketed IPv6 address. */
-const ORIGIN_PATTERN = /^(https?):\/\/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::([1-9]\d{0,4}))?$/;
-
+/**
+ * Browsers send an origin as the WHATWG URL parser serializes it, so an origin is taken as given only when it is that
+ * serialization already: scheme and host in lower case, an IDN as `xn--`, an IP address in its one canonical form, no
+ * default port, credentials, path, query or fragment.
+ */
 function originProblem(origin: string): string | undefined {
-  const lowerCase = origin.toLowerCase();
-  const match = ORIGIN_PATTERN.exec(lowerCase);
-  if (!match || Number(match[3] ?? 0) > 65535) {
-    return `${shown(origin)} must be an origin as a browser sends it, http(s)://host[:port], with no path, trailing slash, query or fragment, e.g. "https://app.example.com"`;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return `${shown(origin)} is not an origin: give one as a browser sends it, http(s)://host[:port], e.g. "https://app.example.com"`;
   }
-  if (lowerCase !== origin) {
-    return `${shown(origin)} has upper case, but browsers send an origin in lower case, so it would never match: give ${shown(lowerCase)}`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `${shown(origin)} must be an http or https origin, as a browser sends it for a web page, e.g. "https://app.example.com"`;
   }
-  const [, scheme, host, port] = match;
-  if (port === DEFAULT_PORTS[scheme]) {
-    return `${shown(origin)} names the scheme's default port, which browsers leave out of an origin, so it would never match: give ${shown(`${scheme}://${host}`)}`;
+  if (!ORIGIN_HOST.test(url.hostname)) {
+    return `${shown(origin)} has a host with characters no DNS name has: give letters, digits, '-' and '_' in labels joined by dots, or an IP address (each origin listed in full, no wildcards)`;
+  }
+  if (url.origin !== origin) {
+    return `${shown(origin)} is not written as a browser sends it, so it would never match: give ${shown(url.origin)}`;
   }
   return undefined;
 }

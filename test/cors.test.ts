@@ -211,17 +211,18 @@ describe('allowedOrigins validation', () => {
   test.each<[string, unknown, string]>([
     ['an empty list', [], 'allowedOrigins: must name at least one origin; leave it out for no CORS'],
     ['not a list', APP, `allowedOrigins: must be a list of origins such as ["${APP}"], got "${APP}"`],
-    ['a path', [`${APP}/app`], `allowedOrigins[0]: "${APP}/app" must be an origin as a browser sends it, http(s)://host[:port], with no path, trailing slash, query or fragment`],
-    ['a trailing slash', [`${APP}/`], `allowedOrigins[0]: "${APP}/" must be an origin as a browser sends it`],
-    ['a query', [`${APP}?a=1`], `allowedOrigins[0]: "${APP}?a=1" must be an origin as a browser sends it`],
-    ['a fragment', [`${APP}#top`], `allowedOrigins[0]: "${APP}#top" must be an origin as a browser sends it`],
-    ['another scheme', ['ftp://app.example.com'], 'allowedOrigins[0]: "ftp://app.example.com" must be an origin as a browser sends it'],
-    ['no scheme', ['app.example.com'], 'allowedOrigins[0]: "app.example.com" must be an origin as a browser sends it'],
-    ['a wildcard subdomain', ['https://*.example.com'], 'allowedOrigins[0]: "https://*.example.com" must be an origin as a browser sends it'],
-    ['the null origin', ['null'], 'allowedOrigins[0]: "null" must be an origin as a browser sends it'],
-    ['upper case', ['https://App.Example.com'], 'allowedOrigins[0]: "https://App.Example.com" has upper case, but browsers send an origin in lower case, so it would never match: give "https://app.example.com"'],
-    ['the default port', ['https://app.example.com:443'], 'allowedOrigins[0]: "https://app.example.com:443" names the scheme\'s default port, which browsers leave out of an origin, so it would never match: give "https://app.example.com"'],
-    ['a port out of range', ['http://localhost:70000'], 'allowedOrigins[0]: "http://localhost:70000" must be an origin as a browser sends it'],
+    ['a path', [`${APP}/app`], `allowedOrigins[0]: "${APP}/app" is not written as a browser sends it, so it would never match: give "${APP}"`],
+    ['a trailing slash', [`${APP}/`], `allowedOrigins[0]: "${APP}/" is not written as a browser sends it, so it would never match: give "${APP}"`],
+    ['a query', [`${APP}?a=1`], `allowedOrigins[0]: "${APP}?a=1" is not written as a browser sends it, so it would never match: give "${APP}"`],
+    ['a fragment', [`${APP}#top`], `allowedOrigins[0]: "${APP}#top" is not written as a browser sends it, so it would never match: give "${APP}"`],
+    ['a user and password', ['https://user:secret@app.example.com'], `allowedOrigins[0]: "https://user:secret@app.example.com" is not written as a browser sends it, so it would never match: give "${APP}"`],
+    ['another scheme', ['ftp://app.example.com'], 'allowedOrigins[0]: "ftp://app.example.com" must be an http or https origin, as a browser sends it for a web page, e.g. "https://app.example.com"'],
+    ['no scheme', ['app.example.com'], 'allowedOrigins[0]: "app.example.com" is not an origin: give one as a browser sends it, http(s)://host[:port], e.g. "https://app.example.com"'],
+    ['a wildcard subdomain', ['https://*.example.com'], 'allowedOrigins[0]: "https://*.example.com" has a host with characters no DNS name has: give letters, digits, \'-\' and \'_\' in labels joined by dots, or an IP address (each origin listed in full, no wildcards)'],
+    ['the null origin', ['null'], 'allowedOrigins[0]: "null" is not an origin'],
+    ['upper case', ['https://App.Example.com'], `allowedOrigins[0]: "https://App.Example.com" is not written as a browser sends it, so it would never match: give "${APP}"`],
+    ['the default port', ['https://app.example.com:443'], `allowedOrigins[0]: "https://app.example.com:443" is not written as a browser sends it, so it would never match: give "${APP}"`],
+    ['a port out of range', ['http://localhost:70000'], 'allowedOrigins[0]: "http://localhost:70000" is not an origin'],
     ['* among others', ['*', APP], 'allowedOrigins: "*" allows every origin and cannot be listed with others: give ["*"] alone'],
     ['a duplicate', [APP, LOCALHOST, APP], `allowedOrigins[2]: "${APP}" is listed more than once`],
     ['not a string', [42], 'allowedOrigins[0]: must be an origin string, got 42'],
@@ -244,5 +245,38 @@ describe('allowedOrigins validation', () => {
 
   test('accepts https and http origins with a port, an IP address or an IPv6 address', () => {
     expect(() => synth({ allowedOrigins: [APP, LOCALHOST, 'http://127.0.0.1:8080', 'http://[::1]:5173', 'https://xn--bcher-kva.example'] })).not.toThrow();
+  });
+
+  test('accepts a host with an underscore or a trailing dot, which browsers send as written', () => {
+    expect(() => synth({ allowedOrigins: ['http://my_app.local', 'https://app.example.com.'] })).not.toThrow();
+  });
+
+  test.each([
+    ['an IPv6 address written out in full', 'http://[0:0:0:0:0:0:0:1]:3000', 'http://[::1]:3000'],
+    ['an IPv4-mapped IPv6 address', 'http://[::ffff:127.0.0.1]', 'http://[::ffff:7f00:1]'],
+    ['a shortened IPv4 address', 'http://127.1', 'http://127.0.0.1'],
+    ['an IPv4 address in hex', 'http://0x7f.0.0.1', 'http://127.0.0.1'],
+    ['an IPv4 address with leading zeros', 'http://127.000.000.001', 'http://127.0.0.1'],
+    ['an IPv4 address of three parts', 'https://1.2.3', 'https://1.2.0.3'],
+    ['an internationalized domain name', 'https://bücher.example', 'https://xn--bcher-kva.example'],
+  ])('refuses %s, which browsers send in another form, and names that form', (_case, origin, sent) => {
+    expect(() => synth({ allowedOrigins: [origin] })).toThrow(`allowedOrigins[0]: "${origin}" is not written as a browser sends it`);
+    expect(() => synth({ allowedOrigins: [origin] })).toThrow(`so it would never match: give "${sent}"`);
+  });
+
+  test.each(['http://[:::]', 'http://[.]', 'https://a.123'])('refuses %s, which is not a URL', (origin) => {
+    expect(() => synth({ allowedOrigins: [origin] })).toThrow(`allowedOrigins[0]: "${origin}" is not an origin`);
+  });
+
+  // The origins are written into a VTL string literal, a single-quoted header value and a comma-separated variable,
+  // and WHATWG URLs let all of these characters through in a host.
+  test.each(['https://a$b.example', 'https://a"b.example', 'https://a\'b.example', 'https://a,b.example', 'https://a%24b.example'])(
+    'refuses %s, a host no DNS name has, whose characters would break out of the strings the origins go into', (origin) => {
+      expect(() => synth({ allowedOrigins: [origin] })).toThrow(`allowedOrigins[0]: ${JSON.stringify(origin)} has a host with characters no DNS name has`);
+    });
+
+  test.each(['#', '%23', '\\', '%5c', '\n', '%0a', '$', '"'])('refuses a host with %j in it, as written or percent-encoded', (character) => {
+    const origin = `https://a${character}b.example`;
+    expect(() => synth({ allowedOrigins: [origin] })).toThrow(`allowedOrigins[0]: ${JSON.stringify(origin)} `);
   });
 });
