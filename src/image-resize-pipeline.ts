@@ -380,15 +380,18 @@ export interface ImageResizePipelineProps {
   readonly notificationScope?: NotificationScope;
 
   /**
-   * Steady-state requests per second across the API, above 0 and at most 10000 (API Gateway's default limit for
-   * a whole account and region). It need not be whole: 0.5 is one request every two seconds.
+   * Steady-state requests per second for each method of the API, above 0 and at most 10000 (API Gateway's default
+   * limit for a whole account and region). API Gateway applies a stage's throttle to every method on its own, so
+   * `PUT /upload-image` and `POST /upload-url` (and with `allowedOrigins` each `OPTIONS` preflight) may each take
+   * this many; `POST /subscribe` has its own lower limit. It need not be whole: 0.5 is one request every two seconds.
    *
    * @default 20
    */
   readonly apiRateLimit?: number;
 
   /**
-   * Burst of requests across the API, from 1 to 5000 (API Gateway's default burst for a whole account and region).
+   * Burst of requests for each method of the API, as `apiRateLimit` is applied, from 1 to 5000 (API Gateway's
+   * default burst for a whole account and region).
    *
    * @default 40
    */
