@@ -302,6 +302,8 @@ describe('the upload-url function', () => {
     test.each([
       ['another origin', { Origin: 'https://evil.example.com' }],
       ['a listed origin\'s prefix', { Origin: 'https://app.example.co' }],
+      ['a listed origin with more after it', { Origin: 'https://app.example.com.evil.example' }],
+      ['a listed origin with a longer port', { Origin: 'http://localhost:30000' }],
       ['no origin', {}],
     ])('an answer to %s names no origin, with Vary: Origin', async (_label, headers) => {
       const handler = loadHandler(await createBucket('uploads'), 'https://app.example.com,http://localhost:3000');
