@@ -78,6 +78,7 @@ describe('the local API\'s reading of CORS', () => {
     ['Origin', 'https://app.example.com', 'https://app.example.com'],
     ['origin', 'https://app.example.com', 'https://app.example.com'],
     ['Origin', 'https://evil.example.com', undefined],
+    ['Origin', 'https://app.example.com.evil.example', undefined],
     ['ORIGIN', 'https://app.example.com', undefined],
   ])('an integration response to %s: %s names %s, as the deployed VTL would', (name, origin, named) => {
     const { body, headers } = renderResponse(selectResponse(corsApi.upload.responses, 200), { params: { bucket: 'b', filename: 'f.jpg' }, headers: { [name]: origin } });
