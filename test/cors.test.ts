@@ -86,13 +86,14 @@ describe.each([
     }
   });
 
-  test.each(Object.entries(ROUTES))('the preflight of %s allows %s, the headers SigV4 and Cognito callers send, and only the listed origins', (path, httpMethod) => {
+  test.each(Object.entries(ROUTES))('the preflight of %s allows %s, the headers SigV4 and Cognito callers send, and only the listed origins, for an hour', (path, httpMethod) => {
     const [response] = preflights[path].Integration.IntegrationResponses;
     const headers = response.ResponseParameters;
 
     expect(headers['method.response.header.Access-Control-Allow-Methods']).toBe(`'${httpMethod},OPTIONS'`);
     const allowedHeaders = headers['method.response.header.Access-Control-Allow-Headers'].replace(/'/g, '').split(',');
-    expect(allowedHeaders).toEqual(expect.arrayContaining(['Authorization', 'Content-Type', 'X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256']));
+    expect(allowedHeaders.sort()).toEqual(['Authorization', 'Content-Type', 'X-Amz-Content-Sha256', 'X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-User-Agent']);
+    expect(headers['method.response.header.Access-Control-Max-Age']).toBe('\'3600\'');
     expect(headers['method.response.header.Vary']).toBe('\'Origin\'');
     expect(headers).not.toHaveProperty(['method.response.header.Access-Control-Allow-Origin']);
     expect(response.ResponseTemplates['application/json']).toBe(ORIGIN_FILTER);
