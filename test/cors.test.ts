@@ -208,6 +208,12 @@ test('a passed-in upload bucket is not changed, and the synth warns with the COR
     + `{"AllowedMethods":["POST"],"AllowedOrigins":["${APP}"],"MaxAgeSeconds":3600}`);
 });
 
+test('the pipeline\'s own upload bucket gets the CORS rule itself, so the synth does not warn', () => {
+  const { stack } = synth({ allowedOrigins: [APP] });
+
+  Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('uploadBucketCors'));
+});
+
 describe('allowedOrigins validation', () => {
   test.each<[string, unknown, string]>([
     ['an empty list', [], 'allowedOrigins: must name at least one origin; leave it out for no CORS'],
