@@ -497,6 +497,32 @@ describe('the local pipeline with allowedOrigins, called as a browser calls it',
   });
 });
 
+describe('the local pipeline with one allowed origin', () => {
+  const APP = 'https://app.example.com';
+  let pipeline: LocalPipeline;
+
+  beforeAll(async () => {
+    pipeline = await startLocalPipeline({
+      port: 0,
+      motoEndpoint: process.env.MOTO_ENDPOINT,
+      nameSuffix: '-e2e-cors-one',
+      pipelineProps: { allowedOrigins: [APP] },
+    });
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  test('a route the API does not have is answered by API Gateway itself, which names the origin as DEFAULT_4XX does', async () => {
+    const response = await fetch(`${pipeline.apiUrl}/nowhere`, { headers: { Origin: APP } });
+
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect(response.headers.get('access-control-allow-origin')).toBe(APP);
+  });
+});
+
 describe('the local pipeline when the resized bucket is missing', () => {
   let pipeline: LocalPipeline;
   let receiver: NotificationReceiver;
