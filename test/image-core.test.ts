@@ -7,6 +7,7 @@ import { decodesHeic, PROBE_HEIC } from '../src/handler/heic-support';
 import { ImageRejectedError, RejectReason, resizeImage, ResizeOptions } from '../src/handler/image-core';
 import { hasHeicBrand, MAX_FTYP_BYTES } from '../src/handler/image-inspection';
 import { chooseEncoding, refuseOversizeOutputs } from '../src/handler/output-encoding';
+import { pixelCount } from '../src/handler/pixel-count';
 import { DEFAULT_SIZES, ImageFit } from '../src/image-size';
 import {
   noise, ORIENTATION_HEIGHT, ORIENTATION_WIDTH, pixelAt, pngClaiming, quadrantsOf, Rgb, solid, storedWithOrientation, unreadableImages,
@@ -842,6 +843,11 @@ describe('refused uploads', () => {
       expect(error.reason).toBe('too-many-pixels');
       const [, image, limit] = error.message.match(/pixels \((.+?)\), more than the (.+?) this pipeline accepts/) ?? [];
       expect({ image, limit }).toEqual({ image: '0.2 megapixels', limit: '0.1 megapixels' });
+    });
+
+    test('a count is in pixels below 0.1 megapixels and in megapixels from there', () => {
+      expect(pixelCount(99_999, 'up')).toBe('99999 pixels');
+      expect(pixelCount(100_000, 'down')).toBe('0.1 megapixels');
     });
 
     test.each([
