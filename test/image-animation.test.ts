@@ -183,6 +183,29 @@ test.each([2, 3, 4, 5, 6, 7, 8])('an animated WebP with EXIF orientation %i come
   }
 });
 
+// A still resize of a WebP starts from its shrink-on-load, which rounds at 64 x 34 / 4 = 16 x 8.5 to 16 x 8; scaled
+// straight from the full frames, an upright 64 x 34 at 16 x 16 `inside` would come out 16 x 9.
+test.each([2, 3, 4, 5, 6, 7, 8])('an animated WebP with EXIF orientation %i has a still resize\'s dimensions where WebP shrink-on-load rounds them', async (orientation) => {
+  // GIVEN 64 x 34 frames stored with an orientation tag: upright 64 x 34 for 2-4, 34 x 64 for the quarter turns 5-8
+  const frames = await Promise.all([RED, BLUE].map(([r, g, b]) =>
+    sharp({ create: { width: 64, height: 34, channels: 3, background: { r, g, b } } }).png().toBuffer()));
+  const input = await sharp(frames, { join: { animated: true } }).withMetadata({ orientation }).webp({ lossless: true }).toBuffer();
+  const size: SizeSpec = { name: 'tiny', width: 16, height: 16, fit: 'inside' };
+  const { info: direct } = await sharp(input).autoOrient().resize(16, 16, { fit: 'inside', withoutEnlargement: true })
+    .toBuffer({ resolveWithObject: true });
+  const expected = orientation < 5 ? [16, 8] : [8, 16];
+  expect([direct.width, direct.height]).toEqual(expected);
+
+  // WHEN
+  const [kept] = (await resizeImage(input, { ...KEEP, sizes: [size] })).outputs;
+  const [still] = (await resizeImage(input, { ...KEEP, sizes: [size], animation: 'first-frame' })).outputs;
+
+  // THEN
+  expect([still.width, still.height]).toEqual(expected);
+  expect([kept.width, kept.height]).toEqual(expected);
+  expect((await framesOf(kept.data)).map((frame) => [frame.width, frame.height])).toEqual([expected, expected]);
+});
+
 test('an animated WebP turned upright keeps its own frame delays and loop count, which its raw frames no longer carry', async () => {
   // GIVEN
   const frames = await Promise.all([RED, GREEN, BLUE].map(([r, g, b]) =>

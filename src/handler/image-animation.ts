@@ -34,9 +34,9 @@ export async function resizeAnimation(
   input: Buffer, source: SourceImage, animation: AnimationInfo, options: ResizeOptions,
 ): Promise<ResizedImage[]> {
   const encoding = chooseEncoding(options.format, source.format, true);
-  // An oriented animation is resized from raw frames (see openFrames), where no shrink-on-load applies.
-  const shrinkOnLoad = animation.orientation === 1 ? source.shrinkOnLoad : 'none';
-  const plans = options.sizes.map((size) => ({ size, geometry: planSize(source.width, source.height, size, shrinkOnLoad) }));
+  // Planned as a still of the file, with its shrink-on-load, even where the frames are scaled from raw (an oriented
+  // WebP, see openFrames): they are forced to the planned size below, and a still's dimensions are the promise.
+  const plans = options.sizes.map((size) => ({ size, geometry: planSize(source.width, source.height, size, source.shrinkOnLoad) }));
   refuseOversizeOutputs(encoding, plans.map(({ size, geometry }) => ({ name: size.name, width: geometry.width, height: geometry.height })));
   const frames = await openFrames(input, source, animation);
   const outputs: ResizedImage[] = [];
