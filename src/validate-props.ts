@@ -202,6 +202,11 @@ function originProblem(origin: string): string | undefined {
   if (!ORIGIN_HOST.test(url.hostname)) {
     return `${shown(origin)} has a host with characters no DNS name has: give letters, digits, '-' and '_' in labels joined by dots, or an IP address (each origin listed in full, no wildcards)`;
   }
+  // Fetch lists port 0 among the bad ports browsers never connect to, so no page has it. Checked before the written
+  // form, which would otherwise send "http://localhost:00" to the equally useless "http://localhost:0".
+  if (url.port === '0') {
+    return `${shown(origin)} has port 0, which no page is loaded from: give the port the page is served on, e.g. "http://localhost:3000"`;
+  }
   if (url.origin !== origin) {
     return `${shown(origin)} is not written as a browser sends it, so it would never match: give ${shown(url.origin)}`;
   }
