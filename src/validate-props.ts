@@ -199,13 +199,26 @@ function originProblem(origin: string): string | undefined {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return `${shown(origin)} must be an http or https origin, as a browser sends it for a web page, e.g. "https://app.example.com"`;
   }
+  if (hasEmptyLabel(url.hostname)) {
+    return `${shown(origin)} has an empty label in its host (a dot at the start or two in a row): give labels joined by single dots, e.g. "https://app.example.com"`;
+  }
   if (!ORIGIN_HOST.test(url.hostname)) {
     return `${shown(origin)} has a host with characters no DNS name has: give letters, digits, '-' and '_' in labels joined by dots, or an IP address (each origin listed in full, no wildcards)`;
+  }
+  // Fetch lists port 0 among the bad ports browsers never connect to, so no page has it. Checked before the written
+  // form, which would otherwise send "http://localhost:00" to the equally useless "http://localhost:0".
+  if (url.port === '0') {
+    return `${shown(origin)} has port 0, which no page is loaded from: give the port the page is served on, e.g. "http://localhost:3000"`;
   }
   if (url.origin !== origin) {
     return `${shown(origin)} is not written as a browser sends it, so it would never match: give ${shown(url.origin)}`;
   }
   return undefined;
+}
+
+/** One trailing dot is the DNS root, which browsers send as written; any other empty label names no host. */
+function hasEmptyLabel(hostname: string): boolean {
+  return hostname.replace(/\.$/, '').split('.').includes('');
 }
 
 /** A value as it was given: a string in quotes, so that "100" does not pass for 100. */

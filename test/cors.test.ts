@@ -271,6 +271,15 @@ describe('allowedOrigins validation', () => {
     expect(() => synth({ allowedOrigins: [origin] })).toThrow(`so it would never match: give "${sent}"`);
   });
 
+  // Fetch counts port 0 among the bad ports it never connects to, so no page is loaded from it.
+  test.each(['http://localhost:0', 'https://app.example.com:0', 'http://[::1]:0', 'http://localhost:00'])('refuses %s, whose port 0 no page has', (origin) => {
+    expect(() => synth({ allowedOrigins: [origin] })).toThrow(`allowedOrigins[0]: "${origin}" has port 0, which no page is loaded from: give the port the page is served on`);
+  });
+
+  test.each(['https://a..example', 'https://.example', 'https://example..', 'https://.'])('refuses %s, whose host has an empty label, and says so', (origin) => {
+    expect(() => synth({ allowedOrigins: [origin] })).toThrow(`allowedOrigins[0]: "${origin}" has an empty label in its host (a dot at the start or two in a row)`);
+  });
+
   test.each(['http://[:::]', 'http://[.]', 'https://a.123'])('refuses %s, which is not a URL', (origin) => {
     expect(() => synth({ allowedOrigins: [origin] })).toThrow(`allowedOrigins[0]: "${origin}" is not an origin`);
   });

@@ -413,18 +413,18 @@ describe('the local pipeline', () => {
   });
 });
 
+/** The origins are fixed when the API is made, so each set needs a pipeline of its own; the suffix keeps its names apart. */
+function startPipelineWithOrigins(nameSuffix: string, allowedOrigins: string[]): Promise<LocalPipeline> {
+  return startLocalPipeline({ port: 0, motoEndpoint: process.env.MOTO_ENDPOINT, nameSuffix, pipelineProps: { allowedOrigins } });
+}
+
 describe('the local pipeline with allowedOrigins, called as a browser calls it', () => {
   const APP = 'https://app.example.com';
   const OTHER = 'https://evil.example.com';
   let pipeline: LocalPipeline;
 
   beforeAll(async () => {
-    pipeline = await startLocalPipeline({
-      port: 0,
-      motoEndpoint: process.env.MOTO_ENDPOINT,
-      nameSuffix: '-e2e-cors',
-      pipelineProps: { allowedOrigins: [APP, 'http://localhost:3000'] },
-    });
+    pipeline = await startPipelineWithOrigins('-e2e-cors', [APP, 'http://localhost:3000']);
   });
 
   afterAll(async () => {
@@ -502,12 +502,7 @@ describe('the local pipeline with one allowed origin', () => {
   let pipeline: LocalPipeline;
 
   beforeAll(async () => {
-    pipeline = await startLocalPipeline({
-      port: 0,
-      motoEndpoint: process.env.MOTO_ENDPOINT,
-      nameSuffix: '-e2e-cors-one',
-      pipelineProps: { allowedOrigins: [APP] },
-    });
+    pipeline = await startPipelineWithOrigins('-e2e-cors-one', [APP]);
   });
 
   afterAll(async () => {
