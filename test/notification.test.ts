@@ -113,6 +113,24 @@ test('subjects stay within what SNS accepts: short, one line, ASCII', () => {
   expect(resizedNotification({ ...UPLOAD, key: 'café 写真.jpg' }).Subject).toBe('Resized: cafe ??.jpg');
 });
 
+test('a character outside the Basic Multilingual Plane becomes one `?` in the subject, and counts as one character', () => {
+  // GIVEN a name that makes a subject of exactly 99 characters, and one that makes a longer subject
+  const fitting = `${'a'.repeat(80)}${'📷'.repeat(6)}.jpg`;
+  const tooLong = `${'📷'.repeat(120)}.jpg`;
+
+  // WHEN
+  const subjects = ['📷.jpg', fitting, tooLong].map((key) => resizedNotification({ ...UPLOAD, key }).Subject);
+
+  // THEN
+  expect(subjects).toEqual([
+    'Resized: ?.jpg',
+    `Resized: ${'a'.repeat(80)}??????.jpg`,
+    `Resized: ${'?'.repeat(87)}...`,
+  ]);
+  expect(subjects[1]).toHaveLength(99);
+  expect(subjects[2]).toHaveLength(99);
+});
+
 test('a replaced original\'s notification says its copies were made again, for people and for programs', () => {
   // WHEN
   const notification = resizedNotification({ ...UPLOAD, change: 'updated' });

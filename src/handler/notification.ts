@@ -363,15 +363,16 @@ function fileName(key: string): string {
 }
 
 /**
- * Accents are dropped and other non-ASCII characters become `?`: SNS's documentation has asked for ASCII
- * subjects, and some receivers still replace a subject that is not.
+ * Accents are dropped and every other non-ASCII character, emoji included, becomes one `?`: SNS's documentation
+ * has asked for ASCII subjects, and some receivers still replace a subject that is not. The replacement goes by
+ * code point, and the cut to SNS's length comes after it, so no character counts twice or is split in two.
  */
 function subjectLine(subject: string): string {
   const ascii = subject
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/\s+/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?');
+    .replace(/[^\x20-\x7e]/gu, '?');
   return ascii.length <= MAX_SUBJECT_LENGTH ? ascii : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
 }
 
