@@ -113,6 +113,24 @@ test('subjects stay within what SNS accepts: short, one line, ASCII', () => {
   expect(resizedNotification({ ...UPLOAD, key: 'café 写真.jpg' }).Subject).toBe('Resized: cafe ??.jpg');
 });
 
+test('a character outside the Basic Multilingual Plane becomes one `?` in the subject, and counts as one character', () => {
+  // GIVEN a name that makes a subject of exactly 99 characters, and one that makes a longer subject
+  const fitting = `${'a'.repeat(80)}${'📷'.repeat(6)}.jpg`;
+  const tooLong = `${'📷'.repeat(120)}.jpg`;
+
+  // WHEN
+  const subjects = ['📷.jpg', fitting, tooLong].map((key) => resizedNotification({ ...UPLOAD, key }).Subject);
+
+  // THEN
+  expect(subjects).toEqual([
+    'Resized: ?.jpg',
+    `Resized: ${'a'.repeat(80)}??????.jpg`,
+    `Resized: ${'?'.repeat(87)}...`,
+  ]);
+  expect(subjects[1]).toHaveLength(99);
+  expect(subjects[2]).toHaveLength(99);
+});
+
 test('a replaced original\'s notification says its copies were made again, for people and for programs', () => {
   // WHEN
   const notification = resizedNotification({ ...UPLOAD, change: 'updated' });
@@ -150,6 +168,56 @@ test('a deleted original\'s notification lists the copies removed with it', () =
     'thumb: thumb/holiday photos/beach day.jpg in bucket resized\nmedium: medium/holiday photos/beach day.jpg in bucket resized',
   ].join('\n\n'));
 });
+
+describe('a key with line breaks or control characters', () => {
+  /** A key that, written into the text raw, would add a paragraph of its own to the mail. */
+  const KEY = 'a\n\nUrgent: sign in again at https://example.com\r\u0085\u2028\u2029\u0007.jpg';
+  const SHOWN = 'a\\u000a\\u000aUrgent: sign in again at https://example.com\\u000d\\u0085\\u2028\\u2029\\u0007.jpg';
+  const sizes = UPLOAD.sizes.map((size) => ({ ...size, key: `${size.name}/${KEY}` }));
+
+  function texts(notification: SnsNotification): { email: string; document: { key: string } } {
+    const message = JSON.parse(notification.Message);
+    return { email: message.email, document: JSON.parse(message.default) };
+  }
+
+  test.each([
+    ['resized', () => resizedNotification({ ...UPLOAD, key: KEY, sizes })],
+    ['failed', () => failedNotification({ bucket: 'uploads', key: KEY, reason: 'name-taken', message: `"${KEY}" is the name of another caller's upload.` })],
+    ['deleted', () => deletedNotification({ bucket: 'uploads', key: KEY, removed: sizes.map(({ name, bucket, key }) => ({ name, bucket, key })) })],
+  ])('is shown escaped in the text of a %s notification, and as it is in the JSON', (_status, notify) => {
+    // WHEN
+    const { email, document } = texts(notify());
+
+    // THEN
+    expect(email).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+    expect(email).not.toContain('a\n');
+    expect(email).toMatch(new RegExp(`^${escapeRegExp(SHOWN)} in bucket uploads `));
+    expect(document.key).toBe(KEY);
+  });
+
+  test('is shown escaped wherever the text names a copy', () => {
+    // WHEN
+    const deleted = texts(deletedNotification({ bucket: 'uploads', key: KEY, removed: sizes.map(({ name, bucket, key }) => ({ name, bucket, key })) }));
+
+    // THEN
+    expect(deleted.email.split('\n\n')[1]).toBe(`thumb: thumb/${SHOWN} in bucket resized\nmedium: medium/${SHOWN} in bucket resized`);
+  });
+
+  test('a key of ordinary characters, backslashes included, is shown as it is', () => {
+    // GIVEN
+    const key = 'C:\\photos\\写真 ü.jpg';
+
+    // WHEN
+    const { email } = texts(failedNotification({ bucket: 'uploads', key, reason: 'empty', message: 'Empty.' }));
+
+    // THEN
+    expect(email).toBe(`${key} in bucket uploads could not be resized: the file is empty.\n\nEmpty.`);
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 test('the uploader goes along as a message attribute, for private subscriptions to filter on', () => {
   // WHEN
@@ -264,6 +332,8 @@ describe('SNS\'s limit of 256 KB a message', () => {
   describe('with the longest key of control characters, which JSON escapes six bytes for one in each rendering', () => {
     /** 1,014 characters: with `wNN/` before it, its copies' keys are just under S3's 1,024 bytes. */
     const CONTROL_KEY = `${'\u0010'.repeat(1010)}.jpg`;
+    /** How the text for email shows it. */
+    const SHOWN_CONTROL_KEY = `${'\\u0010'.repeat(1010)}.jpg`;
 
     function controlKeyInSizes(count: number): ResizedUpload {
       const long = uploadInSizes(count);
@@ -280,10 +350,12 @@ describe('SNS\'s limit of 256 KB a message', () => {
 
       // THEN
       expect(publishedBytes(notification)).toBeLessThanOrEqual(MAX_SNS_MESSAGE_BYTES);
-      const document = JSON.parse(JSON.parse(notification.Message).default);
+      const message = JSON.parse(notification.Message);
+      const document = JSON.parse(message.default);
       expect(document).toHaveProperty('linksLeftOut');
       expect(document).not.toHaveProperty('keysLeftOut');
       expect(document.sizes[0].key).toBe(`w1/${CONTROL_KEY}`);
+      expect(message.email).toContain(`w1: 100x75, image/jpeg\nw1/${SHOWN_CONTROL_KEY} in bucket resized\n\n`);
     });
 
     test('a resized upload in 20 sizes leaves the keys out too, keeps every size\'s name, and both renderings say so', () => {
@@ -309,7 +381,7 @@ describe('SNS\'s limit of 256 KB a message', () => {
         keysLeftOut: expect.stringMatching(/^The copies' keys were left out as well.*size's name, a slash and the original's key/),
       });
       expect(message.email).toBe([
-        `${CONTROL_KEY} in bucket uploads was resized (original: jpeg, 4000x3000).`,
+        `${SHOWN_CONTROL_KEY} in bucket uploads was resized (original: jpeg, 4000x3000).`,
         ...upload.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, image/jpeg, in bucket resized`),
         document.linksLeftOut,
         document.keysLeftOut,
@@ -337,7 +409,7 @@ describe('SNS\'s limit of 256 KB a message', () => {
         keysLeftOut: expect.stringMatching(/^The removed copies' keys were left out: .*over the 256 KB that SNS accepts in one message/),
       });
       expect(message.email).toBe([
-        `${CONTROL_KEY} in bucket uploads was deleted, and so were its 20 copies:`,
+        `${SHOWN_CONTROL_KEY} in bucket uploads was deleted, and so were its 20 copies:`,
         removed.map((copy) => `${copy.name}: in bucket resized`).join('\n'),
         document.keysLeftOut,
       ].join('\n\n'));

@@ -293,7 +293,7 @@ function linkedText(document: ResizedDocument, linkExpirySeconds: number): strin
 function unlinkedText(document: UnlinkedResizedDocument): string {
   return [
     resizedHeading(document),
-    ...document.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, ${size.contentType}\n${size.key} in bucket ${size.bucket}`),
+    ...document.sizes.map((size) => `${size.name}: ${size.width}x${size.height}, ${size.contentType}\n${shown(size.key)} in bucket ${size.bucket}`),
     document.linksLeftOut,
   ].join('\n\n');
 }
@@ -309,13 +309,13 @@ function keylessText(document: KeylessResizedDocument): string {
 
 function resizedHeading(document: ResizedDocument | UnlinkedResizedDocument | KeylessResizedDocument): string {
   const updated = document.change === 'updated';
-  return `${document.key} in bucket ${document.bucket} was ${updated ? 'replaced, and its copies were made again from the new version' : 'resized'} `
+  return `${shown(document.key)} in bucket ${document.bucket} was ${updated ? 'replaced, and its copies were made again from the new version' : 'resized'} `
     + `(original: ${document.input.format}, ${document.input.width}x${document.input.height}).`;
 }
 
 function keylessDeletedText(document: KeylessDeletedDocument): string {
   return [
-    `${document.key} in bucket ${document.bucket} was deleted, and so were its ${document.removed.length} copies:`,
+    `${shown(document.key)} in bucket ${document.bucket} was deleted, and so were its ${document.removed.length} copies:`,
     document.removed.map((copy) => `${copy.name}: in bucket ${copy.bucket}`).join('\n'),
     document.keysLeftOut,
   ].join('\n\n');
@@ -323,16 +323,29 @@ function keylessDeletedText(document: KeylessDeletedDocument): string {
 
 function failedText(document: FailedDocument): string {
   return [
-    `${document.key} in bucket ${document.bucket} could not be resized: ${REASON_TEXT[document.reason]}.`,
-    document.message,
+    `${shown(document.key)} in bucket ${document.bucket} could not be resized: ${REASON_TEXT[document.reason]}.`,
+    // Some messages quote the key, or a copy's key made from it.
+    shown(document.message),
   ].join('\n\n');
 }
 
 function deletedText(document: DeletedDocument): string {
   return [
-    `${document.key} in bucket ${document.bucket} was deleted, and so were its copies:`,
-    document.removed.map((copy) => `${copy.name}: ${copy.key} in bucket ${copy.bucket}`).join('\n'),
+    `${shown(document.key)} in bucket ${document.bucket} was deleted, and so were its copies:`,
+    document.removed.map((copy) => `${copy.name}: ${shown(copy.key)} in bucket ${copy.bucket}`).join('\n'),
   ].join('\n\n');
+}
+
+/**
+ * A key, or a message that quotes one, as the text shows it. S3 keys may hold line breaks and other control
+ * characters (`PUT /upload-image` passes them on), and one written raw could add paragraphs of its own, a notice with
+ * a link say, to a mail that comes from the topic and, under the broadcast scope, reaches every subscriber. So each
+ * control character (C0, DEL, C1) and U+2028 and U+2029, which some readers take for line breaks, is shown as
+ * `\uXXXX`. Backslashes stay as they are, so a key that holds the six characters `\u000a` reads like one with a line
+ * break; the JSON tells them apart.
+ */
+function shown(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Each link appears once in the text and once in the JSON, which SNS delivers to every protocol but email. */
@@ -363,15 +376,16 @@ function fileName(key: string): string {
 }
 
 /**
- * Accents are dropped and other non-ASCII characters become `?`: SNS's documentation has asked for ASCII
- * subjects, and some receivers still replace a subject that is not.
+ * Accents are dropped and every other non-ASCII character, emoji included, becomes one `?`: SNS's documentation
+ * has asked for ASCII subjects, and some receivers still replace a subject that is not. The replacement goes by
+ * code point, and the cut to SNS's length comes after it, so no character counts twice or is split in two.
  */
 function subjectLine(subject: string): string {
   const ascii = subject
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/\s+/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?');
+    .replace(/[^\x20-\x7e]/gu, '?');
   return ascii.length <= MAX_SUBJECT_LENGTH ? ascii : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
 }
 
