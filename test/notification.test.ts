@@ -203,6 +203,17 @@ describe('a key with line breaks or control characters', () => {
     expect(deleted.email.split('\n\n')[1]).toBe(`thumb: thumb/${SHOWN} in bucket resized\nmedium: medium/${SHOWN} in bucket resized`);
   });
 
+  test('a key with bidirectional controls is shown escaped, so it cannot read as another name', () => {
+    // GIVEN: U+202E turns what follows right to left, so written raw this key reads "invoiceexe.jpg"
+    const key = 'invoice\u202egpj.exe\u2066\u2069\u200e\u200f\u061c';
+
+    // WHEN
+    const { email } = texts(failedNotification({ bucket: 'uploads', key, reason: 'empty', message: 'Empty.' }));
+
+    // THEN
+    expect(email.startsWith('invoice\\u202egpj.exe\\u2066\\u2069\\u200e\\u200f\\u061c in bucket uploads ')).toBe(true);
+  });
+
   test('a key of ordinary characters, backslashes included, is shown as it is', () => {
     // GIVEN
     const key = 'C:\\photos\\写真 ü.jpg';

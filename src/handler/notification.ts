@@ -340,12 +340,13 @@ function deletedText(document: DeletedDocument): string {
  * A key, or a message that quotes one, as the text shows it. S3 keys may hold line breaks and other control
  * characters (`PUT /upload-image` passes them on), and one written raw could add paragraphs of its own, a notice with
  * a link say, to a mail that comes from the topic and, under the broadcast scope, reaches every subscriber. So each
- * control character (C0, DEL, C1) and U+2028 and U+2029, which some readers take for line breaks, is shown as
- * `\uXXXX`. Backslashes stay as they are, so a key that holds the six characters `\u000a` reads like one with a line
- * break; the JSON tells them apart.
+ * control character (C0, DEL, C1), U+2028 and U+2029, which some readers take for line breaks, and each
+ * bidirectional control, which can make a key read as another name (`invoice\u202egpj.exe` shows as
+ * "invoiceexe.jpg"), is shown as `\uXXXX`. Backslashes stay as they are, so a key that holds the six characters
+ * `\u000a` reads like one with a line break; the JSON tells them apart.
  */
 function shown(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Each link appears once in the text and once in the JSON, which SNS delivers to every protocol but email. */
