@@ -157,6 +157,22 @@ describe('the integ tasks', () => {
     expect(Object.keys(tasks).filter((name) => tasks[name].steps?.some(runsWatch))).toEqual([]);
   });
 
+  // `cdk synth -o` writes over what its output folder holds but deletes nothing: a renamed stack's old template would
+  // stay in the snapshot, and in the assert task's output, where a local check would pass that a fresh clone fails.
+  test.each(['assert', 'snapshot'])('integ:pipeline:%s empties its synth output folder before it synthesizes', (step) => {
+    const words = (candidate: TaskStep) => candidate.execArgs ?? candidate.exec?.split(/\s+/) ?? [];
+    const steps = tasks[`integ:pipeline:${step}`].steps!;
+    const synthAt = steps.findIndex((candidate) => words(candidate).join(' ').startsWith('cdk synth'));
+    const synthWords = words(steps[synthAt]);
+    const outdir = synthWords[synthWords.indexOf('-o') + 1];
+    expect({ synthAt, outdir }).toEqual({ synthAt: expect.any(Number), outdir: expect.stringMatching(/^test\//) });
+    const removesOutdir = (candidate: TaskStep) => {
+      const [command, ...args] = words(candidate);
+      return command === 'rm' && args.some((arg) => /^-\w*r/.test(arg)) && args.includes(outdir);
+    };
+    expect({ outdir, emptiedFirst: steps.slice(0, synthAt).some(removesOutdir) }).toEqual({ outdir, emptiedFirst: true });
+  });
+
   test('a dependency upgrade writes the snapshot again, whose asset hashes move with every bundled dependency', () => {
     expect(tasks['post-upgrade'].steps ?? []).toContainEqual({ spawn: 'integ:snapshot-all' });
     expect(tasks['integ:snapshot-all'].steps).toEqual([{ spawn: 'integ:pipeline:snapshot' }]);
