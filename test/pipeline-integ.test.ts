@@ -92,6 +92,22 @@ describe('npx projen integ:pipeline:assert', () => {
   });
 });
 
+describe('npx projen integ:pipeline:deploy', () => {
+  test('uploads the sample only to fresh stacks, so the README says to destroy what a failed run left before deploying again', () => {
+    let again!: typeof import('./pipeline.integ');
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      again = require('./pipeline.integ');
+    });
+    // CloudFormation runs a custom resource again only when its properties change.
+    const uploads = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('Custom::CDKBucketDeployment')).map((upload) => upload.Properties);
+    expect(again.stacks.map(uploads)).toEqual(stacks.map(uploads));
+    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const row = readme.split('\n').find((line) => line.startsWith('| `npx projen integ:pipeline:deploy` |'));
+    expect(row).toContain('Run `npx projen integ:pipeline:destroy` before deploying again');
+  });
+});
+
 describe('npx projen integ:pipeline:destroy', () => {
   const root = path.join(__dirname, '..');
   const tasks = JSON.parse(readFileSync(path.join(root, '.projen', 'tasks.json'), 'utf8')).tasks;
