@@ -93,6 +93,9 @@ describe('npx projen integ:pipeline:assert', () => {
 });
 
 describe('npx projen integ:pipeline:deploy', () => {
+  const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const row = readme.split('\n').find((line) => line.startsWith('| `npx projen integ:pipeline:deploy` |'));
+
   test('uploads the sample only to fresh stacks, so the README says to destroy what a failed run left before deploying again', () => {
     let again!: typeof import('./pipeline.integ');
     jest.isolateModules(() => {
@@ -102,9 +105,25 @@ describe('npx projen integ:pipeline:deploy', () => {
     // CloudFormation runs a custom resource again only when its properties change.
     const uploads = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('Custom::CDKBucketDeployment')).map((upload) => upload.Properties);
     expect(again.stacks.map(uploads)).toEqual(stacks.map(uploads));
-    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
-    const row = readme.split('\n').find((line) => line.startsWith('| `npx projen integ:pipeline:deploy` |'));
     expect(row).toContain('Run `npx projen integ:pipeline:destroy` before deploying again');
+  });
+
+  // Lambda makes a log group of its own, which no stack deletion removes, for a function given none.
+  test('leaves the log groups of the functions the test adds, which the README names', () => {
+    const sampleUploaders = stacks.flatMap((stack) => {
+      const template = Template.fromStack(stack);
+      const functions = template.findResources('AWS::Lambda::Function');
+      return Object.values(template.findResources('Custom::CDKBucketDeployment'))
+        .map((upload) => upload.Properties.ServiceToken['Fn::GetAtt'][0] as string)
+        .map((id) => ({ id, fn: functions[id] }));
+    });
+    const assertionStack = app.node.findAll().filter(Stack.isStack).find((stack) => !(stacks as Stack[]).includes(stack))!;
+    const assertionFunctions = Object.entries(Template.fromStack(assertionStack).findResources('AWS::Lambda::Function')).map(([id, fn]) => ({ id, fn }));
+    const logGroupless = [...sampleUploaders, ...assertionFunctions].filter(({ fn }) => !fn.Properties.LoggingConfig);
+    expect(logGroupless.length).toBeGreaterThan(0);
+    // A logical ID is the construct's name and a hash, which the function's name and so its log group's keep.
+    const names = new Set(logGroupless.map(({ id }) => id.match(/^([A-Za-z]+?)[0-9a-fA-F]{32}/)![1]));
+    expect([...names].filter((name) => !row?.includes(name))).toEqual([]);
   });
 });
 
