@@ -92,6 +92,41 @@ describe('npx projen integ:pipeline:assert', () => {
   });
 });
 
+describe('npx projen integ:pipeline:deploy', () => {
+  const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const row = readme.split('\n').find((line) => line.startsWith('| `npx projen integ:pipeline:deploy` |'));
+
+  test('uploads the sample only to fresh stacks, so the README says to destroy what a failed run left before deploying again', () => {
+    let again!: typeof import('./pipeline.integ');
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      again = require('./pipeline.integ');
+    });
+    // CloudFormation runs a custom resource again only when its properties change.
+    const uploads = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('Custom::CDKBucketDeployment')).map((upload) => upload.Properties);
+    expect(again.stacks.map(uploads)).toEqual(stacks.map(uploads));
+    expect(row).toContain('Run `npx projen integ:pipeline:destroy` before deploying again');
+  });
+
+  // Lambda makes a log group of its own, which no stack deletion removes, for a function given none.
+  test('leaves the log groups of the functions the test adds, which the README names', () => {
+    const sampleUploaders = stacks.flatMap((stack) => {
+      const template = Template.fromStack(stack);
+      const functions = template.findResources('AWS::Lambda::Function');
+      return Object.values(template.findResources('Custom::CDKBucketDeployment'))
+        .map((upload) => upload.Properties.ServiceToken['Fn::GetAtt'][0] as string)
+        .map((id) => ({ id, fn: functions[id] }));
+    });
+    const assertionStack = app.node.findAll().filter(Stack.isStack).find((stack) => !(stacks as Stack[]).includes(stack))!;
+    const assertionFunctions = Object.entries(Template.fromStack(assertionStack).findResources('AWS::Lambda::Function')).map(([id, fn]) => ({ id, fn }));
+    const logGroupless = [...sampleUploaders, ...assertionFunctions].filter(({ fn }) => !fn.Properties.LoggingConfig);
+    expect(logGroupless.length).toBeGreaterThan(0);
+    // A logical ID is the construct's name and a hash, which the function's name and so its log group's keep.
+    const names = new Set(logGroupless.map(({ id }) => id.match(/^([A-Za-z]+?)[0-9a-fA-F]{32}/)![1]));
+    expect([...names].filter((name) => !row?.includes(name))).toEqual([]);
+  });
+});
+
 describe('npx projen integ:pipeline:destroy', () => {
   const root = path.join(__dirname, '..');
   const tasks = JSON.parse(readFileSync(path.join(root, '.projen', 'tasks.json'), 'utf8')).tasks;
@@ -143,13 +178,34 @@ describe('the integ tasks', () => {
   test('each one that synthesizes the integ app builds the bundles and the sharp layers first, which git does not hold', () => {
     const synthesizes = (step: TaskStep) => [step.exec, ...step.execArgs ?? []].some((text) => text?.includes('test/pipeline.integ.ts'));
     const synthesizing = Object.keys(tasks).filter((name) => tasks[name].steps?.some(synthesizes));
-    expect(synthesizing.sort()).toEqual(['assert', 'deploy', 'destroy', 'snapshot', 'watch'].map((step) => `integ:pipeline:${step}`));
+    expect(synthesizing.sort()).toEqual(['assert', 'deploy', 'destroy', 'snapshot'].map((step) => `integ:pipeline:${step}`));
     for (const name of synthesizing) {
       const steps = tasks[name].steps!;
       const preCompileAt = steps.findIndex((step) => step.spawn === 'pre-compile');
       expect({ name, buildsAssets: preCompileAt >= 0 && preCompileAt < steps.findIndex(synthesizes) }).toEqual({ name, buildsAssets: true });
     }
     expect(tasks['pre-compile'].steps).toEqual([{ spawn: 'bundle' }, { spawn: 'sharp-layers' }]);
+  });
+
+  test('none runs `cdk watch`, which the CDK CLI refuses to start without a "watch" key in cdk.json, which this repository has not', () => {
+    const runsWatch = (step: TaskStep) => (step.execArgs?.[0] === 'cdk' && step.execArgs[1] === 'watch') || /\bcdk watch\b/.test(step.exec ?? '');
+    expect(Object.keys(tasks).filter((name) => tasks[name].steps?.some(runsWatch))).toEqual([]);
+  });
+
+  // `cdk synth -o` writes over what its output folder holds but deletes nothing: a renamed stack's old template would
+  // stay in the snapshot, and in the assert task's output, where a local check would pass that a fresh clone fails.
+  test.each(['assert', 'snapshot'])('integ:pipeline:%s empties its synth output folder before it synthesizes', (step) => {
+    const words = (candidate: TaskStep) => candidate.execArgs ?? candidate.exec?.split(/\s+/) ?? [];
+    const steps = tasks[`integ:pipeline:${step}`].steps!;
+    const synthAt = steps.findIndex((candidate) => words(candidate).join(' ').startsWith('cdk synth'));
+    const synthWords = words(steps[synthAt]);
+    const outdir = synthWords[synthWords.indexOf('-o') + 1];
+    expect({ synthAt, outdir }).toEqual({ synthAt: expect.any(Number), outdir: expect.stringMatching(/^test\//) });
+    const removesOutdir = (candidate: TaskStep) => {
+      const [command, ...args] = words(candidate);
+      return command === 'rm' && args.some((arg) => /^-\w*r/.test(arg)) && args.includes(outdir);
+    };
+    expect({ outdir, emptiedFirst: steps.slice(0, synthAt).some(removesOutdir) }).toEqual({ outdir, emptiedFirst: true });
   });
 
   test('a dependency upgrade writes the snapshot again, whose asset hashes move with every bundled dependency', () => {

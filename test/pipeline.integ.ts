@@ -66,8 +66,10 @@ function allowHead(call: AwsApiCall, objectArn: string, key?: IKey) {
 }
 
 /**
- * integ-tests-alpha salts every assertion with the synth time so that a redeploy re-runs it. Each run of this
- * test deploys a fresh stack, so a fixed salt loses nothing and keeps the committed snapshot comparable.
+ * integ-tests-alpha salts every assertion with the synth time so that a redeploy re-runs it. A redeploy would not
+ * upload the sample again either, since the upload runs only when its properties change: a run tests anything only
+ * on fresh stacks, after `integ:pipeline:destroy`. There a fixed salt loses nothing and keeps the committed snapshot
+ * comparable.
  */
 class FixedAssertionSalt implements IAspect {
   public visit(node: IConstruct) {

@@ -27,6 +27,15 @@ describe('README.md', () => {
     expect(text).toContain(readmeRegion(source));
   });
 
+  // describe-stack-resources returns a stack's first 100 resources only, and a pipeline's stack may hold more.
+  test('finds a stack\'s resources with list-stack-resources, in a stack the reader names', () => {
+    const stackLookups = [...text.matchAll(/aws cloudformation ([\w-]+) --stack-name (\S+)[\s\\]*--query "(\w+)/g)]
+      .map(([, command, stack, queried]) => ({ command, stack, queried }));
+    expect(stackLookups.length).toBeGreaterThan(0);
+    const expected = { command: 'list-stack-resources', stack: 'STACK', queried: 'StackResourceSummaries' };
+    expect(stackLookups).toEqual(stackLookups.map(() => expected));
+  });
+
   // jsii-pacmak ships the README unchanged as the PyPI description and the Go module's README, where a relative
   // target resolves against pypi.org or a directory without the repository's files.
   test('links only to its own sections or to absolute URLs, so that they work on PyPI and pkg.go.dev too', () => {
