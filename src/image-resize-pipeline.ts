@@ -56,7 +56,7 @@ const RESIZE_RUNTIME = lambda.Runtime.NODEJS_24_X.name;
  */
 export interface ImageResizePipelineProps {
   /**
-   * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
+   * The sizes made from every upload, each written to `{name}/{original key}` in the resized bucket.
    * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that might not fit
    * is refused; room is kept for the longest bucket name and topic ARN they could get at deploy. 29 sizes with
    * 64-character names and a four-digit width each fit (30 with two-digit widths), and at least 25 with a width, a
