@@ -1,7 +1,7 @@
 /** How the pipeline's buckets, queues and topic are encrypted at rest. */
 export enum PipelineEncryption {
   /**
-   * S3-managed keys for the buckets, SQS-managed keys for the queues; nothing to manage and no KMS charges.
+   * S3-managed keys for the buckets and SQS-managed keys for the queues, with nothing to manage and no KMS charges.
    * The topic holds messages only in flight and is not encrypted with a key of its own.
    */
   S3_MANAGED = 's3-managed',

@@ -56,7 +56,7 @@ const RESIZE_RUNTIME = lambda.Runtime.NODEJS_24_X.name;
  */
 export interface ImageResizePipelineProps {
   /**
-   * The sizes made from every upload; each is written to `{name}/{original key}` in the resized bucket.
+   * The sizes made from every upload, each written to `{name}/{original key}` in the resized bucket.
    * They all travel in the resize function's environment, which Lambda caps at 4 KB, so a list that might not fit
    * is refused; room is kept for the longest bucket name and topic ARN they could get at deploy. 29 sizes with
    * 64-character names and a four-digit width each fit (30 with two-digit widths), and at least 25 with a width, a
@@ -812,7 +812,8 @@ export class ImageResizePipeline extends Construct {
    * processed in full and announced again, and two invocations handling events for one key at once may both
    * announce it.
    *
-   * @param props period, statistic, label or unit to change
+   * @param props period, statistic, label or unit to change from Sum over 5 minutes
+   * @default - Sum over 5 minutes
    */
   public metricImagesResized(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.outcomeMetric('ImagesResized', props);
@@ -825,7 +826,8 @@ export class ImageResizePipeline extends Construct {
    * copies' metadata, or under a name another upload's copies hold. Not distinct uploads: every event processed for a refused version is refused and announced again, a
    * repeated one too.
    *
-   * @param props period, statistic, label or unit to change
+   * @param props period, statistic, label or unit to change from Sum over 5 minutes
+   * @default - Sum over 5 minutes
    */
   public metricImagesRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.outcomeMetric('ImagesRejected', props);
@@ -834,7 +836,8 @@ export class ImageResizePipeline extends Construct {
   /**
    * Upload events in the dead-letter queue: each is an upload that failed every retry.
    *
-   * @param props period, statistic, label or unit to change
+   * @param props period, statistic, label or unit to change from Maximum over 5 minutes
+   * @default - Maximum over 5 minutes
    */
   public metricDeadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
@@ -843,7 +846,8 @@ export class ImageResizePipeline extends Construct {
   /**
    * Upload events waiting in the queue for the resize function: a count that keeps growing means it is not keeping up.
    *
-   * @param props period, statistic, label or unit to change
+   * @param props period, statistic, label or unit to change from Maximum over 5 minutes
+   * @default - Maximum over 5 minutes
    */
   public metricQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.queue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
@@ -852,7 +856,8 @@ export class ImageResizePipeline extends Construct {
   /**
    * Age of the oldest upload event waiting in the queue, in seconds.
    *
-   * @param props period, statistic, label or unit to change
+   * @param props period, statistic, label or unit to change from Maximum over 5 minutes
+   * @default - Maximum over 5 minutes
    */
   public metricOldestUploadAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, ...props });
@@ -861,7 +866,8 @@ export class ImageResizePipeline extends Construct {
   /**
    * Invocations of the resize function that failed as a whole.
    *
-   * @param props period, statistic, label or unit to change
+   * @param props period, statistic, label or unit to change from Sum over 5 minutes
+   * @default - Sum over 5 minutes
    */
   public metricResizeErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.resizeFunction.metricErrors(props);
@@ -872,7 +878,8 @@ export class ImageResizePipeline extends Construct {
    * the function's, was used up (a count, summed over each period). A throttled batch returns to the queue when its
    * visibility timeout ends, and that receive counts toward `maxReceiveCount`.
    *
-   * @param props period, statistic, label or unit to change
+   * @param props period, statistic, label or unit to change from Sum over 5 minutes
+   * @default - Sum over 5 minutes
    */
   public metricResizeThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.resizeFunction.metricThrottles(props);
@@ -881,7 +888,8 @@ export class ImageResizePipeline extends Construct {
   /**
    * How long each invocation of the resize function (one batch) takes.
    *
-   * @param props period, statistic, label or unit to change
+   * @param props period, statistic, label or unit to change from Average over 5 minutes
+   * @default - Average over 5 minutes
    */
   public metricResizeDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.resizeFunction.metricDuration(props);

@@ -18,8 +18,8 @@ export enum ImageFit {
    */
   CONTAIN = 'contain',
   /**
-   * Stretch to the box, ignoring the aspect ratio; each side is scaled on its own, never enlarged. With one side given,
-   * only that side is scaled: a 1000x800 original with `width` 120 gives 120x800.
+   * Stretch to the box, ignoring the aspect ratio: each side is scaled on its own, never enlarged. With one side
+   * given, only that side is scaled: a 1000x800 original with `width` 120 gives 120x800.
    */
   FILL = 'fill',
   /** As large as possible while both sides stay within the box, keeping the aspect ratio. */
@@ -67,7 +67,7 @@ export enum OutputFormat {
   WEBP = 'webp',
   /** AVIF: smallest files, slowest to encode, keeps transparency. */
   AVIF = 'avif',
-  /** The input's own format where it is JPEG, PNG, WebP, AVIF or GIF; JPEG otherwise. */
+  /** The input's own format where it is JPEG, PNG, WebP, AVIF or GIF, and JPEG otherwise. */
   SAME_AS_INPUT = 'same-as-input',
 }
 

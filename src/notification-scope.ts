@@ -7,10 +7,10 @@ export enum NotificationScope {
    */
   UPLOADER = 'uploader',
   /**
-   * Every subscriber receives every notification, with links to everyone's images. The seed's behaviour; fit for
-   * a single team's pipeline, not for one shared by people who should not see each other's images. Uploads record
-   * no caller, so any caller may replace the copies of an image uploaded under the same name, and no caller's
-   * identity reaches the subscribers or the copies.
+   * Every subscriber receives every notification, with links to everyone's images. Fit for a single team's
+   * pipeline, not for one shared by people who should not see each other's images. Uploads record no caller, so
+   * any caller may replace the copies of an image uploaded under the same name, and no caller's identity reaches
+   * the subscribers or the copies.
    */
   BROADCAST = 'broadcast',
 }

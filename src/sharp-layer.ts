@@ -11,7 +11,7 @@ const BINARIES: ReadonlyMap<string, string> = new Map([
 /** Which sharp layer to make. */
 export interface SharpLayerProps {
   /**
-   * The processor the layer's native binaries are built for; it must match the function's. The package holds
+   * The processor the layer's native binaries are built for, which must match the function's. The package holds
    * binaries for ARM_64 and X86_64 only, so any other architecture is refused.
    *
    * @default lambda.Architecture.ARM_64

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import * as ts from 'typescript';
 import { Animation, ApiAuthorization, ImageFit, ImageResizePipeline, ImageResizePipelineProps, NotificationScope, OutputFormat, PipelineEncryption, SharpLayer } from '../src';
 
 function synth(props?: ImageResizePipelineProps, configure?: (stack: Stack) => Partial<ImageResizePipelineProps>) {
@@ -1285,6 +1287,36 @@ describe('operations', () => {
       },
     });
     expect(resolve(pipeline.metricQueueDepth({ period: Duration.minutes(1), statistic: 'Average' }))).toMatchObject({ metricStat: { period: Duration.minutes(1), statistic: 'Average' } });
+  });
+
+  // jsii carries a method's @default into the Python and Java docs, but API.md and Construct Hub show only the
+  // parameter's text, so both name the default. One naming the wrong statistic would have a dashboard built from the
+  // docs sum what it should average, or average a count.
+  test('each metric helper\'s @default and props text name the statistic and period it gives', () => {
+    const sourceFile = path.join(__dirname, '..', 'src', 'image-resize-pipeline.ts');
+    const source = ts.createSourceFile(sourceFile, fs.readFileSync(sourceFile, 'utf8'), ts.ScriptTarget.Latest, true);
+    const pipelineClass = source.statements.find((statement): statement is ts.ClassDeclaration =>
+      ts.isClassDeclaration(statement) && statement.name?.text === 'ImageResizePipeline')!;
+    const documented = Object.fromEntries(pipelineClass.members.filter(ts.isMethodDeclaration)
+      .filter((method) => method.name.getText().startsWith('metric'))
+      .map((method) => {
+        const tags = ts.getJSDocTags(method);
+        const defaultTag = tags.find((tag) => tag.tagName.text === 'default');
+        const propsTag = tags.find((tag) => ts.isJSDocParameterTag(tag) && tag.name.getText() === 'props');
+        return [method.name.getText(), {
+          default: defaultTag && ts.getTextOfJSDocComment(defaultTag.comment)?.replace(/^- /, ''),
+          props: propsTag && ts.getTextOfJSDocComment(propsTag.comment),
+        }];
+      }));
+    const { pipeline } = synth();
+    const helpers = Object.getOwnPropertyNames(ImageResizePipeline.prototype).filter((name) => name.startsWith('metric'));
+    expect(Object.keys(documented).sort()).toEqual(helpers.sort());
+    const given = Object.fromEntries(helpers.map((name) => {
+      const metric = (pipeline as unknown as Record<string, () => cloudwatch.Metric>)[name]();
+      const statisticAndPeriod = `${metric.statistic} over ${metric.period.toMinutes()} minutes`;
+      return [name, { default: statisticAndPeriod, props: expect.stringContaining(statisticAndPeriod) }];
+    }));
+    expect(documented).toEqual(given);
   });
 
   test('no alarms unless asked for', () => {

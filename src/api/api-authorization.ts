@@ -5,7 +5,8 @@ import { acknowledge } from '../acknowledge';
 
 /**
  * Who may call the pipeline's API. The API writes into your bucket and subscribes addresses to your topic,
- * so it is closed by default: opening it takes an explicit choice.
+ * so it is closed by default: opening it takes an explicit choice. Get one from `ApiAuthorization.iam()`,
+ * `ApiAuthorization.cognito(userPool)` or `ApiAuthorization.none()`.
  */
 export abstract class ApiAuthorization {
   /**
@@ -16,7 +17,7 @@ export abstract class ApiAuthorization {
    * SDK's signer (botocore's `SigV4Auth`, `@smithy/signature-v4`) signs any filename.
    */
   public static iam(): ApiAuthorization {
-    return new IamAuthorization();
+    return new ApiAuthorization.Iam();
   }
 
   /**
@@ -25,7 +26,7 @@ export abstract class ApiAuthorization {
    * @param userPool the pool whose users may call the API
    */
   public static cognito(userPool: cognito.IUserPool): ApiAuthorization {
-    return new CognitoAuthorization(userPool);
+    return new ApiAuthorization.Cognito(userPool);
   }
 
   /**
@@ -33,8 +34,52 @@ export abstract class ApiAuthorization {
    * internet; choose it for demos, not for production.
    */
   public static none(): ApiAuthorization {
-    return new NoAuthorization();
+    return new ApiAuthorization.None();
   }
+
+  private static readonly Iam = class extends ApiAuthorization {
+    public readonly callerIdentity = 'context.identity.userArn';
+
+    public bind(): apigw.MethodOptions {
+      return { authorizationType: apigw.AuthorizationType.IAM };
+    }
+
+    public acknowledgeFindings(method: apigw.Method) {
+      acknowledge(method, 'AwsSolutions-COG4',
+        'The method is authorized with IAM (SigV4), the default; a Cognito authorizer is available through ApiAuthorization.cognito().');
+    }
+  };
+
+  private static readonly Cognito = class extends ApiAuthorization {
+    public readonly callerIdentity = 'context.authorizer.claims.sub';
+
+    constructor(private readonly userPool: cognito.IUserPool) {
+      super();
+    }
+
+    public bind(scope: Construct): apigw.MethodOptions {
+      const authorizer = new apigw.CognitoUserPoolsAuthorizer(scope, 'Authorizer', { cognitoUserPools: [this.userPool] });
+      return { authorizationType: apigw.AuthorizationType.COGNITO, authorizer };
+    }
+
+    public acknowledgeFindings() {
+      // Cognito satisfies every authorization check: nothing to acknowledge.
+    }
+  };
+
+  private static readonly None = class extends ApiAuthorization {
+    public readonly callerIdentity = undefined;
+
+    public bind(): apigw.MethodOptions {
+      return { authorizationType: apigw.AuthorizationType.NONE };
+    }
+
+    public acknowledgeFindings(method: apigw.Method) {
+      const reason = 'The construct\'s user chose ApiAuthorization.none() explicitly; the default is IAM authorization.';
+      acknowledge(method, 'AwsSolutions-APIG4', reason);
+      acknowledge(method, 'AwsSolutions-COG4', reason);
+    }
+  };
 
   /**
    * The API Gateway context variable that names the caller, without the `$`: `context.identity.userArn` for
@@ -43,6 +88,13 @@ export abstract class ApiAuthorization {
    * @default - undefined for `none()`, whose API cannot know who calls it
    */
   public abstract readonly callerIdentity?: string;
+
+  /**
+   * Private, not protected: jsii records a protected constructor without parameters as a public one, so API.md and
+   * Construct Hub would offer `new ApiAuthorization()`, which cannot work. The static factories are the way to get
+   * one; the implementations they return are declared inside the class, where they may call this.
+   */
+  private constructor() {}
 
   /**
    * The method options every route of the API gets.
@@ -57,48 +109,4 @@ export abstract class ApiAuthorization {
    * @param method a route of the API
    */
   public abstract acknowledgeFindings(method: apigw.Method): void;
-}
-
-class IamAuthorization extends ApiAuthorization {
-  public readonly callerIdentity = 'context.identity.userArn';
-
-  public bind(): apigw.MethodOptions {
-    return { authorizationType: apigw.AuthorizationType.IAM };
-  }
-
-  public acknowledgeFindings(method: apigw.Method) {
-    acknowledge(method, 'AwsSolutions-COG4',
-      'The method is authorized with IAM (SigV4), the default; a Cognito authorizer is available through ApiAuthorization.cognito().');
-  }
-}
-
-class CognitoAuthorization extends ApiAuthorization {
-  public readonly callerIdentity = 'context.authorizer.claims.sub';
-
-  constructor(private readonly userPool: cognito.IUserPool) {
-    super();
-  }
-
-  public bind(scope: Construct): apigw.MethodOptions {
-    const authorizer = new apigw.CognitoUserPoolsAuthorizer(scope, 'Authorizer', { cognitoUserPools: [this.userPool] });
-    return { authorizationType: apigw.AuthorizationType.COGNITO, authorizer };
-  }
-
-  public acknowledgeFindings() {
-    // Cognito satisfies every authorization check: nothing to acknowledge.
-  }
-}
-
-class NoAuthorization extends ApiAuthorization {
-  public readonly callerIdentity = undefined;
-
-  public bind(): apigw.MethodOptions {
-    return { authorizationType: apigw.AuthorizationType.NONE };
-  }
-
-  public acknowledgeFindings(method: apigw.Method) {
-    const reason = 'The construct\'s user chose ApiAuthorization.none() explicitly; the default is IAM authorization.';
-    acknowledge(method, 'AwsSolutions-APIG4', reason);
-    acknowledge(method, 'AwsSolutions-COG4', reason);
-  }
 }

@@ -20,6 +20,33 @@ function linkTargetsOf(prose: string): string[] {
   return patterns.flatMap((pattern) => [...prose.matchAll(pattern)].map((match) => match[1]));
 }
 
+/** The README without its fenced code blocks, where a line that starts with `#` is a comment rather than a heading. */
+function withoutCodeBlocks(markdown: string): string {
+  return markdown.replace(/^ *(```|~~~)[^\n]*\n[\s\S]*?^ *\1[^\n]*$/gm, '');
+}
+
+/** The text each ATX heading shows: code spans and links keep only their text. */
+function headingTextsOf(markdown: string): string[] {
+  return [...withoutCodeBlocks(markdown).matchAll(/^ {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/gm)]
+    .map((match) => match[1].replace(/`([^`]*)`/g, '$1').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').trim());
+}
+
+/** GitHub's heading ids (github-slugger): punctuation but hyphens dropped, spaces made hyphens, repeats numbered. */
+function githubHeadingIds(headings: string[]): string[] {
+  const seen = new Map<string, number>();
+  return headings.map((heading) => {
+    const slug = heading.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+    const repeats = seen.get(slug) ?? 0;
+    seen.set(slug, repeats + 1);
+    return repeats === 0 ? slug : `${slug}-${repeats}`;
+  });
+}
+
+/** Construct Hub's heading ids (construct-hub-webapp's sanitize-anchor.ts): hyphens dropped too, repeats kept. */
+function constructHubHeadingIds(headings: string[]): string[] {
+  return headings.map((heading) => heading.toLowerCase().replace(/[^a-zA-Z0-9 ]/g, '').replace(/ /g, '-'));
+}
+
 describe('README.md', () => {
   const text = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
 
@@ -37,11 +64,26 @@ describe('README.md', () => {
   });
 
   // jsii-pacmak ships the README unchanged as the PyPI description and the Go module's README, where a relative
-  // target resolves against pypi.org or a directory without the repository's files.
-  test('links only to its own sections or to absolute URLs, so that they work on PyPI and pkg.go.dev too', () => {
+  // target resolves against pypi.org or a directory without the repository's files. A `#...` link stays on the
+  // page; it reaches its section on GitHub and Construct Hub, but PyPI gives headings no ids (pypi/warehouse#4064).
+  test('links only to its own sections or to absolute URLs, never to a path that breaks on PyPI and pkg.go.dev', () => {
     const targets = linkTargetsOf(proseOf(text));
     expect(targets.length).toBeGreaterThan(0);
     expect(targets.filter((target) => !/^(#|https?:\/\/|mailto:)/.test(target))).toEqual([]);
+  });
+
+  // Construct Hub, which shows the README on the package's page, makes its heading ids its own way: it drops hyphens
+  // and gives repeated headings the same id, so a link that works on GitHub can go nowhere, or to the wrong section.
+  test('links to its own sections by ids that name exactly one heading on GitHub and on Construct Hub', () => {
+    const headings = headingTextsOf(text);
+    const fragments = [...new Set(linkTargetsOf(proseOf(text)).filter((target) => target.startsWith('#')))]
+      .map((target) => decodeURIComponent(target.slice(1)));
+    expect(fragments.length).toBeGreaterThan(0);
+    const unmatched = (ids: string[]) => fragments.filter((fragment) => ids.filter((id) => id === fragment).length !== 1);
+    expect({
+      github: unmatched(githubHeadingIds(headings)),
+      constructHub: unmatched(constructHubHeadingIds(headings)),
+    }).toEqual({ github: [], constructHub: [] });
   });
 
   test('links into the repository package.json declares name files that exist in it', () => {
