@@ -15,7 +15,7 @@ import { UPLOADER_ATTRIBUTE } from '../handler/config';
 import { FILENAME_PATTERN, UPLOADABLE_CONTENT_TYPES } from '../upload-url/upload-request';
 
 /**
- * Content types API Gateway passes through as raw bytes. The seed's `curl --data-binary @photo.jpg` sends
+ * Content types API Gateway passes through as raw bytes. A plain `curl --data-binary @photo.jpg` sends
  * `application/x-www-form-urlencoded`, which would otherwise be read as text and mangled. `application/json`
  * stays text, so the subscribe route's mapping template and model still apply.
  */
@@ -155,8 +155,8 @@ export interface UploadApiProps {
 
 
 /**
- * The seed's two routes as direct AWS service integrations: no Lambda sits between the caller and S3 or SNS,
- * so there is nothing to cold-start and nothing to patch. The integration role is what keeps each route to
+ * `PUT /upload-image` and `POST /subscribe` as direct AWS service integrations: no Lambda sits between the caller
+ * and S3 or SNS, so there is nothing to cold-start and nothing to patch. The integration role is what keeps each route to
  * its own bucket and topic.
  */
 export class UploadApi extends Construct {
