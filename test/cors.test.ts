@@ -231,7 +231,9 @@ describe('allowedOrigins validation', () => {
     ['the default port', ['https://app.example.com:443'], `allowedOrigins[0]: "https://app.example.com:443" is not written as a browser sends it, so it would never match: give "${APP}"`],
     ['a port out of range', ['http://localhost:70000'], 'allowedOrigins[0]: "http://localhost:70000" is not an origin'],
     ['* among others', ['*', APP], 'allowedOrigins: "*" allows every origin and cannot be listed with others: give ["*"] alone'],
+    ['* after another origin', [APP, '*'], 'allowedOrigins: "*" allows every origin and cannot be listed with others: give ["*"] alone'],
     ['a duplicate', [APP, LOCALHOST, APP], `allowedOrigins[2]: "${APP}" is listed more than once`],
+    ['a duplicate right after the first', [APP, APP], `allowedOrigins[1]: "${APP}" is listed more than once`],
     ['not a string', [42], 'allowedOrigins[0]: must be an origin string, got 42'],
   ])('refuses %s', (_case, allowedOrigins, message) => {
     expect(() => synth({ allowedOrigins: allowedOrigins as string[] })).toThrow(message);
