@@ -214,6 +214,31 @@ describe('a key with line breaks or control characters', () => {
     expect(email.startsWith('invoice\\u202egpj.exe\\u2066\\u2069\\u200e\\u200f\\u061c in bucket uploads ')).toBe(true);
   });
 
+  describe('every character of each escaped range', () => {
+    const ranges: Array<[number, number]> = [
+      [0x00, 0x1f], [0x7f, 0x9f], [0x61c, 0x61c], [0x200e, 0x200f], [0x2028, 0x2029], [0x202a, 0x202e], [0x2066, 0x2069],
+    ];
+    const characters = ranges.flatMap(([first, last]) => Array.from({ length: last - first + 1 }, (_, i) => String.fromCharCode(first + i)));
+    const everyKey = `${characters.join('')}.jpg`;
+    const everyShown = characters.map((character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+
+    function sizesOf(key: string) {
+      return UPLOAD.sizes.map((size) => ({ ...size, key: `${size.name}/${key}` }));
+    }
+
+    test.each<[string, (key: string) => SnsNotification]>([
+      ['resized', (key) => resizedNotification({ ...UPLOAD, key, sizes: sizesOf(key) })],
+      ['failed', (key) => failedNotification({ bucket: 'uploads', key, reason: 'name-taken', message: `"${key}" is the name of another caller's upload.` })],
+      ['deleted', (key) => deletedNotification({ bucket: 'uploads', key, removed: sizesOf(key).map(({ name, bucket, key: copy }) => ({ name, bucket, key: copy })) })],
+    ])('is shown as \\uXXXX in the text of a %s notification, and none is left raw', (_status, notify) => {
+      // WHEN
+      const { email } = texts(notify(everyKey));
+
+      // THEN: with each escaped key put back as a plain name, the text is the one a plain key gets
+      expect(email.split(everyShown).join('plain')).toBe(texts(notify('plain.jpg')).email);
+    });
+  });
+
   test('a key of ordinary characters, backslashes included, is shown as it is', () => {
     // GIVEN
     const key = 'C:\\photos\\写真 ü.jpg';
