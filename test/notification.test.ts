@@ -113,6 +113,10 @@ test('subjects stay within what SNS accepts: short, one line, ASCII', () => {
   expect(resizedNotification({ ...UPLOAD, key: 'café 写真.jpg' }).Subject).toBe('Resized: cafe ??.jpg');
 });
 
+test('each run of white space in a subject, line breaks and tabs included, becomes one space', () => {
+  expect(resizedNotification({ ...UPLOAD, key: 'photos/a\t\nb   c.jpg' }).Subject).toBe('Resized: a b c.jpg');
+});
+
 test('a character outside the Basic Multilingual Plane becomes one `?` in the subject, and counts as one character', () => {
   // GIVEN a name that makes a subject of exactly 99 characters, and one that makes a longer subject
   const fitting = `${'a'.repeat(80)}${'📷'.repeat(6)}.jpg`;
