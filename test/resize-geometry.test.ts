@@ -125,3 +125,17 @@ test.each([
   const planned = planSize(width, height, { name: 'x', width: box, fit: 'inside' }, 'webp');
   expect([planned.width, planned.height]).toEqual([info.width, info.height]);
 });
+
+// A contain letterbox holds what sharp makes of the image inside the box, so that is compared with the scaled size.
+test.each<[number, number, SizeSpec, [number, number], [number, number]]>([
+  [3, 2000, { name: 'x', width: 10, height: 10, fit: 'inside' }, [1, 10], [1, 10]],
+  [1000, 1, { name: 'x', width: 5, height: 5, fit: 'inside' }, [5, 1], [5, 1]],
+  [2000, 3, { name: 'x', width: 10, height: 10, fit: 'contain' }, [10, 10], [10, 1]],
+])('a %ix%i JPEG, whose short side would shrink below one pixel, is planned as sharp makes it in %j', async (width, height, size, output, scaled) => {
+  const input = await sharp({ create: { width, height, channels: 3, background: '#3a7' } }).jpeg().toBuffer();
+  const resized = (fit: SizeSpec['fit']) => sharp(input).resize(size.width, size.height, { fit, withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true });
+  const [{ info: made }, { info: inside }] = await Promise.all([resized(size.fit), resized('inside')]);
+  const planned = planSize(width, height, size, 'jpeg');
+  expect([[made.width, made.height], [inside.width, inside.height]]).toEqual([output, scaled]);
+  expect([[planned.width, planned.height], [planned.scaledWidth, planned.scaledHeight]]).toEqual([output, scaled]);
+});
