@@ -5,6 +5,7 @@
 import sharp from 'sharp';
 import { SizeSpec } from '../src/handler/config';
 import { ImageRejectedError, resizeImage, ResizeOptions } from '../src/handler/image-core';
+import * as outputEncoding from '../src/handler/output-encoding';
 
 type Rgb = [number, number, number];
 
@@ -253,6 +254,43 @@ test('an animated WebP with damaged frame data is rejected as damaged, not retri
   expect(error).toBeInstanceOf(ImageRejectedError);
   expect((error as ImageRejectedError).reason).toBe('corrupt');
   expect((error as ImageRejectedError).message).toMatch(/^The animated WEBP is damaged or incomplete/);
+});
+
+describe('an encoder failure', () => {
+  const encoderFailure = new Error('the encoder ran out of memory');
+  let encodeSpy: jest.SpyInstance;
+
+  beforeEach(() => {
+    encodeSpy = jest.spyOn(outputEncoding, 'encode')
+      .mockImplementation(() => ({ toBuffer: () => Promise.reject(encoderFailure) }) as unknown as sharp.Sharp);
+  });
+
+  afterEach(() => encodeSpy.mockRestore());
+
+  async function webp(orientation: number): Promise<Buffer> {
+    const frames = await Promise.all([RED, BLUE].map(([r, g, b]) =>
+      sharp({ create: { width: 64, height: 34, channels: 3, background: { r, g, b } } }).png().toBuffer()));
+    return sharp(frames, { join: { animated: true } }).withMetadata({ orientation }).webp({ lossless: true }).toBuffer();
+  }
+
+  test('for an oriented animated WebP, whose frames are decoded before the encoder runs, is not the upload\'s fault and stays an error to retry', async () => {
+    // WHEN
+    const error = await resizeImage(await webp(6), { ...KEEP, sizes: [SIZES[0]] }).then(() => undefined, (thrown: unknown) => thrown);
+
+    // THEN
+    expect(encodeSpy).toHaveBeenCalledTimes(1);
+    expect(error).toBe(encoderFailure);
+  });
+
+  test('for an unoriented animated WebP, which the encoder\'s pipeline reads from the file, is the upload\'s: it is rejected as damaged', async () => {
+    // WHEN
+    const error = await resizeImage(await webp(1), { ...KEEP, sizes: [SIZES[0]] }).then(() => undefined, (thrown: unknown) => thrown);
+
+    // THEN
+    expect(encodeSpy).toHaveBeenCalledTimes(1);
+    expect(error).toBeInstanceOf(ImageRejectedError);
+    expect((error as ImageRejectedError).reason).toBe('corrupt');
+  });
 });
 
 test('an animated GIF whose frames are too tall for WebP is refused as too large for the format, not as damaged', async () => {
