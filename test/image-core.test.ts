@@ -850,6 +850,13 @@ describe('refused uploads', () => {
       expect(pixelCount(100_000, 'down')).toBe('0.1 megapixels');
     });
 
+    test('an image\'s count is rounded up to the tenth and a limit\'s down, the whole megapixels cut, not rounded', () => {
+      expect(pixelCount(100_001, 'up')).toBe('0.2 megapixels');
+      expect(pixelCount(1_500_000, 'down')).toBe('1.5 megapixels');
+      expect(pixelCount(1_960_000, 'down')).toBe('1.9 megapixels');
+      expect(pixelCount(1_960_000, 'up')).toBe('2.0 megapixels');
+    });
+
     test.each([
       // 40 x 40 = 1600 pixels, counted 2.75 times: 4400
       ['10-bit', 10, 4400, /40 x 40 pixels \(1600 pixels\), more than the 1599 pixels this pipeline accepts in a 10-bit AVIF image/],
