@@ -314,6 +314,15 @@ describe('the upload-url function', () => {
       expect(response.headers).toEqual({ 'Content-Type': 'application/json', 'Vary': 'Origin' });
     });
 
+    test('an answer to an event whose headers are null, as a test invocation from the console may send, names no origin, with Vary: Origin', async () => {
+      const handler = loadHandler(await createBucket('uploads'), 'https://app.example.com,http://localhost:3000');
+
+      const response = await handler({ ...apiEvent(GOOD_BODY), headers: null } as unknown as APIGatewayProxyEvent, lambdaContext);
+
+      expect(response.statusCode).toBe(200);
+      expect(response.headers).toEqual({ 'Content-Type': 'application/json', 'Vary': 'Origin' });
+    });
+
     test('with "*" every answer says *, whatever the origin', async () => {
       const handler = loadHandler(await createBucket('uploads'), '*');
 
