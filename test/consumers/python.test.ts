@@ -28,7 +28,7 @@ test("the wheel embeds this build's npm tarball with the handler bundle and both
 test.each([
   ['the aws-cdk-lib it is built with', cdkVersion(), 'python'],
   ['the newest aws-cdk-lib', NEWEST_CDK_VERSION.pypi, 'python-newest-cdk'],
-])('a Python app with %s (%s) installs aws-cdk-lib and the wheel with pip, synthesizes the pipeline and reads the default sizes',
+])('a Python app with %s (%s) installs aws-cdk-lib and the wheel with pip, synthesizes the pipeline, reads the default sizes and uses each API authorization',
   (_, version, workDirName) => {
     const { dir, cdkOut } = prepareWorkDir('python', workDirName);
     const pinned = `aws-cdk-lib==${cdkVersion()}\n`;
@@ -57,4 +57,25 @@ test.each([
     expect(JSON.parse(defaults.trim().split('\n').pop()!)).toEqual([
       ['thumbnail', 150, 150, 'COVER'], ['medium', 800, null, null], ['large', 1600, null, null],
     ]);
+    // Each factory returns an instance of a class jsii does not export, which Python holds as the abstract class's
+    // proxy and must hand back to the construct as the object it is.
+    const authorizations = run(path.join(venv, 'bin', 'python'), ['-c', [
+      'import json',
+      'import aws_cdk as cdk',
+      'from aws_cdk import assertions, aws_cognito as cognito',
+      'from cdk_image_resize_pipeline import ApiAuthorization, ImageResizePipeline, NotificationScope',
+      'found = {}',
+      'for name in ["iam", "cognito", "none"]:',
+      '    stack = cdk.Stack(cdk.App(), name)',
+      '    factory = getattr(ApiAuthorization, name)',
+      '    authorization = factory(cognito.UserPool(stack, "Users")) if name == "cognito" else factory()',
+      '    scope = NotificationScope.BROADCAST if name == "none" else NotificationScope.UPLOADER',
+      '    ImageResizePipeline(stack, "Images", api_authorization=authorization, notification_scope=scope)',
+      '    methods = assertions.Template.from_stack(stack).find_resources("AWS::ApiGateway::Method")',
+      '    found[name] = sorted({m["Properties"]["AuthorizationType"] for m in methods.values() if m["Properties"]["HttpMethod"] != "OPTIONS"})',
+      'print(json.dumps(found))',
+    ].join('\n')], { cwd: dir });
+    expect(JSON.parse(authorizations.trim().split('\n').pop()!)).toEqual({
+      iam: ['AWS_IAM'], cognito: ['COGNITO_USER_POOLS'], none: ['NONE'],
+    });
   });
