@@ -8,6 +8,7 @@
  */
 import { UPLOADER_ATTRIBUTE } from './config';
 import type { RejectReason } from './image-rejected-error';
+import { BIDIRECTIONAL_CONTROLS, CONTROL_CHARACTERS, LINE_SEPARATORS } from '../upload-url/upload-request';
 
 /** A resized copy as the notification describes it. */
 export interface PublishedSize extends UnlinkedSize {
@@ -339,14 +340,17 @@ function deletedText(document: DeletedDocument): string {
 /**
  * A key, or a message that quotes one, as the text shows it. S3 keys may hold line breaks and other control
  * characters (`PUT /upload-image` passes them on), and one written raw could add paragraphs of its own, a notice with
- * a link say, to a mail that comes from the topic and, under the broadcast scope, reaches every subscriber. So each
- * control character (C0, DEL, C1), U+2028 and U+2029, which some readers take for line breaks, and each
- * bidirectional control, which can make a key read as another name (`invoice\u202egpj.exe` shows as
- * "invoiceexe.jpg"), is shown as `\uXXXX`. Backslashes stay as they are, so a key that holds the six characters
- * `\u000a` reads like one with a line break; the JSON tells them apart.
+ * a link say, to a mail that comes from the topic and, under the broadcast scope, reaches every subscriber. So the
+ * groups a filename may not hold for the same reasons (control characters; U+2028 and U+2029, which some readers take
+ * for line breaks; bidirectional controls, which can make a key read as another name: `invoice\u202egpj.exe` shows
+ * as "invoiceexe.jpg") are shown as `\uXXXX`, and so are the directional marks U+061C, U+200E and U+200F, which a
+ * filename may hold but which reorder the text around them just as well. Backslashes stay as they are, so a key that
+ * holds the six characters `\u000a` reads like one with a line break; the JSON tells them apart.
  */
+const ESCAPED_IN_TEXT = new RegExp(`[${CONTROL_CHARACTERS}${LINE_SEPARATORS}${BIDIRECTIONAL_CONTROLS}\\u061c\\u200e\\u200f]`, 'g');
+
 function shown(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(ESCAPED_IN_TEXT, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Each link appears once in the text and once in the JSON, which SNS delivers to every protocol but email. */

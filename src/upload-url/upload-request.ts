@@ -22,15 +22,23 @@ export interface UploadRequest {
 }
 
 /**
- * Characters a filename must not hold, each group as the inside of a regular expression's character class (the
- * API's model refuses the same ones) and as what the caller is told. Bidirectional controls can make a name
- * display as another (`photo` U+202E `gpj.exe` shows as `photoexe.jpg`). Other invisible format characters stay
- * allowed: emoji sequences are joined by U+200D.
+ * Characters that can make a name read as something else, each group as the inside of a regular expression's
+ * character class: filenames may not hold them, and the notification's text shows them escaped in keys that came
+ * another way. Bidirectional controls can make a name display as another (`photo` U+202E `gpj.exe` shows as
+ * `photoexe.jpg`).
+ */
+export const CONTROL_CHARACTERS = '\\u0000-\\u001f\\u007f-\\u009f';
+export const BIDIRECTIONAL_CONTROLS = '\\u202a-\\u202e\\u2066-\\u2069';
+export const LINE_SEPARATORS = '\\u2028\\u2029';
+
+/**
+ * Characters a filename must not hold, each group as what the caller is told (the API's model refuses the same
+ * ones). Other invisible format characters stay allowed: emoji sequences are joined by U+200D.
  */
 const REFUSED_FILENAME_CHARACTERS: ReadonlyArray<{ readonly characters: string; readonly description: string }> = [
-  { characters: '\\u0000-\\u001f\\u007f-\\u009f', description: 'control characters (U+0000-U+001F, U+007F-U+009F)' },
-  { characters: '\\u202a-\\u202e\\u2066-\\u2069', description: 'bidirectional controls (U+202A-U+202E, U+2066-U+2069)' },
-  { characters: '\\u2028\\u2029', description: 'line or paragraph separators (U+2028, U+2029)' },
+  { characters: CONTROL_CHARACTERS, description: 'control characters (U+0000-U+001F, U+007F-U+009F)' },
+  { characters: BIDIRECTIONAL_CONTROLS, description: 'bidirectional controls (U+202A-U+202E, U+2066-U+2069)' },
+  { characters: LINE_SEPARATORS, description: 'line or paragraph separators (U+2028, U+2029)' },
   { characters: '\\ufeff\\ufffe\\uffff', description: 'a byte order mark (U+FEFF) or the noncharacters U+FFFE and U+FFFF' },
 ];
 
