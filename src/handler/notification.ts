@@ -383,7 +383,8 @@ function fileName(key: string): string {
 /**
  * Accents are dropped and every other non-ASCII character, emoji included, becomes one `?`: SNS's documentation
  * has asked for ASCII subjects, and some receivers still replace a subject that is not. The replacement goes by
- * code point, and the cut to SNS's length comes after it, so no character counts twice or is split in two.
+ * code point, and the cut to SNS's length comes after it, so no character counts twice or is split in two. Runs of
+ * white space, line breaks included, become one space: SNS allows no line break or control character in a subject.
  */
 function subjectLine(subject: string): string {
   const ascii = subject
