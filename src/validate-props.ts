@@ -185,6 +185,17 @@ const MAX_ALLOWED_ORIGINS_LENGTH = 3000;
 const ORIGIN_HOST = /^(?:(?:[a-z0-9_-]+\.)*[a-z0-9_-]+\.?|\[[0-9a-f:]+\])$/;
 
 /**
+ * The ports Fetch never connects to over http(s) (https://fetch.spec.whatwg.org/#port-blocking, as of August 2025,
+ * when it added 0): no page is loaded from one, so an origin with one never reaches an `Origin` header.
+ */
+const FETCH_BAD_PORTS = new Set([
+  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+  111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+  540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+  6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+/**
  * Browsers send an origin as the WHATWG URL parser serializes it, so an origin is taken as given only when it is that
  * serialization already: scheme and host in lower case, an IDN as `xn--`, an IP address in its one canonical form, no
  * default port, credentials, path, query or fragment.
@@ -205,10 +216,10 @@ function originProblem(origin: string): string | undefined {
   if (!ORIGIN_HOST.test(url.hostname)) {
     return `${shown(origin)} has a host with characters no DNS name has: give letters, digits, '-' and '_' in labels joined by dots, or an IP address (each origin listed in full, no wildcards)`;
   }
-  // Fetch lists port 0 among the bad ports browsers never connect to, so no page has it. Checked before the written
-  // form, which would otherwise send "http://localhost:00" to the equally useless "http://localhost:0".
-  if (url.port === '0') {
-    return `${shown(origin)} has port 0, which no page is loaded from: give the port the page is served on, e.g. "http://localhost:3000"`;
+  // An empty port is the scheme's default, not 0. Checked before the written form, which would otherwise send
+  // "http://localhost:06000" to the equally useless "http://localhost:6000".
+  if (url.port !== '' && FETCH_BAD_PORTS.has(Number(url.port))) {
+    return `${shown(origin)} has port ${url.port}, which browsers block (Fetch's bad ports), so no page is loaded from it: give the port the page is served on, e.g. "http://localhost:3000"`;
   }
   if (url.origin !== origin) {
     return `${shown(origin)} is not written as a browser sends it, so it would never match: give ${shown(url.origin)}`;

@@ -273,9 +273,52 @@ describe('allowedOrigins validation', () => {
     expect(() => synth({ allowedOrigins: [origin] })).toThrow(`so it would never match: give "${sent}"`);
   });
 
-  // Fetch counts port 0 among the bad ports it never connects to, so no page is loaded from it.
-  test.each(['http://localhost:0', 'https://app.example.com:0', 'http://[::1]:0', 'http://localhost:00'])('refuses %s, whose port 0 no page has', (origin) => {
-    expect(() => synth({ allowedOrigins: [origin] })).toThrow(`allowedOrigins[0]: "${origin}" has port 0, which no page is loaded from: give the port the page is served on`);
+  // Copied from https://fetch.spec.whatwg.org/#port-blocking rather than imported, so that a port dropped from or
+  // mistyped in the source's list fails here.
+  const FETCH_BAD_PORTS = [
+    0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+    111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+    540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+    6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+  ];
+
+  // Browsers never fetch from a bad port, so no page is loaded from one and its origin never reaches an Origin header.
+  test.each([
+    ['http://localhost:0', 0],
+    ['https://app.example.com:0', 0],
+    ['http://[::1]:0', 0],
+    ['http://localhost:00', 0],
+    ['http://localhost:1', 1],
+    ['http://localhost:6000', 6000],
+    ['http://127.0.0.1:6667', 6667],
+    ['http://localhost:06000', 6000],
+    ['https://app.example.com:10080', 10080],
+  ])('refuses %s, whose port %d browsers block', (origin, port) => {
+    expect(() => synth({ allowedOrigins: [origin] })).toThrow(
+      `allowedOrigins[0]: "${origin}" has port ${port}, which browsers block (Fetch's bad ports), so no page is loaded from it: give the port the page is served on, e.g. "http://localhost:3000"`);
+  });
+
+  test('refuses every port on Fetch\'s bad-port list, each with its own message', () => {
+    const origins = FETCH_BAD_PORTS.map((port) => `http://a:${port}`);
+
+    let error = 'no error';
+    try {
+      synth({ allowedOrigins: origins });
+    } catch (thrown) {
+      error = (thrown as Error).message;
+    }
+
+    origins.forEach((origin, index) => expect(error).toContain(`allowedOrigins[${index}]: "${origin}" has port ${FETCH_BAD_PORTS[index]}, which browsers block`));
+    expect(error.match(/which browsers block/g)).toHaveLength(FETCH_BAD_PORTS.length);
+  });
+
+  test('accepts every port next to a bad one that is not bad itself', () => {
+    const neighbours = [...new Set(FETCH_BAD_PORTS.flatMap((port) => [port - 1, port + 1]))]
+      .filter((port) => port > 0 && !FETCH_BAD_PORTS.includes(port));
+    expect(neighbours).toEqual(expect.arrayContaining([2, 5999, 6664, 6670, 10079, 10081]));
+
+    // https, as an http origin is written without 80, its default port and the neighbour of the bad 79.
+    expect(() => synth({ allowedOrigins: neighbours.map((port) => `https://a:${port}`) })).not.toThrow();
   });
 
   test.each(['https://a..example', 'https://.example', 'https://example..', 'https://.'])('refuses %s, whose host has an empty label, and says so', (origin) => {
