@@ -89,6 +89,19 @@ export interface ImageResizePipelineProps {
   readonly alarms?: PipelineAlarmOptions;
 
   /**
+   * Trace requests with AWS X-Ray: active tracing on the resize and upload-url functions and on the API's stage.
+   * The handlers do not use the X-Ray SDK, so a trace shows the API Gateway and Lambda segments, with no subsegment
+   * for each call to S3 or SNS.
+   *
+   * Off by default, because X-Ray charges for the traces it records beyond its free tier, and its write actions
+   * (`xray:PutTraceSegments`, `xray:PutTelemetryRecords`) take no resource ARN, so each function's role is granted
+   * them on `*`, in a policy that holds nothing else.
+   *
+   * @default false
+   */
+  readonly tracing?: boolean;
+
+  /**
    * Whether animated GIF and WebP uploads stay animated.
    *
    * @default Animation.FIRST_FRAME
@@ -584,6 +597,7 @@ export class ImageResizePipeline extends Construct {
       cloudWatchRole: props.apiCloudWatchRole ?? true,
       encryptionKey: uploadBucketKey,
       allowedOrigins: props.allowedOrigins,
+      tracing: settings.tracing,
     });
     uploadApi.accessLogGroup.applyRemovalPolicy(settings.removalPolicy);
     this.api = uploadApi.api;
@@ -634,6 +648,9 @@ export class ImageResizePipeline extends Construct {
     });
     acknowledgeOlderRuntime(fn,
       `Pinned to ${fn.runtime.name}, the runtime the handler bundle and the sharp layer are built and tested for; it is in AWS support.`);
+    if (settings.tracing) {
+      traceActively(fn, functionRole);
+    }
     functionRole.addToPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject'],
       resources: [this.uploadBucket.arnForObjects('*')],
@@ -756,6 +773,9 @@ export class ImageResizePipeline extends Construct {
       },
     });
     acknowledgeOlderRuntime(fn, `Pinned to ${fn.runtime.name}, the runtime the bundle is built and tested for; it is in AWS support.`);
+    if (settings.tracing) {
+      traceActively(fn, role);
+    }
     return fn;
   }
 
@@ -1049,6 +1069,21 @@ function acknowledgeNotificationsHandler(bucket: s3.IBucket) {
 }
 
 /**
+ * Active tracing, set on the function's resource rather than by its `tracing` prop: with that, CDK grants X-Ray's
+ * write actions on `*` in the role's default policy, where acknowledging the wildcard would also pass any statement on
+ * `*` added there later. In a policy of their own they alone are acknowledged. The policy is the role's child, so the
+ * function, which depends on its role, is created after it.
+ */
+function traceActively(fn: lambda.Function, role: iam.Role) {
+  (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+  const xrayWrite = new iam.Policy(role, 'XRayWrite', {
+    roles: [role],
+    statements: [new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] })],
+  });
+  acknowledge(xrayWrite, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray\'s PutTraceSegments and PutTelemetryRecords take no resource ARN.');
+}
+
+/**
  * Versioning for the image buckets, with the rules that let what it keeps go: without them every overwritten copy and
  * every deleted original would stay for good, and a delete marker would stay after the versions behind it expired.
  */
@@ -1083,6 +1118,7 @@ interface Settings {
   readonly encryption: PipelineEncryption;
   readonly maxUploadBytes: number;
   readonly uploadUrlExpiry: Duration;
+  readonly tracing: boolean;
 }
 
 function resolveSettings(props: ImageResizePipelineProps): Settings {
@@ -1108,6 +1144,7 @@ function resolveSettings(props: ImageResizePipelineProps): Settings {
     encryption: props.encryption ?? (props.encryptionKey ? PipelineEncryption.KMS : PipelineEncryption.S3_MANAGED),
     maxUploadBytes: props.maxUploadBytes ?? 50 * 1024 * 1024,
     uploadUrlExpiry: props.uploadUrlExpiry ?? Duration.minutes(15),
+    tracing: props.tracing ?? false,
   };
 }
 

@@ -106,6 +106,8 @@ describe('cdk-nag AwsSolutions checks', () => {
       resizedBucket: new s3.Bucket(dependencies(), 'Thumbs', { enforceSSL: true, serverAccessLogsBucket: s3.Bucket.fromBucketName(dependencies(), 'Logs', 'my-logs') }),
     })],
     ['no API CloudWatch role', () => ({ apiCloudWatchRole: false })],
+    // X-Ray's write actions take no resource ARN, so each function's role is granted them on *.
+    ['X-Ray tracing', () => ({ tracing: true })],
     // The CORS preflights are unauthorized OPTIONS methods, whatever the routes' authorization.
     ['allowed origins', () => ({ allowedOrigins: ['https://app.example.com', 'http://localhost:3000'] })],
     ['allowed origins and Cognito authorization', (dependencies) => ({

@@ -503,6 +503,45 @@ describe('props', () => {
     });
   });
 
+  describe('X-Ray tracing', () => {
+    const traced = { TracingConfig: { Mode: 'Active' } };
+    const xrayWrite = { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' };
+    /** The statements of each policy attached to the role whose logical ID contains `role`. */
+    const policiesOf = (template: Template, role: string): any[][] => Object.values(template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp(role) }]) },
+    })).map((policy) => policy.Properties.PolicyDocument.Statement);
+
+    test('tracing: true traces the resize and upload-url functions, not CDK\'s helper functions, and the API stage', () => {
+      // DESTROY with autoDeleteObjects adds CDK's bucket-emptying function beside its notifications handler.
+      const { template } = synth({ tracing: true, removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+      template.resourcePropertiesCountIs('AWS::Lambda::Function', traced, 2);
+      template.hasResourceProperties('AWS::Lambda::Function', { ...traced, Description: Match.stringLikeRegexp('^Resizes each uploaded image') });
+      template.hasResourceProperties('AWS::Lambda::Function', { ...traced, Description: Match.stringLikeRegexp('^Hands out presigned uploads') });
+      template.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
+    });
+
+    test.each(['ResizeFunctionRole', 'UploadUrlFunctionRole'])('tracing: true grants %s X-Ray\'s write actions on *, in a policy that holds nothing else', (role) => {
+      const policies = policiesOf(synth({ tracing: true }).template, role);
+      expect(policies).toContainEqual([xrayWrite]);
+      expect(policies.flat().filter((statement) => [statement.Resource].flat().includes('*'))).toEqual([xrayWrite]);
+    });
+
+    test('each traced function is created after the policy that lets it write to X-Ray', () => {
+      const { template } = synth({ tracing: true });
+      const xrayPolicies = Object.keys(template.findResources('AWS::IAM::Policy', { Properties: { PolicyDocument: { Statement: [xrayWrite] } } }));
+      const functions = Object.values(template.findResources('AWS::Lambda::Function', { Properties: traced }));
+      expect(xrayPolicies).toHaveLength(2);
+      expect(functions.map((fn) => fn.DependsOn.filter((id: string) => xrayPolicies.includes(id)))).toEqual([[expect.any(String)], [expect.any(String)]]);
+    });
+
+    test('by default no function or stage is traced and no policy names X-Ray', () => {
+      const { template } = synth();
+      template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: Match.anyValue() }, 0);
+      template.allResourcesProperties('AWS::ApiGateway::Stage', { TracingEnabled: Match.absent() });
+      expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('xray:');
+    });
+  });
+
   test('an existing upload bucket is used, not created', () => {
     const { template, pipeline } = synth({}, (stack) => ({ uploadBucket: s3.Bucket.fromBucketName(stack, 'Existing', 'my-photos') }));
     template.resourceCountIs('AWS::S3::Bucket', 2);

@@ -151,6 +151,8 @@ export interface UploadApiProps {
   readonly privateNotifications: boolean;
   /** Web page origins that may call the API from a browser, checked by the pipeline's validation. */
   readonly allowedOrigins?: string[];
+  /** Trace the stage's requests with X-Ray. */
+  readonly tracing: boolean;
 }
 
 
@@ -183,6 +185,8 @@ export class UploadApi extends Construct {
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: accessLogFormat(props.authorization),
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        // Left out rather than false, so that a pipeline without tracing keeps the stage it had.
+        ...(props.tracing ? { tracingEnabled: true } : {}),
         methodOptions: {
           // Whether a method with settings of its own still takes the stage's logging is not documented, and
           // reports differ, so the route that has its own throttling states its logging too.
