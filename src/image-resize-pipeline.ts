@@ -1,4 +1,4 @@
-import { Annotations, Aws, Duration, Fn, Names, Reference, RemovalPolicy, Resource, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, Duration, Fn, Names, Reference, RemovalPolicy, Resource, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -285,8 +285,9 @@ export interface ImageResizePipelineProps {
 
   /**
    * How data at rest is encrypted. Changing it from KMS on a deployed pipeline re-encrypts nothing: what is already
-   * stored stays under the pipeline's key, which leaves the template. With DESTROY that is unreadable once the key is
-   * scheduled for deletion; with RETAIN the pipeline's roles and `grantReadResized` lose their grants on the kept key.
+   * stored, logs included, stays under the pipeline's key, which leaves the template. With DESTROY that is unreadable
+   * once the key is scheduled for deletion; with RETAIN the pipeline's roles and `grantReadResized` lose their grants
+   * on the kept key, whose policy still lets CloudWatch Logs read the logs.
    *
    * @default - PipelineEncryption.KMS when `encryptionKey` is given, PipelineEncryption.S3_MANAGED otherwise
    */
@@ -300,9 +301,15 @@ export interface ImageResizePipelineProps {
    * another account is named directly, without the alias a key of the pipeline's stack gets, and its own policy
    * must let this account use it. The key must be in the pipeline's region.
    *
-   * Passing or changing it on a deployed pipeline re-encrypts nothing: what is already stored stays under the key it
-   * was written with. The pipeline's roles and `grantReadResized` lose their grants on an old KMS key, and the
-   * pipeline's own key, if it made one, goes by `removalPolicy`.
+   * The log groups are encrypted with a key created in the app, whose policy the pipeline gives the statement that
+   * lets CloudWatch Logs use it for log groups of this account and region. With an imported key they keep CloudWatch
+   * Logs' own encryption, as the same warning says: CloudWatch Logs refuses a key its policy does not let it use, and
+   * the pipeline cannot add the statement there.
+   *
+   * Passing or changing it on a deployed pipeline re-encrypts nothing: what is already stored, logs included, stays
+   * under the key it was written with. The pipeline's roles and `grantReadResized` lose their grants on an old KMS
+   * key, an old key of yours loses the statement for CloudWatch Logs, which cannot read the logs under it until you
+   * add it back, and the pipeline's own key, if it made one, goes by `removalPolicy`.
    *
    * @default - with PipelineEncryption.KMS, a new key with yearly rotation
    */
@@ -491,6 +498,8 @@ export class ImageResizePipeline extends Construct {
   public readonly serverAccessLogsBucket?: s3.IBucket;
   /** The alarms made for `alarms`, or none without it. */
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The key the log groups are encrypted with, when CloudWatch Logs may use the pipeline's key. */
+  private readonly logsKey?: kms.IKey;
 
   /**
    * @param scope where the pipeline goes, usually a Stack
@@ -506,10 +515,11 @@ export class ImageResizePipeline extends Construct {
 
     if (settings.encryption === PipelineEncryption.KMS) {
       this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-        description: `Encrypts the buckets, queues and topic of ${this.node.path}`,
+        description: `Encrypts the buckets, queues, topic and logs of ${this.node.path}`,
         enableKeyRotation: true,
         removalPolicy: settings.removalPolicy,
       });
+      this.logsKey = this.keyForLogs(this.encryptionKey);
     }
     const key = this.encryptionKey;
 
@@ -594,6 +604,7 @@ export class ImageResizePipeline extends Construct {
       subscribeRateLimit: 1,
       subscribeBurstLimit: 2,
       accessLogRetention: settings.logRetention,
+      accessLogKey: this.logsKey,
       cloudWatchRole: props.apiCloudWatchRole ?? true,
       encryptionKey: uploadBucketKey,
       allowedOrigins: props.allowedOrigins,
@@ -626,6 +637,7 @@ export class ImageResizePipeline extends Construct {
     const functionLogs = new logs.LogGroup(this, 'ResizeFunctionLogs', {
       retention: settings.logRetention,
       removalPolicy: settings.removalPolicy,
+      encryptionKey: this.logsKey,
     });
     const functionRole = new iam.Role(this, 'ResizeFunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -742,9 +754,43 @@ export class ImageResizePipeline extends Construct {
     return kms.Alias.fromAliasAttributes(this, 'KeyAliasByName', { aliasName, aliasTargetKey: key });
   }
 
+  /**
+   * The pipeline's key once its policy lets CloudWatch Logs use it, for the log groups, which hold file names,
+   * uploaders and request paths. CloudWatch Logs refuses to create a log group with a key it may not use, and an
+   * imported key's policy is not changed here, so with such a key the log groups keep CloudWatch Logs' own encryption
+   * rather than fail to deploy. A key of another stack of the app gets the statement in that stack's template, which
+   * refers to nothing of this one.
+   *
+   * The statement is the one AWS's guide to encrypting log data with KMS gives (and CDK's ECS services add), with the
+   * encryption context CloudWatch Logs passes held to log groups of the pipeline's account and region. Not to the
+   * pipeline's own: their names are made at deploy, and naming them would make the key refer to the log groups that
+   * refer to it.
+   */
+  private keyForLogs(key: kms.IKey): kms.IKey | undefined {
+    const stack = Stack.of(this);
+    const logGroups = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const useKey = new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': logGroups } },
+    });
+    if (key.addToResourcePolicy(useKey, true).statementAdded) {
+      return key;
+    }
+    Annotations.of(key).addWarningV2('cdk-image-resize-pipeline:importedKeyPolicy',
+      `an imported key's policy is not changed here, so ${this.node.path}'s log groups are not encrypted with it: CloudWatch Logs takes a key only `
+      + 'when its policy lets it, and they keep CloudWatch Logs\' own encryption. A key defined in the app (a kms.Key of any of its stacks) encrypts them too.');
+    return undefined;
+  }
+
   /** Signs presigned POSTs, so its role may put objects into the upload bucket, and only that. */
   private createUploadUrlFunction(settings: Settings, uploadBucketKey: kms.IKey | undefined, allowedOrigins: string[] | undefined): lambda.Function {
-    const logGroup = new logs.LogGroup(this, 'UploadUrlFunctionLogs', { retention: settings.logRetention, removalPolicy: settings.removalPolicy });
+    const logGroup = new logs.LogGroup(this, 'UploadUrlFunctionLogs', {
+      retention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+      encryptionKey: this.logsKey,
+    });
     const role = new iam.Role(this, 'UploadUrlFunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Upload-URL function of an ImageResizePipeline',

@@ -943,6 +943,56 @@ describe('encryption', () => {
     }]);
   });
 
+  /** The key-policy statement the AWS guide "Encrypt log data in CloudWatch Logs using AWS KMS" gives, for this account and region. */
+  const logsKeyStatement = {
+    Effect: 'Allow',
+    Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+    Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    Resource: '*',
+    Condition: {
+      ArnLike: {
+        'kms:EncryptionContext:aws:logs:arn': {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:*']],
+        },
+      },
+    },
+  };
+  const logsStatementsOf = (keyTemplate: Template) => Object.values(keyTemplate.findResources('AWS::KMS::Key'))
+    .flatMap((key) => key.Properties.KeyPolicy.Statement)
+    .filter((statement: any) => JSON.stringify(statement.Principal).includes('logs.'));
+
+  test.each<[string, (stack: Stack) => Partial<ImageResizePipelineProps>, RegExp]>([
+    ['the pipeline\'s own key', () => ({ encryption: PipelineEncryption.KMS }), /^ImagesKey/],
+    ['a key of the pipeline\'s stack', (stack) => ({ encryptionKey: new kms.Key(stack, 'MyKey') }), /^MyKey/],
+  ])('KMS with %s: both functions\' log groups and the API\'s access logs are encrypted with it, which its policy lets CloudWatch Logs use for log groups of this account and region', (_name, configure, keyId) => {
+    const { template } = synth({}, configure);
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp(keyId.source), 'Arn'] } }, 3);
+    expect(logsStatementsOf(template)).toEqual([logsKeyStatement]);
+  });
+
+  test('KMS with a key of another stack: the statement for CloudWatch Logs goes into that stack\'s key, the log groups name the key, and neither stack refers back to the other', () => {
+    const app = new App();
+    const keyStack = new Stack(app, 'Keys');
+    const stack = new Stack(app, 'Test');
+    new ImageResizePipeline(stack, 'Images', { encryptionKey: new kms.Key(keyStack, 'Shared') });
+
+    const keyTemplate = Template.fromStack(keyStack);
+    expect(logsStatementsOf(keyTemplate)).toEqual([logsKeyStatement]);
+    expect(JSON.stringify(keyTemplate.toJSON())).not.toMatch(/ImportValue/);
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::ImportValue': Match.stringLikeRegexp('Shared') } }, 3);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('an imported key\'s policy cannot be given the statement CloudWatch Logs needs, so the log groups keep CloudWatch Logs\' own encryption, as the imported-key warning says', () => {
+    const { stack, template } = synth({}, (scope) => ({ encryptionKey: kms.Key.fromKeyArn(scope, 'Theirs', 'arn:aws:kms:us-east-1:222222222222:key/theirs') }));
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.absent() });
+    Annotations.fromStack(stack).hasWarning('/Test/Theirs',
+      Match.stringLikeRegexp('log groups are not encrypted with it.*\\[ack: cdk-image-resize-pipeline:importedKeyPolicy\\]'));
+  });
+
   test('KMS: the function may only decrypt with the key and have it generate data keys, all that reading, writing, publishing and consuming need; the upload route only the latter, all a single PutObject needs', () => {
     const { template } = synth({ encryption: PipelineEncryption.KMS });
     const kmsStatementsOf = (role: string) => Object.values(template.findResources('AWS::IAM::Policy', {
@@ -1085,7 +1135,7 @@ describe('encryption', () => {
 
   test('an imported key\'s policy is left alone, with a warning that gives the statement to add, held to the bucket and this account', () => {
     const { stack } = synth({}, (scope) => ({ encryptionKey: kms.Key.fromKeyArn(scope, 'Theirs', 'arn:aws:kms:us-east-1:222222222222:key/theirs') }));
-    const [warning] = Annotations.fromStack(stack).findWarning('/Test/Theirs', Match.stringLikeRegexp('importedKeyPolicy'));
+    const [warning] = Annotations.fromStack(stack).findWarning('/Test/Theirs', Match.stringLikeRegexp('S3 cannot send.*importedKeyPolicy'));
     const statement = JSON.parse(/add this statement to it: (\{.*\}) \(<Id\.Arn>/.exec(String(warning.entry.data))![1]);
     expect(statement).toEqual({
       Effect: 'Allow',
@@ -1124,6 +1174,8 @@ describe('encryption', () => {
     const { template } = synth();
     template.resourceCountIs('AWS::KMS::Key', 0);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.absent() });
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.absent() });
   });
 
   test('a key with S3-managed encryption is refused', () => {

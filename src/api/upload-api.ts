@@ -142,6 +142,8 @@ export interface UploadApiProps {
   readonly subscribeRateLimit: number;
   readonly subscribeBurstLimit: number;
   readonly accessLogRetention: logs.RetentionDays;
+  /** The key the access logs are encrypted with; CloudWatch Logs' own encryption without it. */
+  readonly accessLogKey?: kms.IKey;
   readonly cloudWatchRole: boolean;
   /** The key the upload bucket is encrypted with, if it is a customer-managed one. */
   readonly encryptionKey?: kms.IKey;
@@ -172,7 +174,7 @@ export class UploadApi extends Construct {
     super(scope, id);
     this.cors = props.allowedOrigins ? new ApiCors(props.allowedOrigins) : undefined;
 
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention });
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention, encryptionKey: props.accessLogKey });
 
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'Image upload and notification subscription for an ImageResizePipeline',
