@@ -776,7 +776,8 @@ export class ImageResizePipeline extends Construct {
       conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': logGroups } },
     });
     if (key.addToResourcePolicy(useKey, true).statementAdded) {
-      return key;
+      // An alias hands the statement to its key, and CloudWatch Logs documents a key's ARN, not an alias's, for a log group.
+      return key instanceof kms.Alias ? key.aliasTargetKey : key;
     }
     Annotations.of(key).addWarningV2('cdk-image-resize-pipeline:importedKeyPolicy',
       `an imported key's policy is not changed here, so ${this.node.path}'s log groups are not encrypted with it: CloudWatch Logs takes a key only `

@@ -531,7 +531,8 @@ describe('props', () => {
       const xrayPolicies = Object.keys(template.findResources('AWS::IAM::Policy', { Properties: { PolicyDocument: { Statement: [xrayWrite] } } }));
       const functions = Object.values(template.findResources('AWS::Lambda::Function', { Properties: traced }));
       expect(xrayPolicies).toHaveLength(2);
-      expect(functions.map((fn) => fn.DependsOn.filter((id: string) => xrayPolicies.includes(id)))).toEqual([[expect.any(String)], [expect.any(String)]]);
+      const xrayDependencies = functions.map((fn) => fn.DependsOn.filter((id: string) => xrayPolicies.includes(id)));
+      expect(xrayDependencies).toEqual([[expect.any(String)], [expect.any(String)]]);
     });
 
     test('by default no function or stage is traced and no policy names X-Ray', () => {
@@ -968,6 +969,12 @@ describe('encryption', () => {
     const { template } = synth({}, configure);
     template.resourceCountIs('AWS::Logs::LogGroup', 3);
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp(keyId.source), 'Arn'] } }, 3);
+    expect(logsStatementsOf(template)).toEqual([logsKeyStatement]);
+  });
+
+  test('KMS with an alias of a key of the app: the log groups name the key itself, whose policy gets the statement, not the alias', () => {
+    const { template } = synth({}, (stack) => ({ encryptionKey: new kms.Alias(stack, 'MyAlias', { aliasName: 'alias/images', targetKey: new kms.Key(stack, 'MyKey') }) }));
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MyKey'), 'Arn'] } }, 3);
     expect(logsStatementsOf(template)).toEqual([logsKeyStatement]);
   });
 
