@@ -442,6 +442,44 @@ describe('colour and metadata', () => {
     expectClose(await pixelAt(output.data, 32, 32), [...sharpsOwnConversion.subarray(0, 3)], 3);
   });
 
+  describe('a TIFF with a channel beyond its colours and alpha', () => {
+    // sharp writes no such TIFF, so these are built by hand (the fuzz audit's reproducers, 64 x 48, solid).
+    const RGBA_PLUS_ONE = Buffer.from(
+      'SUkqAIQAAAB4nO3QQQEAEAAAMZlkEkQ8D6F0cN8tws6adw9+HX+Jv8Zf46/x1/hr/DX+Gn+Nv8Zf46/x1/hr/DX+Gn+Nv8Zf46/x1/hr/DX+Gn+Nv8Zf46/x1/hr/DX+Gn+Nv8Zf46/x1/hr/DX+Gn+Nv8Zf46/x1/hr/I3kAVU0f+EAEQAAAQMAAQAAAEAAAAABAQMAAQAAADAAAAACAQMABQAAAGYBAAADAQMAAQAAAAgAAAAGAQMAAQAAAAIAAAARAQQAAQAAAAgAAAASAQMAAQAAAAEAAAAVAQMAAQAAAAUAAAAWAQMAAQAAAAABAAAXAQQAAQAAAHsAAAAaAQUAAQAAAFYBAAAbAQUAAQAAAF4BAAAcAQMAAQAAAAEAAAAoAQMAAQAAAAIAAAA9AQMAAQAAAAIAAABSAQMAAgAAAAIAAgBTAQMABQAAAHABAAAAAAAAMzPLAAAACAAzM8sAAAAIAAgACAAIAAgACAABAAEAAQABAAEA',
+      'base64');
+    const GREY_ALPHA_PLUS_ONE = Buffer.from(
+      'SUkqAAgAAAANAAABBAABAAAAQAAAAAEBBAABAAAAMAAAAAIBAwADAAAAqgAAAAMBAwABAAAACAAAAAYBAwABAAAAAQAAABEBBAADAAAAsAAAABIBAwABAAAAAQAAABUBAwABAAAAAwAAABYBBAABAAAAEAAAABcBBAADAAAAvAAAABwBAwABAAAAAQAAAFIBAwACAAAAAgAAAFMBAwADAAAAyAAAAAAAAAAIAAgACADOAAAA7AAAAAoBAAAeAAAAHgAAAB4AAAABAAEAAQB42u3CAQ0AAAwCoGLGMY6hH+Qw0kVVVf3xAMn+sD142u3CAQ0AAAwCoGLGMY6hH+Qw0kVVVf3xAMn+sD142u3CAQ0AAAwCoGLGMY6hH+Qw0kVVVf3xAMn+sD0=',
+      'base64');
+    /** CMYK and an alpha channel: five channels, all of them colour or alpha. */
+    const CMYK_ALPHA = Buffer.from(
+      'SUkqAAgAAAANAAABBAABAAAAQAAAAAEBBAABAAAAMAAAAAIBAwAFAAAAqgAAAAMBAwABAAAACAAAAAYBAwABAAAABQAAABEBBAADAAAAtAAAABIBAwABAAAAAQAAABUBAwABAAAABQAAABYBBAABAAAAEAAAABcBBAADAAAAwAAAABwBAwABAAAAAQAAAFIBAwABAAAAAgAAAFMBAwAFAAAAzAAAAAAAAAAIAAgACAAIAAgA1gAAAP0AAAAkAQAAJwAAACcAAAAnAAAAAQABAAEAAQABAHja7cTBFAAACAUwsY8TTjjhBJNHbzss1bORJEmSJEmS9LEDtOvwl3ja7cTBFAAACAUwsY8TTjjhBJNHbzss1bORJEmSJEmS9LEDtOvwl3ja7cTBFAAACAUwsY8TTjjhBJNHbzss1bORJEmSJEmS9LEDtOvwlw==',
+      'base64');
+
+    test.each([
+      ['RGBA and one more', 'webp', RGBA_PLUS_ONE],
+      ['RGBA and one more', 'jpeg', RGBA_PLUS_ONE],
+      ['grey, alpha and one more', 'webp', GREY_ALPHA_PLUS_ONE],
+      ['grey, alpha and one more', 'same-as-input', GREY_ALPHA_PLUS_ONE],
+    ] as const)('%s, as %s, is refused as a format not supported, naming its channels', async (_, format, input) => {
+      expect((await sharp(input).metadata()).format).toBe('tiff');
+
+      await expectRejected(input, 'unsupported-format', /The TIFF image has \d channels: \d for colour, and 1 more besides an alpha channel/, { ...OPTIONS, format });
+    });
+
+    test.each(['jpeg', 'webp'] as const)('CMYK with alpha, as %s, comes out as sRGB', async (format) => {
+      // GIVEN
+      const metadata = await sharp(CMYK_ALPHA).metadata();
+      expect([metadata.space, metadata.channels]).toEqual(['cmyk', 5]);
+
+      // WHEN
+      const [output] = (await resizeImage(CMYK_ALPHA, { ...OPTIONS, format })).outputs;
+
+      // THEN
+      const written = await sharp(output.data).metadata();
+      expect([written.format, written.space, written.channels]).toEqual([format, 'srgb', format === 'jpeg' ? 3 : 4]);
+    });
+  });
+
   test.each([3, 4] as const)('a 16-bit PNG with %i channels comes out 8-bit', async (channels) => {
     // GIVEN
     const input = await sharp({ create: { width: 64, height: 64, channels, background: { r: 200, g: 100, b: 50, alpha: 1 } } })
