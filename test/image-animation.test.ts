@@ -221,6 +221,53 @@ test('an animated WebP turned upright keeps its own frame delays and loop count,
   expect(await sharp(output.data).metadata()).toMatchObject({ pages: 3, width: 150, height: 225, delay: [70, 250, 40], loop: 3 });
 });
 
+/**
+ * The animation with its first frame's delay set to `delay` ms, which sharp will not write above 65,535 ms. GIF
+ * counts it in hundredths of a second, in the first Graphic Control Extension (21 F9 04, flags, delay); WebP in
+ * milliseconds, 24 bits 20 bytes into the first ANMF chunk.
+ */
+function withFirstDelay(format: 'gif' | 'webp', data: Buffer, delay: number): Buffer {
+  const patched = Buffer.from(data);
+  if (format === 'gif') {
+    patched.writeUInt16LE(delay / 10, patched.indexOf(Buffer.from([0x21, 0xf9, 0x04])) + 4);
+  } else {
+    patched.writeUIntLE(delay, patched.indexOf('ANMF') + 20, 3);
+  }
+  return patched;
+}
+
+describe('a frame that shows longer than 65,535 ms', () => {
+  const SIZE: SizeSpec[] = [{ name: 'medium', width: 150, fit: 'inside' }];
+
+  test.each(['gif', 'webp'] as const)('in an animated %s is kept at 65,535 ms, the longest sharp writes, and the other frames keep theirs', async (format) => {
+    // GIVEN
+    const input = withFirstDelay(format, await animation(format, [RED, GREEN, BLUE]), 70_000);
+    expect((await sharp(input).metadata()).delay).toEqual([70_000, 100, 100]);
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...KEEP, sizes: SIZE })).outputs;
+
+    // THEN GIF counts hundredths of a second: libvips rounds 65,535 ms to 6,554 of them
+    const longest = format === 'gif' ? 65_540 : 65_535;
+    expect(await sharp(output.data).metadata()).toMatchObject({ format, pages: 3, width: 150, delay: [longest, 100, 100] });
+  });
+
+  test('in an animated WebP turned upright is kept at 65,535 ms too', async () => {
+    // GIVEN
+    const frames = await Promise.all([RED, GREEN, BLUE].map(([r, g, b]) =>
+      sharp({ create: { width: 300, height: 200, channels: 3, background: { r, g, b } } }).png().toBuffer()));
+    const oriented = await sharp(frames, { join: { animated: true } }).withMetadata({ orientation: 6 }).webp({ delay: [100, 250, 40] }).toBuffer();
+    const input = withFirstDelay('webp', oriented, 70_000);
+    expect(await sharp(input).metadata()).toMatchObject({ orientation: 6, delay: [70_000, 250, 40] });
+
+    // WHEN
+    const [output] = (await resizeImage(input, { ...KEEP, sizes: SIZE })).outputs;
+
+    // THEN
+    expect(await sharp(output.data).metadata()).toMatchObject({ pages: 3, width: 150, height: 225, delay: [65_535, 250, 40] });
+  });
+});
+
 test('a multi-page TIFF is no animation: with animation kept it takes the still path, its first page as JPEG', async () => {
   // GIVEN a red page, then a blue one
   const pages = await Promise.all([RED, BLUE].map(([r, g, b]) =>

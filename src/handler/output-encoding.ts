@@ -88,6 +88,17 @@ export function refuseOversizeOutputs(encoding: Encoding, outputs: readonly Plan
     + 'crop it).');
 }
 
+/** The longest frame delay, in milliseconds, sharp's gif() and webp() accept. */
+const MAX_ENCODABLE_DELAY = 65_535;
+
+/**
+ * sharp refuses any delay over 65,535 ms although GIF holds up to 655.35 s and WebP 16,777 s, and would fail the
+ * whole valid upload; so a longer frame shows for 65.5 s instead.
+ */
+function encodableDelay(delay: number): number {
+  return Math.min(delay, MAX_ENCODABLE_DELAY);
+}
+
 /**
  * Baseline rather than progressive JPEG: cheaper to encode and to decode, and at thumbnail sizes no slower to show.
  * sharp's Huffman optimisation stays on although it doubles the JPEG encode: without it the files are larger, and
@@ -97,7 +108,7 @@ export function refuseOversizeOutputs(encoding: Encoding, outputs: readonly Plan
  * @param animation for an animation, its timing, which pixels that have been through raw form no longer carry
  */
 export function encode(pipeline: Sharp, encoding: Encoding, quality: number, animation?: AnimationInfo): Sharp {
-  const timing = animation === undefined ? {} : { delay: animation.delay, loop: animation.loop };
+  const timing = animation === undefined ? {} : { delay: animation.delay?.map(encodableDelay), loop: animation.loop };
   switch (encoding.format) {
     case 'jpeg':
       return pipeline.jpeg({ quality, progressive: false, mozjpeg: false });
