@@ -43,6 +43,15 @@ export interface AnimationInfo {
   readonly orientation: number;
 }
 
+/**
+ * The longest side accepted, whatever `maxInputPixels` allows: the most a GIF or JPEG header can state (16 bits; WebP
+ * holds 14), so only a PNG or TIFF can pass it. Resizing needs memory that grows with the long side, not only with the
+ * pixels: with the default sizes a PNG of 65,535 x 762 (50 MP) peaked at 421 MB, one of 1,000,000 x 50 at 700 MB and
+ * one of 10,000,000 x 5 (also 50 MP, 218 KB) at 4.5 GB, which ran the default 1024 MB function out of memory on every
+ * receive until its message went to the dead-letter queue.
+ */
+const MAX_SIDE = 65_535;
+
 /** Only these hold animations sharp can read and write. */
 const ANIMATED_FORMATS: ReadonlySet<SourceFormat> = new Set(['gif', 'webp']);
 
@@ -100,6 +109,12 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
   }
   const frames = metadata.pages ?? 1;
   const animated = keepAnimation && frames > 1 && ANIMATED_FORMATS.has(format);
+  if (metadata.width > MAX_SIDE || metadata.height > MAX_SIDE) {
+    throw new ImageRejectedError('too-many-pixels',
+      `${animated ? 'Each frame of the animation is' : 'The image is'} ${metadata.width} x ${metadata.height} pixels: a side longer than ` +
+      `${MAX_SIDE.toLocaleString('en-US')} pixels, which this pipeline does not accept. Upload the picture at most ` +
+      `${MAX_SIDE.toLocaleString('en-US')} pixels wide and tall (scale it down or crop it).`);
+  }
   const pixels = metadata.width * metadata.height * (animated ? frames : 1);
   const maxPixels = maxPixelsFor(format, metadata.bitsPerSample, maxInputPixels);
   if (pixels > maxPixels) {
