@@ -111,7 +111,8 @@ export interface ImageResizePipelineProps {
   /**
    * Inputs with more pixels than this are refused from their header, before any decoding, so a small file
    * that declares huge dimensions (a pixel bomb) cannot exhaust the function's memory. Raise it together
-   * with `memorySize`.
+   * with `memorySize`. Whatever it allows, a side over 65,535 pixels is refused too, since the memory a resize
+   * needs grows with the long side: a 10,000,000 x 5 PNG (50 MP) needed 4.5 GB.
    *
    * The default suits the default 1024 MB: decoding costs up to about 9.4 bytes a pixel (a 16-bit interlaced
    * PNG; a baseline JPEG about 1), so 50 MP needs up to about 460 MB on top of the runtime's 100 MB or so. AVIF

@@ -82,9 +82,12 @@ describe('hostile inputs on the local pipeline', () => {
         'unsupported-format', /SVG images are refused/],
       ['a HEIC photo', 'IMG_0001.HEIC', async () => heicHeader(), 'unsupported-format', /HEIC\/HEIF .* Export the photo as JPEG/],
       ['a BMP', 'scan.bmp', async () => bmp(), 'unsupported-format', /^BMP images are not supported: .* Upload the picture as JPEG, PNG/],
-      ['a PNG of 1 x 20,000,000 pixels, whose "medium" copy would be taller than a JPEG can be', 'ribbon.png',
-        async () => pngClaiming(await solid(16, 16, [9, 9, 9]).png().toBuffer(), 1, 20_000_000), 'too-large-for-format',
-        /^Its "medium" copy would be 1 x 20000000 pixels, but a JPEG image can be at most 65,500 pixels tall/],
+      ['a PNG of 1 x 65,535 pixels, whose "medium" copy would be taller than a JPEG can be', 'ribbon.png',
+        async () => pngClaiming(await solid(16, 16, [9, 9, 9]).png().toBuffer(), 1, 65_535), 'too-large-for-format',
+        /^Its "medium" copy would be 1 x 65535 pixels, but a JPEG image can be at most 65,500 pixels tall/],
+      ['a PNG that declares 10,000,000 x 5 pixels, under maxInputPixels but gigabytes to resize', 'strip.png',
+        async () => pngClaiming(await solid(16, 16, [9, 9, 9]).png().toBuffer(), 10_000_000, 5), 'too-many-pixels',
+        /^The image is 10000000 x 5 pixels: a side longer than 65,535 pixels/],
     ])('%s', async (_case, name, make, reason, message) => {
       // GIVEN
       const key = `bad/${name}`;

@@ -144,6 +144,43 @@ test('the pixel limit counts every frame of a kept animation, and only the first
   expect((await sharp(firstFrame.outputs[0].data).metadata()).pages ?? 1).toBe(1);
 });
 
+/** Red and blue frames of 4 x 4 by turns: the GIF encoder merges a frame into the one before when they are alike. */
+async function alternatingFrames(count: number): Promise<Buffer> {
+  const [red, blue] = await Promise.all([RED, BLUE].map(([r, g, b]) =>
+    sharp({ create: { width: 4, height: 4, channels: 3, background: { r, g, b } } }).png().toBuffer()));
+  return sharp(Array.from({ length: count }, (_, index) => index % 2 === 0 ? red : blue), { join: { animated: true } }).gif().toBuffer();
+}
+
+test('a kept animation of more than 1,000 frames is refused from its header, and its first frame resized when frames are not kept', async () => {
+  // GIVEN 1,001 frames of 4 x 4: 16,016 pixels in all, far under the limit, but resizing them takes time that grows
+  // faster than the frame count (50,000 frames of 10 x 10 took about 100 s)
+  const input = await alternatingFrames(1001);
+
+  // WHEN
+  const kept = await resizeImage(input, KEEP).then(() => undefined, (error: unknown) => error);
+  const firstFrame = await resizeImage(input, { ...KEEP, animation: 'first-frame' });
+
+  // THEN
+  expect(kept).toBeInstanceOf(ImageRejectedError);
+  expect((kept as ImageRejectedError).reason).toBe('too-many-pixels');
+  expect((kept as ImageRejectedError).message).toBe(
+    'The animation has 1001 frames, more than the 1,000 this pipeline keeps. Upload a shorter animation, or one ' +
+    'frame of it as a still image.');
+  expect((await sharp(firstFrame.outputs[0].data).metadata()).pages ?? 1).toBe(1);
+});
+
+test('a kept animation of exactly 1,000 frames keeps them all', async () => {
+  // GIVEN
+  const input = await alternatingFrames(1000);
+  expect((await sharp(input).metadata()).pages).toBe(1000);
+
+  // WHEN
+  const result = await resizeImage(input, { ...KEEP, sizes: [SIZES[0]] });
+
+  // THEN
+  expect((await sharp(result.outputs[0].data).metadata()).pages).toBe(1000);
+});
+
 test.each([2, 3, 4, 5, 6, 7, 8])('an animated WebP with EXIF orientation %i comes out upright in every frame, as its first frame would', async (orientation) => {
   // GIVEN a 300 x 200 animation whose frames have a white top-left corner, stored with an orientation tag
   const corner = await sharp({ create: { width: 150, height: 100, channels: 3, background: 'white' } }).png().toBuffer();

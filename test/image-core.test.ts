@@ -842,6 +842,30 @@ describe('refused uploads', () => {
         { ...OPTIONS, maxInputPixels: 9_999 });
     });
 
+    test.each([
+      ['wide', 100_000, 2],
+      ['tall', 2, 100_000],
+    ] as const)('a %s image with a side over 65,535 pixels is refused from its header, however high maxInputPixels is', async (_, width, height) => {
+      // GIVEN 200,000 pixels, far under the limit, in a shape that needs gigabytes to resize at 10,000,000 x 5
+      const input = await solid(width, height, [9, 9, 9]).png().toBuffer();
+      const message = new RegExp(`^The image is ${width} x ${height} pixels: a side longer than 65,535 pixels, which this pipeline does not accept\\. `);
+
+      // WHEN / THEN
+      await expectRejected(input, 'too-many-pixels', message);
+      await expectRejected(input, 'too-many-pixels', message, { ...OPTIONS, maxInputPixels: 1_000_000_000 });
+    });
+
+    test('a side of exactly 65,535 pixels is accepted', async () => {
+      // GIVEN
+      const input = await solid(65_535, 2, [9, 9, 9]).png().toBuffer();
+
+      // WHEN
+      const result = await resizeImage(input, OPTIONS);
+
+      // THEN
+      expect(result.input).toEqual({ format: 'png', width: 65_535, height: 2 });
+    });
+
     /**
      * Rewrites the dimensions in an AVIF's image spatial extents (`ispe`) property, which is where its header gives
      * them: after the fourcc, 4 bytes of version and flags, then the width and the height.
@@ -951,12 +975,13 @@ describe('refused uploads', () => {
         { ...OPTIONS, sizes: [{ name: 'banner', height: 400, fit: 'inside' }], format: 'avif' });
     });
 
-    test('a PNG header claiming 1 x 20,000,000 pixels is refused from the header, before any decoding', async () => {
-      // GIVEN 20 megapixels (under the limit) whose pixel data is a 16 x 16 image's: decoding it would fail as corrupt
-      const input = pngClaiming(await solid(16, 16, [9, 9, 9]).png().toBuffer(), 1, 20_000_000);
+    test('a PNG header claiming 1 x 65,535 pixels is refused from the header, before any decoding', async () => {
+      // GIVEN the tallest side accepted, over JPEG's 65,500, whose pixel data is a 16 x 16 image's: decoding it would
+      // fail as corrupt
+      const input = pngClaiming(await solid(16, 16, [9, 9, 9]).png().toBuffer(), 1, 65_535);
 
       // WHEN / THEN
-      await expectRejected(input, 'too-large-for-format', /^Its "medium" copy would be 1 x 20000000 pixels, but a JPEG image can be at most 65,500 pixels tall/);
+      await expectRejected(input, 'too-large-for-format', /^Its "medium" copy would be 1 x 65535 pixels, but a JPEG image can be at most 65,500 pixels tall/);
     });
 
     test.each([

@@ -43,6 +43,23 @@ export interface AnimationInfo {
   readonly orientation: number;
 }
 
+/**
+ * The longest side accepted, whatever `maxInputPixels` allows: the most a GIF or JPEG header can state (16 bits; WebP
+ * holds 14), so only a PNG or TIFF can pass it. Resizing needs memory that grows with the long side, not only with the
+ * pixels: with the default sizes a PNG of 65,535 x 762 (50 MP) peaked at 421 MB, one of 1,000,000 x 50 at 700 MB and
+ * one of 10,000,000 x 5 (also 50 MP, 218 KB) at 4.5 GB, which ran the default 1024 MB function out of memory on every
+ * receive until its message went to the dead-letter queue.
+ */
+const MAX_SIDE = 65_535;
+
+/**
+ * The most frames a kept animation may have, however small they are: resizing takes time that grows faster than the
+ * frame count. A GIF of 50,000 frames of 10 x 10 (5 MP in all) took about 100 s of CPU, past the function's 60 s
+ * timeout, so every receive timed out until its message went to the dead-letter queue; 5,000 frames took 3 s and
+ * 1,000 frames under 1 s, with the default sizes and output format.
+ */
+const MAX_KEPT_FRAMES = 1_000;
+
 /** Only these hold animations sharp can read and write. */
 const ANIMATED_FORMATS: ReadonlySet<SourceFormat> = new Set(['gif', 'webp']);
 
@@ -79,7 +96,8 @@ const XML_PROLOGUE = /^(\s*(<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>))*/i;
 /**
  * @param keepAnimation whether an animated GIF or WebP keeps its frames; its pixels are then those of all frames
  * @throws ImageRejectedError when the bytes are no image, an image this pipeline refuses, one too large to decode
- *   within `maxInputPixels`, or a GIF cut short whose frames are to be kept
+ *   within `maxInputPixels` or with a side over {@link MAX_SIDE}, or a GIF cut short or an animation of more than
+ *   {@link MAX_KEPT_FRAMES} frames whose frames are to be kept
  */
 export async function inspectImage(input: Buffer, maxInputPixels: number, keepAnimation = false): Promise<SourceImage> {
   if (input.length === 0) {
@@ -100,6 +118,17 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
   }
   const frames = metadata.pages ?? 1;
   const animated = keepAnimation && frames > 1 && ANIMATED_FORMATS.has(format);
+  if (metadata.width > MAX_SIDE || metadata.height > MAX_SIDE) {
+    throw new ImageRejectedError('too-many-pixels',
+      `${animated ? 'Each frame of the animation is' : 'The image is'} ${metadata.width} x ${metadata.height} pixels: a side longer than ` +
+      `${MAX_SIDE.toLocaleString('en-US')} pixels, which this pipeline does not accept. Upload the picture at most ` +
+      `${MAX_SIDE.toLocaleString('en-US')} pixels wide and tall (scale it down or crop it).`);
+  }
+  if (animated && frames > MAX_KEPT_FRAMES) {
+    throw new ImageRejectedError('too-many-pixels',
+      `The animation has ${frames} frames, more than the ${MAX_KEPT_FRAMES.toLocaleString('en-US')} this pipeline keeps. ` +
+      'Upload a shorter animation, or one frame of it as a still image.');
+  }
   const pixels = metadata.width * metadata.height * (animated ? frames : 1);
   const maxPixels = maxPixelsFor(format, metadata.bitsPerSample, maxInputPixels);
   if (pixels > maxPixels) {
