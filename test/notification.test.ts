@@ -74,6 +74,11 @@ test.each([
   expect(text).toContain(`The links stay valid for ${words}, until`);
 });
 
+test('a too-many-pixels refusal reads as too large, since a side or a frame count can be what is over the limit, not only the pixels', () => {
+  const notification = failedNotification({ bucket: 'uploads', key: 'strip.png', reason: 'too-many-pixels', message: 'A side longer than 65,535 pixels.' });
+  expect(JSON.parse(notification.Message).email).toBe('strip.png in bucket uploads could not be resized: the image is larger than this pipeline accepts.\n\nA side longer than 65,535 pixels.');
+});
+
 test('a rejected upload names the file and the reason, for people and for programs', () => {
   // WHEN
   const notification = failedNotification({

@@ -185,7 +185,7 @@ const REASON_TEXT: Record<RejectReason, string> = {
   'not-an-image': 'the file is not an image',
   'unsupported-format': 'the image format is not supported',
   'too-many-bytes': 'the file is larger than this pipeline reads',
-  'too-many-pixels': 'the image has more pixels than this pipeline accepts',
+  'too-many-pixels': 'the image is larger than this pipeline accepts',
   'too-large-for-format': 'a resized copy would be wider or taller than its image format allows',
   'corrupt': 'the image is damaged or incomplete',
   'key-too-long': 'the file name is too long for the names of its resized copies',
