@@ -57,6 +57,9 @@ export class FunctionWorker {
 
   constructor(options: FunctionWorkerOptions) {
     this.name = options.name;
+    // Timed from before the fork, as Lambda's init phase runs from the environment's start: the child runs its init
+    // as soon as it exists, and on a loaded machine this process may get the CPU back only hundreds of ms later.
+    this.initPhaseEnds = Date.now() + (options.initPhaseMs ?? LAMBDA_INIT_PHASE_MS);
     this.child = fork(options.bootstrap, [], {
       cwd: options.cwd,
       env: options.env,
@@ -72,7 +75,6 @@ export class FunctionWorker {
         resolve(signal ? `killed by ${signal}` : `exited with code ${code}`);
       });
     });
-    this.initPhaseEnds = Date.now() + (options.initPhaseMs ?? LAMBDA_INIT_PHASE_MS);
     this.ready = this.race(undefined, (message): InvocationOutcome | undefined => {
       if (message.type === 'ready') {
         this.readyAt = Date.now();
