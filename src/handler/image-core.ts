@@ -104,9 +104,6 @@ export async function resizeImage(upload: Buffer, options: ResizeOptions): Promi
   if (source.animation !== undefined) {
     return { input: described, outputs: await resizeAnimation(input, source, source.animation, options) };
   }
-  if (source.format === 'tiff') {
-    await refuseExtraChannels(input);
-  }
   const encoding = chooseEncoding(options.format, source.format);
   const plans = options.sizes.map((size) => ({
     size,
@@ -123,29 +120,6 @@ export async function resizeImage(upload: Buffer, options: ResizeOptions): Promi
     outputs.push(await renderSize(intermediate, plan, encoding, options.quality));
   }
   return { input: described, outputs };
-}
-
-/** Colour channels per colour space; any other space sharp converts from has three. */
-const COLOUR_CHANNELS: Partial<Record<string, number>> = { 'b-w': 1, 'grey16': 1, 'cmyk': 4 };
-
-/**
- * Refuses a TIFF with channels beyond its colours and one alpha channel (TIFF's extra samples). libvips keeps them
- * through the colour conversion and takes the last channel for alpha, so such an image cannot be flattened for JPEG,
- * and its five-channel pixels are more than raw input can be read back as. Only TIFF holds them among the formats
- * accepted, so the other formats skip this second header read.
- *
- * @throws ImageRejectedError (`unsupported-format`) naming the channels
- */
-async function refuseExtraChannels(input: Buffer): Promise<void> {
-  const { channels = 0, space = 'srgb' } = await sharp(input).metadata();
-  const colour = COLOUR_CHANNELS[space] ?? 3;
-  if (channels <= colour + 1) {
-    return;
-  }
-  throw new ImageRejectedError('unsupported-format',
-    `The TIFF image has ${channels} channels: ${colour} for colour, and ${channels - colour - 1} more besides an alpha `
-    + 'channel, which cannot be shown. Save it with only its colour channels and at most one alpha channel (for '
-    + 'example as RGB or RGBA).');
 }
 
 /**

@@ -97,7 +97,7 @@ const XML_PROLOGUE = /^(\s*(<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>))*/i;
  * @param keepAnimation whether an animated GIF or WebP keeps its frames; its pixels are then those of all frames
  * @throws ImageRejectedError when the bytes are no image, an image this pipeline refuses, one too large to decode
  *   within `maxInputPixels` or with a side over {@link MAX_SIDE}, or a GIF cut short or an animation of more than
- *   {@link MAX_KEPT_FRAMES} frames whose frames are to be kept
+ *   {@link MAX_KEPT_FRAMES} frames whose frames are to be kept, or a TIFF with channels it cannot show
  */
 export async function inspectImage(input: Buffer, maxInputPixels: number, keepAnimation = false): Promise<SourceImage> {
   if (input.length === 0) {
@@ -141,6 +141,9 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
         'which takes more memory to decode than other formats. Upload a smaller image, or this one as JPEG or PNG ' +
         `(up to ${pixelCount(maxInputPixels, 'down')}).`;
     throw new ImageRejectedError('too-many-pixels', `${size}, ${limit}`);
+  }
+  if (format === 'tiff') {
+    refuseExtraChannels(metadata);
   }
   return {
     format,
@@ -220,6 +223,7 @@ interface Header {
   readonly orientation?: number;
   readonly bitsPerSample?: number;
   readonly space?: string;
+  readonly channels?: number;
   readonly hasProfile?: boolean;
 }
 
@@ -268,6 +272,29 @@ async function readHeader(input: Buffer): Promise<Header> {
       'The image is damaged: its header (the part that says how large it is and how it is stored) cannot be read. ' +
       'Was the upload cut short?', error);
   }
+}
+
+/** Colour channels per colour space; any other space sharp converts from has three. */
+const COLOUR_CHANNELS: Partial<Record<string, number>> = { 'b-w': 1, 'grey16': 1, 'cmyk': 4 };
+
+/**
+ * Refuses a TIFF with channels beyond its colours and one alpha channel (TIFF's extra samples). libvips keeps them
+ * through the colour conversion and takes the last channel for alpha, so such an image cannot be flattened for JPEG,
+ * and its five-channel pixels are more than raw input can be read back as. Only TIFF holds them among the formats
+ * accepted.
+ *
+ * @throws ImageRejectedError (`unsupported-format`) naming the channels
+ */
+function refuseExtraChannels(header: Header): void {
+  const { channels = 0, space = 'srgb' } = header;
+  const colour = COLOUR_CHANNELS[space] ?? 3;
+  if (channels <= colour + 1) {
+    return;
+  }
+  throw new ImageRejectedError('unsupported-format',
+    `The TIFF image has ${channels} channels: ${colour} for colour, and ${channels - colour - 1} more besides an alpha `
+    + 'channel, which cannot be shown. Save it with only its colour channels and at most one alpha channel (for '
+    + 'example as RGB or RGBA).');
 }
 
 function looksLikeMarkup(input: Buffer): boolean {
