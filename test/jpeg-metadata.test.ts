@@ -86,6 +86,21 @@ describe('withoutUnusedJpegMetadata', () => {
     expect(slim.equals(photo)).toBe(true);
   });
 
+  test("Adobe's APP14 segment is kept: its colour transform flag decides how the pixels decode", async () => {
+    // GIVEN a JPEG without JFIF, whose APP14 says its three channels are RGB, not YCbCr (transform 0)
+    const plain = await noise(64, 48).jpeg().toBuffer();
+    const adobe = segment(0xee, Buffer.from('Adobe\0\x64\0\0\0\0\0', 'latin1'));
+    const flagged = withMetadataAhead(plain, Buffer.concat([adobe, bulkyMetadata(5)]));
+    expect((await pixels(withMetadataAhead(plain, adobe))).equals(await pixels(plain))).toBe(false);
+
+    // WHEN
+    const slim = withoutUnusedJpegMetadata(flagged);
+
+    // THEN
+    expect(slim.equals(withMetadataAhead(plain, adobe))).toBe(true);
+    expect((await pixels(slim)).equals(await pixels(flagged))).toBe(true);
+  });
+
   test('a JPEG with little metadata is passed on as it is, without a copy', () => {
     const light = withMetadataAhead(photo, segment(0xe1, Buffer.from('http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>')));
     expect(withoutUnusedJpegMetadata(light)).toBe(light);
