@@ -298,6 +298,12 @@ describe('props', () => {
     expect(env).toMatchObject({ OUTPUT_FORMAT: 'webp', QUALITY: '65', MAX_INPUT_PIXELS: '25000000', LINK_EXPIRY_SECONDS: '1800', ANIMATION: 'keep', MAX_UPLOAD_BYTES: '200000000' });
   });
 
+  test('links valid for 7 days, the longest a presigned GET can be, are accepted', () => {
+    const { template } = synth({ linkExpiry: Duration.days(7) });
+
+    expect(resizeFunctionEnv(template).LINK_EXPIRY_SECONDS).toBe('604800');
+  });
+
   test('X86_64 gets x86_64 resize and upload-url functions and the x64 layer', () => {
     const { template } = synth({ architecture: lambda.Architecture.X86_64 });
     template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'], Layers: [{ Ref: Match.stringLikeRegexp('SharpLayer') }] });
@@ -1833,6 +1839,18 @@ describe('validation', () => {
 
     expect(environmentJsonBytes(inIsoF(() => ({ sizes: lastNamed(fitting) })))).toBe(4096);
     expect(() => inIsoF(() => ({ sizes: lastNamed(fitting + 1) }))).toThrow(/which could take 4097 bytes/);
+  });
+
+  test('a resized bucket you bring, named at synth, is measured at its name\'s length rather than the longest', () => {
+    // A name 13 characters shorter than the 63 a bucket the pipeline creates may be given at deploy.
+    const fitting = fittingLength();
+    const withBucket = (resizedBucket: (stack: Stack) => s3.IBucket | undefined, length: number) =>
+      () => inIsoF((stack) => ({ sizes: lastNamed(length), resizedBucket: resizedBucket(stack) }));
+    const named = (stack: Stack) => s3.Bucket.fromBucketName(stack, 'Resized', 'r'.repeat(50));
+
+    expect(withBucket(named, fitting + 13)).not.toThrow();
+    expect(withBucket(named, fitting + 14)).toThrow(/which could take 4097 bytes/);
+    expect(withBucket(() => undefined, fitting + 1)).toThrow(/which could take 4097 bytes/);
   });
 
   test('a dimension known only at deploy time is measured as the largest allowed', () => {
