@@ -912,6 +912,42 @@ test('an original replaced while its copies are written is looked at again, and 
   expect(await topic.receivedNothing()).toBe(true);
 });
 
+/**
+ * A refusal is for one version: the uploader of a file replaced by the time it would be refused is not told it
+ * failed, and the replacement is what gets processed.
+ */
+test('an upload replaced while it is being refused is not announced as failed: the replacement is resized and announced', async () => {
+  // GIVEN copies of a photograph, overwritten by a file that is not an image, which is overwritten in turn by another
+  // photograph while the handler removes the stale copies on its way to refusing the file
+  const replacement = await image('jpeg', 500, 200);
+  let replaced = false;
+  const replaceDuringRefusal = async (command: SentS3Command) => {
+    if (!replaced && command.name === 'DeleteObjectCommand') {
+      replaced = true;
+      await upload.upload('swapped.jpg', replacement);
+    }
+  };
+  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, replaceDuringRefusal);
+  await resizedOnce(handler, 'swapped.jpg', await image('jpeg', 400, 300));
+  await upload.upload('swapped.jpg', Buffer.from('not a picture'));
+  const [record] = await upload.notifications(1);
+
+  // WHEN
+  const response = await handler(sqsEvent(record), lambdaContext);
+
+  // THEN the one notification, and every copy, are of the replacement
+  expect(replaced).toBe(true);
+  expect(response.batchItemFailures).toEqual([]);
+  const [notification] = await topic.received(1);
+  expect(notification.document).toMatchObject({ status: 'resized', key: 'swapped.jpg', input: { width: 500, height: 200 } });
+  expect(await topic.receivedNothing()).toBe(true);
+  const etag = await etagOf(upload.bucket, 'swapped.jpg');
+  expect(await copies()).toEqual([
+    { key: 'medium/swapped.jpg', sourceEtag: etag, width: 500, height: 200 },
+    { key: 'thumb/swapped.jpg', sourceEtag: etag, width: 160, height: 160 },
+  ]);
+});
+
 test('copies of a later version that another invocation wrote meanwhile are neither written over with the earlier one nor taken for another upload\'s, and are announced once', async () => {
   // GIVEN a replacement of same.jpg resized by another invocation after this one looked at the resized bucket
   const other = loadHandler({ resizedBucket, topicArn: topic.arn });
