@@ -948,6 +948,42 @@ test('an upload replaced while it is being refused is not announced as failed: t
   ]);
 });
 
+/**
+ * An original that changes on every read is given up on after three passes, rather than chased for as long as the
+ * invocation lasts: the record goes back to SQS, which delivers it again once the uploads have likely stopped.
+ */
+test('an original that changes before every read is given up on after three passes, and the record is retried', async () => {
+  // GIVEN an original replaced by another version just before each time the handler reads it
+  let versions = 0;
+  const replaceBeforeEachRead = async (command: SentS3Command) => {
+    if (command.name === 'GetObjectCommand' && command.input.Bucket === upload.bucket) {
+      versions++;
+      await upload.upload('restless.jpg', await image('jpeg', 400 + versions, 300));
+    }
+  };
+  const { handler, s3Commands } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, replaceBeforeEachRead);
+  await upload.upload('restless.jpg', await image('jpeg', 400, 300));
+  const [record] = await upload.notifications(1);
+  const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+
+  // WHEN
+  const response = await handler(sqsEvent(record), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  expect(s3Commands.filter((command) => command.name === 'GetObjectCommand').map((command) => command.input.Key))
+    .toEqual(['restless.jpg', 'restless.jpg', 'restless.jpg']);
+  const failures = errors.mock.calls.map(([line]) => JSON.parse(line)).filter((line) => line.message === 'Upload failed; the record is retried');
+  expect(failures).toEqual([expect.objectContaining({
+    key: 'restless.jpg',
+    error: expect.objectContaining({
+      message: `restless.jpg in bucket ${upload.bucket} changed 3 times while its copies were made; the record is retried`,
+    }),
+  })]);
+  expect(await listKeys(resizedBucket)).toEqual([]);
+  expect(await topic.receivedNothing()).toBe(true);
+});
+
 test('copies of a later version that another invocation wrote meanwhile are neither written over with the earlier one nor taken for another upload\'s, and are announced once', async () => {
   // GIVEN a replacement of same.jpg resized by another invocation after this one looked at the resized bucket
   const other = loadHandler({ resizedBucket, topicArn: topic.arn });
