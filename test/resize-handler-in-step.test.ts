@@ -137,6 +137,34 @@ test.each([
   });
 });
 
+/**
+ * The copies of one version record one uploader, but a copy may have been written without it (rewritten by hand,
+ * say): the delete is still announced to the uploader that another copy records, whichever size is found first.
+ */
+test('a delete is announced with the uploader any of the copies records, though the first size\'s copy records none', async () => {
+  // GIVEN copies of alice's upload, the thumb (the first size, looked at first) rewritten without its uploader
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  await resizedOnce(handler, 'albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+  const thumb = await readObject(resizedBucket, 'thumb/albums/cat.jpg');
+  const { uploader: _dropped, ...withoutUploader } = thumb.metadata;
+  await putObject(resizedBucket, 'thumb/albums/cat.jpg', thumb.data, withoutUploader);
+  expect(SIZES[0].name).toBe('thumb');
+  expect((await copies()).map((copy) => [copy.key, copy.uploader])).toEqual([
+    ['medium/albums/cat.jpg', ALICE],
+    ['thumb/albums/cat.jpg', undefined],
+  ]);
+
+  // WHEN
+  await upload.remove('albums/cat.jpg');
+  const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual([]);
+  const [notification] = await topic.received(1);
+  expect(notification).toMatchObject({ status: 'deleted', uploader: ALICE });
+});
+
 test('a delete of an original that has no copies publishes nothing', async () => {
   // GIVEN an upload whose created event is never processed
   const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
