@@ -137,6 +137,34 @@ test.each([
   });
 });
 
+/**
+ * The copies of one version record one uploader, but a copy may have been written without it (rewritten by hand,
+ * say): the delete is still announced to the uploader that another copy records, whichever size is found first.
+ */
+test('a delete is announced with the uploader any of the copies records, though the first size\'s copy records none', async () => {
+  // GIVEN copies of alice's upload, the thumb (the first size, looked at first) rewritten without its uploader
+  const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
+  await resizedOnce(handler, 'albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
+  const thumb = await readObject(resizedBucket, 'thumb/albums/cat.jpg');
+  const { uploader: _dropped, ...withoutUploader } = thumb.metadata;
+  await putObject(resizedBucket, 'thumb/albums/cat.jpg', thumb.data, withoutUploader);
+  expect(SIZES[0].name).toBe('thumb');
+  expect((await copies()).map((copy) => [copy.key, copy.uploader])).toEqual([
+    ['medium/albums/cat.jpg', ALICE],
+    ['thumb/albums/cat.jpg', undefined],
+  ]);
+
+  // WHEN
+  await upload.remove('albums/cat.jpg');
+  const response = await handler(sqsEvent(...await upload.notifications(1)), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(await listKeys(resizedBucket)).toEqual([]);
+  const [notification] = await topic.received(1);
+  expect(notification).toMatchObject({ status: 'deleted', uploader: ALICE });
+});
+
 test('a delete of an original that has no copies publishes nothing', async () => {
   // GIVEN an upload whose created event is never processed
   const handler = loadHandler({ resizedBucket, topicArn: topic.arn });
@@ -909,6 +937,78 @@ test('an original replaced while its copies are written is looked at again, and 
   ]);
   const [notification] = await topic.received(1);
   expect(notification.document as ResizedDocument).toMatchObject({ status: 'resized', input: { width: 500, height: 200 } });
+  expect(await topic.receivedNothing()).toBe(true);
+});
+
+/**
+ * A refusal is for one version: the uploader of a file replaced by the time it would be refused is not told it
+ * failed, and the replacement is what gets processed.
+ */
+test('an upload replaced while it is being refused is not announced as failed: the replacement is resized and announced', async () => {
+  // GIVEN copies of a photograph, overwritten by a file that is not an image, which is overwritten in turn by another
+  // photograph while the handler removes the stale copies on its way to refusing the file
+  const replacement = await image('jpeg', 500, 200);
+  let replaced = false;
+  const replaceDuringRefusal = async (command: SentS3Command) => {
+    if (!replaced && command.name === 'DeleteObjectCommand') {
+      replaced = true;
+      await upload.upload('swapped.jpg', replacement);
+    }
+  };
+  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, replaceDuringRefusal);
+  await resizedOnce(handler, 'swapped.jpg', await image('jpeg', 400, 300));
+  await upload.upload('swapped.jpg', Buffer.from('not a picture'));
+  const [record] = await upload.notifications(1);
+
+  // WHEN
+  const response = await handler(sqsEvent(record), lambdaContext);
+
+  // THEN the one notification, and every copy, are of the replacement
+  expect(replaced).toBe(true);
+  expect(response.batchItemFailures).toEqual([]);
+  const [notification] = await topic.received(1);
+  expect(notification.document).toMatchObject({ status: 'resized', key: 'swapped.jpg', input: { width: 500, height: 200 } });
+  expect(await topic.receivedNothing()).toBe(true);
+  const etag = await etagOf(upload.bucket, 'swapped.jpg');
+  expect(await copies()).toEqual([
+    { key: 'medium/swapped.jpg', sourceEtag: etag, width: 500, height: 200 },
+    { key: 'thumb/swapped.jpg', sourceEtag: etag, width: 160, height: 160 },
+  ]);
+});
+
+/**
+ * An original that changes on every read is given up on after three passes, rather than chased for as long as the
+ * invocation lasts: the record goes back to SQS, which delivers it again once the uploads have likely stopped.
+ */
+test('an original that changes before every read is given up on after three passes, and the record is retried', async () => {
+  // GIVEN an original replaced by another version just before each time the handler reads it
+  let versions = 0;
+  const replaceBeforeEachRead = async (command: SentS3Command) => {
+    if (command.name === 'GetObjectCommand' && command.input.Bucket === upload.bucket) {
+      versions++;
+      await upload.upload('restless.jpg', await image('jpeg', 400 + versions, 300));
+    }
+  };
+  const { handler, s3Commands } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, replaceBeforeEachRead);
+  await upload.upload('restless.jpg', await image('jpeg', 400, 300));
+  const [record] = await upload.notifications(1);
+  const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+
+  // WHEN
+  const response = await handler(sqsEvent(record), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  expect(s3Commands.filter((command) => command.name === 'GetObjectCommand').map((command) => command.input.Key))
+    .toEqual(['restless.jpg', 'restless.jpg', 'restless.jpg']);
+  const failures = errors.mock.calls.map(([line]) => JSON.parse(line)).filter((line) => line.message === 'Upload failed; the record is retried');
+  expect(failures).toEqual([expect.objectContaining({
+    key: 'restless.jpg',
+    error: expect.objectContaining({
+      message: `restless.jpg in bucket ${upload.bucket} changed 3 times while its copies were made; the record is retried`,
+    }),
+  })]);
+  expect(await listKeys(resizedBucket)).toEqual([]);
   expect(await topic.receivedNothing()).toBe(true);
 });
 

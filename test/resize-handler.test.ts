@@ -440,6 +440,23 @@ test('originals over maxUploadBytes put straight into the bucket are refused as 
   expect(resized(notifications, 'small.png')).toMatchObject({ input: { format: 'png', width: 8, height: 8 } });
 });
 
+/** A size of exactly one unit is counted in that unit: a limit of 1,048,576 bytes is 1 MB, not 1024 KB. */
+test('an original of exactly 2 MB over a limit of exactly 1 MB is refused in whole megabytes', async () => {
+  // GIVEN
+  const limited = loadHandler({ resizedBucket, topicArn: topic.arn, maxUploadBytes: 1024 * 1024 });
+  await upload.upload('twice-the-limit.jpg', Buffer.alloc(2 * 1024 * 1024));
+
+  // WHEN
+  const response = await limited(sqsEvent(...await upload.uploadNotifications(1)), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([]);
+  expect(failed(await topic.received(1), 'twice-the-limit.jpg')).toMatchObject({
+    reason: 'too-many-bytes',
+    message: 'The file is 2 MB, more than the 1 MB this pipeline reads. Upload a smaller file.',
+  });
+});
+
 test('an original over maxUploadBytes put there between the handler\'s HEAD and its GET is refused without its bytes being read', async () => {
   // GIVEN a record whose original is gone when the handler looks with a HEAD, and back, too large, by the GET that
   // follows a HEAD's bare 404
