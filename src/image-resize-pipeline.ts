@@ -146,6 +146,10 @@ export interface ImageResizePipelineProps {
   /**
    * Timeout of one invocation, which handles a whole batch, from 1 second to 15 minutes.
    *
+   * It also bounds one image: a resize is stopped a few seconds before the invocation would end, so that the uploader
+   * can be told. An image that does not fit in the first record of an invocation, which has nearly all of it, is
+   * refused as `takes-too-long`; long kept animations are what can need more than the default.
+   *
    * @default Duration.seconds(60)
    */
   readonly timeout?: Duration;

@@ -12,6 +12,7 @@ import {
   sqsEvent,
 } from './support/moto-aws';
 import { SIZES, SentS3Command, lambdaContext, loadHandler, loadHandlerRecordingS3 } from './support/resize-handler';
+import { slowAnimatedWebp } from './support/test-images';
 import type { SizeSpec } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
 import { FailedDocument, NotificationDocument, ResizedDocument, UnlinkedResizedDocument } from '../src/handler/notification';
@@ -571,6 +572,51 @@ test('an uploader that makes a copy\'s metadata exactly S3\'s 2 KB is resized; o
     message: 'The uploader recorded with the file (x-amz-meta-uploader) is 1,897 bytes: with the 152 bytes of metadata each '
       + 'resized copy records beside it, a copy would have 2,049 bytes, more than the 2,048 bytes S3 allows. Upload the file '
       + 'with an uploader of at most 1,896 bytes.',
+  });
+});
+
+describe('an upload that cannot be resized in the time its record has', () => {
+  /** 1.4 s left whenever asked: the resize is given 1.05 s of it, and the rest is kept to tell the uploader. */
+  const shortOfTime = { ...lambdaContext, getRemainingTimeInMillis: () => 1_400 };
+  let slow: Buffer;
+  beforeAll(async () => {
+    slow = await slowAnimatedWebp();
+  });
+
+  test('as the first record of its invocation, with the whole timeout, is stopped and refused with a reason, not retried', async () => {
+    // GIVEN
+    const keeping = loadHandler({ resizedBucket, topicArn: topic.arn, animation: 'keep' });
+    await upload.upload('long.webp', slow);
+
+    // WHEN
+    const response = await keeping(sqsEvent(...await upload.uploadNotifications(1)), shortOfTime);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await listKeys(resizedBucket)).toEqual([]);
+    expect(failed(await topic.received(1), 'long.webp')).toMatchObject({
+      reason: 'takes-too-long',
+      message: 'The image takes longer to resize than the 1 s this pipeline gives one upload, so it was stopped. '
+        + 'Upload a smaller image, or an animation with fewer or smaller frames.',
+    });
+  });
+
+  test('behind another record of its invocation, which may have taken its time, is retried with nobody told', async () => {
+    // GIVEN a record ahead of it that takes next to no time: a message that is not an S3 event, dropped at once
+    const keeping = loadHandler({ resizedBucket, topicArn: topic.arn, animation: 'keep' });
+    await upload.upload('long.webp', slow);
+    const [slowRecord] = await upload.uploadNotifications(1);
+    const foreign = await upload.sendForeignMessage('{"hello": "world"}');
+
+    // WHEN
+    const response = await keeping(sqsEvent(foreign, slowRecord), shortOfTime);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: slowRecord.messageId }]);
+    expect(await topic.receivedNothing()).toBe(true);
+    const retried = logLines(logged.error).find((line) => line.message === 'Upload failed; the record is retried');
+    expect(retried).toMatchObject({ key: 'long.webp' });
+    expect(retried!.error.message).toMatch(/^Resizing long\.webp was stopped after 1 s, less than a whole invocation would give it/);
   });
 });
 

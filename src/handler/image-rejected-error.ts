@@ -1,5 +1,5 @@
 export type RejectReason = 'empty' | 'not-an-image' | 'unsupported-format' | 'too-many-bytes' | 'too-many-pixels'
-  | 'too-large-for-format' | 'corrupt' | 'key-too-long' | 'uploader-too-long' | 'name-taken';
+  | 'too-large-for-format' | 'corrupt' | 'takes-too-long' | 'key-too-long' | 'uploader-too-long' | 'name-taken';
 
 /**
  * The upload itself is the problem, so retrying the same bytes can never succeed: the handler reports it to the

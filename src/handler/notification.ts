@@ -188,6 +188,7 @@ const REASON_TEXT: Record<RejectReason, string> = {
   'too-many-pixels': 'the image is larger than this pipeline accepts',
   'too-large-for-format': 'a resized copy would be wider or taller than its image format allows',
   'corrupt': 'the image is damaged or incomplete',
+  'takes-too-long': 'the image takes longer to resize than this pipeline allows',
   'key-too-long': 'the file name is too long for the names of its resized copies',
   'uploader-too-long': 'the uploader recorded with the file is too long for the metadata of its resized copies',
   'name-taken': 'its resized copies would replace those of another upload',

@@ -51,7 +51,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SQSRecord } from 'aws-lambda';
 import { LOG_MESSAGES, REDRIVEN_ATTRIBUTE, ResizeConfig, SizeSpec, uploaderAsLogged } from './config';
-import { ImageRejectedError, ResizeResult, resizeImage } from './image-core';
+import { ImageRejectedError, ResizeDeadlineError, ResizeResult, resizeImage } from './image-core';
 import { resizedKey } from './keys';
 import {
   Change, FailedUpload, SnsNotification, deletedNotification, failedNotification, resizedNotification,
@@ -69,13 +69,31 @@ export interface UploadProcessorDependencies {
   readonly logger: Logger;
 }
 
-export type RecordHandler = (record: SQSRecord) => Promise<void>;
+/** How much time a record has, from its invocation. */
+export interface TimeAllowed {
+  readonly remainingMs: () => number;
+  /**
+   * Whether the record is the first of its invocation, and so has the function's whole timeout: an image stopped at
+   * its deadline then cannot be resized in any invocation, while a later record's might be in its next.
+   */
+  readonly wholeInvocation: boolean;
+}
+
+/** Without `time`, as in tests and tools, the resize has no deadline. */
+export type RecordHandler = (record: SQSRecord, time?: TimeAllowed) => Promise<void>;
 
 /**
  * How often one record looks again at an original that keeps changing under it. Past that, the record fails
  * and SQS delivers it again later, by which time the uploads have usually stopped.
  */
 const MAX_ROUNDS = 3;
+
+/**
+ * What a record keeps of its time for the work after the resize: writing the copies, looking at the original again
+ * and publishing, or, for a resize stopped at its deadline, removing stale copies and telling the uploader. At most
+ * a quarter of the time left, so that a short timeout leaves the resize most of it.
+ */
+const AFTER_RESIZE_MS = 5_000;
 
 /** S3's limit on an object key, in UTF-8 bytes; a copy's key is its original's plus `{size name}/`. */
 const MAX_S3_KEY_BYTES = 1024;
@@ -178,6 +196,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
 
   const makeCopies = async (
     upload: UploadInProgress, current: CurrentOriginal, { copies, heldByOthers }: CopiesFound, redelivered: boolean,
+    time: TimeAllowed | undefined,
   ): Promise<Pass> => {
     if (!redelivered && madeFrom(copies, current, config.sizes)) {
       logger.info('Copies already made from this version of the original; nothing to do', {
@@ -212,6 +231,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       return 'changed';
     }
 
+    const resizeMs = time === undefined ? undefined : resizeTime(time.remainingMs());
     let resized: ResizeResult;
     try {
       resized = await resizeImage(original.bytes, {
@@ -220,10 +240,18 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
         quality: config.quality,
         maxInputPixels: config.maxInputPixels,
         animation: config.animation,
+        deadline: resizeMs === undefined ? undefined : Date.now() + resizeMs,
       });
     } catch (error) {
       if (error instanceof ImageRejectedError) {
         return reject(upload, original, copies, error);
+      }
+      if (error instanceof ResizeDeadlineError && time?.wholeInvocation === true) {
+        return reject(upload, original, copies, tookTooLong(resizeMs!));
+      }
+      if (error instanceof ResizeDeadlineError) {
+        throw new Error(`Resizing ${upload.key} was stopped after ${wholeSeconds(resizeMs!)} s, less than a whole invocation `
+          + 'would give it, as it was not the first record of its invocation; the record is retried', { cause: error });
       }
       throw error;
     }
@@ -296,13 +324,13 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     return 'settled';
   };
 
-  const bringInStep = async (upload: UploadInProgress, redelivered: boolean) => {
+  const bringInStep = async (upload: UploadInProgress, redelivered: boolean, time: TimeAllowed | undefined) => {
     for (let round = 1; round <= MAX_ROUNDS; round++) {
       const current = await originals.current(upload.bucket, upload.key);
       const found = await store.copiesOf(upload.key, config.sizes);
       const pass = current === undefined
         ? await removeCopies(upload, found.copies)
-        : await makeCopies(upload, current, found, redelivered);
+        : await makeCopies(upload, current, found, redelivered, time);
       if (pass === 'settled') {
         return;
       }
@@ -313,7 +341,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     throw new Error(`${upload.key} in bucket ${upload.bucket} changed ${MAX_ROUNDS} times while its copies were made; the record is retried`);
   };
 
-  return async (record) => {
+  return async (record, time) => {
     let uploads: UploadedObject[];
     try {
       uploads = uploadedObjects(record.body);
@@ -332,7 +360,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
     for (const uploaded of uploads) {
       const upload: UploadInProgress = { ...uploaded, startedAt: performance.now() };
       try {
-        await bringInStep(upload, redelivered);
+        await bringInStep(upload, redelivered, time);
       } catch (error) {
         // The record goes back to the queue; this line is what says why, should it end in the dead-letter queue.
         logger.error('Upload failed; the record is retried', {
@@ -368,6 +396,26 @@ function tooManyBytes(byteLength: number, maxUploadBytes: number): ImageRejected
     [size, limit] = [exactBytes(byteLength), exactBytes(maxUploadBytes)];
   }
   return new ImageRejectedError('too-many-bytes', `The file is ${size}, more than the ${limit} this pipeline reads. Upload a smaller file.`);
+}
+
+/**
+ * The milliseconds a resize may take of `remainingMs`, or undefined when that leaves it under the second libvips
+ * counts in, for no deadline but Lambda's timeout.
+ */
+function resizeTime(remainingMs: number): number | undefined {
+  const resizeMs = remainingMs - Math.min(AFTER_RESIZE_MS, remainingMs / 4);
+  return resizeMs >= 1000 ? resizeMs : undefined;
+}
+
+/** libvips stops a pipeline after the whole seconds left, so that is the time the resize had. */
+function wholeSeconds(ms: number): number {
+  return Math.floor(ms / 1000);
+}
+
+function tookTooLong(resizeMs: number): ImageRejectedError {
+  return new ImageRejectedError('takes-too-long',
+    `The image takes longer to resize than the ${wholeSeconds(resizeMs)} s this pipeline gives one upload, so it was stopped. `
+    + 'Upload a smaller image, or an animation with fewer or smaller frames.');
 }
 
 /** Only a file put into the bucket without the API can carry such an uploader: the API records its caller's. */

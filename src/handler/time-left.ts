@@ -62,9 +62,10 @@ export function startWhileTimeLeft(
         throw new RecordNotStartedError(remainingMs, details.neededMs);
       }
     }
+    const first = slowestRecordMs === undefined;
     const startedAt = performance.now();
     try {
-      await handleRecord(record);
+      await handleRecord(record, { remainingMs: () => context.getRemainingTimeInMillis(), wholeInvocation: first });
     } finally {
       slowestRecordMs = Math.max(slowestRecordMs ?? 0, performance.now() - startedAt);
     }

@@ -2,8 +2,10 @@
  * Images made with sharp for tests that push them through the pipeline: the same bytes on every run, and each
  * with the one property under test (a colour space, a bit depth, an orientation, a damaged header...).
  */
+import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
+import { corpusPhoto } from './corpus';
 
 export type Rgb = [number, number, number];
 
@@ -193,4 +195,16 @@ export function bulkyMetadata(count: number): Buffer {
 /** `metadata` spliced in right after the start-of-image marker, ahead of everything the JPEG had. */
 export function withMetadataAhead(jpeg: Buffer, metadata: Buffer): Buffer {
   return Buffer.concat([jpeg.subarray(0, 2), metadata, jpeg.subarray(2)]);
+}
+
+/**
+ * An animated WebP of `frames` frames of 640 x 400 cut from a photograph, written at libwebp's least effort, so that
+ * it is made in about a second while resizing it with its frames kept takes seconds: 60 frames, each encoded again
+ * at full size and the usual effort, took over 4 s of CPU time here.
+ */
+export async function slowAnimatedWebp(frames = 60): Promise<Buffer> {
+  const photo = await sharp(readFileSync(corpusPhoto('Elephants_3840x2160.jpg'))).resize(1280).raw().toBuffer({ resolveWithObject: true });
+  const cuts = await Promise.all(Array.from({ length: frames }, (_, i) =>
+    sharp(photo.data, { raw: photo.info }).extract({ left: 10 * i, top: 5 * i, width: 640, height: 400 }).raw().toBuffer()));
+  return sharp(Buffer.concat(cuts), { raw: { width: 640, height: 400 * frames, channels: 3, pageHeight: 400 } }).webp({ effort: 0 }).toBuffer();
 }

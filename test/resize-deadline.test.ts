@@ -1,0 +1,67 @@
+import sharp from 'sharp';
+import { ImageRejectedError, ResizeDeadlineError, resizeImage, ResizeOptions } from '../src/handler/image-core';
+import { DEFAULT_SIZES, ImageFit } from '../src/image-size';
+import { animated, noise, slowAnimatedWebp } from './support/test-images';
+
+const OPTIONS: ResizeOptions = {
+  sizes: DEFAULT_SIZES.map((size) => ({ ...size, fit: size.fit ?? ImageFit.INSIDE })),
+  format: 'jpeg',
+  quality: 80,
+  maxInputPixels: 40_000_000,
+};
+
+async function stopped(input: Buffer, options: ResizeOptions): Promise<ResizeDeadlineError> {
+  const error = await resizeImage(input, options).then(() => undefined, (thrown: unknown) => thrown);
+  expect(error).toBeInstanceOf(ResizeDeadlineError);
+  return error as ResizeDeadlineError;
+}
+
+describe('a resize with a deadline', () => {
+  test('is stopped by libvips at the deadline, in the middle of an encode far longer than the time it had', async () => {
+    // GIVEN seconds of work, with 1 s allowed (libvips counts whole seconds)
+    const input = await slowAnimatedWebp();
+    const options: ResizeOptions = {
+      ...OPTIONS, sizes: [{ name: 'whole', width: 640, fit: 'inside' }], format: 'same-as-input', animation: 'keep', deadline: Date.now() + 2_000,
+    };
+
+    // WHEN
+    const error = await stopped(input, options);
+
+    // THEN sharp's own report of the stop is kept as the cause
+    expect(String((error.cause as Error | undefined)?.message)).toMatch(/^timeout: \d+% complete/);
+  });
+
+  test.each([
+    ['a still', () => noise(320, 240).png().toBuffer(), OPTIONS],
+    ['a kept GIF animation', () => animated('gif'), { ...OPTIONS, format: 'same-as-input', animation: 'keep' }],
+    ['a kept WebP animation with an EXIF orientation, whose frames are decoded and turned first',
+      async () => {
+        const oriented = await sharp(await animated('webp'), { animated: true }).withMetadata({ orientation: 6 }).webp().toBuffer();
+        expect((await sharp(oriented).metadata()).orientation).toBe(6);
+        return oriented;
+      },
+      { ...OPTIONS, format: 'same-as-input', animation: 'keep' }],
+  ] as const)('of %s, under a second away, starts no work and is not taken for damage', async (_, build, options) => {
+    // GIVEN
+    const input = await build();
+
+    // WHEN
+    const error = await stopped(input, { ...options, deadline: Date.now() + 500 });
+
+    // THEN not an ImageRejectedError ('corrupt'), which would tell the uploader the file is damaged
+    expect(error).not.toBeInstanceOf(ImageRejectedError);
+    expect(error.cause).toBeUndefined();
+  });
+
+  test('far enough away changes nothing in the copies', async () => {
+    // GIVEN
+    const input = await noise(640, 480).jpeg().toBuffer();
+
+    // WHEN
+    const timed = await resizeImage(input, { ...OPTIONS, deadline: Date.now() + 60_000 });
+    const untimed = await resizeImage(input, OPTIONS);
+
+    // THEN
+    expect(timed.outputs.map((output) => output.data)).toEqual(untimed.outputs.map((output) => output.data));
+  });
+});
