@@ -6,17 +6,18 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { Duration } from 'aws-cdk-lib';
 import sharp from 'sharp';
 import { FaultProxy } from '../local/fault-proxy';
 import { checkResized } from '../local/output-check';
 import { eventually, listKeys, queueDepth, uploadThroughApi } from '../local/pipeline-probes';
 import { MAX_KEY_BYTES, MAX_USER_METADATA_BYTES, s3LimitRules } from '../local/s3-limits';
-import { OutputFormat } from '../src';
+import { Animation, OutputFormat } from '../src';
 import { corpusPhoto } from './support/corpus';
 import { Harness, Outcome, startHarness } from './support/pipeline-harness';
 import {
   animated, bmp, halfTransparent, heicHeader, jpegWithDamagedHeader, maxChannelDifference, noise, pixelAt, pngClaiming,
-  quadrantsOf, solid, storedWithOrientation,
+  quadrantsOf, slowAnimatedWebp, solid, storedWithOrientation,
 } from './support/test-images';
 import { ENV } from '../src/handler/config';
 import { resizedKey } from '../src/handler/keys';
@@ -526,5 +527,36 @@ describe('hostile inputs on a pipeline whose maxUploadBytes is below API Gateway
     expectFailed(await harness.outcome('limit/over.jpg', OUTCOME_WITHIN_MS), 'too-many-bytes', /more than the .* this pipeline reads/);
     expect(await harness.copiesOf('limit/over.jpg')).toEqual([]);
     expect(await harness.outcome('limit/under.jpg', OUTCOME_WITHIN_MS)).toMatchObject({ status: 'resized' });
+  });
+});
+
+describe('hostile inputs on a pipeline that keeps animations, with a 3 s timeout', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness({
+      nameSuffix: '-hostile-slow',
+      pipelineProps: { animation: Animation.KEEP, outputFormat: OutputFormat.SAME_AS_INPUT, timeout: Duration.seconds(3) },
+    });
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  test('an animation that takes longer to resize than the function has is stopped, refused and not retried; the next upload is resized', async () => {
+    // GIVEN seconds of work for the first record of an invocation that has 3 s in all
+    const slow = await slowAnimatedWebp();
+
+    // WHEN
+    await uploadThroughApi(harness.pipeline, 'slow/frames.webp', slow);
+    const outcome = await harness.outcome('slow/frames.webp', OUTCOME_WITHIN_MS);
+    await uploadThroughApi(harness.pipeline, 'slow/after.jpg', await noise(400, 300).jpeg().toBuffer());
+
+    // THEN
+    expectFailed(outcome, 'takes-too-long', /^The image takes longer to resize than the [12] s this pipeline gives one upload, so it was stopped/);
+    expect(harness.failuresFor('slow/frames.webp')).toBe(0);
+    expect(await harness.copiesOf('slow/frames.webp')).toEqual([]);
+    expect(await harness.outcome('slow/after.jpg', OUTCOME_WITHIN_MS)).toMatchObject({ status: 'resized' });
   });
 });
