@@ -44,7 +44,10 @@
  *
  * Each failure is one of two kinds: permanent (the message or the upload itself is the problem; retrying would
  * only fill the dead-letter queue, so the record succeeds after the uploader is told), or transient (anything
- * else; the error propagates, the record is reported in batchItemFailures and SQS delivers it again).
+ * else; the error propagates, the record is reported in batchItemFailures and SQS delivers it again). A resize
+ * stopped at its deadline, a few seconds before the invocation would end, is either: permanent (`takes-too-long`) in
+ * the first record of its invocation, which had the whole timeout, and transient in a later one, which may have had
+ * less.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -246,14 +249,16 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       if (error instanceof ImageRejectedError) {
         return reject(upload, original, copies, error);
       }
-      if (error instanceof ResizeDeadlineError && time?.wholeInvocation === true) {
-        return reject(upload, original, copies, tookTooLong(resizeMs!));
+      if (!(error instanceof ResizeDeadlineError)) {
+        throw error;
       }
-      if (error instanceof ResizeDeadlineError) {
-        throw new Error(`Resizing ${upload.key} was stopped after ${wholeSeconds(resizeMs!)} s, less than a whole invocation `
-          + 'would give it, as it was not the first record of its invocation; the record is retried', { cause: error });
+      // Only a deadline set can have been reached.
+      const seconds = wholeSeconds(resizeMs!);
+      if (time?.wholeInvocation === true) {
+        return reject(upload, original, copies, tookTooLong(seconds));
       }
-      throw error;
+      throw new Error(`Resizing ${upload.key} was stopped after ${seconds} s, less than a whole invocation would give it, `
+        + 'as it was not the first record of its invocation; the record is retried', { cause: error });
     }
 
     const copyKeys = resized.outputs.map((output) => resizedKey(output.name, upload.key, output.extension));
@@ -412,9 +417,9 @@ function wholeSeconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
-function tookTooLong(resizeMs: number): ImageRejectedError {
+function tookTooLong(seconds: number): ImageRejectedError {
   return new ImageRejectedError('takes-too-long',
-    `The image takes longer to resize than the ${wholeSeconds(resizeMs)} s this pipeline gives one upload, so it was stopped. `
+    `The image takes longer to resize than the ${seconds} s this pipeline gives one upload, so it was stopped. `
     + 'Upload a smaller image, or an animation with fewer or smaller frames.');
 }
 

@@ -36,7 +36,8 @@ class RecordNotStartedError extends Error {
 
 /**
  * `handleRecord` for one invocation's records, holding back each once too little time is left. The first record
- * always starts: a batch whose first record did not fit could otherwise make no progress at all.
+ * always starts: a batch whose first record did not fit could otherwise make no progress at all. Each record is
+ * given the invocation's time left, and whether it is the first, which alone is sure to have had the whole timeout.
  */
 export function startWhileTimeLeft(
   handleRecord: RecordHandler, context: Pick<Context, 'getRemainingTimeInMillis'>, logger: Logger,
