@@ -11,7 +11,7 @@ import type { ResizedImage, ResizeOptions } from './image-core';
 import { AnimationInfo, SourceImage } from './image-inspection';
 import { ImageRejectedError } from './image-rejected-error';
 import { chooseEncoding, encode, refuseOversizeOutputs } from './output-encoding';
-import { beforeDeadline, ResizeDeadlineError } from './resize-deadline';
+import { outputBefore, ResizeDeadlineError } from './resize-deadline';
 import { cropOrPad, planSize } from './resize-geometry';
 
 /** sharp's own default level, as for stills: a damaged animation is an error, not a silently broken one. */
@@ -49,8 +49,7 @@ export async function resizeAnimation(
     const pipeline = cropOrPad(scaled, geometry);
     let result: { data: Buffer; info: sharp.OutputInfo };
     try {
-      result = await beforeDeadline(encode(pipeline, encoding, options.quality, animation), options.deadline,
-        (encoded) => encoded.toBuffer({ resolveWithObject: true }));
+      result = await outputBefore(encode(pipeline, encoding, options.quality, animation), options.deadline);
     } catch (error) {
       // Frames already decoded cannot be damaged; whatever else failed is not the upload's fault, and is retried.
       throw frames.readsFile && !(error instanceof ResizeDeadlineError) ? damaged(source, error) : error;
@@ -84,7 +83,7 @@ async function openFrames(input: Buffer, source: SourceImage, animation: Animati
   }
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
-    decoded = await beforeDeadline(sharp(input, options).raw(), deadline, (raw) => raw.toBuffer({ resolveWithObject: true }));
+    decoded = await outputBefore(sharp(input, options).raw(), deadline);
   } catch (error) {
     throw error instanceof ResizeDeadlineError ? error : damaged(source, error);
   }
@@ -96,7 +95,7 @@ async function openFrames(input: Buffer, source: SourceImage, animation: Animati
   for (let index = 0; index < animation.frames; index++) {
     const offset = index * frameBytes;
     const frame = sharp(strip.subarray(offset, offset + frameBytes), { raw: { width, height: frameHeight, channels } });
-    const upright = await beforeDeadline(orient(frame, animation.orientation).raw(), deadline, (raw) => raw.toBuffer({ resolveWithObject: true }));
+    const upright = await outputBefore(orient(frame, animation.orientation).raw(), deadline);
     upright.data.copy(strip, offset);
     turned = upright.info;
   }

@@ -8,7 +8,7 @@ import { inspectImage, SourceImage } from './image-inspection';
 import { ImageRejectedError } from './image-rejected-error';
 import { withoutUnusedJpegMetadata } from './jpeg-metadata';
 import { chooseEncoding, encode, Encoding, OutputFormat, refuseOversizeOutputs } from './output-encoding';
-import { beforeDeadline, ResizeDeadlineError } from './resize-deadline';
+import { outputBefore, ResizeDeadlineError } from './resize-deadline';
 import { cropOrPad, planSize, SizeGeometry } from './resize-geometry';
 
 export { ImageRejectedError } from './image-rejected-error';
@@ -158,7 +158,7 @@ async function decodeOnce(
     pipeline = pipeline.withIccProfile('srgb');
   }
   try {
-    const { data, info } = await beforeDeadline(pipeline.toColourspace('srgb').raw(), deadline, (raw) => raw.toBuffer({ resolveWithObject: true }));
+    const { data, info } = await outputBefore(pipeline.toColourspace('srgb').raw(), deadline);
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (error) {
     if (error instanceof ResizeDeadlineError) {
@@ -178,8 +178,7 @@ async function renderSize(
   if (geometry.scaledWidth !== width || geometry.scaledHeight !== height) {
     pipeline = pipeline.resize(geometry.scaledWidth, geometry.scaledHeight, { fit: 'fill' });
   }
-  const { data, info } = await beforeDeadline(encode(cropOrPad(pipeline, geometry), encoding, quality), deadline,
-    (encoded) => encoded.toBuffer({ resolveWithObject: true }));
+  const { data, info } = await outputBefore(encode(cropOrPad(pipeline, geometry), encoding, quality), deadline);
   return {
     name: size.name,
     width: info.width,

@@ -4,7 +4,7 @@
  * or not, is delivered again, and the slow one, stopped the same way on every receive, goes to the dead-letter
  * queue with nobody told. No AWS here: a deadline is only a time on the clock.
  */
-import type { Sharp } from 'sharp';
+import type { OutputInfo, Sharp } from 'sharp';
 
 /** The image work was stopped at its deadline. Whether trying again can help depends on how much time it had. */
 export class ResizeDeadlineError extends Error {
@@ -15,23 +15,22 @@ export class ResizeDeadlineError extends Error {
 }
 
 /**
- * Runs one sharp pipeline, which libvips stops once it has run for the whole seconds left before `deadline`.
- * libvips counts only whole seconds, and 0 means no limit at all, so with under a second left the pipeline is not
- * started.
+ * The pipeline's output, which libvips stops once it has run for the whole seconds left before `deadline`. libvips
+ * counts only whole seconds, and 0 means no limit at all, so with under a second left the pipeline is not started.
  *
  * @param deadline a `Date.now()` time, or undefined for no deadline
  * @throws ResizeDeadlineError when the deadline is too near to start, or libvips stopped the pipeline at it
  */
-export async function beforeDeadline<T>(pipeline: Sharp, deadline: number | undefined, run: (pipeline: Sharp) => Promise<T>): Promise<T> {
+export async function outputBefore(pipeline: Sharp, deadline: number | undefined): Promise<{ data: Buffer; info: OutputInfo }> {
   if (deadline === undefined) {
-    return run(pipeline);
+    return pipeline.toBuffer({ resolveWithObject: true });
   }
   const seconds = Math.floor((deadline - Date.now()) / 1000);
   if (seconds < 1) {
     throw new ResizeDeadlineError();
   }
   try {
-    return await run(pipeline.timeout({ seconds }));
+    return await pipeline.timeout({ seconds }).toBuffer({ resolveWithObject: true });
   } catch (error) {
     // sharp's own words for it: "timeout: 42% complete".
     throw error instanceof Error && error.message.startsWith('timeout:') ? new ResizeDeadlineError(error) : error;
