@@ -1,7 +1,7 @@
 /**
  * The resize function: SQS delivers batches of S3 upload notifications, each record is processed on its own,
- * and only the records that failed transiently, or were not started for lack of time, are returned for SQS to
- * deliver again.
+ * retried ones first, and only the records that failed transiently, or were not started for lack of time, are
+ * returned for SQS to deliver again.
  *
  * Configuration and SDK clients are made once per container. The clients take their endpoint from the SDK's
  * own settings (`AWS_ENDPOINT_URL`), which is how the tests and the local pipeline point them at moto.
@@ -13,7 +13,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readConfig } from './handler/config';
 import { uploadRecordHandler } from './handler/process-upload';
-import { startWhileTimeLeft } from './handler/time-left';
+import { retriedRecordsFirst, startWhileTimeLeft } from './handler/time-left';
 
 const logger = new Logger({ serviceName: 'image-resize' });
 const handleRecord = uploadRecordHandler({
@@ -26,7 +26,7 @@ const processor = new BatchProcessor(EventType.SQS);
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);
-  return processPartialResponse(event, startWhileTimeLeft(handleRecord, context, logger), processor, {
+  return processPartialResponse(retriedRecordsFirst(event), startWhileTimeLeft(handleRecord, context, logger), processor, {
     context,
     // A batch whose every record failed still answers with its batchItemFailures, so SQS redelivers exactly
     // those records rather than treating the whole invocation as an error.

@@ -618,6 +618,24 @@ describe('an upload that cannot be resized in the time its record has', () => {
     expect(retried).toMatchObject({ key: 'long.webp' });
     expect(retried!.error.message).toMatch(/^Resizing long\.webp was stopped after 1 s, less than a whole invocation would give it/);
   });
+
+  test('once retried, goes ahead of new records in its next batch, so it has the whole timeout and is refused', async () => {
+    // GIVEN its second receive, behind a new upload's record
+    const keeping = loadHandler({ resizedBucket, topicArn: topic.arn, animation: 'keep' });
+    await upload.upload('long.webp', slow);
+    await upload.upload('new.jpg', await generatedImage('jpeg'));
+    const records = await upload.uploadNotifications(2);
+    const [slowRecord, newRecord] = ['long.webp', 'new.jpg'].map((key) => records.find((record) => JSON.parse(record.body).Records[0].s3.object.key === key)!);
+    const retried = { ...slowRecord, attributes: { ...slowRecord.attributes, ApproximateReceiveCount: '2' } };
+
+    // WHEN
+    const response = await keeping(sqsEvent(newRecord, retried), shortOfTime);
+
+    // THEN the slow upload is settled, and the new one, with too little time left after it, waits for its next receive
+    expect(failed(await topic.received(1), 'long.webp')).toMatchObject({ reason: 'takes-too-long' });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: newRecord.messageId }]);
+    expect(await listKeys(resizedBucket)).toEqual([]);
+  });
 });
 
 test('a message that is not an S3 notification is logged as an error and not retried', async () => {

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SQSRecord } from 'aws-lambda';
-import { SLOWEST_RECORD_MULTIPLE, startWhileTimeLeft } from '../src/handler/time-left';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { REDRIVEN_ATTRIBUTE } from '../src/handler/config';
+import { retriedRecordsFirst, SLOWEST_RECORD_MULTIPLE, startWhileTimeLeft } from '../src/handler/time-left';
 
 /** The clock `performance.now()` reads, moved on only by the records' work. */
 let now: number;
@@ -119,5 +120,36 @@ test.each([
   expect(warn).toHaveBeenCalledTimes(1);
   expect(warn).toHaveBeenCalledWith('Too little time left in the invocation to start the record; it is retried', {
     messageId: 'message-2', receiveCount: '1', remainingMs: 100, neededMs: 10_000, slowestRecordMs: 5_000,
+  });
+});
+
+describe('the order records are handled in', () => {
+  function received(messageId: string, receiveCount: number, redriven = false): SQSRecord {
+    const messageAttributes = redriven ? { [REDRIVEN_ATTRIBUTE]: { stringValue: 'true', dataType: 'String' } } : {};
+    return { messageId, body: '{}', attributes: { ApproximateReceiveCount: String(receiveCount) }, messageAttributes } as unknown as SQSRecord;
+  }
+  const order = (...records: SQSRecord[]) =>
+    retriedRecordsFirst({ Records: records } as SQSEvent).Records.map((record) => record.messageId);
+
+  test('puts the records SQS delivers again first, the most received first, and keeps the order of the rest', () => {
+    expect(order(received('new-1', 1), received('twice', 2), received('new-2', 1), received('thrice', 3), received('new-3', 1)))
+      .toEqual(['thrice', 'twice', 'new-1', 'new-2', 'new-3']);
+  });
+
+  test('keeps the order SQS gave of records received as often', () => {
+    expect(order(received('a', 2), received('b', 2), received('c', 2))).toEqual(['a', 'b', 'c']);
+    expect(order(received('c', 1), received('b', 1), received('a', 1))).toEqual(['c', 'b', 'a']);
+  });
+
+  test('puts a record moved back from the dead-letter queue, which SQS counts as new, ahead of new ones', () => {
+    expect(order(received('new', 1), received('redriven', 1, true), received('twice', 2))).toEqual(['redriven', 'twice', 'new']);
+  });
+
+  test('leaves the event it is given as it was', () => {
+    const event = { Records: [received('new', 1), received('twice', 2)] } as SQSEvent;
+
+    retriedRecordsFirst(event);
+
+    expect(event.Records.map((record) => record.messageId)).toEqual(['new', 'twice']);
   });
 });

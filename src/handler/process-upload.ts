@@ -47,7 +47,7 @@
  * else; the error propagates, the record is reported in batchItemFailures and SQS delivers it again). A resize
  * stopped at its deadline, a few seconds before the invocation would end, is either: permanent (`takes-too-long`) in
  * the first record of its invocation, which had the whole timeout, and transient in a later one, which may have had
- * less.
+ * less; retried, it comes first in its next invocation (see `retriedRecordsFirst`).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';

@@ -7,7 +7,8 @@
  * started, are delivered again, and SQS deletes the finished ones.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Context, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { REDRIVEN_ATTRIBUTE } from './config';
 import type { RecordHandler } from './process-upload';
 import { UnparseableMessageError, uploadedObjects } from './s3-event';
 
@@ -71,6 +72,20 @@ export function startWhileTimeLeft(
       slowestRecordMs = Math.max(slowestRecordMs ?? 0, performance.now() - startedAt);
     }
   };
+}
+
+/**
+ * The batch with the records SQS delivers again ahead of the others, the most received first, and otherwise in the
+ * order SQS gave them. Only the first record of an invocation is sure to have had the whole timeout, so only there is
+ * an upload whose resize runs out of time refused (`takes-too-long`) rather than retried. An upload stopped behind
+ * other records is retried, and SQS, which keeps no order, could put it behind others on every receive until it went
+ * to the dead-letter queue with nobody told; put first on its next receive, it has the whole timeout. A record moved
+ * back from the dead-letter queue (message attribute `redriven`) counts as received once more than SQS says.
+ */
+export function retriedRecordsFirst(event: SQSEvent): SQSEvent {
+  const receives = (record: SQSRecord) =>
+    (Number(record.attributes.ApproximateReceiveCount) || 1) + (record.messageAttributes?.[REDRIVEN_ATTRIBUTE] === undefined ? 0 : 1);
+  return { ...event, Records: [...event.Records].sort((a, b) => receives(b) - receives(a)) };
 }
 
 /** For the log lines; a message that is not an S3 event gets one line with neither (the handler drops it when started). */
