@@ -181,21 +181,31 @@ test('a delete of an original that has no copies publishes nothing', async () =>
 });
 
 /**
- * A `beforeSend` hook that, when the handler first writes a copy, runs `meanwhile` to the end before any copy goes
- * out: what another invocation or another writer could do between the handler's look at the resized bucket and
- * its writes.
+ * A `beforeSend` hook that, the first time the handler sends a command named `commandName` that `matches`, runs
+ * `meanwhile` to the end before that command goes out: what another caller, invocation or writer could do at that
+ * moment. Every later such command waits for it too.
  */
-function beforeCopiesAreWritten(meanwhile: () => Promise<void>): { hook: (command: SentS3Command) => Promise<void>; ran: () => boolean } {
-  let done: Promise<void> | undefined;
+function onFirst(
+  commandName: string, meanwhile: () => Promise<unknown>, matches: (command: SentS3Command) => boolean = () => true,
+): { hook: (command: SentS3Command) => Promise<void>; ran: () => boolean } {
+  let done: Promise<unknown> | undefined;
   return {
     hook: async (command) => {
-      if (command.name === 'PutObjectCommand' && command.input.Bucket === resizedBucket) {
+      if (command.name === commandName && matches(command)) {
         done ??= meanwhile();
         await done;
       }
     },
     ran: () => done !== undefined,
   };
+}
+
+/**
+ * `onFirst` the handler's first copy write: what another invocation or another writer could do between the
+ * handler's look at the resized bucket and its writes.
+ */
+function beforeCopiesAreWritten(meanwhile: () => Promise<unknown>): ReturnType<typeof onFirst> {
+  return onFirst('PutObjectCommand', meanwhile, (command) => command.input.Bucket === resizedBucket);
 }
 
 describe('two originals whose copies would take the same names', () => {
@@ -608,14 +618,9 @@ describe('a key already holding another caller\'s upload', () => {
     await resizedOnce(plain, 'albums/cat.jpg', await image('jpeg', 400, 300), { uploader: ALICE });
     const aliceCopies = await copies();
     const bobsImage = await image('png', 300, 600);
-    let bobUploaded = false;
-    const bobUploadsFirst = async (command: SentS3Command) => {
-      if (!bobUploaded && command.name === 'GetObjectCommand' && command.input.Bucket === upload.bucket) {
-        bobUploaded = true;
-        await upload.upload('albums/cat.jpg', bobsImage, { uploader: BOB });
-      }
-    };
-    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, bobUploadsFirst);
+    const bobUploadsFirst = onFirst('GetObjectCommand',
+      () => upload.upload('albums/cat.jpg', bobsImage, { uploader: BOB }), (command) => command.input.Bucket === upload.bucket);
+    const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, bobUploadsFirst.hook);
     await upload.upload('albums/cat.jpg', await image('jpeg', 500, 500), { uploader: ALICE });
     const [aliceEvent] = await upload.notifications(1);
 
@@ -623,7 +628,7 @@ describe('a key already holding another caller\'s upload', () => {
     const response = await handler(sqsEvent(aliceEvent), lambdaContext);
 
     // THEN what the handler read, bob's upload, is refused, and alice's copies are as they were
-    expect(bobUploaded).toBe(true);
+    expect(bobUploadsFirst.ran()).toBe(true);
     expect(response.batchItemFailures).toEqual([]);
     const [refusal] = await topic.received(1);
     expect(refusal).toMatchObject({ status: 'failed', uploader: BOB, document: { reason: 'name-taken' } });
@@ -948,14 +953,8 @@ test('an upload replaced while it is being refused is not announced as failed: t
   // GIVEN copies of a photograph, overwritten by a file that is not an image, which is overwritten in turn by another
   // photograph while the handler removes the stale copies on its way to refusing the file
   const replacement = await image('jpeg', 500, 200);
-  let replaced = false;
-  const replaceDuringRefusal = async (command: SentS3Command) => {
-    if (!replaced && command.name === 'DeleteObjectCommand') {
-      replaced = true;
-      await upload.upload('swapped.jpg', replacement);
-    }
-  };
-  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, replaceDuringRefusal);
+  const replaceDuringRefusal = onFirst('DeleteObjectCommand', () => upload.upload('swapped.jpg', replacement));
+  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, replaceDuringRefusal.hook);
   await resizedOnce(handler, 'swapped.jpg', await image('jpeg', 400, 300));
   await upload.upload('swapped.jpg', Buffer.from('not a picture'));
   const [record] = await upload.notifications(1);
@@ -964,7 +963,7 @@ test('an upload replaced while it is being refused is not announced as failed: t
   const response = await handler(sqsEvent(record), lambdaContext);
 
   // THEN the one notification, and every copy, are of the replacement
-  expect(replaced).toBe(true);
+  expect(replaceDuringRefusal.ran()).toBe(true);
   expect(response.batchItemFailures).toEqual([]);
   const [notification] = await topic.received(1);
   expect(notification.document).toMatchObject({ status: 'resized', key: 'swapped.jpg', input: { width: 500, height: 200 } });
@@ -1045,14 +1044,8 @@ test('copies of a later version that another invocation wrote meanwhile are neit
 test('an original uploaded again while its deleted copies are removed is looked at again, and ends up with copies', async () => {
   // GIVEN copies of a deleted original, which comes back while the handler removes them
   const comeback = await image('jpeg', 300, 300);
-  let reuploaded = false;
-  const reuploadOnce = async (command: SentS3Command) => {
-    if (!reuploaded && command.name === 'DeleteObjectCommand') {
-      reuploaded = true;
-      await upload.upload('phoenix.jpg', comeback);
-    }
-  };
-  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, reuploadOnce);
+  const reuploadOnce = onFirst('DeleteObjectCommand', () => upload.upload('phoenix.jpg', comeback));
+  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, reuploadOnce.hook);
   await resizedOnce(handler, 'phoenix.jpg', await image('jpeg', 400, 300));
   await upload.remove('phoenix.jpg');
   const [removed] = await upload.notifications(1);
@@ -1061,7 +1054,7 @@ test('an original uploaded again while its deleted copies are removed is looked 
   const response = await handler(sqsEvent(removed), lambdaContext);
 
   // THEN subscribers hear of the delete and of the copies made again
-  expect(reuploaded).toBe(true);
+  expect(reuploadOnce.ran()).toBe(true);
   expect(response.batchItemFailures).toEqual([]);
   const etag = await etagOf(upload.bucket, 'phoenix.jpg');
   expect(await copies()).toEqual([
@@ -1084,14 +1077,8 @@ test('an original uploaded again while its deleted copies are removed is looked 
 test('a delete that finds no copies looks at the original again: one uploaded again since the first look ends up with copies', async () => {
   // GIVEN an original that has no copies, deleted, and back by the time the handler lists its copies
   const comeback = await image('jpeg', 300, 300);
-  let reuploaded = false;
-  const reuploadOnce = async (command: SentS3Command) => {
-    if (!reuploaded && command.name === 'ListObjectsV2Command') {
-      reuploaded = true;
-      await upload.upload('lazarus.jpg', comeback);
-    }
-  };
-  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, reuploadOnce);
+  const reuploadOnce = onFirst('ListObjectsV2Command', () => upload.upload('lazarus.jpg', comeback));
+  const { handler } = loadHandlerRecordingS3({ resizedBucket, topicArn: topic.arn }, reuploadOnce.hook);
   await upload.upload('lazarus.jpg', await image('jpeg', 400, 300));
   await upload.notifications(1);
   await upload.remove('lazarus.jpg');
@@ -1101,7 +1088,7 @@ test('a delete that finds no copies looks at the original again: one uploaded ag
   const response = await handler(sqsEvent(removed), lambdaContext);
 
   // THEN it makes the copies of what is there now and announces them, as the upload's own record would
-  expect(reuploaded).toBe(true);
+  expect(reuploadOnce.ran()).toBe(true);
   expect(response.batchItemFailures).toEqual([]);
   const etag = await etagOf(upload.bucket, 'lazarus.jpg');
   expect(await copies()).toEqual([
