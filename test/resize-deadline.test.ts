@@ -31,6 +31,18 @@ describe('a resize with a deadline', () => {
     expect(String((error.cause as Error | undefined)?.message)).toMatch(/^timeout: \d+% complete/);
   });
 
+  test('is stopped by libvips in the middle of a still\'s WebP encode, which libwebp runs after every pixel is made', async () => {
+    // GIVEN a 12 MP still of noise, whose WebP encode took about 5 s here, with 1 s allowed for it
+    const input = await noise(4000, 3000).jpeg().toBuffer();
+    const options: ResizeOptions = { ...OPTIONS, sizes: [{ name: 'whole', width: 4000, fit: 'inside' }], format: 'webp', deadline: Date.now() + 2_000 };
+
+    // WHEN
+    const error = await stopped(input, options);
+
+    // THEN the encoder itself was stopped, with every pixel made
+    expect(String((error.cause as Error | undefined)?.message)).toMatch(/^timeout: 100% complete[\s\S]*webpsave: unable to encode/);
+  });
+
   test.each([
     ['a still', () => noise(320, 240).png().toBuffer(), OPTIONS],
     ['a kept GIF animation', () => animated('gif'), { ...OPTIONS, format: 'same-as-input', animation: 'keep' }],
