@@ -583,13 +583,17 @@ describe('an upload that cannot be resized in the time its record has', () => {
     slow = await slowAnimatedWebp();
   });
 
-  test('as the first record of its invocation, with the whole timeout, is stopped and refused with a reason, not retried', async () => {
+  test.each([
+    [1_400, 'three quarters of it, 1.05 s'],
+    [2_400, 'three quarters of it, 1.8 s, which libvips counts as 1 s, as the uploader is told'],
+  ])('as the first record of its invocation, with %i ms left, is given %s, and is stopped and refused with a reason, not retried', async (remainingMs) => {
     // GIVEN
     const keeping = loadHandler({ resizedBucket, topicArn: topic.arn, animation: 'keep' });
     await upload.upload('long.webp', slow);
 
     // WHEN
-    const response = await keeping(sqsEvent(...await upload.uploadNotifications(1)), shortOfTime);
+    const records = await upload.uploadNotifications(1);
+    const response = await keeping(sqsEvent(...records), { ...lambdaContext, getRemainingTimeInMillis: () => remainingMs });
 
     // THEN
     expect(response.batchItemFailures).toEqual([]);
@@ -599,6 +603,24 @@ describe('an upload that cannot be resized in the time its record has', () => {
       message: 'The image takes longer to resize than the 1 s this pipeline gives one upload, so it was stopped. '
         + 'Upload a smaller image, or an animation with fewer or smaller frames.',
     });
+  });
+
+  test('as an update of an earlier version, is refused and the earlier version\'s copies are removed', async () => {
+    // GIVEN copies of a quick image at the same key
+    const keeping = loadHandler({ resizedBucket, topicArn: topic.arn, animation: 'keep' });
+    await upload.upload('long.webp', await generatedImage('png'));
+    expect((await keeping(sqsEvent(...await upload.uploadNotifications(1)), lambdaContext)).batchItemFailures).toEqual([]);
+    expect(await listKeys(resizedBucket)).toEqual(copiesOf('long.webp', 'png').sort());
+    await topic.received(1);
+    await upload.upload('long.webp', slow);
+
+    // WHEN
+    const response = await keeping(sqsEvent(...await upload.notifications(1)), shortOfTime);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    expect(failed(await topic.received(1), 'long.webp')).toMatchObject({ reason: 'takes-too-long' });
+    expect(await listKeys(resizedBucket)).toEqual([]);
   });
 
   test('behind another record of its invocation, which may have taken its time, is retried with nobody told', async () => {
