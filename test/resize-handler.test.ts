@@ -660,6 +660,33 @@ describe('an upload that cannot be resized in the time its record has', () => {
   });
 });
 
+test('a resize that fails for another reason than its deadline is retried with nobody told, though it is the first record of its invocation', async () => {
+  // GIVEN a handler whose sharp fails every encode (the raw decode still works), as libvips does when memory runs out
+  jest.doMock('sharp', () => {
+    const real = jest.requireActual<typeof sharp>('sharp');
+    return Object.assign((...args: Parameters<typeof sharp>) => {
+      const pipeline = real(...args);
+      const toBuffer = pipeline.toBuffer.bind(pipeline);
+      const raw = () => (pipeline as unknown as { options: { formatOut: string } }).options.formatOut === 'raw';
+      return Object.assign(pipeline, {
+        toBuffer: (options?: sharp.OutputOptions) => raw() ? toBuffer(options as { resolveWithObject: true }) : Promise.reject(new Error('jpegsave: out of memory')),
+      });
+    }, real);
+  });
+  const failingEncodes = loadHandler({ resizedBucket, topicArn: topic.arn });
+  jest.dontMock('sharp');
+  await upload.upload('photo.jpg', await generatedImage('jpeg'));
+  const [record] = await upload.uploadNotifications(1);
+
+  // WHEN
+  const response = await failingEncodes(sqsEvent(record), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  expect(await topic.receivedNothing()).toBe(true);
+  expect(logLines(logged.error).find((line) => line.message === 'Upload failed; the record is retried')!.error.message).toBe('jpegsave: out of memory');
+});
+
 test('a message that is not an S3 notification is logged as an error and not retried', async () => {
   // GIVEN
   const foreign = await upload.sendForeignMessage('{"hello": "world"}');
