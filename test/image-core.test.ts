@@ -450,6 +450,10 @@ describe('colour and metadata', () => {
     const GREY_ALPHA_PLUS_ONE = Buffer.from(
       'SUkqAAgAAAANAAABBAABAAAAQAAAAAEBBAABAAAAMAAAAAIBAwADAAAAqgAAAAMBAwABAAAACAAAAAYBAwABAAAAAQAAABEBBAADAAAAsAAAABIBAwABAAAAAQAAABUBAwABAAAAAwAAABYBBAABAAAAEAAAABcBBAADAAAAvAAAABwBAwABAAAAAQAAAFIBAwACAAAAAgAAAFMBAwADAAAAyAAAAAAAAAAIAAgACADOAAAA7AAAAAoBAAAeAAAAHgAAAB4AAAABAAEAAQB42u3CAQ0AAAwCoGLGMY6hH+Qw0kVVVf3xAMn+sD142u3CAQ0AAAwCoGLGMY6hH+Qw0kVVVf3xAMn+sD142u3CAQ0AAAwCoGLGMY6hH+Qw0kVVVf3xAMn+sD0=',
       'base64');
+    /** 8 x 6, uncompressed: a header for three 16-bit samples a pixel (grey, alpha and one more), then the pixels. */
+    const GREY16_ALPHA_PLUS_ONE = Buffer.concat([Buffer.from(
+      'SUkqAAgAAAALAAABAwABAAAACAAAAAEBAwABAAAABgAAAAIBAwADAAAAkgAAAAMBAwABAAAAAQAAAAYBAwABAAAAAQAAABEBBAABAAAAmAAAABUBAwABAAAAAwAAABYBAwABAAAABgAAABcBBAABAAAAIAEAABwBAwABAAAAAQAAAFIBAwACAAAAAgAAAAAAAAAQABAAEAA=',
+      'base64'), Buffer.alloc(8 * 6 * 3 * 2, 0x80)]);
     /** CMYK and an alpha channel: five channels, all of them colour or alpha. */
     const CMYK_ALPHA = Buffer.from(
       'SUkqAAgAAAANAAABBAABAAAAQAAAAAEBBAABAAAAMAAAAAIBAwAFAAAAqgAAAAMBAwABAAAACAAAAAYBAwABAAAABQAAABEBBAADAAAAtAAAABIBAwABAAAAAQAAABUBAwABAAAABQAAABYBBAABAAAAEAAAABcBBAADAAAAwAAAABwBAwABAAAAAQAAAFIBAwABAAAAAgAAAFMBAwAFAAAAzAAAAAAAAAAIAAgACAAIAAgA1gAAAP0AAAAkAQAAJwAAACcAAAAnAAAAAQABAAEAAQABAHja7cTBFAAACAUwsY8TTjjhBJNHbzss1bORJEmSJEmS9LEDtOvwl3ja7cTBFAAACAUwsY8TTjjhBJNHbzss1bORJEmSJEmS9LEDtOvwl3ja7cTBFAAACAUwsY8TTjjhBJNHbzss1bORJEmSJEmS9LEDtOvwlw==',
@@ -460,6 +464,7 @@ describe('colour and metadata', () => {
       ['RGBA and one more', 'jpeg', RGBA_PLUS_ONE],
       ['grey, alpha and one more', 'webp', GREY_ALPHA_PLUS_ONE],
       ['grey, alpha and one more', 'same-as-input', GREY_ALPHA_PLUS_ONE],
+      ['16-bit grey, alpha and one more', 'webp', GREY16_ALPHA_PLUS_ONE],
     ] as const)('%s, as %s, is refused as a format not supported, naming its channels', async (_, format, input) => {
       expect((await sharp(input).metadata()).format).toBe('tiff');
 

@@ -16,6 +16,10 @@ async function stopped(input: Buffer, options: ResizeOptions): Promise<ResizeDea
   return error as ResizeDeadlineError;
 }
 
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
 describe('a resize with a deadline', () => {
   test('is stopped by libvips at the deadline, in the middle of an encode far longer than the time it had', async () => {
     // GIVEN seconds of work, with 1 s allowed (libvips counts whole seconds)
@@ -63,6 +67,53 @@ describe('a resize with a deadline', () => {
     // THEN not an ImageRejectedError ('corrupt'), which would tell the uploader the file is damaged
     expect(error).not.toBeInstanceOf(ImageRejectedError);
     expect(error.cause).toBeUndefined();
+  });
+
+  test.each([
+    ['a still, decoded once and then encoded for each size', () => noise(320, 240).jpeg().toBuffer(), OPTIONS],
+    ['a kept WebP animation with an EXIF orientation, decoded and turned a frame at a time before each size',
+      async () => sharp(await animated('webp'), { animated: true }).withMetadata({ orientation: 6 }).webp().toBuffer(),
+      { ...OPTIONS, format: 'same-as-input', animation: 'keep' }],
+  ] as const)('of %s, runs every pipeline under libvips\' timeout, none of them unbounded', async (_, build, options) => {
+    // GIVEN
+    const input = await build();
+    const toBuffer = jest.spyOn(sharp.prototype, 'toBuffer');
+
+    // WHEN
+    await resizeImage(input, { ...options, deadline: Date.now() + 60_000 });
+
+    // THEN each pipeline's own timeout, as sharp keeps it until its output is asked for
+    const timeouts = toBuffer.mock.contexts.map((pipeline) => (pipeline as unknown as { options: { timeoutSeconds: number } })
+      .options.timeoutSeconds);
+    expect(timeouts.length).toBeGreaterThan(options.sizes.length);
+    expect(timeouts.filter((seconds) => !(seconds > 0))).toEqual([]);
+  });
+
+  test('gives libvips the whole seconds left, rounded down, so that it stops before the deadline and not after', async () => {
+    // GIVEN 1.9 s left when the work starts
+    jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    const timeout = jest.spyOn(sharp.prototype as sharp.Sharp, 'timeout');
+    const input = await noise(320, 240).jpeg().toBuffer();
+
+    // WHEN
+    await resizeImage(input, { ...OPTIONS, deadline: 1_001_900 });
+
+    // THEN
+    expect(timeout.mock.calls.length).toBeGreaterThan(0);
+    expect(new Set(timeout.mock.calls.map(([options]) => options.seconds))).toEqual(new Set([1]));
+  });
+
+  test('of a damaged image is refused as damaged, not taken for a stop at the deadline', async () => {
+    // GIVEN a JPEG cut in half, whose header still reads
+    const jpeg = await noise(320, 240).jpeg().toBuffer();
+
+    // WHEN
+    const error = await resizeImage(jpeg.subarray(0, jpeg.length / 2), { ...OPTIONS, deadline: Date.now() + 60_000 })
+      .then(() => undefined, (thrown: unknown) => thrown);
+
+    // THEN
+    expect(error).toBeInstanceOf(ImageRejectedError);
+    expect((error as ImageRejectedError).reason).toBe('corrupt');
   });
 
   test('far enough away changes nothing in the copies', async () => {

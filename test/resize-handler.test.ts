@@ -583,13 +583,17 @@ describe('an upload that cannot be resized in the time its record has', () => {
     slow = await slowAnimatedWebp();
   });
 
-  test('as the first record of its invocation, with the whole timeout, is stopped and refused with a reason, not retried', async () => {
+  test.each([
+    [1_400, 'three quarters of it, 1.05 s'],
+    [2_400, 'three quarters of it, 1.8 s, which libvips counts as 1 s, as the uploader is told'],
+  ])('as the first record of its invocation, with %i ms left, is given %s, and is stopped and refused with a reason, not retried', async (remainingMs) => {
     // GIVEN
     const keeping = loadHandler({ resizedBucket, topicArn: topic.arn, animation: 'keep' });
     await upload.upload('long.webp', slow);
 
     // WHEN
-    const response = await keeping(sqsEvent(...await upload.uploadNotifications(1)), shortOfTime);
+    const records = await upload.uploadNotifications(1);
+    const response = await keeping(sqsEvent(...records), { ...lambdaContext, getRemainingTimeInMillis: () => remainingMs });
 
     // THEN
     expect(response.batchItemFailures).toEqual([]);
@@ -599,6 +603,24 @@ describe('an upload that cannot be resized in the time its record has', () => {
       message: 'The image takes longer to resize than the 1 s this pipeline gives one upload, so it was stopped. '
         + 'Upload a smaller image, or an animation with fewer or smaller frames.',
     });
+  });
+
+  test('as an update of an earlier version, is refused and the earlier version\'s copies are removed', async () => {
+    // GIVEN copies of a quick image at the same key
+    const keeping = loadHandler({ resizedBucket, topicArn: topic.arn, animation: 'keep' });
+    await upload.upload('long.webp', await generatedImage('png'));
+    expect((await keeping(sqsEvent(...await upload.uploadNotifications(1)), lambdaContext)).batchItemFailures).toEqual([]);
+    expect(await listKeys(resizedBucket)).toEqual(copiesOf('long.webp', 'png').sort());
+    await topic.received(1);
+    await upload.upload('long.webp', slow);
+
+    // WHEN
+    const response = await keeping(sqsEvent(...await upload.notifications(1)), shortOfTime);
+
+    // THEN
+    expect(response.batchItemFailures).toEqual([]);
+    expect(failed(await topic.received(1), 'long.webp')).toMatchObject({ reason: 'takes-too-long' });
+    expect(await listKeys(resizedBucket)).toEqual([]);
   });
 
   test('behind another record of its invocation, which may have taken its time, is retried with nobody told', async () => {
@@ -636,6 +658,33 @@ describe('an upload that cannot be resized in the time its record has', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: newRecord.messageId }]);
     expect(await listKeys(resizedBucket)).toEqual([]);
   });
+});
+
+test('a resize that fails for another reason than its deadline is retried with nobody told, though it is the first record of its invocation', async () => {
+  // GIVEN a handler whose sharp fails every encode (the raw decode still works), as libvips does when memory runs out
+  jest.doMock('sharp', () => {
+    const real = jest.requireActual<typeof sharp>('sharp');
+    return Object.assign((...args: Parameters<typeof sharp>) => {
+      const pipeline = real(...args);
+      const toBuffer = pipeline.toBuffer.bind(pipeline);
+      const raw = () => (pipeline as unknown as { options: { formatOut: string } }).options.formatOut === 'raw';
+      return Object.assign(pipeline, {
+        toBuffer: (options?: sharp.OutputOptions) => raw() ? toBuffer(options as { resolveWithObject: true }) : Promise.reject(new Error('jpegsave: out of memory')),
+      });
+    }, real);
+  });
+  const failingEncodes = loadHandler({ resizedBucket, topicArn: topic.arn });
+  jest.dontMock('sharp');
+  await upload.upload('photo.jpg', await generatedImage('jpeg'));
+  const [record] = await upload.uploadNotifications(1);
+
+  // WHEN
+  const response = await failingEncodes(sqsEvent(record), lambdaContext);
+
+  // THEN
+  expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  expect(await topic.receivedNothing()).toBe(true);
+  expect(logLines(logged.error).find((line) => line.message === 'Upload failed; the record is retried')!.error.message).toBe('jpegsave: out of memory');
 });
 
 test('a message that is not an S3 notification is logged as an error and not retried', async () => {

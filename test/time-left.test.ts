@@ -123,6 +123,27 @@ test.each([
   });
 });
 
+test('only the first record is told it has the whole invocation, and each reads the time left as it goes', async () => {
+  // GIVEN records that each ask for the time left as they start and again after 1 s of work
+  const seen: Array<{ wholeInvocation: boolean; remainingMs: number[] }> = [];
+  const handle = startWhileTimeLeft(async (_record, time) => {
+    const remainingMs = [time!.remainingMs()];
+    now += 1_000;
+    remainingMs.push(time!.remainingMs());
+    seen.push({ wholeInvocation: time!.wholeInvocation, remainingMs });
+  }, { getRemainingTimeInMillis: () => 10_000 - now }, { warn: jest.fn() } as unknown as Logger);
+
+  // WHEN
+  await handle(uploadRecord('message-1', 'photo-1.jpg'));
+  await handle(uploadRecord('message-2', 'photo-2.jpg'));
+
+  // THEN
+  expect(seen).toEqual([
+    { wholeInvocation: true, remainingMs: [10_000, 9_000] },
+    { wholeInvocation: false, remainingMs: [9_000, 8_000] },
+  ]);
+});
+
 describe('the order records are handled in', () => {
   function received(messageId: string, receiveCount: number, redriven = false): SQSRecord {
     const messageAttributes = redriven ? { [REDRIVEN_ATTRIBUTE]: { stringValue: 'true', dataType: 'String' } } : {};
