@@ -72,6 +72,17 @@ export const LOG_MESSAGES = {
  */
 export const REDRIVEN_ATTRIBUTE = 'redriven';
 
+/**
+ * How often an SQS record has been delivered, a move back from the dead-letter queue counting as one delivery more.
+ * Typed by the fields it reads, as this file imports nothing of AWS.
+ */
+export function deliveriesOf(record: {
+  readonly attributes: { readonly ApproximateReceiveCount: string };
+  readonly messageAttributes?: Readonly<Record<string, unknown>>;
+}): number {
+  return (Number(record.attributes.ApproximateReceiveCount) || 1) + (record.messageAttributes?.[REDRIVEN_ATTRIBUTE] === undefined ? 0 : 1);
+}
+
 export const ENV = {
   resizedBucket: 'RESIZED_BUCKET',
   topicArn: 'TOPIC_ARN',

@@ -53,7 +53,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SQSRecord } from 'aws-lambda';
-import { LOG_MESSAGES, REDRIVEN_ATTRIBUTE, ResizeConfig, SizeSpec, uploaderAsLogged } from './config';
+import { deliveriesOf, LOG_MESSAGES, ResizeConfig, SizeSpec, uploaderAsLogged } from './config';
 import { ImageRejectedError, ResizeDeadlineError, ResizeResult, resizeImage } from './image-core';
 import { resizedKey } from './keys';
 import {
@@ -361,7 +361,7 @@ export function uploadRecordHandler(deps: UploadProcessorDependencies): RecordHa
       }
       throw error;
     }
-    const redelivered = Number(record.attributes.ApproximateReceiveCount) > 1 || record.messageAttributes?.[REDRIVEN_ATTRIBUTE] !== undefined;
+    const redelivered = deliveriesOf(record) > 1;
     for (const uploaded of uploads) {
       const upload: UploadInProgress = { ...uploaded, startedAt: performance.now() };
       try {

@@ -8,7 +8,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { REDRIVEN_ATTRIBUTE } from './config';
+import { deliveriesOf } from './config';
 import type { RecordHandler } from './process-upload';
 import { UnparseableMessageError, uploadedObjects } from './s3-event';
 
@@ -83,9 +83,7 @@ export function startWhileTimeLeft(
  * back from the dead-letter queue (message attribute `redriven`) counts as received once more than SQS says.
  */
 export function retriedRecordsFirst(event: SQSEvent): SQSEvent {
-  const receives = (record: SQSRecord) =>
-    (Number(record.attributes.ApproximateReceiveCount) || 1) + (record.messageAttributes?.[REDRIVEN_ATTRIBUTE] === undefined ? 0 : 1);
-  return { ...event, Records: [...event.Records].sort((a, b) => receives(b) - receives(a)) };
+  return { ...event, Records: [...event.Records].sort((a, b) => deliveriesOf(b) - deliveriesOf(a)) };
 }
 
 /** For the log lines; a message that is not an S3 event gets one line with neither (the handler drops it when started). */
