@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { REDRIVEN_ATTRIBUTE } from '../src/handler/config';
-import { retriedRecordsFirst, SLOWEST_RECORD_MULTIPLE, startWhileTimeLeft } from '../src/handler/time-left';
+import { AFTER_RESIZE_MS, resizeTime, retriedRecordsFirst, SLOWEST_RECORD_MULTIPLE, startWhileTimeLeft } from '../src/handler/time-left';
 
 /** The clock `performance.now()` reads, moved on only by the records' work. */
 let now: number;
@@ -142,6 +142,21 @@ test('only the first record is told it has the whole invocation, and each reads 
     { wholeInvocation: true, remainingMs: [10_000, 9_000] },
     { wholeInvocation: false, remainingMs: [9_000, 8_000] },
   ]);
+});
+
+describe(`the time a resize is given keeps ${AFTER_RESIZE_MS} ms, or a quarter of the time left if less, for the work after it`, () => {
+  test.each([
+    [60_000, 55_000, 'the whole 5 s is kept, not a quarter'],
+    [20_000, 15_000, 'a quarter and 5 s are the same'],
+    [8_000, 6_000, 'a quarter is kept'],
+    [1_334, 1_000.5, 'the resize still has a second, which libvips can count'],
+  ])('with %i ms left a resize may take %d ms: %s', (remainingMs, resizeMs) => {
+    expect(resizeTime(remainingMs)).toBe(resizeMs);
+  });
+
+  test('with under a second of it left for the resize there is no deadline, only Lambda\'s timeout', () => {
+    expect(resizeTime(1_333)).toBeUndefined();
+  });
 });
 
 describe('the order records are handled in', () => {

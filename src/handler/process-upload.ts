@@ -64,6 +64,7 @@ import {
   CopiesFound, ExistingCopy, KnownCopy, MAX_USER_METADATA_BYTES, ResizedStore, SourceVersion, WrittenCopy, copyMetadataBytes,
 } from './resized-store';
 import { UnparseableMessageError, UploadedObject, uploadedObjects } from './s3-event';
+import { resizeTime } from './time-left';
 
 export interface UploadProcessorDependencies {
   readonly s3: S3Client;
@@ -90,13 +91,6 @@ export type RecordHandler = (record: SQSRecord, time?: TimeAllowed) => Promise<v
  * and SQS delivers it again later, by which time the uploads have usually stopped.
  */
 const MAX_ROUNDS = 3;
-
-/**
- * What a record keeps of its time for the work after the resize: writing the copies, looking at the original again
- * and publishing, or, for a resize stopped at its deadline, removing stale copies and telling the uploader. At most
- * a quarter of the time left, so that a short timeout leaves the resize most of it.
- */
-const AFTER_RESIZE_MS = 5_000;
 
 /** S3's limit on an object key, in UTF-8 bytes; a copy's key is its original's plus `{size name}/`. */
 const MAX_S3_KEY_BYTES = 1024;
@@ -401,15 +395,6 @@ function tooManyBytes(byteLength: number, maxUploadBytes: number): ImageRejected
     [size, limit] = [exactBytes(byteLength), exactBytes(maxUploadBytes)];
   }
   return new ImageRejectedError('too-many-bytes', `The file is ${size}, more than the ${limit} this pipeline reads. Upload a smaller file.`);
-}
-
-/**
- * The milliseconds a resize may take of `remainingMs`, or undefined when that leaves it under the second libvips
- * counts in, for no deadline but Lambda's timeout.
- */
-function resizeTime(remainingMs: number): number | undefined {
-  const resizeMs = remainingMs - Math.min(AFTER_RESIZE_MS, remainingMs / 4);
-  return resizeMs >= 1000 ? resizeMs : undefined;
 }
 
 /** libvips stops a pipeline after the whole seconds left, so that is the time the resize had. */

@@ -27,6 +27,22 @@ export const MIN_TIME_LEFT_MS = 1_000;
  */
 export const SLOWEST_RECORD_MULTIPLE = 2;
 
+/**
+ * What a record keeps of its time for the work after the resize: writing the copies, looking at the original again
+ * and publishing, or, for a resize stopped at its deadline, removing stale copies and telling the uploader. At most
+ * a quarter of the time left, so that a short timeout leaves the resize most of it.
+ */
+export const AFTER_RESIZE_MS = 5_000;
+
+/**
+ * The milliseconds a resize may take of `remainingMs`, or undefined when that leaves it under the second libvips
+ * counts in, for no deadline but Lambda's timeout.
+ */
+export function resizeTime(remainingMs: number): number | undefined {
+  const resizeMs = remainingMs - Math.min(AFTER_RESIZE_MS, remainingMs / 4);
+  return resizeMs >= 1000 ? resizeMs : undefined;
+}
+
 /** A record that was not started for lack of time; the batch reports it as failed, so SQS delivers it again. */
 class RecordNotStartedError extends Error {
   constructor(remainingMs: number, neededMs: number) {
