@@ -3,6 +3,7 @@
  * made here with sharp from solid frames, so each frame's colour says which frame it is.
  */
 import sharp from 'sharp';
+import { gifOf } from './support/gif-writer';
 import { SizeSpec } from '../src/handler/config';
 import { ImageRejectedError, resizeImage, ResizeOptions } from '../src/handler/image-core';
 import * as outputEncoding from '../src/handler/output-encoding';
@@ -389,6 +390,35 @@ test('an animated GIF whose frames are too tall for WebP is refused as too large
   expect((error as ImageRejectedError).reason).toBe('too-large-for-format');
   expect((error as ImageRejectedError).message).toMatch(
     /^Its "large" copy would be 300 x 20000 pixels, but a WebP image can be at most 16,383 pixels tall\./);
+});
+
+describe('an animated GIF whose second frame\'s compressed pixels end half-way', () => {
+  const width = 120;
+  const height = 80;
+  const indices = Uint8Array.from({ length: width * height }, (_, pixel) => (pixel * 7) % 32);
+  const damagedSecondFrame = () => gifOf(
+    { width, height, indices },
+    { width, height, indices, endAfter: indices.length / 2 },
+  );
+
+  test('kept whole is refused as corrupt, although libvips decodes both frames without an error', async () => {
+    // GIVEN
+    const gif = damagedSecondFrame();
+    await expect(sharp(gif, { animated: true, failOn: 'warning' }).raw().toBuffer()).resolves.toBeInstanceOf(Buffer);
+
+    // WHEN
+    const error = await resizeImage(gif, KEEP).then(() => undefined, (thrown: unknown) => thrown);
+
+    // THEN
+    expect(error).toBeInstanceOf(ImageRejectedError);
+    expect((error as ImageRejectedError).reason).toBe('corrupt');
+  });
+
+  test('gives its first frame, which is whole, when only the first frame is used', async () => {
+    const result = await resizeImage(damagedSecondFrame(), { ...KEEP, animation: 'first-frame' });
+
+    expect(result.outputs.map((output) => output.format)).toEqual(SIZES.map(() => 'gif'));
+  });
 });
 
 describe('an animated GIF cut short', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import { crc32, deflateSync, gzipSync } from 'zlib';
 import sharp from 'sharp';
 import { CorpusPhoto, corpusPhoto } from './support/corpus';
+import { gifOf } from './support/gif-writer';
 import { Fit, FITS, SizeSpec } from '../src/handler/config';
 import { decodesHeic, PROBE_HEIC } from '../src/handler/heic-support';
 import { ImageRejectedError, RejectReason, resizeImage, ResizeOptions } from '../src/handler/image-core';
@@ -761,6 +762,40 @@ describe('refused uploads', () => {
 
     test('a JPEG whose header is cut off is corrupt', async () => {
       await expectRejected(jpeg.subarray(0, 200), 'corrupt', /damaged: its header .* cannot be read/);
+    });
+
+    describe('a GIF whose compressed pixels are damaged, which libvips decodes without an error, is corrupt', () => {
+      const width = 200;
+      const height = 150;
+      let seed = 3;
+      const indices = Uint8Array.from({ length: width * height }, () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return Math.floor(seed / 65536) % 64;
+      });
+
+      test('when its data ends half-way: libvips fills the rest of the frame', async () => {
+        // GIVEN
+        const halfway = gifOf({ width, height, indices, endAfter: indices.length / 2 });
+        await expect(sharp(halfway, { failOn: 'warning' }).raw().toBuffer()).resolves.toBeInstanceOf(Buffer);
+
+        // WHEN / THEN
+        await expectRejected(halfway, 'corrupt', /^The GIF image is damaged or incomplete/);
+      });
+
+      test('when its LZW minimum code size is damaged to 0: libvips decodes one flat colour', async () => {
+        // GIVEN
+        const damaged = gifOf({ width, height, indices, minimumCodeBits: 0 });
+        const { channels } = await sharp(damaged, { failOn: 'warning' }).stats();
+        expect(channels.map((channel) => channel.stdev)).toEqual(channels.map(() => 0));
+
+        // WHEN / THEN
+        await expectRejected(damaged, 'corrupt', /^The GIF image is damaged or incomplete/);
+      });
+
+      test('and whole, it is resized', async () => {
+        const result = await resizeImage(gifOf({ width, height, indices }), OPTIONS);
+        expect(result.input).toEqual({ format: 'gif', width, height });
+      });
     });
 
     test('a JPEG with a stray marker in its compressed data is corrupt', async () => {

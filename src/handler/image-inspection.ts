@@ -3,7 +3,7 @@
  * resize. The name and Content-Type an uploader sends are never trusted: only what the bytes say.
  */
 import sharp from 'sharp';
-import { reachesGifTrailer } from './gif-trailer';
+import { gifFramesDecodeWhole, reachesGifTrailer } from './gif-blocks';
 import { decodesHeic } from './heic-support';
 import { ImageRejectedError } from './image-rejected-error';
 import { pixelCount } from './pixel-count';
@@ -65,6 +65,8 @@ const ANIMATED_FORMATS: ReadonlySet<SourceFormat> = new Set(['gif', 'webp']);
 
 const ACCEPTED = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
 
+const GIF_DAMAGED = 'The GIF image is damaged or incomplete (was the upload cut short?), so it cannot be decoded.';
+
 /**
  * How many pixels one pixel of an 8-bit AVIF or HEIC counts as against `maxInputPixels`, so that the largest one
  * accepted needs no more memory than the largest image of another format. libheif has no shrink-on-load and decodes
@@ -96,8 +98,9 @@ const XML_PROLOGUE = /^(\s*(<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>))*/i;
 /**
  * @param keepAnimation whether an animated GIF or WebP keeps its frames; its pixels are then those of all frames
  * @throws ImageRejectedError when the bytes are no image, an image this pipeline refuses, one too large to decode
- *   within `maxInputPixels` or with a side over {@link MAX_SIDE}, or a GIF cut short or an animation of more than
- *   {@link MAX_KEPT_FRAMES} frames whose frames are to be kept, or a TIFF with channels it cannot show
+ *   within `maxInputPixels` or with a side over {@link MAX_SIDE}, a GIF with damaged pixel data in a frame to be
+ *   decoded, or a GIF cut short or an animation of more than {@link MAX_KEPT_FRAMES} frames whose frames are to be
+ *   kept, or a TIFF with channels it cannot show
  */
 export async function inspectImage(input: Buffer, maxInputPixels: number, keepAnimation = false): Promise<SourceImage> {
   if (input.length === 0) {
@@ -113,8 +116,7 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
   // Only a kept animation needs every frame: libvips cannot read the header of a GIF cut inside its first frame, and
   // one cut later gives that frame whole.
   if (keepAnimation && format === 'gif' && !reachesGifTrailer(input)) {
-    throw new ImageRejectedError('corrupt',
-      'The GIF image is damaged or incomplete (was the upload cut short?), so it cannot be decoded.');
+    throw new ImageRejectedError('corrupt', GIF_DAMAGED);
   }
   const frames = metadata.pages ?? 1;
   const animated = keepAnimation && frames > 1 && ANIMATED_FORMATS.has(format);
@@ -144,6 +146,10 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
   }
   if (format === 'tiff') {
     refuseExtraChannels(metadata);
+  }
+  // Only the frames that are to be decoded, and only once the pixel limits are met: the walk reads every LZW code.
+  if (format === 'gif' && !gifFramesDecodeWhole(input, animated ? frames : 1)) {
+    throw new ImageRejectedError('corrupt', GIF_DAMAGED);
   }
   return {
     format,
