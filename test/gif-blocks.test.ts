@@ -1,16 +1,7 @@
 import sharp from 'sharp';
 import { corpusPhoto } from './support/corpus';
-import { gifOf } from './support/gif-writer';
+import { gifOf, noiseIndices } from './support/gif-writer';
 import { gifFramesDecodeWhole } from '../src/handler/gif-blocks';
-
-/** A picture with enough detail to fill the 4,096-entry table several times over. */
-function noiseIndices(width: number, height: number, colours: number): Uint8Array {
-  let seed = 7;
-  return Uint8Array.from({ length: width * height }, () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return Math.floor(seed / 65536) % colours;
-  });
-}
 
 const WIDTH = 200;
 const HEIGHT = 150;

@@ -3,7 +3,7 @@
  * made here with sharp from solid frames, so each frame's colour says which frame it is.
  */
 import sharp from 'sharp';
-import { gifOf } from './support/gif-writer';
+import { gifOf, noiseIndices } from './support/gif-writer';
 import { SizeSpec } from '../src/handler/config';
 import { ImageRejectedError, resizeImage, ResizeOptions } from '../src/handler/image-core';
 import * as outputEncoding from '../src/handler/output-encoding';
@@ -395,7 +395,7 @@ test('an animated GIF whose frames are too tall for WebP is refused as too large
 describe('an animated GIF whose second frame\'s compressed pixels end half-way', () => {
   const width = 120;
   const height = 80;
-  const indices = Uint8Array.from({ length: width * height }, (_, pixel) => (pixel * 7) % 32);
+  const indices = noiseIndices(width, height, 32);
   const damagedSecondFrame = () => gifOf(
     { width, height, indices },
     { width, height, indices, endAfter: indices.length / 2 },

@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { crc32, deflateSync, gzipSync } from 'zlib';
 import sharp from 'sharp';
 import { CorpusPhoto, corpusPhoto } from './support/corpus';
-import { gifOf } from './support/gif-writer';
+import { gifOf, noiseIndices } from './support/gif-writer';
 import { Fit, FITS, SizeSpec } from '../src/handler/config';
 import { decodesHeic, PROBE_HEIC } from '../src/handler/heic-support';
 import { ImageRejectedError, RejectReason, resizeImage, ResizeOptions } from '../src/handler/image-core';
@@ -767,11 +767,7 @@ describe('refused uploads', () => {
     describe('a GIF whose compressed pixels are damaged, which libvips decodes without an error, is corrupt', () => {
       const width = 200;
       const height = 150;
-      let seed = 3;
-      const indices = Uint8Array.from({ length: width * height }, () => {
-        seed = (seed * 1103515245 + 12345) % 2 ** 31;
-        return Math.floor(seed / 65536) % 64;
-      });
+      const indices = noiseIndices(width, height, 64);
 
       test('when its data ends half-way: libvips fills the rest of the frame', async () => {
         // GIVEN

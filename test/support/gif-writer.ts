@@ -25,6 +25,18 @@ export interface GifFrameData {
   readonly withoutEndCode?: boolean;
 }
 
+/**
+ * Palette indices of noise from a fixed sequence, detailed enough to fill the 4,096-entry LZW table several times
+ * over in a frame of tens of thousands of pixels.
+ */
+export function noiseIndices(width: number, height: number, colours: number): Uint8Array {
+  let seed = 7;
+  return Uint8Array.from({ length: width * height }, () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return Math.floor(seed / 65536) % colours;
+  });
+}
+
 /** Palette entry i is grey i, so a decoded pixel's value is its index. More than one frame makes an animation. */
 export function gifOf(...frames: [GifFrameData, ...GifFrameData[]]): Buffer {
   const colourBits = 8;
