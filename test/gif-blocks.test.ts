@@ -75,6 +75,17 @@ describe('damaged LZW data is found', () => {
     expect(gifFramesDecodeWhole(gif, 1)).toBe(false);
   });
 
+  test('data that stops inside a sub-block, at the end of the file, where no more codes can be read', () => {
+    // GIVEN a 1 x 4 frame with four colours, whose one sub-block declares 10 bytes but holds 1: the clear code (4)
+    // and one pixel (0), in 3 bits each. Bytes past the end taken for zeros would read as three more pixels.
+    const screen = [1, 0, 4, 0, 0x81, 0, 0];
+    const palette = Array.from({ length: 4 * 3 }, (_, channel) => channel * 20);
+    const descriptor = [0x2c, 0, 0, 0, 0, 1, 0, 4, 0, 0];
+    const gif = Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.from([...screen, ...palette, ...descriptor, 2, 10, 0b000_100])]);
+
+    expect(gifFramesDecodeWhole(gif, 1)).toBe(false);
+  });
+
   test('an end code before the last pixel, whatever data follows it', () => {
     const gif = gifOf({ width: WIDTH, height: HEIGHT, indices: INDICES, spare: SPARE, replaceCode: { at: 100, code: 257 } });
 

@@ -123,11 +123,12 @@ function fillsFrame(gif: Buffer, { width, height, lzwOffset }: GifFrame): boolea
       if (subBlockLeft === 0) {
         subBlockLeft = gif[offset] ?? 0;
         offset += 1;
-        if (subBlockLeft === 0) {
-          return false;
-        }
       }
-      bitBuffer |= (gif[offset] ?? 0) << bufferedBits;
+      // The data ends: at a sub-block of none, or with the file, which may stop inside a sub-block.
+      if (subBlockLeft === 0 || offset >= gif.length) {
+        return false;
+      }
+      bitBuffer |= gif[offset] << bufferedBits;
       bufferedBits += 8;
       offset += 1;
       subBlockLeft -= 1;
