@@ -147,7 +147,7 @@ export async function inspectImage(input: Buffer, maxInputPixels: number, keepAn
   if (format === 'tiff') {
     refuseExtraChannels(metadata);
   }
-  // Only the frames that are to be decoded, and only once the pixel limits are met: the walk reads every LZW code.
+  // Only the frames that are to be decoded, and only once the pixel limits are met, since this reads their LZW codes.
   if (format === 'gif' && !gifFramesDecodeWhole(input, animated ? frames : 1)) {
     throw new ImageRejectedError('corrupt', GIF_DAMAGED);
   }
