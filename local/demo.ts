@@ -8,6 +8,7 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } f
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { buildFunctionAssets } from './function-assets';
+import { runtimeChoiceFromEnv } from './lambda-runtime/node-runtime';
 import { NotificationReceiver } from './notification-receiver';
 import { checkResized, SizeCheck } from './output-check';
 import { LocalPipeline, startLocalPipeline } from './pipeline';
@@ -47,7 +48,7 @@ async function main(): Promise<number> {
   buildFunctionAssets();
   console.log('Starting the local pipeline (moto, the resize function in worker processes, the API)...');
   const receiver = await NotificationReceiver.start();
-  const starting = startLocalPipeline({ port: 0, log: toLog, functionLog: toLog });
+  const starting = startLocalPipeline({ port: 0, runtime: runtimeChoiceFromEnv(), log: toLog, functionLog: toLog });
   try {
     const pipeline = await Promise.race([starting, stopSignal]);
     if (typeof pipeline === 'number') {

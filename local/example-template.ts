@@ -73,11 +73,15 @@ export interface GatewayResponse {
   readonly responseParameters: Record<string, string>;
 }
 
+export type LambdaArchitecture = 'arm64' | 'x86_64';
+
 export interface FunctionDefinition {
   readonly logicalId: string;
   readonly handler: string;
   /** Lambda's runtime identifier, such as `nodejs24.x`. */
   readonly runtime: string;
+  /** The processor it runs on, as Lambda names it. */
+  readonly architecture: LambdaArchitecture;
   readonly timeoutSeconds: number;
   readonly memorySize: number;
   readonly environment: Record<string, CfnValue>;
@@ -188,12 +192,22 @@ function functionDefinition(logicalId: string, fn: Record<string, any>): Functio
     logicalId,
     handler: fn.Handler ?? fail(`function ${logicalId} has no Handler`),
     runtime: fn.Runtime ?? fail(`function ${logicalId} has no Runtime`),
+    architecture: functionArchitecture(logicalId, fn.Architectures),
     // CloudFormation's own defaults when the properties are absent.
     timeoutSeconds: fn.Timeout ?? 3,
     memorySize: fn.MemorySize ?? 128,
     environment: fn.Environment?.Variables ?? {},
     logFormat: fn.LoggingConfig?.LogFormat,
   };
+}
+
+/** Lambda takes one architecture a function, x86_64 when none is named. */
+function functionArchitecture(logicalId: string, architectures: unknown): LambdaArchitecture {
+  const [architecture = 'x86_64', ...others] = (architectures ?? []) as unknown[];
+  if (others.length > 0 || (architecture !== 'arm64' && architecture !== 'x86_64')) {
+    fail(`function ${logicalId} has Architectures ${JSON.stringify(architectures)}; Lambda takes one of arm64 and x86_64`);
+  }
+  return architecture as LambdaArchitecture;
 }
 
 /** S3-safe (and so SQS- and SNS-safe) names: the logical ID lowercased, plus a suffix when several pipelines share one emulator. */

@@ -13,10 +13,15 @@ export const FUNCTION_CODE_DIR = path.join(PROJECT_ROOT, 'assets', 'resize.lambd
 /** The bundle the same task writes from src/upload-url/upload-url.lambda.ts, for `POST /upload-url`. */
 export const UPLOAD_URL_CODE_DIR = path.join(PROJECT_ROOT, 'assets', 'upload-url', 'upload-url.lambda');
 
-/** The layer for this machine's processor: the binaries have to run here, whatever the function deploys on. */
-export function layerNodeModules(): string {
-  checkHostRunsLayers();
-  return path.join(PROJECT_ROOT, 'assets', 'sharp-layer', process.arch, 'nodejs', 'node_modules');
+/**
+ * The layer for the processor the function's code runs on here: this machine's, whatever the function deploys on,
+ * unless it runs under emulation (see lambda-runtime/node-runtime.ts).
+ */
+export function layerNodeModules(arch: string = process.arch): string {
+  if (arch === process.arch) {
+    checkHostRunsLayers();
+  }
+  return path.join(PROJECT_ROOT, 'assets', 'sharp-layer', arch, 'nodejs', 'node_modules');
 }
 
 /**

@@ -3,6 +3,7 @@
  * (see "The local pipeline" in README.md); everything else comes from the example stack's template.
  */
 import { buildFunctionAssets } from './function-assets';
+import { runtimeChoiceFromEnv } from './lambda-runtime/node-runtime';
 import { formatMail } from './mail-outbox';
 import { startLocalPipeline } from './pipeline';
 import { untilStopSignal } from './signals';
@@ -22,6 +23,7 @@ function numberFromEnv(name: string): number | undefined {
 async function main(): Promise<number> {
   const port = numberFromEnv('LOCAL_PORT') ?? 3000;
   const visibilityTimeoutSeconds = numberFromEnv('LOCAL_VISIBILITY_TIMEOUT');
+  const runtime = runtimeChoiceFromEnv();
   if (visibilityTimeoutSeconds === 0) {
     throw new Error('LOCAL_VISIBILITY_TIMEOUT must be at least 1: at 0 a failed message is received again the moment '
       + 'its invocation ends, so it spends its maxReceiveCount receives and moves to the dead-letter queue before '
@@ -34,6 +36,7 @@ async function main(): Promise<number> {
   const starting = startLocalPipeline({
     port,
     visibilityTimeoutSeconds,
+    runtime,
     log: (line) => console.log(line),
     functionLog: (line) => console.log(line),
     onMail: (mail) => console.log(`\n${formatMail(mail)}`),

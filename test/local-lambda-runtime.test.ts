@@ -10,6 +10,7 @@ import { hostProblem, layerNodeModules } from '../local/function-assets';
 import { LambdaProxyIntegration } from '../local/lambda-proxy-integration';
 import { testWorker } from './support/test-worker';
 import { FunctionWorker } from '../local/lambda-runtime/function-worker';
+import { runtimeChoiceFromEnv } from '../local/lambda-runtime/node-runtime';
 import { prepareTaskRoot, TaskRoot } from '../local/lambda-runtime/task-root';
 
 describe('a local function worker', () => {
@@ -32,7 +33,7 @@ describe('a local function worker', () => {
     writeFileSync(path.join(codeDir, 'index.js'), source);
     const taskRoot = prepareTaskRoot(codeDir, layerNodeModules());
     taskRoots.push(taskRoot);
-    const worker = testWorker(taskRoot, name, initPhaseMs);
+    const worker = testWorker(taskRoot, name, { initPhaseMs });
     workers.push(worker);
     return worker;
   }
@@ -261,5 +262,20 @@ describe('which machines can run the sharp layers', () => {
     ['Linux with glibc on a 32-bit processor', 'linux', 'ia32', '2.36', 'this processor is ia32, not x64 or arm64'],
   ])('%s', (_case, platform, arch, glibc, problem) => {
     expect(hostProblem(platform, arch, glibc)).toBe(problem);
+  });
+});
+
+describe('LOCAL_RUNTIME', () => {
+  test.each([
+    [undefined, undefined],
+    ['', undefined],
+    ['host', 'host'],
+    ['deployed', 'deployed'],
+  ])('%j chooses %j', (value, choice) => {
+    expect(runtimeChoiceFromEnv({ LOCAL_RUNTIME: value })).toBe(choice);
+  });
+
+  test('any other value is refused, naming the two', () => {
+    expect(() => runtimeChoiceFromEnv({ LOCAL_RUNTIME: 'arm64' })).toThrow('LOCAL_RUNTIME must be host or deployed, got "arm64"');
   });
 });

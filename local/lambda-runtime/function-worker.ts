@@ -10,6 +10,7 @@
  */
 import { ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { NodeRuntime } from './node-runtime';
 import { FromWorker, SerializedError, ToWorker } from './protocol';
 
 /** Lambda's init phase, not counted in the function's timeout. */
@@ -35,6 +36,11 @@ export interface FunctionWorkerOptions {
   readonly env: Record<string, string>;
   /** Receives each line the function writes to stdout or stderr. */
   readonly log: (line: string) => void;
+  /**
+   * The Node.js that runs the worker (see node-runtime.ts).
+   * @default this process's own
+   */
+  readonly runtime?: NodeRuntime;
   /**
    * How long an init may take before it is charged to the first invocation.
    * @default Lambda's 10 s
@@ -63,7 +69,8 @@ export class FunctionWorker {
     this.child = fork(options.bootstrap, [], {
       cwd: options.cwd,
       env: options.env,
-      execArgv: [],
+      execPath: options.runtime?.execPath,
+      execArgv: options.runtime?.execArgv ?? [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {

@@ -1,0 +1,114 @@
+/**
+ * The functions on the runtime they deploy on: the example stack's Node.js 24 on arm64, with the arm64 sharp layer,
+ * under qemu's emulation on an x64 machine. Everywhere else the local pipeline runs them on this machine's Node.js
+ * and layer, so this is where the layer that deploys by default runs at all.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FunctionDefinition, readPipelineDefinition, synthesizeExampleTemplate } from '../local/example-template';
+import { layerNodeModules } from '../local/function-assets';
+import { Harness, startHarness } from './support/pipeline-harness';
+import { testWorker } from './support/test-worker';
+import { ensureDeployedRuntime, NodeRuntime } from '../local/lambda-runtime/node-runtime';
+import { prepareTaskRoot } from '../local/lambda-runtime/task-root';
+import { checkResized } from '../local/output-check';
+import { NotificationDocument } from '../src/handler/notification';
+
+/** The first run downloads Node.js (and, on x64, qemu and arm64's glibc): tens of MB. */
+const INSTALL_WITHIN_MS = 300_000;
+/** Under emulation, a cold start and a resize take seconds each. */
+const OUTCOME_WITHIN_MS = 120_000;
+const SAMPLES = path.join(__dirname, '..', 'samples');
+
+let resizeFunction: FunctionDefinition;
+let runtime: NodeRuntime;
+
+beforeAll(async () => {
+  resizeFunction = readPipelineDefinition(synthesizeExampleTemplate()).function;
+  runtime = await ensureDeployedRuntime(resizeFunction.runtime, resizeFunction.architecture);
+}, INSTALL_WITHIN_MS);
+
+test('the example stack deploys the resize function on Node.js 24 for arm64', () => {
+  expect(resizeFunction).toMatchObject({ runtime: 'nodejs24.x', architecture: 'arm64' });
+});
+
+test('a worker on the deployed runtime runs Node.js 24 on arm64 and loads sharp from the arm64 layer', async () => {
+  // GIVEN a handler that reports where it runs and uses sharp's native code
+  const code = mkdtempSync(path.join(os.tmpdir(), 'runtime-probe-'));
+  writeFileSync(path.join(code, 'index.js'), `
+    exports.handler = async () => {
+      const sharp = require('sharp');
+      const png = await sharp({ create: { width: 3, height: 2, channels: 3, background: 'red' } }).png().toBuffer();
+      const { width, height } = await sharp(png).metadata();
+      return { node: process.version, arch: process.arch, sharp: require.resolve('sharp'), width, height };
+    };
+  `);
+  const taskRoot = prepareTaskRoot(code, layerNodeModules(runtime.arch));
+  const log: string[] = [];
+  const worker = testWorker(taskRoot, 'probe', { runtime, log: (line) => log.push(line) });
+  try {
+    // WHEN
+    const outcome = await worker.invoke({ type: 'invoke', requestId: 'probe-1', event: {}, invokedFunctionArn: 'arn:aws:lambda:local:0:function:probe' }, OUTCOME_WITHIN_MS);
+
+    // THEN
+    expect({ outcome, log }).toEqual({
+      outcome: {
+        kind: 'result',
+        result: {
+          node: expect.stringMatching(/^v24\./),
+          arch: 'arm64',
+          sharp: expect.stringContaining(path.join('sharp-layer', 'arm64', 'nodejs', 'node_modules', 'sharp')),
+          width: 3,
+          height: 2,
+        },
+      },
+      log: [],
+    });
+  } finally {
+    await worker.stop();
+    taskRoot.remove();
+    rmSync(code, { recursive: true, force: true });
+  }
+}, OUTCOME_WITHIN_MS);
+
+describe('the local pipeline on the deployed runtime', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness({ nameSuffix: '-deployed-runtime', runtime: 'deployed' });
+  }, INSTALL_WITHIN_MS);
+
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  test('resizes a photo into every size, and its workers are the deployed runtime\'s Node.js', async () => {
+    // GIVEN
+    const original = readFileSync(path.join(SAMPLES, 'portrait-exif6.jpg'));
+
+    // WHEN
+    await harness.putStraight('deployed/portrait.jpg', original);
+
+    // THEN
+    const outcome = await harness.outcome('deployed/portrait.jpg', OUTCOME_WITHIN_MS);
+    expect(outcome).toMatchObject({ status: 'resized', input: { format: 'jpeg' } });
+    const checks = await checkResized(original, outcome as NotificationDocument, harness.sizes);
+    expect(checks.map((check) => [check.size.name, check.problems])).toEqual(harness.sizes.map((size) => [size.name, []]));
+    const commandLines = harness.pipeline.functionWorkers()
+      .map((worker) => readFileSync(`/proc/${worker.pid}/cmdline`, 'utf8').split('\0').filter(Boolean));
+    expect(commandLines.length).toBeGreaterThan(0);
+    for (const commandLine of commandLines) {
+      expect(commandLine.slice(0, 1 + runtime.execArgv.length)).toEqual([runtime.execPath, ...runtime.execArgv]);
+    }
+  }, OUTCOME_WITHIN_MS);
+
+  test('refuses a file that is no image, with a notification', async () => {
+    // WHEN
+    await harness.putStraight('deployed/not-an-image.jpg', readFileSync(path.join(SAMPLES, 'not-an-image.jpg')));
+
+    // THEN
+    expect(await harness.outcome('deployed/not-an-image.jpg', OUTCOME_WITHIN_MS)).toMatchObject({ status: 'failed', reason: 'not-an-image' });
+    expect(await harness.copiesOf('deployed/not-an-image.jpg')).toEqual([]);
+  }, OUTCOME_WITHIN_MS);
+});
