@@ -259,6 +259,12 @@ project.addTask('redrive', {
 // The end-to-end tests run the built handler bundle and layers, so a plain `projen test` builds them first
 // (both steps are quick when nothing changed).
 project.testTask.prependSpawn(project.preCompileTask);
+// ts-jest and ts-node only transpile (isolatedModules), and jsii type-checks src/ alone, so a type error in a test,
+// the local pipeline or the benchmark would otherwise pass unseen.
+project.testTask.spawn(project.addTask('typecheck', {
+  description: 'Type-check the tests, the local pipeline and the benchmark as well as the library',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+}));
 
 /**
  * Consumer tests install the packaged library the way users do, so they run after packaging, as the last
