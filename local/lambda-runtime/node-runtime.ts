@@ -98,7 +98,12 @@ export async function ensureDeployedRuntime(runtime: string, architecture: Lambd
       await fs.writeFile(path.join(build, STAMP), JSON.stringify(wanted));
       if (!await installationMatches(dir, wanted)) {
         await fs.rm(dir, { recursive: true, force: true });
-        await fs.rename(build, dir);
+        // A process racing this one may have put its own in place since: then that one is used.
+        await fs.rename(build, dir).catch(async (error) => {
+          if (!await installationMatches(dir, wanted)) {
+            throw error;
+          }
+        });
       }
     } finally {
       await fs.rm(build, { recursive: true, force: true });
