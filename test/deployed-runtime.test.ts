@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FunctionDefinition, readPipelineDefinition, synthesizeExampleTemplate } from '../local/example-template';
 import { layerNodeModules } from '../local/function-assets';
+import { BAD_UPLOADS } from './support/bad-uploads';
 import { Harness, startHarness } from './support/pipeline-harness';
 import { testWorker } from './support/test-worker';
 import { ensureDeployedRuntime, NodeRuntime } from '../local/lambda-runtime/node-runtime';
@@ -103,12 +104,17 @@ describe('the local pipeline on the deployed runtime', () => {
     }
   }, OUTCOME_WITHIN_MS);
 
-  test('refuses a file that is no image, with a notification', async () => {
-    // WHEN
-    await harness.putStraight('deployed/not-an-image.jpg', readFileSync(path.join(SAMPLES, 'not-an-image.jpg')));
+  describe('refuses each bad upload of the README\'s table as this machine\'s runtime does, with a notification', () => {
+    test.each(BAD_UPLOADS)('%s', async (_case, name, make, reason, message) => {
+      // GIVEN
+      const key = `deployed/bad/${name}`;
 
-    // THEN
-    expect(await harness.outcome('deployed/not-an-image.jpg', OUTCOME_WITHIN_MS)).toMatchObject({ status: 'failed', reason: 'not-an-image' });
-    expect(await harness.copiesOf('deployed/not-an-image.jpg')).toEqual([]);
-  }, OUTCOME_WITHIN_MS);
+      // WHEN
+      await harness.putStraight(key, await make());
+
+      // THEN
+      expect(await harness.outcome(key, OUTCOME_WITHIN_MS)).toMatchObject({ status: 'failed', reason, message: expect.stringMatching(message) });
+      expect(await harness.copiesOf(key)).toEqual([]);
+    }, OUTCOME_WITHIN_MS);
+  });
 });

@@ -13,11 +13,11 @@ import { checkResized } from '../local/output-check';
 import { eventually, listKeys, queueDepth, uploadThroughApi } from '../local/pipeline-probes';
 import { MAX_KEY_BYTES, MAX_USER_METADATA_BYTES, s3LimitRules } from '../local/s3-limits';
 import { Animation, OutputFormat } from '../src';
+import { BAD_UPLOADS } from './support/bad-uploads';
 import { corpusPhoto } from './support/corpus';
-import { gifOf, noiseIndices } from './support/gif-writer';
 import { Harness, Outcome, startHarness } from './support/pipeline-harness';
 import {
-  animated, bmp, halfTransparent, heicHeader, jpegWithDamagedHeader, maxChannelDifference, noise, pixelAt, pngClaiming,
+  animated, halfTransparent, heicHeader, maxChannelDifference, noise, pixelAt, pngClaiming,
   quadrantsOf, slowAnimatedWebp, solid, storedWithOrientation,
 } from './support/test-images';
 import { ENV } from '../src/handler/config';
@@ -70,30 +70,7 @@ describe('hostile inputs on the local pipeline', () => {
   }
 
   describe('each bad upload is refused once, with a notification that names it and says why', () => {
-    test.each([
-      ['a text file named like a JPEG', 'photo.jpg', async () => Buffer.from('Dear customer, please find my holiday photo attached.\n'),
-        'not-an-image', /not an image/],
-      ['zero bytes', 'empty.jpg', async () => Buffer.alloc(0), 'empty', /empty \(0 bytes\)/],
-      ['a truncated JPEG', 'truncated.jpg', async () => (await noise(400, 300).jpeg().toBuffer()).subarray(0, 20_000),
-        'corrupt', /damaged or incomplete/],
-      ['a JPEG with a damaged header', 'bad-header.jpg', async () => jpegWithDamagedHeader(await noise(400, 300).jpeg().toBuffer()),
-        'corrupt', /header .* cannot be read/],
-      ['a GIF whose compressed pixels end half-way, a frame libvips would fill without an error', 'halfway.gif',
-        async () => gifOf({ width: 120, height: 80, indices: noiseIndices(120, 80, 32), endAfter: 120 * 80 / 2 }), 'corrupt',
-        /^The GIF image is damaged or incomplete/],
-      ['a PNG of a few hundred bytes that declares 30000 x 30000 pixels', 'bomb.png',
-        async () => pngClaiming(await solid(16, 16, [9, 9, 9]).png().toBuffer(), 30_000, 30_000), 'too-many-pixels', /30000 x 30000 pixels/],
-      ['an SVG', 'drawing.svg', async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="http://169.254.169.254/"/></svg>'),
-        'unsupported-format', /SVG images are refused/],
-      ['a HEIC photo', 'IMG_0001.HEIC', async () => heicHeader(), 'unsupported-format', /HEIC\/HEIF .* Export the photo as JPEG/],
-      ['a BMP', 'scan.bmp', async () => bmp(), 'unsupported-format', /^BMP images are not supported: .* Upload the picture as JPEG, PNG/],
-      ['a PNG of 1 x 65,535 pixels, whose "medium" copy would be taller than a JPEG can be', 'ribbon.png',
-        async () => pngClaiming(await solid(16, 16, [9, 9, 9]).png().toBuffer(), 1, 65_535), 'too-large-for-format',
-        /^Its "medium" copy would be 1 x 65535 pixels, but a JPEG image can be at most 65,500 pixels tall/],
-      ['a PNG that declares 10,000,000 x 5 pixels, under maxInputPixels but gigabytes to resize', 'strip.png',
-        async () => pngClaiming(await solid(16, 16, [9, 9, 9]).png().toBuffer(), 10_000_000, 5), 'too-many-pixels',
-        /^The image is 10000000 x 5 pixels: a side longer than 65,535 pixels/],
-    ])('%s', async (_case, name, make, reason, message) => {
+    test.each(BAD_UPLOADS)('%s', async (_case, name, make, reason, message) => {
       // GIVEN
       const key = `bad/${name}`;
       const body = await make();
