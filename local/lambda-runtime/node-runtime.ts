@@ -17,8 +17,9 @@ const RUNTIMES_DIR = path.join(PROJECT_ROOT, '.local', 'lambda-runtime');
 const STAMP = 'installed.json';
 
 /**
- * The Node.js release that stands in for each Lambda runtime identifier. Lambda moves its runtimes to newer patch
- * releases by itself, so this is the newest of the line on the day it was pinned.
+ * The Node.js release that stands in for each Lambda runtime identifier, whichever the architecture. Lambda moves its
+ * runtimes to newer releases of their line by itself, so this is the newest that the npm registry had for both x64
+ * and arm64 on the day it was pinned (2026-11-28; it had 24.22.0 for arm64 alone).
  */
 const NODE_RELEASES: Readonly<Record<string, string>> = {
   'nodejs24.x': '24.21.0',
