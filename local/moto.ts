@@ -6,6 +6,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { ensureInstalled } from './installation';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 const REQUIREMENTS = path.join(__dirname, 'moto-requirements.txt');
@@ -36,35 +37,22 @@ export interface MotoServer {
 }
 
 /**
- * Makes `.local/venv` hold moto at the pinned version. The venv is built in a private temporary directory and
- * renamed into place only when complete, so a process that races this one, or one that was killed half-way,
- * never leaves or sees a half-built venv; the loser of a race throws its copy away. The venv is used through
- * `bin/python -m ...` only, because pip's console scripts hard-code the temporary path.
+ * Makes `.local/venv` hold moto at the pinned version (see installation.ts). The venv is used through
+ * `bin/python -m ...` only, because pip's console scripts hard-code the temporary path it is built in.
  */
 export async function ensureMotoInstalled(): Promise<MotoInstallation> {
-  const installation = { python: path.join(VENV, 'bin', 'python') };
-  const wanted = await fs.readFile(REQUIREMENTS, 'utf8');
-  if (await venvMatches(VENV, wanted)) {
-    return installation;
-  }
-  await fs.mkdir(LOCAL_DIR, { recursive: true });
-  await removeAbandonedBuilds();
-  const build = path.join(LOCAL_DIR, `venv.build-${process.pid}`);
-  await fs.rm(build, { recursive: true, force: true });
-  try {
-    await run('python3', ['-m', 'venv', build]);
-    await run(path.join(build, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '-r', REQUIREMENTS]);
-    await fs.writeFile(path.join(build, STAMP), wanted);
-    if (!(await venvMatches(VENV, wanted))) {
-      await replaceVenv(build);
-    }
-  } finally {
-    await fs.rm(build, { recursive: true, force: true });
-  }
-  if (!(await venvMatches(VENV, wanted))) {
-    throw new Error(`moto: ${VENV} does not hold the requirements of ${REQUIREMENTS} after installing them`);
-  }
-  return installation;
+  const python = path.join(VENV, 'bin', 'python');
+  await ensureInstalled({
+    dir: VENV,
+    stampFile: STAMP,
+    stamp: await fs.readFile(REQUIREMENTS, 'utf8'),
+    usable: () => existsSync(python),
+    build: async (build) => {
+      await run('python3', ['-m', 'venv', build]);
+      await run(path.join(build, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '-r', REQUIREMENTS]);
+    },
+  });
+  return { python };
 }
 
 /**
@@ -106,50 +94,6 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       process.removeListener('exit', killOnExit);
       await stopChild(child);
     },
-  };
-}
-
-async function venvMatches(venv: string, wanted: string): Promise<boolean> {
-  try {
-    const stamp = await fs.readFile(path.join(venv, STAMP), 'utf8');
-    return stamp === wanted && existsSync(path.join(venv, 'bin', 'python'));
-  } catch {
-    return false;
-  }
-}
-
-/** An outdated venv is moved aside before the new one takes its name; rename cannot replace a non-empty directory. */
-async function replaceVenv(build: string): Promise<void> {
-  const retired = path.join(LOCAL_DIR, `venv.retired-${process.pid}`);
-  await fs.rename(VENV, retired).catch(ignoreCode('ENOENT'));
-  await fs.rename(build, VENV).catch(ignoreCode('ENOTEMPTY', 'EEXIST'));
-  await fs.rm(retired, { recursive: true, force: true });
-}
-
-/** Builds and retired venvs left by processes that no longer exist. */
-async function removeAbandonedBuilds(): Promise<void> {
-  for (const entry of await fs.readdir(LOCAL_DIR)) {
-    const match = /^venv\.(?:build|retired)-(\d+)$/.exec(entry);
-    if (match && !isAlive(Number(match[1]))) {
-      await fs.rm(path.join(LOCAL_DIR, entry), { recursive: true, force: true });
-    }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function ignoreCode(...codes: string[]): (error: NodeJS.ErrnoException) => void {
-  return (error) => {
-    if (!codes.includes(error.code ?? '')) {
-      throw error;
-    }
   };
 }
 

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FunctionDefinition, readPipelineDefinition, synthesizeExampleTemplate } from '../local/example-template';
+import { FunctionDefinition } from '../local/example-template';
 import { layerNodeModules } from '../local/function-assets';
 import { BAD_UPLOADS } from './support/bad-uploads';
 import { Harness, startHarness } from './support/pipeline-harness';
@@ -22,13 +22,20 @@ const INSTALL_WITHIN_MS = 300_000;
 const OUTCOME_WITHIN_MS = 120_000;
 const SAMPLES = path.join(__dirname, '..', 'samples');
 
+let harness: Harness;
 let resizeFunction: FunctionDefinition;
 let runtime: NodeRuntime;
 
 beforeAll(async () => {
-  resizeFunction = readPipelineDefinition(synthesizeExampleTemplate()).function;
+  harness = await startHarness({ nameSuffix: '-deployed-runtime', runtime: 'deployed' });
+  resizeFunction = harness.pipeline.definition.function;
+  // Installed by the pipeline's start: this is what its workers were given.
   runtime = await ensureDeployedRuntime(resizeFunction.runtime, resizeFunction.architecture);
 }, INSTALL_WITHIN_MS);
+
+afterAll(async () => {
+  await harness?.stop();
+});
 
 test('the example stack deploys the resize function on Node.js 24 for arm64', () => {
   expect(resizeFunction).toMatchObject({ runtime: 'nodejs24.x', architecture: 'arm64' });
@@ -74,16 +81,6 @@ test('a worker on the deployed runtime runs Node.js 24 on arm64 and loads sharp 
 }, OUTCOME_WITHIN_MS);
 
 describe('the local pipeline on the deployed runtime', () => {
-  let harness: Harness;
-
-  beforeAll(async () => {
-    harness = await startHarness({ nameSuffix: '-deployed-runtime', runtime: 'deployed' });
-  }, INSTALL_WITHIN_MS);
-
-  afterAll(async () => {
-    await harness?.stop();
-  });
-
   test('resizes a photo into every size, and its workers are the deployed runtime\'s Node.js', async () => {
     // GIVEN
     const original = readFileSync(path.join(SAMPLES, 'portrait-exif6.jpg'));

@@ -10,10 +10,11 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { LambdaArchitecture } from '../example-template';
+import { ensureInstalled } from '../installation';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const RUNTIMES_DIR = path.join(PROJECT_ROOT, '.local', 'lambda-runtime');
-/** Written last into a finished installation, with what it holds; one without it, or with other contents, is redone. */
+/** Says which Node.js an installation holds, and whether with an emulator for this machine (see installation.ts). */
 const STAMP = 'installed.json';
 
 /**
@@ -72,8 +73,7 @@ export function hostRuntime(): NodeRuntime {
 /**
  * The Node.js of Lambda's `runtime` for `architecture`, installed into `.local/lambda-runtime/` on first use: from
  * the npm registry (`node-linux-<arch>`), plus, when that is not this machine's processor, qemu and that
- * processor's glibc from Debian's archive. Each installation is built in a directory of its own and renamed into
- * place once complete, so a racing or killed install never leaves a half-built one.
+ * processor's glibc from Debian's archive.
  *
  * @throws when the runtime has no pinned release, or emulation needs tools this machine lacks (apt-get, dpkg-deb,
  *   Debian's archive keyring)
@@ -85,31 +85,19 @@ export async function ensureDeployedRuntime(runtime: string, architecture: Lambd
   }
   const arch = NODE_ARCH[architecture];
   const emulated = arch !== hostArch();
-  const wanted = { node: `node-linux-${arch}@${release}`, emulatedOn: emulated ? hostArch() : undefined };
+  const nodePackage = `node-linux-${arch}@${release}`;
   const dir = path.join(RUNTIMES_DIR, `${runtime}-${architecture}`);
-  if (!await installationMatches(dir, wanted)) {
-    await fs.mkdir(RUNTIMES_DIR, { recursive: true });
-    const build = `${dir}.build-${process.pid}`;
-    await fs.rm(build, { recursive: true, force: true });
-    try {
-      await installNode(build, wanted.node);
+  await ensureInstalled({
+    dir,
+    stampFile: STAMP,
+    stamp: JSON.stringify({ node: nodePackage, emulatedOn: emulated ? hostArch() : undefined }),
+    build: async (build) => {
+      await installNode(build, nodePackage);
       if (emulated) {
         await installEmulation(build, arch);
       }
-      await fs.writeFile(path.join(build, STAMP), JSON.stringify(wanted));
-      if (!await installationMatches(dir, wanted)) {
-        await fs.rm(dir, { recursive: true, force: true });
-        // A process racing this one may have put its own in place since: then that one is used.
-        await fs.rename(build, dir).catch(async (error) => {
-          if (!await installationMatches(dir, wanted)) {
-            throw error;
-          }
-        });
-      }
-    } finally {
-      await fs.rm(build, { recursive: true, force: true });
-    }
-  }
+    },
+  });
   const node = path.join(dir, 'node', 'bin', 'node');
   return emulated
     ? { execPath: path.join(dir, qemuBinary(arch)), execArgv: ['-L', path.join(dir, 'sysroot'), node], arch }
@@ -121,14 +109,6 @@ function hostArch(): NodeArch {
     throw new Error(`Lambda's runtimes run locally on Linux on x64 or arm64 only; this is ${process.platform} on ${process.arch}`);
   }
   return process.arch;
-}
-
-async function installationMatches(dir: string, wanted: object): Promise<boolean> {
-  try {
-    return await fs.readFile(path.join(dir, STAMP), 'utf8') === JSON.stringify(wanted);
-  } catch {
-    return false;
-  }
 }
 
 /** The npm package holds the official Linux build of Node.js, `bin/node` and all. */
