@@ -3,17 +3,22 @@
  * under qemu's emulation on an x64 machine. Everywhere else the local pipeline runs them on this machine's Node.js
  * and layer, so this is where the layer that deploys by default runs at all.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FunctionDefinition } from '../local/example-template';
 import { layerNodeModules } from '../local/function-assets';
 import { BAD_UPLOADS } from './support/bad-uploads';
+import { CorpusPhoto, corpusPhoto } from './support/corpus';
 import { Harness, startHarness } from './support/pipeline-harness';
 import { testWorker } from './support/test-worker';
 import { ensureDeployedRuntime, NodeRuntime } from '../local/lambda-runtime/node-runtime';
 import { prepareTaskRoot } from '../local/lambda-runtime/task-root';
 import { checkResized } from '../local/output-check';
+import { readConfig } from '../src/handler/config';
+import { resizeImage } from '../src/handler/image-core';
+import { resizedKey } from '../src/handler/keys';
 import { NotificationDocument } from '../src/handler/notification';
 
 /** The first run downloads Node.js (and, on x64, qemu and arm64's glibc): tens of MB. */
@@ -101,6 +106,31 @@ describe('the local pipeline on the deployed runtime', () => {
     }
   }, OUTCOME_WITHIN_MS);
 
+  // Every other test of the image work runs this machine's x64 build of sharp. Byte for byte the same copies carry
+  // what those tests show over to the build that deploys, for these photos; a difference means a sharp release
+  // whose two builds disagree, to be looked at before it deploys.
+  describe('makes byte for byte the copies this machine\'s runtime makes', () => {
+    const photos: Array<[string, string]> = [
+      ['rings.webp', path.join(SAMPLES, 'rings.webp')],
+      ...(['LadyBird.jpg', 'Elephants_3840x2160.jpg', 'goldfish.png', 'adwaita-l.webp'] satisfies CorpusPhoto[])
+        .map((name): [string, string] => [name, corpusPhoto(name)]),
+    ];
+    test.each(photos)('%s', async (name, file) => {
+      // GIVEN
+      const original = readFileSync(file);
+      const onThisMachine = await resizeImage(original, readConfig(harness.pipeline.functionEnvironment));
+
+      // WHEN
+      const key = `deployed/same/${name}`;
+      await harness.putStraight(key, original);
+
+      // THEN
+      expect(await harness.outcome(key, OUTCOME_WITHIN_MS)).toMatchObject({ status: 'resized' });
+      const copies = await Promise.all((await harness.copiesOf(key)).map(async (copyKey) => digestOf(copyKey, await harness.readCopy(copyKey))));
+      expect(copies).toEqual(onThisMachine.outputs.map((output) => digestOf(resizedKey(output.name, key, output.extension), output.data)));
+    }, OUTCOME_WITHIN_MS);
+  });
+
   describe('refuses each bad upload of the README\'s table as this machine\'s runtime does, with a notification', () => {
     test.each(BAD_UPLOADS)('%s', async (_case, name, make, reason, message) => {
       // GIVEN
@@ -115,3 +145,7 @@ describe('the local pipeline on the deployed runtime', () => {
     }, OUTCOME_WITHIN_MS);
   });
 });
+
+function digestOf(key: string, data: Buffer): { key: string; bytes: number; sha256: string } {
+  return { key, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+}
