@@ -11,13 +11,14 @@ import { FunctionDefinition } from '../local/example-template';
 import { layerNodeModules } from '../local/function-assets';
 import { BAD_UPLOADS } from './support/bad-uploads';
 import { CorpusPhoto, corpusPhoto } from './support/corpus';
+import { fixedSequence } from './support/fixed-sequence';
 import { Harness, startHarness } from './support/pipeline-harness';
 import { testWorker } from './support/test-worker';
 import { ensureDeployedRuntime, NodeRuntime } from '../local/lambda-runtime/node-runtime';
 import { prepareTaskRoot } from '../local/lambda-runtime/task-root';
 import { checkResized } from '../local/output-check';
 import { readConfig } from '../src/handler/config';
-import { resizeImage } from '../src/handler/image-core';
+import { ImageRejectedError, resizeImage } from '../src/handler/image-core';
 import { resizedKey } from '../src/handler/keys';
 import { NotificationDocument } from '../src/handler/notification';
 
@@ -26,6 +27,9 @@ const INSTALL_WITHIN_MS = 300_000;
 /** Under emulation, a cold start and a resize take seconds each. */
 const OUTCOME_WITHIN_MS = 120_000;
 const SAMPLES = path.join(__dirname, '..', 'samples');
+/** Samples in each format the example reads, each damaged in as many ways (see `damagedCopies`). */
+const DAMAGED_PHOTOS = ['portrait-exif6.jpg', 'rings.webp', 'transparent.png', 'landscape.jpg'];
+const DAMAGES_PER_PHOTO = 6;
 
 let harness: Harness;
 let resizeFunction: FunctionDefinition;
@@ -126,10 +130,42 @@ describe('the local pipeline on the deployed runtime', () => {
 
       // THEN
       expect(await harness.outcome(key, OUTCOME_WITHIN_MS)).toMatchObject({ status: 'resized' });
-      const copies = await Promise.all((await harness.copiesOf(key)).map(async (copyKey) => digestOf(copyKey, await harness.readCopy(copyKey))));
-      expect(copies).toEqual(onThisMachine.outputs.map((output) => digestOf(resizedKey(output.name, key, output.extension), output.data)));
+      expect(await copyDigests(key))
+        .toEqual(onThisMachine.outputs.map((output) => digestOf(resizedKey(output.name, key, output.extension), output.data)));
     }, OUTCOME_WITHIN_MS);
   });
+
+  test('gives damaged photos the outcome this machine\'s runtime gives them: the same refusal, or the same copies', async () => {
+    // GIVEN
+    const config = readConfig(harness.pipeline.functionEnvironment);
+    const damaged = DAMAGED_PHOTOS.flatMap((photo) => damagedCopies(readFileSync(path.join(SAMPLES, photo)), DAMAGES_PER_PHOTO)
+      .map(({ damage, data }) => ({ key: `deployed/damaged/${damage}-${photo}`, data })));
+    const onThisMachine = await Promise.all(damaged.map(async ({ key, data }) => resizeImage(data, config).then(
+      (result) => ({ key, status: 'resized', copies: result.outputs.map((output) => digestOf(resizedKey(output.name, key, output.extension), output.data)) }),
+      (error: unknown) => {
+        if (!(error instanceof ImageRejectedError)) {
+          throw error;
+        }
+        return { key, status: 'failed', reason: error.reason };
+      })));
+    // Some damage libvips reads past without a word, so both outcomes are compared.
+    expect(new Set(onThisMachine.map((outcome) => outcome.status))).toEqual(new Set(['resized', 'failed']));
+
+    // WHEN
+    // One at a time, as each takes seconds under emulation: a backlog would only test the emulator's speed against
+    // the function's timeout.
+    const onTheDeployedRuntime = [];
+    for (const { key, data } of damaged) {
+      await harness.putStraight(key, data);
+      const outcome = await harness.outcome(key, OUTCOME_WITHIN_MS);
+      onTheDeployedRuntime.push(outcome.status === 'resized'
+        ? { key, status: 'resized', copies: await copyDigests(key) }
+        : { key, status: outcome.status, reason: 'reason' in outcome ? outcome.reason : undefined });
+    }
+
+    // THEN
+    expect(onTheDeployedRuntime).toEqual(onThisMachine);
+  }, DAMAGED_PHOTOS.length * DAMAGES_PER_PHOTO * OUTCOME_WITHIN_MS);
 
   describe('refuses each bad upload of the README\'s table as this machine\'s runtime does, with a notification', () => {
     test.each(BAD_UPLOADS)('%s', async (_case, name, make, reason, message) => {
@@ -146,6 +182,33 @@ describe('the local pipeline on the deployed runtime', () => {
   });
 });
 
+async function copyDigests(key: string): Promise<Array<ReturnType<typeof digestOf>>> {
+  return Promise.all((await harness.copiesOf(key)).map(async (copyKey) => digestOf(copyKey, await harness.readCopy(copyKey))));
+}
+
 function digestOf(key: string, data: Buffer): { key: string; bytes: number; sha256: string } {
   return { key, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+/** Cut short, or with bytes past the first tenth changed: the same ones on every run. */
+function damagedCopies(photo: Buffer, count: number): Array<{ damage: string; data: Buffer }> {
+  const sequence = fixedSequence(photo.length);
+  const next = (below: number): number => Math.floor((sequence() / 2 ** 31) * below);
+  const copies: Array<{ damage: string; data: Buffer }> = [];
+  for (let i = 0; i < count; i++) {
+    if (i % 3 === 0) {
+      const end = Math.floor(photo.length / 10) + next(photo.length * 0.9);
+      copies.push({ damage: `cut-at-${end}`, data: photo.subarray(0, end) });
+    } else {
+      const data = Buffer.from(photo);
+      const changed: number[] = [];
+      for (let flips = 1 + next(i); flips > 0; flips--) {
+        const at = Math.floor(photo.length / 10) + next(photo.length * 0.9);
+        data[at] = (data[at] + 1 + next(255)) % 256;
+        changed.push(at);
+      }
+      copies.push({ damage: `changed-${changed.join('-')}`, data });
+    }
+  }
+  return copies;
 }

@@ -3,6 +3,7 @@
  * made here with sharp from solid frames, so each frame's colour says which frame it is.
  */
 import sharp from 'sharp';
+import { fixedSequence } from './support/fixed-sequence';
 import { gifOf, noiseIndices } from './support/gif-writer';
 import { SizeSpec } from '../src/handler/config';
 import { ImageRejectedError, resizeImage, ResizeOptions } from '../src/handler/image-core';
@@ -427,12 +428,11 @@ describe('an animated GIF cut short', () => {
    * lands inside a known frame. The noise is a fixed sequence, so every run cuts the same bytes.
    */
   async function sixFrameGif(): Promise<Buffer> {
-    let seed = 1;
+    const next = fixedSequence(1);
     const frames = await Promise.all(Array.from({ length: 6 }, (_, frame) => {
       const pixels = Buffer.alloc(200 * 200 * 3);
       for (let i = 0; i < pixels.length; i++) {
-        seed = (seed * 1103515245 + 12345) % 2 ** 31;
-        pixels[i] = (frame * 40 + Math.floor(seed / 65536) % 64) % 256;
+        pixels[i] = (frame * 40 + Math.floor(next() / 65536) % 64) % 256;
       }
       return sharp(pixels, { raw: { width: 200, height: 200, channels: 3 } }).png().toBuffer();
     }));

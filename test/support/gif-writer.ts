@@ -3,6 +3,7 @@
  * without a clear code, codes to spare after the last pixel, an end code too soon, a code the table cannot hold yet.
  * Tests check that libvips decodes what it writes to the pixels meant, so the writer is not taken on trust.
  */
+import { fixedSequence } from './fixed-sequence';
 
 /* eslint-disable no-bitwise -- LZW codes are packed bit by bit, and GIF's descriptors pack flags in bits */
 
@@ -30,11 +31,8 @@ export interface GifFrameData {
  * before the end.
  */
 export function noiseIndices(width: number, height: number, colours: number): Uint8Array {
-  let seed = 7;
-  return Uint8Array.from({ length: width * height }, () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return Math.floor(seed / 65536) % colours;
-  });
+  const next = fixedSequence(7);
+  return Uint8Array.from({ length: width * height }, () => Math.floor(next() / 65536) % colours);
 }
 
 /** Palette entry i is grey i, so a decoded pixel's value is its index. More than one frame makes an animation. */
