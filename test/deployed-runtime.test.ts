@@ -121,46 +121,33 @@ describe('the local pipeline on the deployed runtime', () => {
     ];
     test.each(photos)('%s', async (name, file) => {
       // GIVEN
+      const key = `deployed/same/${name}`;
       const original = readFileSync(file);
-      const onThisMachine = await resizeImage(original, readConfig(harness.pipeline.functionEnvironment));
+      const onThisMachine = await outcomeOnThisMachine(key, original);
+      expect(onThisMachine.status).toBe('resized');
 
       // WHEN
-      const key = `deployed/same/${name}`;
-      await harness.putStraight(key, original);
+      const onTheDeployedRuntime = await outcomeOnTheDeployedRuntime(key, original);
 
       // THEN
-      expect(await harness.outcome(key, OUTCOME_WITHIN_MS)).toMatchObject({ status: 'resized' });
-      expect(await copyDigests(key))
-        .toEqual(onThisMachine.outputs.map((output) => digestOf(resizedKey(output.name, key, output.extension), output.data)));
+      expect(onTheDeployedRuntime).toEqual(onThisMachine);
     }, OUTCOME_WITHIN_MS);
   });
 
   test('gives damaged photos the outcome this machine\'s runtime gives them: the same refusal, or the same copies', async () => {
     // GIVEN
-    const config = readConfig(harness.pipeline.functionEnvironment);
     const damaged = DAMAGED_PHOTOS.flatMap((photo) => damagedCopies(readFileSync(path.join(SAMPLES, photo)), DAMAGES_PER_PHOTO)
       .map(({ damage, data }) => ({ key: `deployed/damaged/${damage}-${photo}`, data })));
-    const onThisMachine = await Promise.all(damaged.map(async ({ key, data }) => resizeImage(data, config).then(
-      (result) => ({ key, status: 'resized', copies: result.outputs.map((output) => digestOf(resizedKey(output.name, key, output.extension), output.data)) }),
-      (error: unknown) => {
-        if (!(error instanceof ImageRejectedError)) {
-          throw error;
-        }
-        return { key, status: 'failed', reason: error.reason };
-      })));
+    const onThisMachine = await Promise.all(damaged.map(({ key, data }) => outcomeOnThisMachine(key, data)));
     // Some damage libvips reads past without a word, so both outcomes are compared.
     expect(new Set(onThisMachine.map((outcome) => outcome.status))).toEqual(new Set(['resized', 'failed']));
 
     // WHEN
     // One at a time, as each takes seconds under emulation: a backlog would only test the emulator's speed against
     // the function's timeout.
-    const onTheDeployedRuntime = [];
+    const onTheDeployedRuntime: UploadOutcome[] = [];
     for (const { key, data } of damaged) {
-      await harness.putStraight(key, data);
-      const outcome = await harness.outcome(key, OUTCOME_WITHIN_MS);
-      onTheDeployedRuntime.push(outcome.status === 'resized'
-        ? { key, status: 'resized', copies: await copyDigests(key) }
-        : { key, status: outcome.status, reason: 'reason' in outcome ? outcome.reason : undefined });
+      onTheDeployedRuntime.push(await outcomeOnTheDeployedRuntime(key, data));
     }
 
     // THEN
@@ -182,11 +169,45 @@ describe('the local pipeline on the deployed runtime', () => {
   });
 });
 
-async function copyDigests(key: string): Promise<Array<ReturnType<typeof digestOf>>> {
-  return Promise.all((await harness.copiesOf(key)).map(async (copyKey) => digestOf(copyKey, await harness.readCopy(copyKey))));
+/** An upload's outcome as both runtimes can be compared on: the refusal's reason, or each copy's key and digest. */
+interface UploadOutcome {
+  readonly key: string;
+  readonly status: string;
+  readonly reason?: string;
+  readonly copies?: CopyDigest[];
 }
 
-function digestOf(key: string, data: Buffer): { key: string; bytes: number; sha256: string } {
+interface CopyDigest {
+  readonly key: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** What the image core makes of an upload on this machine's x64 sharp, with the pipeline's configuration. */
+async function outcomeOnThisMachine(key: string, data: Buffer): Promise<UploadOutcome> {
+  try {
+    const { outputs } = await resizeImage(data, readConfig(harness.pipeline.functionEnvironment));
+    return { key, status: 'resized', copies: outputs.map((output) => digestOf(resizedKey(output.name, key, output.extension), output.data)) };
+  } catch (error) {
+    if (!(error instanceof ImageRejectedError)) {
+      throw error;
+    }
+    return { key, status: 'failed', reason: error.reason };
+  }
+}
+
+/** What the pipeline on the deployed runtime makes of an upload: its notification, and the copies it stored. */
+async function outcomeOnTheDeployedRuntime(key: string, data: Buffer): Promise<UploadOutcome> {
+  await harness.putStraight(key, data);
+  const outcome = await harness.outcome(key, OUTCOME_WITHIN_MS);
+  if (outcome.status !== 'resized') {
+    return { key, status: outcome.status, reason: 'reason' in outcome ? outcome.reason : undefined };
+  }
+  const copies = await Promise.all((await harness.copiesOf(key)).map(async (copyKey) => digestOf(copyKey, await harness.readCopy(copyKey))));
+  return { key, status: 'resized', copies };
+}
+
+function digestOf(key: string, data: Buffer): CopyDigest {
   return { key, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
